@@ -1,0 +1,6 @@
+// Package bootstrap is the pure core of osm-tracing: it resolves a pod's effective tracing
+// settings from defaults, the MeshConfig and annotations (Resolve), builds the Envoy bootstrap
+// those settings call for (Build), and names the content-addressed ConfigMap that carries it.
+// Nothing here talks to a cluster, reads a clock or draws a random number: values in, values
+// out, so the webhook, the re-bootstrap controller and the CLI share one answer.
+package bootstrap

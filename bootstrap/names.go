@@ -1,0 +1,54 @@
+package bootstrap
+
+// Annotations and labels users and tools rely on (see the product contract).
+const (
+	// AnnotationPrefix is the prefix of the tracing override annotations.
+	AnnotationPrefix = "tracing.openservicemesh.io/"
+
+	AnnotationEnable      = AnnotationPrefix + "enable"
+	AnnotationAddress     = AnnotationPrefix + "address"
+	AnnotationPort        = AnnotationPrefix + "port"
+	AnnotationEndpoint    = AnnotationPrefix + "endpoint"
+	AnnotationSampling    = AnnotationPrefix + "sampling"
+	AnnotationServiceName = AnnotationPrefix + "service-name"
+
+	// AnnotationAutoRebootstrap set to "false" on a workload opts it out of re-bootstrap.
+	AnnotationAutoRebootstrap = AnnotationPrefix + "auto-rebootstrap"
+
+	// BootstrapHashKey is the pod label (set at injection) and the pod-template annotation
+	// (stamped by the re-bootstrap controller) that carries the bootstrap's content hash.
+	BootstrapHashKey = AnnotationPrefix + "bootstrap-hash"
+
+	// InjectionAnnotation on a pod opts it in or out of injection; InjectionLabel on a
+	// namespace enables injection for its pods.
+	InjectionAnnotation = "openservicemesh.io/sidecar-injection"
+	InjectionLabel      = "openservicemesh.io/sidecar-injection"
+
+	// ManagedByLabel marks the bootstrap ConfigMaps the injector owns.
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	ManagedByValue = "osm-injector"
+
+	// ConfigMapPrefix starts the name of every bootstrap ConfigMap:
+	// envoy-bootstrap-<service>-<hash>.
+	ConfigMapPrefix = "envoy-bootstrap-"
+	// BootstrapKey is the ConfigMap key that holds the bootstrap YAML.
+	BootstrapKey = "bootstrap.yaml"
+
+	// TracingClusterName is the static cluster spans are sent through.
+	TracingClusterName = "envoy-tracing-cluster"
+
+	// DefaultMeshConfigName and DefaultNamespace are the MeshConfig the injector follows.
+	DefaultMeshConfigName = "osm-mesh-config"
+	DefaultNamespace      = "osm-system"
+)
+
+// Envoy's ports and identity inside an injected pod.
+const (
+	EnvoyUID          = 1500
+	AdminPort         = 15000
+	OutboundPort      = 15001
+	InboundPort       = 15003
+	HealthPort        = 15021
+	AdminAddress      = "127.0.0.1"
+	EnvoyBootstrapDir = "/etc/envoy"
+)
