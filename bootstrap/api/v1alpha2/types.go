@@ -44,26 +44,41 @@ type ObservabilitySpec struct {
 
 // TracingSpec configures the Zipkin tracer of every injected Envoy. A field left unset takes
 // the injector's default.
+//
+// The API server refuses bad values itself (OpenAPI bounds and CEL rules below), with a
+// message that names the field. Strings carry a maxLength so that the CEL rules have a bounded
+// cost, which the API server requires before it accepts the CRD.
 type TracingSpec struct {
 	// Enable turns tracing on for every injected Envoy. Default false.
 	// +optional
 	Enable *bool `json:"enable,omitempty"`
 
-	// Address is the DNS name or IP address of the Zipkin collector.
-	// Default jaeger.<control-plane-namespace>.svc.cluster.local.
+	// Address is the DNS name (RFC 1123 subdomain, lower case) or IP address of the Zipkin
+	// collector. Default jaeger.<control-plane-namespace>.svc.cluster.local.
+	// A name made only of digits and dots must be a valid IPv4 address.
 	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule=`isIP(self) || (!self.matches('^[0-9.]+$') && self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'))`,message="spec.observability.tracing.address must be a DNS name or an IP address",messageExpression=`"spec.observability.tracing.address must be a DNS name (a lower-case RFC 1123 subdomain such as jaeger.osm-system.svc.cluster.local) or an IP address, not '" + self + "'"`
 	Address string `json:"address,omitempty"`
 
 	// Port is the collector's port, 1 to 65535. Default 9411.
 	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
 	Port *int32 `json:"port,omitempty"`
 
-	// Endpoint is the HTTP path spans are posted to; it begins with '/'. Default /api/v2/spans.
+	// Endpoint is the HTTP path spans are posted to; it begins with '/' and holds no
+	// whitespace. Default /api/v2/spans.
 	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:XValidation:rule=`self.startsWith('/')`,message="spec.observability.tracing.endpoint must be an HTTP path beginning with '/'",messageExpression=`"spec.observability.tracing.endpoint must be an HTTP path beginning with '/' (such as /api/v2/spans), not '" + self + "'"`
+	// +kubebuilder:validation:XValidation:rule=`!self.matches('\\s')`,message="spec.observability.tracing.endpoint must not contain whitespace"
 	Endpoint string `json:"endpoint,omitempty"`
 
 	// Sampling is the percentage of new traces that are sampled, 0 to 100. Default 100.
 	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
 	Sampling *float64 `json:"sampling,omitempty"`
 }
 
@@ -101,14 +116,28 @@ type RebootstrapStatus struct {
 	Pending int32 `json:"pending"`
 	// Failed workloads' rollouts did not progress; they pause the rest.
 	Failed int32 `json:"failed"`
-	// Stale counts opted-out workloads and bare pods that run an old bootstrap.
+	// Stale counts workloads that run an old bootstrap and are not rolled (opted out, or a
+	// paused Deployment, or the OnDelete update strategy), and bare pods that run an old
+	// bootstrap.
 	Stale int32 `json:"stale"`
+	// OptedOut counts the workloads annotated tracing.openservicemesh.io/auto-rebootstrap:
+	// "false", whether they run their target bootstrap or not (those that do not are also
+	// counted in Stale).
+	// +optional
+	OptedOut int32 `json:"optedOut,omitempty"`
+	// Invalid counts the workloads whose tracing settings cannot be resolved (a malformed
+	// annotation on the pod template or the namespace); they are never stamped.
+	// +optional
+	Invalid int32 `json:"invalid,omitempty"`
 	// FailedWorkloads names the workloads whose rollout failed (kind/namespace/name).
 	// +optional
 	FailedWorkloads []string `json:"failedWorkloads,omitempty"`
-	// StaleWorkloads names opted-out workloads and bare pods that run an old bootstrap.
+	// StaleWorkloads names the workloads and bare pods counted in Stale (kind/namespace/name).
 	// +optional
 	StaleWorkloads []string `json:"staleWorkloads,omitempty"`
+	// InvalidWorkloads names the workloads counted in Invalid (kind/namespace/name).
+	// +optional
+	InvalidWorkloads []string `json:"invalidWorkloads,omitempty"`
 }
 
 // MeshConfigList is a list of MeshConfigs.

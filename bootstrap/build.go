@@ -1,0 +1,103 @@
+package bootstrap
+
+import (
+	"fmt"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+)
+
+// Build returns the validated Envoy bootstrap for s: admin on loopback, the outbound and
+// inbound capture listeners with their passthrough clusters, the health listener, and, with
+// tracing enabled, the Zipkin tracer on the traffic HCMs and envoy-tracing-cluster. Settings
+// that cannot make a bootstrap are reported with the field's name. Build is pure.
+func Build(s Settings) (*bootstrapv3.Bootstrap, error) {
+	var bl builder
+	return bl.build(s)
+}
+
+// build is Build, remembering the packed messages.
+func (bl *builder) build(s Settings) (*bootstrapv3.Bootstrap, error) {
+	if err := checkSettings(s); err != nil {
+		return nil, fmt.Errorf("invalid bootstrap settings: %w", err)
+	}
+	listeners, err := bl.listeners(s.Tracing)
+	if err != nil {
+		return nil, err
+	}
+	clusters, err := bl.clusters(s.Tracing)
+	if err != nil {
+		return nil, err
+	}
+	b := &bootstrapv3.Bootstrap{
+		Node:            envoyNode(s.ServiceName),
+		StaticResources: &bootstrapv3.Bootstrap_StaticResources{Listeners: listeners, Clusters: clusters},
+		Admin:           bl.admin(),
+	}
+	if err := b.ValidateAll(); err != nil {
+		return nil, fmt.Errorf("when validating the bootstrap for %q: %w", s.ServiceName, err)
+	}
+	return b, nil
+}
+
+// envoyNode identifies the Envoy. The Zipkin tracer names spans' service after node.cluster,
+// which is what Jaeger's Service drop-down lists. node.id defaults to the same name; the
+// sidecar may override it with --service-node.
+func envoyNode(service string) *corev3.Node {
+	return &corev3.Node{Id: service, Cluster: service}
+}
+
+// admin binds Envoy's admin interface to loopback only.
+func (bl *builder) admin() *bootstrapv3.Admin {
+	if bl.fixed != nil {
+		return bl.fixed.admin
+	}
+	return &bootstrapv3.Admin{Address: socketAddress(AdminAddress, AdminPort)}
+}
+
+// listeners are the outbound and inbound capture listeners and the health listener.
+func (bl *builder) listeners(t Tracing) ([]*listenerv3.Listener, error) {
+	// One tracing block serves both HCMs: each is packed into its own bytes right away.
+	tracing, err := bl.hcmTracing(t)
+	if err != nil {
+		return nil, err
+	}
+	outbound, err := bl.captureListener(OutboundListenerName, OutboundPort, corev3.TrafficDirection_OUTBOUND, OutboundPassthroughCluster, tracing)
+	if err != nil {
+		return nil, err
+	}
+	inbound, err := bl.captureListener(InboundListenerName, InboundPort, corev3.TrafficDirection_INBOUND, InboundPassthroughCluster, tracing)
+	if err != nil {
+		return nil, err
+	}
+	health, err := bl.healthListener()
+	if err != nil {
+		return nil, err
+	}
+	return []*listenerv3.Listener{outbound, inbound, health}, nil
+}
+
+// clusters are the passthrough clusters, the admin cluster and, with tracing on, the
+// tracing cluster.
+func (bl *builder) clusters(t Tracing) ([]*clusterv3.Cluster, error) {
+	cs := make([]*clusterv3.Cluster, 0, 4)
+	if bl.fixed != nil {
+		cs = append(cs, bl.fixed.clusters...)
+	} else {
+		outbound, err := bl.passthroughCluster(OutboundPassthroughCluster)
+		if err != nil {
+			return nil, err
+		}
+		inbound, err := bl.passthroughCluster(InboundPassthroughCluster)
+		if err != nil {
+			return nil, err
+		}
+		cs = append(cs, outbound, inbound, adminCluster())
+	}
+	if t.Enable {
+		cs = append(cs, tracingCluster(t))
+	}
+	return cs, nil
+}

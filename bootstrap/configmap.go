@@ -1,0 +1,67 @@
+package bootstrap
+
+import (
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// maxNameLen keeps ConfigMap names within a DNS-1123 label, although a ConfigMap's name may
+// be a 253-byte subdomain: short names read well in kubectl and fit anywhere a label does.
+const maxNameLen = 63
+
+// ConfigMapName is envoy-bootstrap-<service>-<hash>, a valid DNS-1123 label of at most 63
+// bytes. The service part is lowercased, every byte other than [a-z0-9-] becomes '-', and it
+// is shortened as needed; the hash is kept whole, so two bootstraps never share a name (the
+// service name is part of the hashed content).
+func ConfigMapName(service, hash string) string {
+	hash = nameSafe(hash)
+	if room := maxNameLen - len(ConfigMapPrefix) - 1; len(hash) > room {
+		hash = strings.Trim(hash[:room], "-")
+	}
+	svc := nameSafe(service)
+	if room := maxNameLen - len(ConfigMapPrefix) - 1 - len(hash); len(svc) > room {
+		svc = strings.Trim(svc[:room], "-")
+	}
+	switch {
+	case svc == "" && hash == "":
+		return strings.TrimSuffix(ConfigMapPrefix, "-")
+	case svc == "":
+		return ConfigMapPrefix + hash
+	case hash == "":
+		return ConfigMapPrefix + svc
+	}
+	return ConfigMapPrefix + svc + "-" + hash
+}
+
+// nameSafe maps s onto [a-z0-9-], without leading or trailing '-'.
+func nameSafe(s string) string {
+	b := []byte(strings.ToLower(s))
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			b[i] = '-'
+		}
+	}
+	return strings.Trim(string(b), "-")
+}
+
+// ConfigMap returns the immutable, labelled ConfigMap that carries g in namespace ns: named by
+// ConfigMapName, bootstrap.yaml holding g.YAML, labelled as managed by the injector and with
+// the bootstrap hash.
+func ConfigMap(ns string, g Generated) *corev1.ConfigMap {
+	immutable := true
+	return &corev1.ConfigMap{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      ConfigMapName(g.Settings.ServiceName, g.Hash),
+			Namespace: ns,
+			Labels: map[string]string{
+				ManagedByLabel:   ManagedByValue,
+				BootstrapHashKey: g.Hash,
+			},
+		},
+		Immutable: &immutable,
+		Data:      map[string]string{BootstrapKey: string(g.YAML)},
+	}
+}

@@ -1,0 +1,87 @@
+package bootstrap
+
+import (
+	"bytes"
+	"math"
+	"testing"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// FuzzGenerate feeds Generate arbitrary settings. It must never panic; it may refuse only
+// settings checkSettings refuses (so Build's own validation never trips on settings we let
+// through); and what it returns validates, parses back strictly to the same message, survives
+// a strict protojson round trip, equals Marshal(Build(s)) and names a valid ConfigMap.
+func FuzzGenerate(f *testing.F) {
+	for _, s := range demoCases() {
+		f.Add(s.ServiceName, s.Tracing.Enable, s.Tracing.Address, s.Tracing.Port, s.Tracing.Endpoint, s.Tracing.Sampling)
+	}
+	f.Add("x", true, "fd00::1", uint32(1), "/", 0.0)
+	f.Add("Book_Buyer.v2", true, "a.b-c.d.", uint32(65535), "/a?b=c&d", 99.999)
+	f.Add("", true, "", uint32(0), "", math.NaN())
+	f.Add("yes", true, "on", uint32(80), "/\"quoted\"", math.Inf(1))
+	f.Fuzz(func(t *testing.T, service string, enable bool, address string, port uint32, endpoint string, sampling float64) {
+		s := Settings{ServiceName: service, Tracing: Tracing{Enable: enable, Address: address, Port: port, Endpoint: endpoint, Sampling: sampling}}
+		g, err := Generate(s)
+		if err != nil {
+			if checkSettings(s) == nil {
+				t.Fatalf("Generate refused settings that pass checkSettings: %v", err)
+			}
+			return
+		}
+		b := mustParse(t, g.YAML)
+		built, err := Build(s)
+		if err != nil {
+			t.Fatalf("Build: %v", err)
+		}
+		if !proto.Equal(b, built) {
+			t.Fatalf("Parse(Generate(s).YAML) differs from Build(s)")
+		}
+		if y, err := Marshal(built); err != nil || !bytes.Equal(y, g.YAML) {
+			t.Fatalf("Marshal(Build(s)) = %v, differs from Generate's YAML", err)
+		}
+		j, err := protojson.Marshal(b)
+		if err != nil {
+			t.Fatalf("protojson.Marshal: %v", err)
+		}
+		back := new(bootstrapv3.Bootstrap)
+		if err := protojson.Unmarshal(j, back); err != nil || !proto.Equal(b, back) {
+			t.Fatalf("strict protojson round trip: %v", err)
+		}
+		name := ConfigMapName(service, g.Hash)
+		if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
+			t.Fatalf("ConfigMapName(%q) = %q: %v", service, name, errs)
+		}
+	})
+}
+
+// FuzzYAMLString: any string, in any string field, comes back from Marshal then Parse as it
+// went in, however YAML would otherwise read it (yes, 1.0, null, "a: b", #, unicode...).
+func FuzzYAMLString(f *testing.F) {
+	for _, s := range []string{"", "yes", "No", "on", "~", "null", "1.0", "0x1f", "1e3", "127.0.0.1", ".inf",
+		"a: b", "- x", "#c", "@t", "*", "&a", "!t", "|", ">", "'q'", `"q"`, "a\nb", " lead", "trail ", "\t",
+		"\u2028", "\ufeff", "é", "\x00", "\x7f", "\u0085", "2001-12-14", "1:20", "<<", "=", "?", "%", "`"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b := &bootstrapv3.Bootstrap{Node: nodeWithID(s)}
+		y, err := Marshal(b)
+		if err != nil {
+			// protojson refuses invalid UTF-8 as well.
+			if _, jerr := protojson.Marshal(b); jerr == nil {
+				t.Fatalf("Marshal(%q): %v", s, err)
+			}
+			return
+		}
+		back, err := Parse(y)
+		if err != nil {
+			t.Fatalf("Parse(Marshal(%q)): %v\n%s", s, err, y)
+		}
+		if got := back.GetNode().GetId(); got != s {
+			t.Fatalf("round trip of %q gave %q\n%s", s, got, y)
+		}
+	})
+}

@@ -1,0 +1,88 @@
+package bootstrap
+
+import (
+	"testing"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	sigsyaml "sigs.k8s.io/yaml"
+)
+
+// guideTracing is the user guide's tracing configuration.
+func guideTracing() Tracing {
+	t := Defaults("osm-system")
+	t.Enable = true
+	return t
+}
+
+// demoCases are the bootstraps of the guide's bookstore demo, plus tracing off and
+// overridden collector settings. The keys name the golden files.
+func demoCases() map[string]Settings {
+	overridden := Tracing{Enable: true, Address: "zipkin.tracing.svc.cluster.local", Port: 9412, Endpoint: "/zipkin/api/v2/spans", Sampling: 12.5}
+	off := guideTracing()
+	off.Enable = false
+	return map[string]Settings{
+		"bookbuyer":               {ServiceName: "bookbuyer", Tracing: guideTracing()},
+		"bookstore-v1":            {ServiceName: "bookstore-v1", Tracing: guideTracing()},
+		"bookstore-v2":            {ServiceName: "bookstore-v2", Tracing: guideTracing()},
+		"bookwarehouse":           {ServiceName: "bookwarehouse", Tracing: guideTracing()},
+		"bookbuyer-tracing-off":   {ServiceName: "bookbuyer", Tracing: off},
+		"bookstore-v1-overridden": {ServiceName: "bookstore-v1", Tracing: overridden},
+	}
+}
+
+// mustGenerate generates s or fails the test.
+func mustGenerate(t testing.TB, s Settings) Generated {
+	t.Helper()
+	g, err := Generate(s)
+	if err != nil {
+		t.Fatalf("Generate(%+v): %v", s, err)
+	}
+	return g
+}
+
+// mustParse parses y strictly, validates it, or fails the test.
+func mustParse(t testing.TB, y []byte) *bootstrapv3.Bootstrap {
+	t.Helper()
+	b, err := Parse(y)
+	if err != nil {
+		t.Fatalf("Parse: %v\n%s", err, y)
+	}
+	if err := Validate(b); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	return b
+}
+
+// generic decodes YAML into plain maps, lists and scalars, for structural comparison.
+func generic(t testing.TB, y []byte) any {
+	t.Helper()
+	var v any
+	if err := sigsyaml.Unmarshal(y, &v); err != nil {
+		t.Fatalf("unmarshal YAML: %v\n%s", err, y)
+	}
+	return v
+}
+
+// hcms returns every HTTP connection manager of b's listeners, by listener name.
+func hcms(t testing.TB, b *bootstrapv3.Bootstrap) map[string][]*hcmv3.HttpConnectionManager {
+	t.Helper()
+	out := map[string][]*hcmv3.HttpConnectionManager{}
+	for _, l := range b.GetStaticResources().GetListeners() {
+		chains := append([]*listenerv3.FilterChain{l.GetDefaultFilterChain()}, l.GetFilterChains()...)
+		for _, fc := range chains {
+			for _, f := range fc.GetFilters() {
+				if f.GetName() != hcmFilterName {
+					continue
+				}
+				hcm := new(hcmv3.HttpConnectionManager)
+				if err := f.GetTypedConfig().UnmarshalTo(hcm); err != nil {
+					t.Fatalf("listener %s: unpack HCM: %v", l.GetName(), err)
+				}
+				out[l.GetName()] = append(out[l.GetName()], hcm)
+			}
+		}
+	}
+	return out
+}

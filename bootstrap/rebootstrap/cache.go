@@ -1,0 +1,129 @@
+package rebootstrap
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap"
+	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
+)
+
+// lastApplied is kubectl's copy of the applied manifest: large, and never read here.
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+// newCache builds the controller's own cache: only pods labelled with a bootstrap hash (as
+// metadata), only the followed MeshConfig, and every object trimmed to what the planner
+// reads, to keep memory flat with thousands of workloads.
+func newCache(mgr manager.Manager, opts Options) (cache.Cache, error) {
+	hashed, err := labels.NewRequirement(bootstrap.BootstrapHashKey, selection.Exists, nil)
+	if err != nil {
+		return nil, fmt.Errorf("when building the pod label selector: %w", err)
+	}
+	c, err := cache.New(mgr.GetConfig(), cache.Options{
+		HTTPClient: mgr.GetHTTPClient(),
+		Scheme:     mgr.GetScheme(),
+		Mapper:     mgr.GetRESTMapper(),
+		ByObject: map[client.Object]cache.ByObject{
+			podMetadata(): {Label: labels.NewSelector().Add(*hashed)},
+			&v1alpha2.MeshConfig{}: {
+				Namespaces: map[string]cache.Config{opts.Namespace: {}},
+				Field:      fields.OneTermEqualSelector("metadata.name", opts.MeshConfigName),
+			},
+		},
+		DefaultTransform: trim,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("when creating the re-bootstrap cache: %w", err)
+	}
+	return c, nil
+}
+
+// trim drops what the planner never reads: managed fields, kubectl's last-applied copy and,
+// of a workload's pod template, everything but its metadata and hostNetwork.
+func trim(obj any) (any, error) {
+	if m, err := meta.Accessor(obj); err == nil {
+		m.SetManagedFields(nil)
+		if ann := m.GetAnnotations(); ann[lastApplied] != "" {
+			delete(ann, lastApplied)
+			m.SetAnnotations(ann)
+		}
+	}
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		trimTemplate(&o.Spec.Template)
+	case *appsv1.StatefulSet:
+		trimTemplate(&o.Spec.Template)
+		o.Spec.VolumeClaimTemplates = nil
+	case *appsv1.DaemonSet:
+		trimTemplate(&o.Spec.Template)
+	}
+	return obj, nil
+}
+
+func trimTemplate(t *corev1.PodTemplateSpec) {
+	t.Spec = corev1.PodSpec{HostNetwork: t.Spec.HostNetwork}
+}
+
+// leaderOnly runs the cache on the leader only: the other replicas serve the webhook and
+// need none of it.
+type leaderOnly struct{ c cache.Cache }
+
+func (l leaderOnly) Start(ctx context.Context) error { return l.c.Start(ctx) }
+
+func (l leaderOnly) NeedLeaderElection() bool { return true }
+
+// enqueue maps every event to the single work item, after delay.
+type enqueue struct {
+	key   types.NamespacedName
+	delay time.Duration
+}
+
+type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
+
+func (e enqueue) add(q queue) {
+	req := reconcile.Request{NamespacedName: e.key}
+	if e.delay > 0 {
+		q.AddAfter(req, e.delay)
+		return
+	}
+	q.Add(req)
+}
+
+func (e enqueue) Create(_ context.Context, _ event.CreateEvent, q queue)   { e.add(q) }
+func (e enqueue) Update(_ context.Context, _ event.UpdateEvent, q queue)   { e.add(q) }
+func (e enqueue) Delete(_ context.Context, _ event.DeleteEvent, q queue)   { e.add(q) }
+func (e enqueue) Generic(_ context.Context, _ event.GenericEvent, q queue) { e.add(q) }
+
+// podChanged passes pod updates that matter to the planner: labels, annotations, owners or
+// the start of termination (a pod's metadata changes with every status update otherwise).
+type podChanged struct {
+	predicate.Funcs
+}
+
+func (podChanged) Update(e event.UpdateEvent) bool {
+	o, n := e.ObjectOld, e.ObjectNew
+	if o == nil || n == nil {
+		return true
+	}
+	return !equality.Semantic.DeepEqual(o.GetLabels(), n.GetLabels()) ||
+		!equality.Semantic.DeepEqual(o.GetAnnotations(), n.GetAnnotations()) ||
+		!equality.Semantic.DeepEqual(o.GetOwnerReferences(), n.GetOwnerReferences()) ||
+		(o.GetDeletionTimestamp() == nil) != (n.GetDeletionTimestamp() == nil)
+}

@@ -1,0 +1,42 @@
+// Package rebootstrap rolls the injected workloads whose effective Envoy bootstrap changed.
+//
+// Envoy reads its bootstrap only when it starts, so a MeshConfig change reaches only new pods.
+// This package's controller follows the MeshConfig and, for every injected Deployment,
+// StatefulSet and DaemonSet, computes the bootstrap hash its pods would get now (the same
+// bootstrap.Resolve and bootstrap.Generate the webhook calls, fed with the pod template's
+// annotations and labels and its namespace's annotations). Where that hash differs from what
+// the workload runs, it stamps the pod template annotation
+// tracing.openservicemesh.io/bootstrap-hash with the new hash, and the workload rolls with
+// its own update strategy.
+//
+// The package has two halves:
+//
+//   - a pure planner (Collect, Plan, Summarize, Conditions): cluster objects in, per-workload
+//     states and the workloads to stamp now out, with no client, clock or randomness;
+//   - a thin controller-runtime reconciler (Setup) that reads a leader-only cache, stamps with
+//     a merge patch under the field manager osm-injector-rebootstrap, writes the MeshConfig
+//     status with server-side apply, emits Events and exports Prometheus metrics.
+//
+// What a workload runs now: its template annotation once stamped. A workload never stamped
+// (created before any MeshConfig change) has no annotation; its pods carry the hash as a
+// label, set by the webhook. A workload is rolled when it is not stamped with the target and
+// some live pod of it runs another hash; one whose pods all run the target already is left
+// alone (so the first start of the controller rolls nothing that is current).
+//
+// Bounded and health-gated: at most MaxConcurrent workloads roll at once; a workload stamped
+// with the target is rolling until its controller reports the rollout complete; a Deployment
+// whose progress deadline is exceeded is failed, and while any workload is failed no new
+// rollout starts (the MeshConfig reports Degraded=True, reason RolloutFailed). The pause lifts
+// when the failure clears or when the MeshConfig changes again (the failed workload then has a
+// new target and is pending again).
+//
+// Crash-safe: every decision is derived from what the cluster shows (annotations, pod labels,
+// workload status), so a restarted injector resumes without stamping anything twice. The only
+// in-memory state is a short-lived record of stamps the cache has not observed yet and the
+// de-duplication of Events.
+//
+// Opt-out: a workload annotated tracing.openservicemesh.io/auto-rebootstrap: "false" is never
+// touched; when its pods run an old bootstrap it is reported as stale, like bare pods (pods no
+// Deployment, StatefulSet or DaemonSet owns) and workloads whose update strategy cannot roll
+// them (a paused Deployment, the OnDelete strategy).
+package rebootstrap

@@ -1,0 +1,168 @@
+package rebootstrap
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Input is everything Plan reads.
+type Input struct {
+	Workloads []Workload
+	BarePods  []BarePod
+	// MaxConcurrent bounds the workloads rolling at once; values below 1 count as 1.
+	MaxConcurrent int
+	// Hold, when set, starts no new rollout (HoldReason says why: the settings just changed
+	// and are left to settle). Workloads already rolling are unaffected.
+	Hold       bool
+	HoldReason string
+}
+
+// Result is Plan's answer.
+type Result struct {
+	// Decisions holds one decision per workload, in rollout order (namespace, name, kind),
+	// then one per stale bare pod.
+	Decisions []Decision
+	// Paused is set when a failed rollout keeps new rollouts from starting.
+	Paused bool
+	// Rolling counts the workloads rolling before any stamp of this plan; Stamps the
+	// decisions with Stamp set.
+	Rolling int
+	Stamps  int
+}
+
+// Plan decides where every workload stands and which pending workloads to stamp now: as many
+// as MaxConcurrent allows beside those rolling, none while any rollout is failed or Hold is
+// set. Plan is pure: the same input gives the same result.
+func Plan(in Input) Result {
+	ws := slices.Clone(in.Workloads)
+	slices.SortFunc(ws, func(a, b Workload) int { return compareRefs(a.Ref, b.Ref) })
+	res := Result{Decisions: make([]Decision, 0, len(ws)+len(in.BarePods))}
+	var pending, failed []int
+	for i := range ws {
+		d := classify(&ws[i])
+		switch d.State {
+		case StateRolling:
+			res.Rolling++
+		case StateFailed:
+			failed = append(failed, len(res.Decisions))
+		case StatePending:
+			pending = append(pending, len(res.Decisions))
+		}
+		res.Decisions = append(res.Decisions, d)
+	}
+	res.Paused = len(failed) > 0
+	slots := max(in.MaxConcurrent, 1) - res.Rolling
+	var wait string
+	switch {
+	case res.Paused:
+		slots = 0
+		wait = "paused: the rollout of " + refList(res.Decisions, failed) + " failed"
+	case in.Hold:
+		slots = 0
+		wait = "held: " + in.HoldReason
+	}
+	for _, i := range pending {
+		d := &res.Decisions[i]
+		if slots > 0 {
+			d.Stamp = true
+			slots--
+			res.Stamps++
+			continue
+		}
+		if wait != "" {
+			d.Reason += "; " + wait
+		} else {
+			d.Reason += fmt.Sprintf("; waiting for a rollout slot (%d rolling, at most %d at once)",
+				res.Rolling+res.Stamps, max(in.MaxConcurrent, 1))
+		}
+	}
+	res.Decisions = append(res.Decisions, staleBarePods(in.BarePods)...)
+	return res
+}
+
+// classify decides one workload's state, before rollout slots are handed out.
+func classify(w *Workload) Decision {
+	d := Decision{Ref: w.Ref, UID: w.UID, Target: w.Target, Current: current(w), OptedOut: w.OptedOut}
+	switch {
+	case w.TargetErr != nil:
+		d.State = StateInvalid
+		d.Reason = "its tracing settings cannot be resolved: " + w.TargetErr.Error()
+	case w.OptedOut && w.podsAt(w.Target):
+		d.State = StateOptedOut
+		d.Reason = w.OptOutReason + "; its pods run the target bootstrap " + w.Target
+	case w.OptedOut:
+		d.State = StateStale
+		d.Reason = fmt.Sprintf("%s; its pods run bootstrap %s, not the target %s: restart it to apply the new tracing settings",
+			w.OptOutReason, w.running(), w.Target)
+	case w.Stamped == w.Target:
+		d.State, d.Reason = classifyStamped(w)
+	case w.podsAt(w.Target):
+		d.State = StateUpdated
+		d.Reason = "its pods run the target bootstrap " + w.Target
+	case w.Blocked != "":
+		d.State = StateStale
+		d.Reason = fmt.Sprintf("%s, so stamping would not roll it; its pods run bootstrap %s, not the target %s: restart it to apply the new tracing settings",
+			w.Blocked, w.running(), w.Target)
+	default:
+		d.State = StatePending
+		d.Reason = fmt.Sprintf("its pods run bootstrap %s, the target is %s", w.running(), w.Target)
+	}
+	return d
+}
+
+// classifyStamped decides the state of a workload whose template carries the target: its own
+// rollout says the rest.
+func classifyStamped(w *Workload) (State, string) {
+	switch {
+	case w.Rollout.Phase == PhaseComplete:
+		return StateUpdated, "stamped with the target bootstrap " + w.Target + " and rolled out"
+	case w.Rollout.Phase == PhaseFailed:
+		return StateFailed, "rollout to bootstrap " + w.Target + " failed: " + w.Rollout.Message
+	case w.Blocked != "":
+		return StateStale, "stamped with the target bootstrap " + w.Target + " but " + w.Blocked +
+			", so it does not roll by itself"
+	}
+	return StateRolling, "rolling to bootstrap " + w.Target + ": " + w.Rollout.Message
+}
+
+// current is what a workload runs now, for reports: its stamp, else its pods' hashes.
+func current(w *Workload) string {
+	if w.Stamped != "" {
+		return w.Stamped
+	}
+	return w.running()
+}
+
+// staleBarePods returns a stale decision for every bare pod that runs another hash than its
+// target. Pods whose target cannot be computed are left out: they were admitted, so only
+// their namespace's annotations can have gone bad, and the workloads there report that.
+func staleBarePods(pods []BarePod) []Decision {
+	var out []Decision
+	for _, p := range pods {
+		if p.TargetErr != nil || p.Hash == p.Target {
+			continue
+		}
+		out = append(out, Decision{
+			Ref: p.Ref, UID: p.UID, State: StateStale, Target: p.Target, Current: p.Hash,
+			Reason: fmt.Sprintf("no Deployment, StatefulSet or DaemonSet owns it, so it is never restarted; "+
+				"it runs bootstrap %s, not the target %s: recreate it to apply the new tracing settings", p.Hash, p.Target),
+		})
+	}
+	slices.SortFunc(out, func(a, b Decision) int { return compareRefs(a.Ref, b.Ref) })
+	return out
+}
+
+// refList names the decisions at the given indexes, at most five, for messages.
+func refList(ds []Decision, idx []int) string {
+	const most = 5
+	names := make([]string, 0, min(len(idx), most))
+	for _, i := range idx[:min(len(idx), most)] {
+		names = append(names, ds[i].Ref.String())
+	}
+	s := strings.Join(names, ", ")
+	if len(idx) > most {
+		s += fmt.Sprintf(" and %d more", len(idx)-most)
+	}
+	return s
+}

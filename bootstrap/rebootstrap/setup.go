@@ -1,0 +1,133 @@
+package rebootstrap
+
+import (
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap"
+	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
+)
+
+// DefaultMaxConcurrent is the rollout bound when Options.MaxConcurrent is zero.
+const DefaultMaxConcurrent = 5
+
+// DefaultSettleDelay is Options.SettleDelay when zero.
+const DefaultSettleDelay = time.Second
+
+// workloadBatch delays the reconcile a workload or pod event asks for, so that a burst of
+// events (a rollout touches a workload, its ReplicaSets and pods many times) costs one pass.
+const workloadBatch = 250 * time.Millisecond
+
+// ControllerName names the controller (logs, metrics of controller-runtime).
+const ControllerName = "rebootstrap"
+
+// Options configure the re-bootstrap controller.
+type Options struct {
+	// Namespace is the control-plane namespace: it holds the MeshConfig and is never injected
+	// (default bootstrap.DefaultNamespace).
+	Namespace string
+	// MeshConfigName names the MeshConfig followed (default bootstrap.DefaultMeshConfigName).
+	MeshConfigName string
+	// MaxConcurrent bounds the workloads rolling at once (--max-concurrent-rollouts; default
+	// DefaultMaxConcurrent; negative is an error).
+	MaxConcurrent int
+	// Defaults is the layer under the MeshConfig, as the webhook uses it.
+	Defaults bootstrap.Tracing
+	// SettleDelay holds new rollouts back after the tracing settings change (default
+	// DefaultSettleDelay; negative: no delay).
+	SettleDelay time.Duration
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Namespace == "" {
+		o.Namespace = bootstrap.DefaultNamespace
+	}
+	if o.MeshConfigName == "" {
+		o.MeshConfigName = bootstrap.DefaultMeshConfigName
+	}
+	switch {
+	case o.MaxConcurrent < 0:
+		return o, fmt.Errorf("when setting up the re-bootstrap controller: max concurrent rollouts is %d, "+
+			"it must be at least 1", o.MaxConcurrent)
+	case o.MaxConcurrent == 0:
+		o.MaxConcurrent = DefaultMaxConcurrent
+	}
+	switch {
+	case o.SettleDelay == 0:
+		o.SettleDelay = DefaultSettleDelay
+	case o.SettleDelay < 0:
+		o.SettleDelay = 0
+	}
+	if o.Defaults == (bootstrap.Tracing{}) {
+		o.Defaults = bootstrap.Defaults(o.Namespace)
+	}
+	return o, nil
+}
+
+// Setup adds the re-bootstrap controller to mgr: a cache of its own that runs only on the
+// leader (Deployments, StatefulSets and DaemonSets with their pod specs trimmed, the metadata
+// of pods labelled with a bootstrap hash, namespaces, the MeshConfig), and a leader-elected
+// controller with a single work item. mgr's scheme gets the MeshConfig types if it lacks
+// them. Call it before mgr.Start.
+func Setup(mgr manager.Manager, opts Options) error {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return err
+	}
+	if !mgr.GetScheme().Recognizes(v1alpha2.GroupVersion.WithKind("MeshConfig")) {
+		if err := v1alpha2.AddToScheme(mgr.GetScheme()); err != nil {
+			return fmt.Errorf("when adding the MeshConfig types to the manager's scheme: %w", err)
+		}
+	}
+	if err := registerMetrics(); err != nil {
+		return fmt.Errorf("when registering the re-bootstrap metrics: %w", err)
+	}
+	rolloutSlotsGauge.Set(float64(opts.MaxConcurrent))
+	c, err := newCache(mgr, opts)
+	if err != nil {
+		return err
+	}
+	if err := mgr.Add(leaderOnly{c}); err != nil {
+		return fmt.Errorf("when adding the re-bootstrap cache to the manager: %w", err)
+	}
+	key := types.NamespacedName{Namespace: opts.Namespace, Name: opts.MeshConfigName}
+	r := &Reconciler{
+		Reader:   c,
+		Client:   mgr.GetClient(),
+		Recorder: mgr.GetEventRecorder(EventSource),
+		Key:      key,
+		Options:  opts,
+		Log:      mgr.GetLogger().WithName(ControllerName),
+	}
+	now := enqueue{key: key}
+	later := enqueue{key: key, delay: workloadBatch}
+	isOurs := predicate.NewPredicateFuncs(func(o client.Object) bool {
+		return o.GetNamespace() == key.Namespace && o.GetName() == key.Name
+	})
+	nsChanged := predicate.Or[client.Object](predicate.LabelChangedPredicate{}, predicate.AnnotationChangedPredicate{})
+	err = ctrl.NewControllerManagedBy(mgr).
+		Named(ControllerName).
+		WatchesRawSource(source.Kind[client.Object](c, &v1alpha2.MeshConfig{}, now, isOurs)).
+		WatchesRawSource(source.Kind[client.Object](c, &corev1.Namespace{}, now, nsChanged)).
+		WatchesRawSource(source.Kind[client.Object](c, &appsv1.Deployment{}, later)).
+		WatchesRawSource(source.Kind[client.Object](c, &appsv1.StatefulSet{}, later)).
+		WatchesRawSource(source.Kind[client.Object](c, &appsv1.DaemonSet{}, later)).
+		WatchesRawSource(source.Kind[client.Object](c, podMetadata(), later, podChanged{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: 1, SkipNameValidation: ptr.To(true)}).
+		Complete(r)
+	if err != nil {
+		return fmt.Errorf("when setting up the re-bootstrap controller: %w", err)
+	}
+	return nil
+}

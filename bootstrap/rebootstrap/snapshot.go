@@ -1,0 +1,50 @@
+package rebootstrap
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
+)
+
+// snapshot reads everything Collect needs from the cache.
+func (r *Reconciler) snapshot(ctx context.Context, mc *v1alpha2.MeshConfig) (*Snapshot, error) {
+	s := &Snapshot{
+		ControlPlaneNamespace: r.Options.Namespace,
+		Defaults:              r.Options.Defaults,
+		Mesh:                  &mc.Spec.Observability.Tracing,
+	}
+	nss := &corev1.NamespaceList{}
+	deps := &appsv1.DeploymentList{}
+	sts := &appsv1.StatefulSetList{}
+	dss := &appsv1.DaemonSetList{}
+	pods := podMetadataList()
+	for _, l := range []struct {
+		what string
+		list client.ObjectList
+	}{{"namespaces", nss}, {"Deployments", deps}, {"StatefulSets", sts}, {"DaemonSets", dss}, {"pods", pods}} {
+		if err := r.Reader.List(ctx, l.list); err != nil {
+			return nil, fmt.Errorf("when listing %s from the cache: %w", l.what, err)
+		}
+	}
+	s.Namespaces, s.Deployments, s.StatefulSets, s.DaemonSets, s.Pods = nss.Items, deps.Items, sts.Items, dss.Items, pods.Items
+	return s, nil
+}
+
+// podMetadata is an empty pod metadata object, for the cache and its watches.
+func podMetadata() *metav1.PartialObjectMetadata {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Pod"))
+	return m
+}
+
+func podMetadataList() *metav1.PartialObjectMetadataList {
+	l := &metav1.PartialObjectMetadataList{}
+	l.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("PodList"))
+	return l
+}

@@ -1,0 +1,130 @@
+package rebootstrap
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap"
+)
+
+// FieldOwner is the field manager of the stamps and of the MeshConfig status fields this
+// controller writes.
+const FieldOwner = "osm-injector-rebootstrap"
+
+// stamp sets the pod template annotation bootstrap-hash of the workload ref to hash with a
+// JSON merge patch (nothing else of the template is touched; stamping the same value twice
+// is a no-op), and returns the workload's generation and UID after the patch.
+func stamp(ctx context.Context, c client.Client, ref Ref, hash string) (int64, types.UID, error) {
+	var obj client.Object
+	switch ref.Kind {
+	case KindDeployment:
+		obj = &appsv1.Deployment{}
+	case KindStatefulSet:
+		obj = &appsv1.StatefulSet{}
+	case KindDaemonSet:
+		obj = &appsv1.DaemonSet{}
+	default:
+		return 0, "", fmt.Errorf("when stamping %s: only Deployments, StatefulSets and DaemonSets are stamped", ref)
+	}
+	obj.SetNamespace(ref.Namespace)
+	obj.SetName(ref.Name)
+	body, err := json.Marshal(map[string]any{
+		"spec": map[string]any{"template": map[string]any{"metadata": map[string]any{
+			"annotations": map[string]string{bootstrap.BootstrapHashKey: hash},
+		}}},
+	})
+	if err != nil {
+		return 0, "", fmt.Errorf("when encoding the stamp of %s: %w", ref, err)
+	}
+	if err := c.Patch(ctx, obj, client.RawPatch(types.MergePatchType, body), client.FieldOwner(FieldOwner)); err != nil {
+		return 0, "", fmt.Errorf("when stamping %s with bootstrap hash %s: %w", ref, hash, err)
+	}
+	return obj.GetGeneration(), obj.GetUID(), nil
+}
+
+// stampLedger remembers the stamps the cache has not shown yet, so that the next reconcile
+// neither counts a just-stamped workload as pending (and overshoots the concurrency bound)
+// nor stamps it again. An entry goes once the cache holds the stamped generation. Lost on a
+// restart, which is fine: a new cache is listed fresh.
+type stampLedger struct {
+	mu sync.Mutex
+	m  map[Ref]stampRecord
+}
+
+type stampRecord struct {
+	uid        types.UID
+	hash       string
+	generation int64
+}
+
+func (l *stampLedger) record(ref Ref, uid types.UID, hash string, generation int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil {
+		l.m = map[Ref]stampRecord{}
+	}
+	l.m[ref] = stampRecord{uid: uid, hash: hash, generation: generation}
+}
+
+// apply overrides the workloads the cache shows older than their stamp: stamped with the
+// recorded hash and rolling. Records of workloads the cache caught up with, or that are gone
+// or were recreated, are dropped.
+func (l *stampLedger) apply(ws []Workload) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.m) == 0 {
+		return
+	}
+	seen := make(map[Ref]bool, len(l.m))
+	for i := range ws {
+		w := &ws[i]
+		rec, ok := l.m[w.Ref]
+		if !ok {
+			continue
+		}
+		seen[w.Ref] = true
+		if w.UID != rec.uid || w.Generation >= rec.generation {
+			delete(l.m, w.Ref)
+			continue
+		}
+		w.Stamped = rec.hash
+		w.Rollout = progressing("stamped at generation %d; waiting for the cache to show it", rec.generation)
+	}
+	for ref := range l.m {
+		if !seen[ref] {
+			delete(l.m, ref)
+		}
+	}
+}
+
+// settleClock holds new rollouts back for a moment after the target changes, so that the
+// webhook (whose MeshConfig informer is separate) already answers with the new settings when
+// the first new pods are created, and so that a burst of MeshConfig edits rolls once.
+type settleClock struct {
+	mu     sync.Mutex
+	target string
+	since  time.Time
+}
+
+// hold returns why rollouts wait and for how long, or "" once the target has been the same
+// for delay.
+func (c *settleClock) hold(target string, now time.Time, delay time.Duration) (string, time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.target != target {
+		c.target, c.since = target, now
+	}
+	left := delay - now.Sub(c.since)
+	if left <= 0 {
+		return "", 0
+	}
+	return fmt.Sprintf("the tracing settings changed %s ago; rollouts start once they are unchanged for %s",
+		now.Sub(c.since).Round(time.Millisecond), delay), left
+}

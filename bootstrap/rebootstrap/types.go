@@ -1,0 +1,176 @@
+package rebootstrap
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// Kinds of the objects the planner knows.
+const (
+	KindDeployment  = "Deployment"
+	KindStatefulSet = "StatefulSet"
+	KindDaemonSet   = "DaemonSet"
+	// KindPod is the kind of a bare pod: one no Deployment, StatefulSet or DaemonSet owns.
+	KindPod = "Pod"
+)
+
+// Ref names a workload or a bare pod.
+type Ref struct {
+	Kind      string
+	Namespace string
+	Name      string
+}
+
+// String is kind/namespace/name, the form the MeshConfig status lists.
+func (r Ref) String() string {
+	return r.Kind + "/" + r.Namespace + "/" + r.Name
+}
+
+// compareRefs orders refs by namespace, name, then kind: the order rollouts start in.
+func compareRefs(a, b Ref) int {
+	return cmp.Or(
+		strings.Compare(a.Namespace, b.Namespace),
+		strings.Compare(a.Name, b.Name),
+		strings.Compare(a.Kind, b.Kind),
+	)
+}
+
+// Phase is where a workload's own rollout stands, as its controller reports it.
+type Phase int
+
+const (
+	// PhaseComplete: the controller observed the latest generation and every replica is
+	// updated, ready and available, with no old replica left.
+	PhaseComplete Phase = iota
+	// PhaseProgressing: a rollout is under way (or the controller has not observed the
+	// latest generation yet).
+	PhaseProgressing
+	// PhaseFailed: the rollout stopped progressing (a Deployment's progress deadline was
+	// exceeded). StatefulSets and DaemonSets have no deadline and never fail.
+	PhaseFailed
+)
+
+func (p Phase) String() string {
+	switch p {
+	case PhaseComplete:
+		return "complete"
+	case PhaseProgressing:
+		return "progressing"
+	case PhaseFailed:
+		return "failed"
+	}
+	return "unknown"
+}
+
+// Rollout is a workload's rollout phase and a human-readable detail.
+type Rollout struct {
+	Phase   Phase
+	Message string
+}
+
+// Workload is what the planner knows of one injected Deployment, StatefulSet or DaemonSet.
+type Workload struct {
+	Ref Ref
+	// UID and Generation identify the object the facts were read from.
+	UID        types.UID
+	Generation int64
+	// Target is the bootstrap hash its pods would get now. TargetErr is set instead when the
+	// settings cannot be resolved (a malformed annotation on the template or namespace).
+	Target    string
+	TargetErr error
+	// Stamped is the template's bootstrap-hash annotation ("" when never stamped).
+	Stamped string
+	// PodHashes counts the workload's live (not terminating) injected pods by the
+	// bootstrap-hash label they carry.
+	PodHashes map[string]int
+	// OptedOut is set by the annotation auto-rebootstrap: "false" on the workload or its
+	// template; OptOutReason says which.
+	OptedOut     bool
+	OptOutReason string
+	// Blocked is non-empty when stamping cannot roll the workload (a paused Deployment, the
+	// OnDelete update strategy): it says why.
+	Blocked string
+	// Rollout is the workload's own rollout, from its status.
+	Rollout Rollout
+}
+
+// podsAt reports whether every live pod of the workload runs hash (true when it has none:
+// a pod created now gets the webhook's current answer anyway).
+func (w *Workload) podsAt(hash string) bool {
+	for h, n := range w.PodHashes {
+		if n > 0 && h != hash {
+			return false
+		}
+	}
+	return true
+}
+
+// running returns the hashes the workload's pods run, for messages ("a, b"), or "" when
+// it has no pods.
+func (w *Workload) running() string {
+	hashes := make([]string, 0, len(w.PodHashes))
+	for h, n := range w.PodHashes {
+		if n > 0 {
+			hashes = append(hashes, h)
+		}
+	}
+	slices.Sort(hashes)
+	return strings.Join(hashes, ", ")
+}
+
+// BarePod is an injected pod no followed workload owns (no controller, or a Job, or a custom
+// controller). It is never touched; it is reported as stale when it runs another hash than
+// its target.
+type BarePod struct {
+	Ref       Ref
+	UID       types.UID
+	Hash      string
+	Target    string
+	TargetErr error
+}
+
+// State is where a workload stands against its target. States are exclusive.
+type State string
+
+const (
+	// StateUpdated: runs the target (stamped with it and rolled out, or all its pods run it).
+	StateUpdated State = "updated"
+	// StatePending: needs a rollout and waits for a slot (or for a pause to lift).
+	StatePending State = "pending"
+	// StateRolling: stamped with the target, rollout not complete yet.
+	StateRolling State = "rolling"
+	// StateFailed: stamped with the target, rollout failed; it pauses the rest.
+	StateFailed State = "failed"
+	// StateOptedOut: opted out of re-bootstrap and runs the target anyway.
+	StateOptedOut State = "opted-out"
+	// StateStale: runs an old bootstrap and will not be rolled (opted out, blocked by its
+	// update strategy, or a bare pod).
+	StateStale State = "stale"
+	// StateInvalid: its target cannot be computed (malformed annotation); never stamped.
+	StateInvalid State = "invalid"
+)
+
+// States lists every state, in the order reports show them.
+var States = []State{StateUpdated, StateRolling, StatePending, StateFailed, StateOptedOut, StateStale, StateInvalid}
+
+// Decision is the planner's verdict on one workload or bare pod.
+type Decision struct {
+	Ref Ref
+	UID types.UID
+	// State is where it stands. A decision with Stamp set is pending until the stamp lands;
+	// the reconciler then reports it as rolling.
+	State State
+	// Stamp asks the reconciler to stamp the template with Target now.
+	Stamp bool
+	// Target is the hash the workload should run; Current what it runs now (the stamped
+	// annotation, or the pods' hashes).
+	Target  string
+	Current string
+	// OptedOut is set for opted-out workloads, whether stale or not.
+	OptedOut bool
+	// Reason says why, for Events and logs.
+	Reason string
+}

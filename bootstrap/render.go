@@ -1,0 +1,90 @@
+package bootstrap
+
+import (
+	"errors"
+	"fmt"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/anypb"
+	sigsyaml "sigs.k8s.io/yaml"
+)
+
+// Marshal renders b as YAML with proto field names. The output is deterministic: fields
+// appear in the order the .proto files declare them, map keys sorted, strings quoted only
+// when a YAML parser could read them as something else.
+func Marshal(b *bootstrapv3.Bootstrap) ([]byte, error) {
+	if b == nil {
+		return nil, errors.New("when rendering the bootstrap: it is nil")
+	}
+	y, err := encodeYAML(b, nil)
+	if err != nil {
+		return nil, fmt.Errorf("when rendering the bootstrap as YAML: %w", err)
+	}
+	return y, nil
+}
+
+// Parse decodes a bootstrap rendered by Marshal, or written by hand, strictly: unknown
+// fields, duplicate keys and typed_config types that are not linked in are errors. It does
+// not validate the result; call Validate for that.
+func Parse(yaml []byte) (*bootstrapv3.Bootstrap, error) {
+	j, err := sigsyaml.YAMLToJSONStrict(yaml)
+	if err != nil {
+		return nil, fmt.Errorf("when parsing the bootstrap YAML: %w", err)
+	}
+	b := new(bootstrapv3.Bootstrap)
+	if err := protojson.Unmarshal(j, b); err != nil {
+		return nil, fmt.Errorf("when decoding the bootstrap: %w", err)
+	}
+	return b, nil
+}
+
+// Validate checks b with go-control-plane's rules, including the content of every
+// typed_config (a plain ValidateAll checks only an Any's type URL).
+func Validate(b *bootstrapv3.Bootstrap) error {
+	if err := b.ValidateAll(); err != nil {
+		return fmt.Errorf("when validating the bootstrap: %w", err)
+	}
+	return validateAnys(b.ProtoReflect())
+}
+
+// validateAnys unpacks every Any under m and validates its content, recursively.
+func validateAnys(m protoreflect.Message) error {
+	if a, ok := m.Interface().(*anypb.Any); ok {
+		inner, err := a.UnmarshalNew()
+		if err != nil {
+			return fmt.Errorf("when unpacking %s: %w", a.GetTypeUrl(), err)
+		}
+		if v, ok := inner.(pgvValidator); ok {
+			if err := v.ValidateAll(); err != nil {
+				return fmt.Errorf("when validating %s: %w", a.GetTypeUrl(), err)
+			}
+		}
+		return validateAnys(inner.ProtoReflect())
+	}
+	var err error
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Message() == nil {
+			return true
+		}
+		switch {
+		case fd.IsList():
+			for i, l := 0, v.List(); i < l.Len() && err == nil; i++ {
+				err = validateAnys(l.Get(i).Message())
+			}
+		case fd.IsMap():
+			if fd.MapValue().Message() == nil {
+				return true
+			}
+			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+				err = validateAnys(mv.Message())
+				return err == nil
+			})
+		default:
+			err = validateAnys(v.Message())
+		}
+		return err == nil
+	})
+	return err
+}

@@ -1,0 +1,213 @@
+package bootstrap
+
+import (
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
+)
+
+// Input is everything Resolve reads.
+type Input struct {
+	// Defaults is the lowest layer (chart/injector defaults).
+	Defaults Tracing
+	// Mesh is the MeshConfig's spec.observability.tracing; nil when there is no MeshConfig.
+	Mesh *v1alpha2.TracingSpec
+	// NamespaceName is the pod's namespace (used in error messages).
+	NamespaceName string
+	// NamespaceAnnotations and PodAnnotations are the override layers.
+	NamespaceAnnotations map[string]string
+	PodAnnotations       map[string]string
+	// Owner is the owning workload; PodLabels and PodName feed the service-name fallbacks.
+	Owner     Workload
+	PodLabels map[string]string
+	PodName   string
+}
+
+// Resolve returns the effective settings: defaults < MeshConfig < namespace annotations <
+// pod annotations. A MeshConfig field left unset keeps the default. Every malformed value
+// is reported (errors joined, MeshConfig first, then the namespace's annotations, then the
+// pod's, each in the order of the contract's table), each a *FieldError naming the field or
+// annotation, the value and the accepted form. Use FieldErrors to take them apart.
+//
+// The service name is the service-name annotation (pod, then namespace), else the owning
+// workload's name, the label app.kubernetes.io/name, the label app, or the pod's name
+// (a generateName prefix works too), each turned into a DNS-1123 label. An annotated name is
+// validated, never rewritten.
+//
+// Resolve is pure and safe for concurrent use.
+func Resolve(in Input) (Settings, error) {
+	var errs []error
+	t, errs := meshTracing(in.Defaults, in.Mesh, errs)
+	var service string
+	errs = overlayAnnotations(&t, &service, layer{namespace: in.NamespaceName}, in.NamespaceAnnotations, errs)
+	errs = overlayAnnotations(&t, &service, layer{pod: true}, in.PodAnnotations, errs)
+	if len(errs) > 0 {
+		return Settings{}, errors.Join(errs...)
+	}
+	if service == "" {
+		service = derivedServiceName(in.Owner, in.PodLabels, in.PodName)
+	}
+	return Settings{Tracing: t, ServiceName: service}, nil
+}
+
+// MeshTracing overlays a MeshConfig's tracing spec on defaults and validates it: a field left
+// unset (nil, or an empty string) keeps the default. A malformed field is reported as a
+// *FieldError with source "MeshConfig" and the field's path, e.g.
+// spec.observability.tracing.port; all of them, joined, in the spec's field order.
+func MeshTracing(defaults Tracing, spec *v1alpha2.TracingSpec) (Tracing, error) {
+	t, errs := meshTracing(defaults, spec, nil)
+	if len(errs) > 0 {
+		return defaults, errors.Join(errs...)
+	}
+	return t, nil
+}
+
+// meshTracing is MeshTracing appending to errs, so Resolve reports every layer at once.
+func meshTracing(defaults Tracing, spec *v1alpha2.TracingSpec, errs []error) (Tracing, []error) {
+	t := defaults
+	if spec == nil {
+		return t, errs
+	}
+	if spec.Enable != nil {
+		t.Enable = *spec.Enable
+	}
+	if spec.Address != "" {
+		if validAddress(spec.Address) {
+			t.Address = spec.Address
+		} else {
+			errs = append(errs, meshError("address", spec.Address, acceptedAddress))
+		}
+	}
+	if spec.Port != nil {
+		if p := *spec.Port; p >= 1 && p <= 65535 {
+			t.Port = uint32(p)
+		} else {
+			errs = append(errs, meshError("port", formatInt(int64(p)), acceptedPort))
+		}
+	}
+	if spec.Endpoint != "" {
+		if validEndpoint(spec.Endpoint) {
+			t.Endpoint = spec.Endpoint
+		} else {
+			errs = append(errs, meshError("endpoint", spec.Endpoint, acceptedEndpoint))
+		}
+	}
+	if spec.Sampling != nil {
+		if s := *spec.Sampling; validSampling(s) {
+			t.Sampling = s
+		} else {
+			errs = append(errs, meshError("sampling", formatFloat(s), acceptedSampling))
+		}
+	}
+	return t, errs
+}
+
+// layer is the source of a set of annotations: a pod's, or namespace's. Its String is
+// only built when there is an error to report.
+type layer struct {
+	pod       bool
+	namespace string
+}
+
+// String is the FieldError.Source of the layer's errors.
+func (l layer) String() string {
+	if l.pod {
+		return SourcePod
+	}
+	return namespaceSource(l.namespace)
+}
+
+// overlayAnnotations applies the tracing annotations of one layer (a namespace's or a pod's)
+// on t and service, and appends an error for every malformed value and every unknown
+// tracing.openservicemesh.io/ key. Known keys are read in the contract's order and unknown
+// ones sorted, so the errors come out in a stable order.
+func overlayAnnotations(t *Tracing, service *string, source layer, ann map[string]string, errs []error) []error {
+	if len(ann) == 0 {
+		return errs
+	}
+	if v, ok := ann[AnnotationEnable]; ok {
+		if b, ok := parseEnable(v); ok {
+			t.Enable = b
+		} else {
+			errs = append(errs, annotationError(source.String(), AnnotationEnable, v, acceptedEnable))
+		}
+	}
+	if v, ok := ann[AnnotationAddress]; ok {
+		if validAddress(v) {
+			t.Address = v
+		} else {
+			errs = append(errs, annotationError(source.String(), AnnotationAddress, v, acceptedAddress))
+		}
+	}
+	if v, ok := ann[AnnotationPort]; ok {
+		if p, ok := parsePort(v); ok {
+			t.Port = p
+		} else {
+			errs = append(errs, annotationError(source.String(), AnnotationPort, v, acceptedPort))
+		}
+	}
+	if v, ok := ann[AnnotationEndpoint]; ok {
+		if validEndpoint(v) {
+			t.Endpoint = v
+		} else {
+			errs = append(errs, annotationError(source.String(), AnnotationEndpoint, v, acceptedEndpoint))
+		}
+	}
+	if v, ok := ann[AnnotationSampling]; ok {
+		if s, ok := parseSampling(v); ok {
+			t.Sampling = s
+		} else {
+			errs = append(errs, annotationError(source.String(), AnnotationSampling, v, acceptedSampling))
+		}
+	}
+	if v, ok := ann[AnnotationServiceName]; ok {
+		if validServiceName(v) {
+			*service = v
+		} else {
+			errs = append(errs, annotationError(source.String(), AnnotationServiceName, v, acceptedServiceName))
+		}
+	}
+	return appendUnknownAnnotations(source, ann, errs)
+}
+
+// KnownAnnotations are the tracing override annotations, in the contract's order.
+var KnownAnnotations = []string{
+	AnnotationEnable,
+	AnnotationAddress,
+	AnnotationPort,
+	AnnotationEndpoint,
+	AnnotationSampling,
+	AnnotationServiceName,
+}
+
+// isKnownAnnotation reports keys under AnnotationPrefix that Resolve accepts: the overrides
+// and the two the project itself writes or reads elsewhere.
+func isKnownAnnotation(key string) bool {
+	switch key {
+	case AnnotationEnable, AnnotationAddress, AnnotationPort, AnnotationEndpoint,
+		AnnotationSampling, AnnotationServiceName, AnnotationAutoRebootstrap, BootstrapHashKey:
+		return true
+	}
+	return false
+}
+
+// appendUnknownAnnotations reports every key under AnnotationPrefix that is not known, sorted,
+// so a typo such as tracing.openservicemesh.io/adress is not silently ignored.
+func appendUnknownAnnotations(source layer, ann map[string]string, errs []error) []error {
+	var unknown []string
+	for k := range ann {
+		if strings.HasPrefix(k, AnnotationPrefix) && !isKnownAnnotation(k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) == 0 {
+		return errs
+	}
+	slices.Sort(unknown)
+	for _, k := range unknown {
+		errs = append(errs, unknownAnnotationError(source.String(), k))
+	}
+	return errs
+}

@@ -1,0 +1,148 @@
+package bootstrap
+
+import (
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// Limits of the accepted values.
+const (
+	maxAddressLen  = 253 // a DNS name
+	maxLabelLen    = 63  // a DNS label
+	maxEndpointLen = 1024
+	maxSamplingLen = 32 // "12.5" needs 4; anything longer is a mistake
+)
+
+// parseEnable accepts "true" and "false" (in any case).
+func parseEnable(v string) (value, ok bool) {
+	switch {
+	case strings.EqualFold(v, "true"):
+		return true, true
+	case strings.EqualFold(v, "false"):
+		return false, true
+	}
+	return false, false
+}
+
+// parsePort accepts a decimal integer from 1 to 65535, digits only.
+func parsePort(v string) (uint32, bool) {
+	if v == "" || len(v) > 5 {
+		return 0, false
+	}
+	var n uint32
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint32(c-'0')
+	}
+	return n, n >= 1 && n <= 65535
+}
+
+// parseSampling accepts a plain decimal number (digits with at most one '.') from 0 to 100.
+// Signs, exponents, hex, NaN and infinities are refused.
+func parseSampling(v string) (float64, bool) {
+	if v == "" || len(v) > maxSamplingLen {
+		return 0, false
+	}
+	digits, dots := 0, 0
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.':
+			dots++
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || dots > 1 {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || !validSampling(f) {
+		return 0, false
+	}
+	return f, true
+}
+
+// validSampling reports a percentage from 0 to 100.
+func validSampling(f float64) bool {
+	return !math.IsNaN(f) && f >= 0 && f <= 100
+}
+
+// validAddress accepts an IP address (v4 or v6, without a zone) or a DNS name: a lowercase
+// RFC 1123 subdomain of at most 253 bytes. A name of digits and dots only must be an IP
+// address, so 10.0.0.256 is refused rather than looked up as a host name. This is the rule
+// the MeshConfig CRD's CEL validation applies too.
+func validAddress(v string) bool {
+	if v == "" || len(v) > maxAddressLen {
+		return false
+	}
+	if ip, err := netip.ParseAddr(v); err == nil {
+		return ip.Zone() == ""
+	}
+	if strings.Trim(v, "0123456789.") == "" {
+		return false
+	}
+	return isDNSSubdomain(v)
+}
+
+// isDNSSubdomain reports a lowercase RFC 1123 subdomain: dot-separated DNS labels.
+func isDNSSubdomain(v string) bool {
+	if v == "" || len(v) > maxAddressLen {
+		return false
+	}
+	for {
+		label, rest, more := strings.Cut(v, ".")
+		if !isDNSLabel(label) {
+			return false
+		}
+		if !more {
+			return true
+		}
+		v = rest
+	}
+}
+
+// isDNSLabel reports a DNS-1123 label: 1 to 63 lowercase letters, digits and '-', starting
+// and ending with a letter or digit.
+func isDNSLabel(v string) bool {
+	if v == "" || len(v) > maxLabelLen || v[0] == '-' || v[len(v)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; !isLowerAlnum(c) && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// validServiceName reports a DNS-1123 label, the form the service-name annotation must take.
+func validServiceName(v string) bool { return isDNSLabel(v) }
+
+// validEndpoint accepts an HTTP path: it begins with '/', has at most 1024 bytes of visible
+// ASCII (no whitespace, no control or non-ASCII bytes; percent-encode those) and no '#', since
+// a fragment is never sent. A query string is allowed: some collectors take the tenant there.
+// The MeshConfig CRD refuses a missing '/' and whitespace itself.
+func validEndpoint(v string) bool {
+	if v == "" || v[0] != '/' || len(v) > maxEndpointLen {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c <= ' ' || c >= 0x7f || c == '#' {
+			return false
+		}
+	}
+	return true
+}
+
+func isLowerAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+
+func formatInt(n int64) string { return strconv.FormatInt(n, 10) }
+
+func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }

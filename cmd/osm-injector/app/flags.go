@@ -1,0 +1,50 @@
+package app
+
+import (
+	"github.com/spf13/pflag"
+)
+
+// failurePolicyHelp is printed by --help: the default is a decision, and users should know why.
+const failurePolicyHelp = "failurePolicy of the MutatingWebhookConfiguration: Ignore or Fail. " +
+	"Default Ignore: tracing is observability, so an injector outage must not block every deployment " +
+	"in the labelled namespaces; pods admitted meanwhile run without the sidecar (the injector answers " +
+	"its own internal errors the same way) and `osm tracing check` reports them. " +
+	"Fail refuses such pods instead (and internal errors are answered 500)"
+
+// BindFlags adds the injector's flags to fs, with o's values as defaults.
+func (o *Options) BindFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig,
+		"kubeconfig file; empty means the in-cluster configuration (or $KUBECONFIG)")
+	fs.StringVar(&o.Namespace, "osm-namespace", o.Namespace,
+		"control-plane namespace: the MeshConfig, the webhook Service and certificate Secret, the leader-election Lease")
+	fs.StringVar(&o.MeshConfigName, "mesh-config-name", o.MeshConfigName, "name of the MeshConfig the injector follows")
+	fs.StringVar(&o.MeshName, "mesh-name", o.MeshName, "name of the mesh (recorded on the objects the injector owns)")
+
+	fs.StringVar(&o.WebhookHost, "webhook-host", o.WebhookHost, "address the webhook server binds to")
+	fs.IntVar(&o.WebhookPort, "webhook-port", o.WebhookPort, "HTTPS port of the webhook server")
+	fs.StringVar(&o.WebhookURL, "webhook-url", o.WebhookURL,
+		"base URL (https://host:port) the API server calls instead of the Service osm-injector, for an injector "+
+			"running outside the cluster; /mutate-v1-pod is appended")
+	fs.StringVar(&o.FailurePolicy, "webhook-failure-policy", o.FailurePolicy, failurePolicyHelp)
+	fs.IntVar(&o.TimeoutSeconds, "webhook-timeout-seconds", o.TimeoutSeconds,
+		"timeoutSeconds of the MutatingWebhookConfiguration (1 to 30)")
+
+	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", o.MetricsBindAddress,
+		"address of the Prometheus metrics endpoint; 0 disables it")
+	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress,
+		"address of /healthz and /readyz; 0 disables them")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect,
+		"elect a leader for the controllers (Lease osm-injector in the control-plane namespace); the webhook serves on every replica")
+
+	fs.IntVar(&o.MaxConcurrentRollouts, "max-concurrent-rollouts", o.MaxConcurrentRollouts,
+		"how many workloads the re-bootstrap controller rolls at once")
+	fs.DurationVar(&o.ConfigMapGCGrace, "configmap-gc-grace", o.ConfigMapGCGrace,
+		"how long a bootstrap ConfigMap no pod references is kept before it is deleted")
+
+	fs.StringVar(&o.EnvoyImage, "envoy-image", o.EnvoyImage, "image of the injected envoy container")
+	fs.StringVar(&o.InitImage, "init-image", o.InitImage, "image of the injected osm-init container")
+	fs.StringVar(&o.EnvoyLogLevel, "envoy-log-level", o.EnvoyLogLevel,
+		"Envoy's log level: trace, debug, info, warning, error, critical or off")
+	fs.DurationVar(&o.CertValidity, "cert-validity", o.CertValidity,
+		"lifetime of the webhook's serving certificate; it is renewed when a third of it is left")
+}

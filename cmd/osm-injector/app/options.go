@@ -1,0 +1,174 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/client-go/rest"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap"
+	"github.com/osm-tracing/osm-tracing/webhook"
+	"github.com/osm-tracing/osm-tracing/webhook/certs"
+	"github.com/osm-tracing/osm-tracing/webhook/inject"
+)
+
+// Defaults of the flags that are not someone else's.
+const (
+	DefaultMeshName               = "osm"
+	DefaultWebhookHost            = "0.0.0.0"
+	DefaultWebhookPort            = 9443
+	DefaultFailurePolicy          = admissionregistrationv1.Ignore
+	DefaultTimeoutSeconds         = 10
+	DefaultMetricsBindAddress     = ":8080"
+	DefaultHealthProbeBindAddress = ":8081"
+	DefaultMaxConcurrentRollouts  = 2
+	DefaultConfigMapGCGrace       = 5 * time.Minute
+	// LeaderElectionID is the Lease the controllers' leader holds in the control-plane namespace.
+	LeaderElectionID = "osm-injector"
+)
+
+// envoyLogLevels are the levels Envoy's --log-level accepts.
+var envoyLogLevels = []string{"trace", "debug", "info", "warning", "warn", "error", "critical", "off"}
+
+// Options are the injector's settings; the command fills them from flags.
+type Options struct {
+	// Kubeconfig is a kubeconfig file; empty means in-cluster (or $KUBECONFIG).
+	Kubeconfig string
+	// RESTConfig, when set, is used instead of Kubeconfig (programs that embed the injector).
+	RESTConfig *rest.Config
+
+	Namespace      string
+	MeshConfigName string
+	MeshName       string
+
+	WebhookHost    string
+	WebhookPort    int
+	WebhookURL     string
+	FailurePolicy  string
+	TimeoutSeconds int
+
+	MetricsBindAddress     string
+	HealthProbeBindAddress string
+	LeaderElect            bool
+
+	MaxConcurrentRollouts int
+	ConfigMapGCGrace      time.Duration
+
+	EnvoyImage    string
+	InitImage     string
+	EnvoyLogLevel string
+
+	// CertValidity is the serving certificate's lifetime.
+	CertValidity time.Duration
+	// CertProvider, when set, replaces the self-managed certificates (tests, other issuers).
+	CertProvider certs.Provider
+
+	// Logger is the base logger; the zero value means controller-runtime's global one.
+	Logger logr.Logger
+}
+
+// DefaultOptions are the flag defaults.
+func DefaultOptions() Options {
+	proxy := inject.DefaultProxyConfig()
+	return Options{
+		Namespace:              bootstrap.DefaultNamespace,
+		MeshConfigName:         bootstrap.DefaultMeshConfigName,
+		MeshName:               DefaultMeshName,
+		WebhookHost:            DefaultWebhookHost,
+		WebhookPort:            DefaultWebhookPort,
+		FailurePolicy:          string(DefaultFailurePolicy),
+		TimeoutSeconds:         DefaultTimeoutSeconds,
+		MetricsBindAddress:     DefaultMetricsBindAddress,
+		HealthProbeBindAddress: DefaultHealthProbeBindAddress,
+		MaxConcurrentRollouts:  DefaultMaxConcurrentRollouts,
+		ConfigMapGCGrace:       DefaultConfigMapGCGrace,
+		EnvoyImage:             proxy.EnvoyImage,
+		InitImage:              proxy.InitImage,
+		EnvoyLogLevel:          proxy.LogLevel,
+		CertValidity:           certs.DefaultCertValidity,
+	}
+}
+
+// Validate reports every bad setting, each naming its flag.
+func (o *Options) Validate() error {
+	var errs []error
+	bad := func(flag, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("--%s: "+format, append([]any{flag}, args...)...))
+	}
+	if msgs := validation.IsDNS1123Label(o.Namespace); len(msgs) > 0 {
+		bad("osm-namespace", "%q is not a namespace name: %s", o.Namespace, strings.Join(msgs, "; "))
+	}
+	if msgs := validation.IsDNS1123Subdomain(o.MeshConfigName); len(msgs) > 0 {
+		bad("mesh-config-name", "%q is not an object name: %s", o.MeshConfigName, strings.Join(msgs, "; "))
+	}
+	if msgs := validation.IsDNS1123Label(o.MeshName); len(msgs) > 0 {
+		bad("mesh-name", "%q is not a DNS-1123 label: %s", o.MeshName, strings.Join(msgs, "; "))
+	}
+	if o.WebhookHost != "" && net.ParseIP(o.WebhookHost) == nil && len(validation.IsDNS1123Subdomain(o.WebhookHost)) > 0 {
+		bad("webhook-host", "%q is neither an IP address nor a host name", o.WebhookHost)
+	}
+	if o.WebhookPort < 1 || o.WebhookPort > 65535 {
+		bad("webhook-port", "%d is not a port (1..65535)", o.WebhookPort)
+	}
+	if o.WebhookURL != "" {
+		if _, err := webhook.EndpointURL(o.WebhookURL); err != nil {
+			bad("webhook-url", "%v", err)
+		}
+	}
+	if _, err := o.failurePolicy(); err != nil {
+		bad("webhook-failure-policy", "%v", err)
+	}
+	if o.TimeoutSeconds < 1 || o.TimeoutSeconds > 30 {
+		bad("webhook-timeout-seconds", "%d is out of range: the API server accepts 1 to 30 seconds", o.TimeoutSeconds)
+	}
+	if o.MaxConcurrentRollouts < 1 {
+		bad("max-concurrent-rollouts", "%d: at least one rollout must be allowed", o.MaxConcurrentRollouts)
+	}
+	if o.ConfigMapGCGrace <= 0 {
+		bad("configmap-gc-grace", "%s: the grace period must be positive (such as 5m)", o.ConfigMapGCGrace)
+	}
+	if o.CertValidity <= 0 {
+		bad("cert-validity", "%s: the certificate validity must be positive (such as 8760h)", o.CertValidity)
+	}
+	if strings.TrimSpace(o.EnvoyImage) == "" {
+		bad("envoy-image", "an image is required")
+	}
+	if strings.TrimSpace(o.InitImage) == "" {
+		bad("init-image", "an image is required")
+	}
+	if !slices.Contains(envoyLogLevels, o.EnvoyLogLevel) {
+		bad("envoy-log-level", "%q is not one of Envoy's levels (%s)", o.EnvoyLogLevel, strings.Join(envoyLogLevels, ", "))
+	}
+	return errors.Join(errs...)
+}
+
+// failurePolicy parses FailurePolicy (Ignore or Fail, in any case).
+func (o *Options) failurePolicy() (admissionregistrationv1.FailurePolicyType, error) {
+	switch strings.ToLower(o.FailurePolicy) {
+	case "ignore":
+		return admissionregistrationv1.Ignore, nil
+	case "fail":
+		return admissionregistrationv1.Fail, nil
+	}
+	return "", fmt.Errorf("%q is not a failure policy: use Ignore or Fail", o.FailurePolicy)
+}
+
+// urlHost is the host of WebhookURL, or "".
+func (o *Options) urlHost() string {
+	if o.WebhookURL == "" {
+		return ""
+	}
+	u, err := url.Parse(o.WebhookURL)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}

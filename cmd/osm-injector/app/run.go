@@ -1,0 +1,145 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap"
+	"github.com/osm-tracing/osm-tracing/bootstrap/gc"
+	"github.com/osm-tracing/osm-tracing/webhook"
+	"github.com/osm-tracing/osm-tracing/webhook/certs"
+	"github.com/osm-tracing/osm-tracing/webhook/inject"
+)
+
+// maxKnownTTL bounds how long the admission path trusts its own memory of a ConfigMap.
+const maxKnownTTL = time.Minute
+
+// Run runs the injector until ctx ends: the webhook server (every replica), the certificate
+// provider (every replica) and the controllers (the leader, with LeaderElect). It validates o
+// first. It may be called again in the same process once it has returned.
+func Run(ctx context.Context, o Options) error {
+	if err := o.Validate(); err != nil {
+		return fmt.Errorf("when checking the options: %w", err)
+	}
+	log := o.Logger
+	if log.GetSink() == nil {
+		log = ctrl.Log.WithName("osm-injector")
+	}
+	cfg, err := o.restConfig()
+	if err != nil {
+		return err
+	}
+	scheme, err := newScheme()
+	if err != nil {
+		return err
+	}
+	provider, err := o.certProvider(cfg, log)
+	if err != nil {
+		return err
+	}
+	mgr, err := ctrl.NewManager(cfg, o.managerOptions(scheme, provider, log))
+	if err != nil {
+		return fmt.Errorf("when creating the controller manager: %w", err)
+	}
+	if err := mgr.Add(everyReplica{provider}); err != nil {
+		return fmt.Errorf("when adding the certificate provider: %w", err)
+	}
+	if err := setupWebhook(mgr, o, log); err != nil {
+		return err
+	}
+	if err := setupControllers(mgr, o, provider, log); err != nil {
+		return err
+	}
+	if err := setupProbes(mgr, provider); err != nil {
+		return err
+	}
+	if err := warmInformers(ctx, mgr); err != nil {
+		return err
+	}
+	policy, _ := o.failurePolicy()
+	log.Info("starting osm-injector", "namespace", o.Namespace, "meshConfig", o.MeshConfigName,
+		"webhook", fmt.Sprintf("%s:%d", o.WebhookHost, o.WebhookPort), "webhookURL", o.WebhookURL,
+		"failurePolicy", policy, "leaderElect", o.LeaderElect, "configMapGCGrace", o.ConfigMapGCGrace.String())
+	if err := mgr.Start(ctx); err != nil {
+		return fmt.Errorf("when running the controller manager: %w", err)
+	}
+	return nil
+}
+
+// setupWebhook registers the admission handler at webhook.Path.
+func setupWebhook(mgr manager.Manager, o Options, log logr.Logger) error {
+	policy, _ := o.failurePolicy()
+	h, err := webhook.NewHandler(webhook.HandlerOptions{
+		Cache:                 mgr.GetCache(),
+		APIReader:             mgr.GetAPIReader(),
+		Writer:                mgr.GetClient(),
+		Scheme:                mgr.GetScheme(),
+		ControlPlaneNamespace: o.Namespace,
+		MeshConfigName:        o.MeshConfigName,
+		Proxy:                 o.proxyConfig(),
+		FailurePolicy:         policy,
+		KnownTTL:              min(o.ConfigMapGCGrace/2, maxKnownTTL),
+		Log:                   log.WithName("admission"),
+	})
+	if err != nil {
+		return err
+	}
+	// RecoverPanic is on (it is controller-runtime's default; said here so it stays so): the
+	// Handler recovers its own panics first, this is the last line.
+	mgr.GetWebhookServer().Register(webhook.Path, &admission.Webhook{Handler: h, RecoverPanic: ptr.To(true)})
+	return nil
+}
+
+// setupControllers registers the leader-elected controllers.
+func setupControllers(mgr manager.Manager, o Options, provider certs.Provider, log logr.Logger) error {
+	policy, _ := o.failurePolicy()
+	cfgRec := &webhook.ConfigReconciler{
+		Client: mgr.GetClient(),
+		Options: webhook.ConfigOptions{
+			ControlPlaneNamespace: o.Namespace,
+			MeshName:              o.MeshName,
+			URL:                   o.WebhookURL,
+			FailurePolicy:         policy,
+			TimeoutSeconds:        int32(o.TimeoutSeconds),
+		},
+		Certs: provider,
+		Log:   log.WithName("webhook-configuration"),
+	}
+	if err := cfgRec.SetupWithManager(mgr); err != nil {
+		return err
+	}
+	statusRec := &webhook.MeshConfigStatusReconciler{
+		Client:   mgr.GetClient(),
+		Key:      types.NamespacedName{Namespace: o.Namespace, Name: o.MeshConfigName},
+		Defaults: bootstrap.Defaults(o.Namespace),
+		Log:      log.WithName("meshconfig-validity"),
+	}
+	if err := statusRec.SetupWithManager(mgr); err != nil {
+		return err
+	}
+	gcRec := &gc.Reconciler{
+		Client: mgr.GetClient(),
+		Grace:  o.ConfigMapGCGrace,
+		Log:    log.WithName("configmap-gc"),
+	}
+	return gcRec.SetupWithManager(mgr)
+}
+
+func (o *Options) proxyConfig() inject.ProxyConfig {
+	p := inject.DefaultProxyConfig()
+	p.EnvoyImage, p.InitImage, p.LogLevel = o.EnvoyImage, o.InitImage, o.EnvoyLogLevel
+	return p
+}
+
+// everyReplica runs the certificate provider on every replica, leader or not.
+type everyReplica struct{ certs.Provider }
+
+func (everyReplica) NeedLeaderElection() bool { return false }

@@ -1,0 +1,93 @@
+package check
+
+import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap"
+	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
+)
+
+// PodInput is what EvaluatePod compares: the pod, its namespace's annotations, the mesh-wide
+// tracing settings and the bootstrap the pod mounts.
+type PodInput struct {
+	Pod                  *corev1.Pod
+	NamespaceAnnotations map[string]string
+	ControlPlane         string
+	Mesh                 *v1alpha2.TracingSpec
+	// BootstrapYAML is the pod's ConfigMap's bootstrap.yaml; BootstrapErr says why it could
+	// not be read.
+	BootstrapYAML []byte
+	BootstrapErr  error
+}
+
+// PodVerdict is what EvaluatePod found.
+type PodVerdict struct {
+	Status Status
+	// Message describes the pod's bootstrap (or what is wrong with it).
+	Message string
+	// Stale is set when the bootstrap differs from what the pod would get now.
+	Stale bool
+	// Settings are what the pod should run now.
+	Settings bootstrap.Settings
+}
+
+// EvaluatePod checks a pod's bootstrap against what the core computes for it now
+// (bootstrap.Resolve and bootstrap.Generate with the MeshConfig and the namespace's and pod's
+// annotations): the tracing cluster, the tracers, and the hash.
+func EvaluatePod(in PodInput) PodVerdict {
+	if in.BootstrapErr != nil {
+		return PodVerdict{Status: Fail, Message: in.BootstrapErr.Error()}
+	}
+	pod := in.Pod
+	settings, err := bootstrap.Resolve(bootstrap.Input{
+		Defaults:             bootstrap.Defaults(in.ControlPlane),
+		Mesh:                 in.Mesh,
+		NamespaceName:        pod.Namespace,
+		NamespaceAnnotations: in.NamespaceAnnotations,
+		PodAnnotations:       pod.Annotations,
+		Owner:                bootstrap.OwnerOf(pod),
+		PodLabels:            pod.Labels,
+		PodName:              pod.Name,
+	})
+	if err != nil {
+		return PodVerdict{Status: Fail, Message: "its tracing settings are invalid now: " + oneLine(err)}
+	}
+	want, err := bootstrap.Generate(settings)
+	if err != nil {
+		return PodVerdict{Status: Fail, Message: "cannot compute its expected bootstrap: " + oneLine(err), Settings: settings}
+	}
+	facts, err := ReadFacts(in.BootstrapYAML)
+	if err != nil {
+		return PodVerdict{Status: Fail, Message: "its bootstrap does not parse: " + oneLine(err), Settings: settings}
+	}
+	v := PodVerdict{Settings: settings}
+	have := bootstrap.Hash(in.BootstrapYAML)
+	v.Stale = have != want.Hash
+	problems := Problems(facts, settings.Tracing)
+	switch {
+	case len(problems) > 0:
+		v.Status, v.Message = Fail, strings.Join(problems, "; ")
+		if v.Stale {
+			v.Message += fmt.Sprintf(" (stale bootstrap: hash %s, expected %s)", have, want.Hash)
+		}
+	case v.Stale:
+		v.Status = Fail
+		v.Message = fmt.Sprintf("stale bootstrap: it runs hash %s, but the MeshConfig and annotations now give %s", have, want.Hash)
+	case !settings.Tracing.Enable && in.Mesh != nil && in.Mesh.Enable != nil && *in.Mesh.Enable:
+		v.Status, v.Message = Warn, "tracing is turned off for this pod by a "+bootstrap.AnnotationEnable+" annotation (pod or namespace)"
+	case !settings.Tracing.Enable:
+		v.Status, v.Message = Pass, "current bootstrap (hash "+have+"), tracing disabled"
+	default:
+		v.Status = Pass
+		v.Message = fmt.Sprintf("current bootstrap (hash %s) with %s -> %s:%d, endpoint %s, service name %s",
+			have, bootstrap.TracingClusterName, facts.Address, facts.Port, settings.Tracing.Endpoint, settings.ServiceName)
+	}
+	return v
+}
+
+func oneLine(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", "; ")
+}

@@ -1,0 +1,101 @@
+package check
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap"
+	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
+)
+
+func TestEvaluatePod(t *testing.T) {
+	yes, no := true, false
+	port := int32(9411)
+	mesh := &v1alpha2.TracingSpec{Enable: &yes, Address: "jaeger.osm-system.svc.cluster.local", Port: &port, Endpoint: "/api/v2/spans"}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{
+		Name: "bookbuyer-7d9c-abcde", Namespace: "bookbuyer",
+		Labels: map[string]string{"app": "bookbuyer"},
+	}}
+	current := func(t *testing.T, m *v1alpha2.TracingSpec, p *corev1.Pod, nsAnn map[string]string) []byte {
+		t.Helper()
+		s, err := bootstrap.Resolve(bootstrap.Input{Defaults: bootstrap.Defaults("osm-system"), Mesh: m,
+			NamespaceName: p.Namespace, NamespaceAnnotations: nsAnn, PodAnnotations: p.Annotations,
+			Owner: bootstrap.OwnerOf(p), PodLabels: p.Labels, PodName: p.Name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return generated(t, s.Tracing, s.ServiceName).YAML
+	}
+	oldMesh := *mesh
+	oldMesh.Address = "zipkin.old.svc.cluster.local"
+	sampled := *mesh
+	sampled.Sampling = new(float64)
+	off := *mesh
+	off.Enable = &no
+	optedOut := pod.DeepCopy()
+	optedOut.Annotations = map[string]string{bootstrap.AnnotationEnable: "false"}
+	badAnn := pod.DeepCopy()
+	badAnn.Annotations = map[string]string{bootstrap.AnnotationPort: "99999"}
+
+	tests := map[string]struct {
+		in     PodInput
+		status Status
+		stale  bool
+		msg    string
+	}{
+		"a current bootstrap with tracing": {
+			in:     PodInput{Pod: pod, Mesh: mesh, BootstrapYAML: current(t, mesh, pod, nil)},
+			status: Pass, msg: "envoy-tracing-cluster -> jaeger.osm-system.svc.cluster.local:9411, endpoint /api/v2/spans, service name bookbuyer",
+		},
+		"a bootstrap made for an older address": {
+			in:     PodInput{Pod: pod, Mesh: mesh, BootstrapYAML: current(t, &oldMesh, pod, nil)},
+			status: Fail, stale: true, msg: "points at zipkin.old.svc.cluster.local:9411, not jaeger.osm-system.svc.cluster.local:9411",
+		},
+		"a bootstrap made before tracing was turned on": {
+			in:     PodInput{Pod: pod, Mesh: mesh, BootstrapYAML: current(t, &off, pod, nil)},
+			status: Fail, stale: true, msg: "no envoy-tracing-cluster",
+		},
+		"a bootstrap stale only in its sampling": {
+			in:     PodInput{Pod: pod, Mesh: &sampled, BootstrapYAML: current(t, mesh, pod, nil)},
+			status: Fail, stale: true, msg: "stale bootstrap",
+		},
+		"a namespace annotation changes the expected address": {
+			in: PodInput{Pod: pod, Mesh: mesh, BootstrapYAML: current(t, mesh, pod, nil),
+				NamespaceAnnotations: map[string]string{bootstrap.AnnotationAddress: "otel.tracing.svc.cluster.local"}},
+			status: Fail, stale: true, msg: "not otel.tracing.svc.cluster.local:9411",
+		},
+		"a pod that opted out of tracing": {
+			in:     PodInput{Pod: optedOut, Mesh: mesh, BootstrapYAML: current(t, mesh, optedOut, nil)},
+			status: Warn, msg: "turned off for this pod",
+		},
+		"tracing off everywhere": {
+			in:     PodInput{Pod: pod, Mesh: &off, BootstrapYAML: current(t, &off, pod, nil)},
+			status: Pass, msg: "tracing disabled",
+		},
+		"a pod whose annotation is invalid now": {
+			in:     PodInput{Pod: badAnn, Mesh: mesh, BootstrapYAML: current(t, mesh, pod, nil)},
+			status: Fail, msg: "invalid now",
+		},
+		"a ConfigMap that is gone": {
+			in:     PodInput{Pod: pod, Mesh: mesh, BootstrapErr: errors.New("ConfigMap bookbuyer/envoy-bootstrap-x no longer exists")},
+			status: Fail, msg: "no longer exists",
+		},
+		"a bootstrap that does not parse": {
+			in:     PodInput{Pod: pod, Mesh: mesh, BootstrapYAML: []byte("admin: [")},
+			status: Fail, msg: "does not parse",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			tc.in.ControlPlane = "osm-system"
+			v := EvaluatePod(tc.in)
+			if v.Status != tc.status || v.Stale != tc.stale || !strings.Contains(v.Message, tc.msg) {
+				t.Errorf("EvaluatePod = %v (stale %t) %q; want %v (stale %t) with %q", v.Status, v.Stale, v.Message, tc.status, tc.stale, tc.msg)
+			}
+		})
+	}
+}

@@ -1,0 +1,122 @@
+package check
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	admissionv1 "k8s.io/api/admissionregistration/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/osm-tracing/osm-tracing/cmd/osm/internal/kube"
+	"github.com/osm-tracing/osm-tracing/webhook/certs"
+)
+
+// InjectorDeployment is the injector's Deployment in the control-plane namespace.
+const InjectorDeployment = "osm-injector"
+
+// checkWebhook checks the injector's webhook: its configuration exists, its caBundle verifies
+// the injector's serving certificate (from the injector's Secret) and an injector is ready.
+func (k *checker) checkWebhook(ctx context.Context) []Result {
+	r := Result{Step: stepWebhook, Title: "injector webhook"}
+	hook, err := k.findWebhook(ctx)
+	if err != nil {
+		r.Status, r.Message = Fail, err.Error()
+		return []Result{r}
+	}
+	if hook == nil || len(hook.Webhooks) == 0 {
+		r.Status = Fail
+		r.Message = fmt.Sprintf("no MutatingWebhookConfiguration of the injector of namespace %s (looked for %s): new pods are not injected",
+			k.o.ControlPlane, kube.InjectorWebhookName(k.o.ControlPlane))
+		r.Hint = "is the mesh installed in this namespace? 'osm install', or --osm-namespace"
+		return []Result{r}
+	}
+	wh := hook.Webhooks[0]
+	host, external := webhookHost(wh.ClientConfig, k.o.ControlPlane)
+	secret, err := k.c.Kube.CoreV1().Secrets(k.o.ControlPlane).Get(ctx, certs.DefaultSecretName, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		r.Status = Fail
+		r.Message = fmt.Sprintf("MutatingWebhookConfiguration %s exists, but Secret %s/%s (the injector's certificate) does not",
+			hook.Name, k.o.ControlPlane, certs.DefaultSecretName)
+		r.Hint = fmt.Sprintf("the injector creates it at start: kubectl logs -n %s deploy/%s", k.o.ControlPlane, InjectorDeployment)
+		return []Result{r}
+	}
+	if err != nil {
+		r.Status, r.Message = Fail, fmt.Sprintf("cannot read Secret %s/%s: %v", k.o.ControlPlane, certs.DefaultSecretName, err)
+		return []Result{r}
+	}
+	status, msg := VerifyServing(wh.ClientConfig.CABundle, secret.Data[certs.KeyServingCert], host, time.Now())
+	r.Status, r.Message = status, "MutatingWebhookConfiguration "+hook.Name+": "+msg
+	if status != Pass {
+		r.Hint = fmt.Sprintf("the injector renews its certificate and rewrites the caBundle; see kubectl logs -n %s deploy/%s",
+			k.o.ControlPlane, InjectorDeployment)
+	}
+	if external || status == Fail {
+		return []Result{r}
+	}
+	ready, desc := k.injectorReady(ctx)
+	if ready {
+		r.Message += "; " + desc
+	} else {
+		r.Status = Fail
+		r.Message += "; but " + desc
+		policy := "Fail"
+		if wh.FailurePolicy != nil {
+			policy = string(*wh.FailurePolicy)
+		}
+		r.Hint = fmt.Sprintf("with failurePolicy %s, new pods of mesh namespaces are %s; kubectl describe deployment -n %s %s",
+			policy, map[bool]string{true: "refused", false: "started without the sidecar"}[policy == "Fail"], k.o.ControlPlane, InjectorDeployment)
+	}
+	return []Result{r}
+}
+
+// findWebhook returns the webhook configuration of the control plane, or nil.
+func (k *checker) findWebhook(ctx context.Context) (*admissionv1.MutatingWebhookConfiguration, error) {
+	hooks, err := kube.InjectorWebhooks(ctx, k.c.Kube)
+	if err != nil {
+		return nil, err
+	}
+	var found *admissionv1.MutatingWebhookConfiguration
+	for i := range hooks {
+		h := &hooks[i]
+		if kube.WebhookControlPlane(h) != k.o.ControlPlane {
+			continue
+		}
+		if found == nil || h.Name == kube.InjectorWebhookName(k.o.ControlPlane) {
+			found = h
+		}
+	}
+	return found, nil
+}
+
+// webhookHost is the name the API server checks the serving certificate against, and
+// whether the webhook is an injector outside the cluster (a URL).
+func webhookHost(cc admissionv1.WebhookClientConfig, controlPlane string) (string, bool) {
+	if cc.URL != nil {
+		if u, err := url.Parse(*cc.URL); err == nil {
+			return strings.Trim(u.Hostname(), "[]"), true
+		}
+	}
+	if cc.Service != nil {
+		return cc.Service.Name + "." + cc.Service.Namespace + ".svc", false
+	}
+	return certs.DefaultServiceName + "." + controlPlane + ".svc", false
+}
+
+// injectorReady reports whether an injector replica is available.
+func (k *checker) injectorReady(ctx context.Context) (bool, string) {
+	d, err := k.c.Kube.AppsV1().Deployments(k.o.ControlPlane).Get(ctx, InjectorDeployment, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return false, fmt.Sprintf("Deployment %s/%s does not exist", k.o.ControlPlane, InjectorDeployment)
+	}
+	if err != nil {
+		return false, fmt.Sprintf("cannot read Deployment %s/%s: %v", k.o.ControlPlane, InjectorDeployment, err)
+	}
+	if d.Status.AvailableReplicas == 0 {
+		return false, fmt.Sprintf("no replica of Deployment %s/%s is available", k.o.ControlPlane, InjectorDeployment)
+	}
+	return true, fmt.Sprintf("%d injector replicas available", d.Status.AvailableReplicas)
+}

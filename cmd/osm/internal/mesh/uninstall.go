@@ -1,0 +1,162 @@
+package mesh
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/storage/driver"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/osm-tracing/osm-tracing/cmd/osm/internal/kube"
+)
+
+// WebhookSecretName is the Secret in which the injector keeps its CA and serving certificate
+// (webhook/certs.DefaultSecretName); the injector creates it at run time, so the release
+// does not own it.
+const WebhookSecretName = "osm-injector-tls"
+
+// UninstallOptions are the inputs of osm uninstall mesh.
+type UninstallOptions struct {
+	Namespace string
+	MeshName  string
+	// Force skips the confirmation.
+	Force bool
+	// DeleteCRDs also deletes the MeshConfig CRD (and with it every MeshConfig).
+	DeleteCRDs bool
+	// DeleteNamespace also deletes the control-plane namespace.
+	DeleteNamespace bool
+	Timeout         time.Duration
+	In              io.Reader
+	Out             io.Writer
+	Debug           func(string, ...any)
+}
+
+// Uninstall removes the mesh's Helm release and the objects the injector made at run time
+// (its webhook configuration and certificate Secret). Injected pods keep their sidecars and
+// bootstrap ConfigMaps until they are re-created.
+func Uninstall(ctx context.Context, c *kube.Clients, o UninstallOptions) error {
+	cfg, err := helmConfig(c.Getter, o.Namespace, o.Debug)
+	if err != nil {
+		return err
+	}
+	if _, err := action.NewGet(cfg).Run(o.MeshName); err != nil {
+		if errors.Is(err, driver.ErrReleaseNotFound) {
+			return notFoundError(c, o)
+		}
+		return fmt.Errorf("when looking up release %q in namespace %s: %w", o.MeshName, o.Namespace, err)
+	}
+	if !o.Force {
+		question := fmt.Sprintf("Uninstall OSM [mesh name: %s] in namespace [%s] and delete its objects", o.MeshName, o.Namespace)
+		if o.DeleteCRDs {
+			question += ", the MeshConfig CRD and every MeshConfig"
+		}
+		if o.DeleteNamespace {
+			question += ", and the namespace " + o.Namespace
+		}
+		if !Confirm(o.In, o.Out, question+"?") {
+			fmt.Fprintln(o.Out, "Nothing was uninstalled.")
+			return nil
+		}
+	}
+	un := action.NewUninstall(cfg)
+	un.Timeout = o.Timeout
+	un.Description = "osm uninstall mesh"
+	if _, err := un.Run(o.MeshName); err != nil {
+		return fmt.Errorf("when uninstalling release %q in namespace %s: %w", o.MeshName, o.Namespace, err)
+	}
+	fmt.Fprintf(o.Out, "Uninstalled Helm release %q from namespace %s.\n", o.MeshName, o.Namespace)
+	if err := removeLeftovers(ctx, c, o); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.Out, "OSM [mesh name: %s] uninstalled from namespace [%s].\n"+
+		"Pods injected earlier keep their sidecars until they are re-created: drop the label with "+
+		"'osm namespace remove NAMESPACE' and restart their workloads.\n", o.MeshName, o.Namespace)
+	return nil
+}
+
+// removeLeftovers deletes what the injector created at run time and, when asked, the CRD and
+// the namespace.
+func removeLeftovers(ctx context.Context, c *kube.Clients, o UninstallOptions) error {
+	del := func(what string, err error) error {
+		switch {
+		case err == nil:
+			fmt.Fprintf(o.Out, "Deleted %s.\n", what)
+		case apierrors.IsNotFound(err):
+		default:
+			return fmt.Errorf("when deleting %s: %w", what, err)
+		}
+		return nil
+	}
+	hooks, err := kube.InjectorWebhooks(ctx, c.Kube)
+	if err != nil {
+		return err
+	}
+	for _, h := range hooks {
+		if kube.WebhookControlPlane(&h) != o.Namespace {
+			continue
+		}
+		err := c.Kube.AdmissionregistrationV1().MutatingWebhookConfigurations().Delete(ctx, h.Name, metav1.DeleteOptions{})
+		if err := del("MutatingWebhookConfiguration "+h.Name, err); err != nil {
+			return err
+		}
+	}
+	err = c.Kube.CoreV1().Secrets(o.Namespace).Delete(ctx, WebhookSecretName, metav1.DeleteOptions{})
+	if err := del("Secret "+o.Namespace+"/"+WebhookSecretName, err); err != nil {
+		return err
+	}
+	if o.DeleteCRDs {
+		crds := c.Dynamic.Resource(crdResource)
+		if err := del("CustomResourceDefinition "+kube.MeshConfigCRDName, crds.Delete(ctx, kube.MeshConfigCRDName, metav1.DeleteOptions{})); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(o.Out, "Kept the CRD %s (delete it, and every MeshConfig, with --delete-crds).\n", kube.MeshConfigCRDName)
+	}
+	if o.DeleteNamespace {
+		if err := del("namespace "+o.Namespace, c.Kube.CoreV1().Namespaces().Delete(ctx, o.Namespace, metav1.DeleteOptions{})); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// notFoundError says that no such mesh exists and names the meshes that do.
+func notFoundError(c *kube.Clients, o UninstallOptions) error {
+	msg := fmt.Sprintf("no mesh named %q is installed in namespace %s", o.MeshName, o.Namespace)
+	rels, err := osmReleases(c, "")
+	if err != nil || len(rels) == 0 {
+		return fmt.Errorf("%s (osm install installs one; helm list -A shows the releases)", msg)
+	}
+	var found []string
+	for _, r := range rels {
+		found = append(found, fmt.Sprintf("osm uninstall mesh --mesh-name %s --osm-namespace %s", r.Name, r.Namespace))
+	}
+	return fmt.Errorf("%s; installed meshes are removed with: %s", msg, strings.Join(found, "; "))
+}
+
+// Confirm asks a yes/no question on out and reads the answer from in. Anything but y or yes
+// (including no answer at all) is no.
+func Confirm(in io.Reader, out io.Writer, question string) bool {
+	fmt.Fprintf(out, "%s [y/N]: ", question)
+	if in == nil {
+		fmt.Fprintln(out)
+		return false
+	}
+	line, err := bufio.NewReader(in).ReadString('\n')
+	if err != nil && line == "" {
+		fmt.Fprintln(out)
+		return false
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,62 @@
+package framework
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// startControllers runs kube-controller-manager and kube-scheduler, each with its own
+// kubeconfig, leader election off and no serving port.
+func startControllers(r *runner, bins Binaries, f apiServerFiles, caPEM []byte, server string, kcm, scheduler user) error {
+	kcmConfig := filepath.Join(r.dir, "kube-controller-manager.kubeconfig")
+	if err := writeKubeconfig(kcmConfig, server, caPEM, kcm); err != nil {
+		return err
+	}
+	schedConfig := filepath.Join(r.dir, "kube-scheduler.kubeconfig")
+	if err := writeKubeconfig(schedConfig, server, caPEM, scheduler); err != nil {
+		return err
+	}
+	kcmArgs := []string{
+		"--kubeconfig=" + kcmConfig,
+		"--leader-elect=false",
+		"--bind-address=" + loopbackHost,
+		"--secure-port=0",
+		"--service-account-private-key-file=" + f.saKey,
+		"--root-ca-file=" + f.caCert,
+		"--use-service-account-credentials=false",
+		"--service-cluster-ip-range=" + ServiceClusterIPRange,
+	}
+	if _, err := r.start("kube-controller-manager", bins.KubeControllerManager, kcmArgs); err != nil {
+		return err
+	}
+	schedArgs := []string{
+		"--kubeconfig=" + schedConfig,
+		"--leader-elect=false",
+		"--bind-address=" + loopbackHost,
+		"--secure-port=0",
+	}
+	if _, err := r.start("kube-scheduler", bins.KubeScheduler, schedArgs); err != nil {
+		return err
+	}
+	return nil
+}
+
+// waitDefaultServiceAccount waits until the service-account controller made default/default,
+// without which the ServiceAccount admission plugin refuses Pods.
+func waitDefaultServiceAccount(ctx context.Context, r *runner, cs kubernetes.Interface) error {
+	return r.waitFor(ctx, "the default ServiceAccount", func(ctx context.Context) (bool, error) {
+		_, err := cs.CoreV1().ServiceAccounts(metav1.NamespaceDefault).Get(ctx, "default", metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("getting default/default: %w", err)
+		}
+		return true, nil
+	})
+}

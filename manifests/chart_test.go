@@ -1,0 +1,724 @@
+package manifests
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/engine"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
+	"sigs.k8s.io/yaml"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap"
+	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
+	"github.com/osm-tracing/osm-tracing/cmd/osm-injector/app"
+	"github.com/osm-tracing/osm-tracing/webhook"
+	"github.com/osm-tracing/osm-tracing/webhook/inject"
+)
+
+const testNamespace = "osm-system"
+
+// rendered is the manifest of one chart rendering, split into objects.
+type rendered struct {
+	t     *testing.T
+	objs  map[string][]byte // "Kind/name" -> YAML document
+	notes string
+}
+
+// renderInstall renders the chart as `helm install --dry-run` (client only) does, with vals
+// as --set would give them.
+func renderInstall(t *testing.T, namespace string, vals map[string]any) (*rendered, error) {
+	t.Helper()
+	ch := loadChart(t)
+	install := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
+	install.ReleaseName = "osm"
+	install.Namespace = namespace
+	install.DryRun = true
+	install.ClientOnly = true
+	install.IncludeCRDs = true
+	install.KubeVersion = &chartutil.KubeVersion{Version: "v1.37.2", Major: "1", Minor: "37"}
+	rel, err := install.Run(ch, vals)
+	if err != nil {
+		return nil, err
+	}
+	return split(t, rel.Manifest, rel.Info.Notes), nil
+}
+
+func loadChart(t *testing.T) *chart.Chart {
+	t.Helper()
+	ch, err := LoadChart()
+	if err != nil {
+		t.Fatalf("LoadChart: %v", err)
+	}
+	return ch
+}
+
+// split decodes every document of a manifest strictly: a duplicate key is an error (the API
+// server would reject or silently merge it).
+func split(t *testing.T, manifest, notes string) *rendered {
+	t.Helper()
+	r := &rendered{t: t, objs: map[string][]byte{}, notes: notes}
+	for doc := range strings.SplitSeq(manifest, "\n---") {
+		doc = strings.TrimSpace(strings.TrimPrefix(doc, "---"))
+		if doc == "" {
+			continue
+		}
+		var head struct {
+			Kind     string `json:"kind"`
+			Metadata struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+		}
+		var generic map[string]any
+		if err := yaml.UnmarshalStrict([]byte(doc), &generic); err != nil {
+			t.Fatalf("rendered document is not valid YAML: %v\n%s", err, doc)
+		}
+		if err := yaml.Unmarshal([]byte(doc), &head); err != nil {
+			t.Fatalf("decoding kind and name: %v", err)
+		}
+		key := head.Kind + "/" + head.Metadata.Name
+		if _, dup := r.objs[key]; dup {
+			t.Fatalf("%s is rendered twice", key)
+		}
+		r.objs[key] = []byte(doc)
+	}
+	return r
+}
+
+func (r *rendered) has(key string) bool {
+	_, ok := r.objs[key]
+	return ok
+}
+
+// get decodes the object into out strictly: a field the Go type does not know (a typo in a
+// template) fails the test.
+func (r *rendered) get(key string, out any) {
+	r.t.Helper()
+	doc, ok := r.objs[key]
+	if !ok {
+		r.t.Fatalf("%s is not rendered; rendered: %v", key, r.keys())
+	}
+	if err := yaml.UnmarshalStrict(doc, out); err != nil {
+		r.t.Fatalf("decoding %s: %v\n%s", key, err, doc)
+	}
+}
+
+func (r *rendered) keys() []string {
+	keys := make([]string, 0, len(r.objs))
+	for k := range r.objs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func mustRender(t *testing.T, namespace string, vals map[string]any) *rendered {
+	t.Helper()
+	r, err := renderInstall(t, namespace, vals)
+	if err != nil {
+		t.Fatalf("rendering the chart: %v", err)
+	}
+	return r
+}
+
+// set turns --set style pairs into nested values.
+func set(pairs ...string) map[string]any {
+	vals := map[string]any{}
+	for _, p := range pairs {
+		k, v, _ := strings.Cut(p, "=")
+		var parsed any
+		if err := yaml.Unmarshal([]byte(v), &parsed); err != nil || v == "" {
+			parsed = v
+		}
+		m := vals
+		parts := strings.Split(k, ".")
+		for _, part := range parts[:len(parts)-1] {
+			next, ok := m[part].(map[string]any)
+			if !ok {
+				next = map[string]any{}
+				m[part] = next
+			}
+			m = next
+		}
+		m[parts[len(parts)-1]] = parsed
+	}
+	return vals
+}
+
+func injectorContainer(t *testing.T, r *rendered) corev1.Container {
+	t.Helper()
+	var d appsv1.Deployment
+	r.get("Deployment/osm-injector", &d)
+	if n := len(d.Spec.Template.Spec.Containers); n != 1 {
+		t.Fatalf("osm-injector has %d containers, want 1", n)
+	}
+	return d.Spec.Template.Spec.Containers[0]
+}
+
+func argValue(args []string, flag string) (string, bool) {
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, flag+"="); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func TestChartDefaults(t *testing.T) {
+	r := mustRender(t, testNamespace, nil)
+
+	for _, key := range []string{
+		"CustomResourceDefinition/meshconfigs.config.openservicemesh.io",
+		"ServiceAccount/osm-injector",
+		"ClusterRole/osm-injector-osm-system",
+		"ClusterRoleBinding/osm-injector-osm-system",
+		"Role/osm-injector",
+		"RoleBinding/osm-injector",
+		"Deployment/osm-injector",
+		"PodDisruptionBudget/osm-injector",
+		"Service/osm-injector",
+		"MeshConfig/osm-mesh-config",
+		"MutatingWebhookConfiguration/osm-injector",
+	} {
+		if !r.has(key) {
+			t.Errorf("%s is not rendered; rendered: %v", key, r.keys())
+		}
+	}
+	for _, key := range []string{"Deployment/jaeger", "Service/jaeger"} {
+		if r.has(key) {
+			t.Errorf("%s is rendered although osm.deployJaeger is false", key)
+		}
+	}
+
+	t.Run("injector deployment", func(t *testing.T) {
+		var d appsv1.Deployment
+		r.get("Deployment/osm-injector", &d)
+		if d.Namespace != testNamespace {
+			t.Errorf("namespace = %q, want %q", d.Namespace, testNamespace)
+		}
+		if d.Spec.Replicas == nil || *d.Spec.Replicas != 2 {
+			t.Errorf("replicas = %v, want 2", d.Spec.Replicas)
+		}
+		pod := d.Spec.Template.Spec
+		if pod.ServiceAccountName != "osm-injector" {
+			t.Errorf("serviceAccountName = %q", pod.ServiceAccountName)
+		}
+		if psc := pod.SecurityContext; psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot {
+			t.Errorf("pod securityContext.runAsNonRoot is not true: %+v", psc)
+		}
+		c := injectorContainer(t, r)
+		if c.Image != "ghcr.io/osm-tracing/osm-injector:0.1.0" {
+			t.Errorf("image = %q, want the appVersion tag", c.Image)
+		}
+		sc := c.SecurityContext
+		if sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem ||
+			sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+			t.Errorf("container securityContext is not locked down: %+v", sc)
+		}
+		want := map[string]string{
+			"--osm-namespace":             testNamespace,
+			"--mesh-config-name":          "osm-mesh-config",
+			"--webhook-port":              "9443",
+			"--webhook-failure-policy":    "Ignore",
+			"--webhook-timeout-seconds":   "10",
+			"--leader-elect":              "true",
+			"--max-concurrent-rollouts":   "2",
+			"--configmap-gc-grace":        "5m",
+			"--health-probe-bind-address": ":8081",
+			"--mesh-name":                 "osm",
+			"--zap-log-level":             "info",
+			"--envoy-image":               "envoyproxy/envoy:v1.37.0",
+			"--init-image":                "openservicemesh/init:v1.2.0",
+			"--envoy-log-level":           "info",
+		}
+		for flag, v := range want {
+			got, ok := argValue(c.Args, flag)
+			if !ok || got != v {
+				t.Errorf("arg %s = %q (present %v), want %q; args: %q", flag, got, ok, v, c.Args)
+			}
+		}
+		if _, ok := argValue(c.Args, "--webhook-url"); ok {
+			t.Errorf("--webhook-url is passed although osm.webhook.url is empty")
+		}
+		ports := map[string]int32{}
+		for _, p := range c.Ports {
+			ports[p.Name] = p.ContainerPort
+		}
+		if ports["webhook"] != 9443 || ports["health"] != 8081 {
+			t.Errorf("container ports = %v, want webhook 9443 and health 8081", ports)
+		}
+		for name, probe := range map[string]*corev1.Probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
+			if probe == nil || probe.HTTPGet == nil || probe.HTTPGet.Port.String() != "health" {
+				t.Errorf("%s probe is not an HTTP probe on the health port: %+v", name, probe)
+			}
+		}
+		if c.LivenessProbe.HTTPGet.Path != "/healthz" || c.ReadinessProbe.HTTPGet.Path != "/readyz" {
+			t.Errorf("probe paths = %q, %q", c.LivenessProbe.HTTPGet.Path, c.ReadinessProbe.HTTPGet.Path)
+		}
+		if c.Resources.Requests.Cpu().IsZero() || c.Resources.Limits.Memory().IsZero() {
+			t.Errorf("resources are not set: %+v", c.Resources)
+		}
+	})
+
+	t.Run("pod disruption budget", func(t *testing.T) {
+		var pdb policyv1.PodDisruptionBudget
+		r.get("PodDisruptionBudget/osm-injector", &pdb)
+		if pdb.Spec.MinAvailable == nil || pdb.Spec.MinAvailable.IntValue() != 1 {
+			t.Errorf("minAvailable = %v, want 1", pdb.Spec.MinAvailable)
+		}
+		if pdb.Spec.Selector.MatchLabels["app"] != "osm-injector" {
+			t.Errorf("selector = %v", pdb.Spec.Selector)
+		}
+	})
+
+	t.Run("service", func(t *testing.T) {
+		var svc corev1.Service
+		r.get("Service/osm-injector", &svc)
+		if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Port != 443 || svc.Spec.Ports[0].TargetPort.String() != "webhook" {
+			t.Errorf("ports = %+v, want 443 -> webhook", svc.Spec.Ports)
+		}
+		var d appsv1.Deployment
+		r.get("Deployment/osm-injector", &d)
+		for k, v := range svc.Spec.Selector {
+			if d.Spec.Template.Labels[k] != v {
+				t.Errorf("service selector %s=%s does not match the injector pods %v", k, v, d.Spec.Template.Labels)
+			}
+		}
+	})
+
+	t.Run("rbac", func(t *testing.T) {
+		var cr rbacv1.ClusterRole
+		r.get("ClusterRole/osm-injector-osm-system", &cr)
+		allows := func(rules []rbacv1.PolicyRule, group, resource, verb string) bool {
+			for _, rule := range rules {
+				if slices.Contains(rule.APIGroups, group) && slices.Contains(rule.Resources, resource) &&
+					slices.Contains(rule.Verbs, verb) {
+					return true
+				}
+			}
+			return false
+		}
+		for _, want := range [][3]string{
+			{"", "pods", "watch"},
+			{"", "namespaces", "get"},
+			{"", "configmaps", "create"},
+			{"", "configmaps", "delete"},
+			{"apps", "deployments", "patch"},
+			{"apps", "statefulsets", "patch"},
+			{"apps", "daemonsets", "patch"},
+			{"apps", "replicasets", "list"},
+			{"config.openservicemesh.io", "meshconfigs", "watch"},
+			{"config.openservicemesh.io", "meshconfigs/status", "patch"},
+			{"admissionregistration.k8s.io", "mutatingwebhookconfigurations", "patch"},
+			{"", "events", "create"},
+		} {
+			if !allows(cr.Rules, want[0], want[1], want[2]) {
+				t.Errorf("ClusterRole does not allow %s on %s.%s", want[2], want[1], want[0])
+			}
+		}
+		for _, never := range [][3]string{
+			{"", "secrets", "get"},
+			{"", "pods", "delete"},
+			{"", "configmaps", "update"},
+			{"config.openservicemesh.io", "meshconfigs", "update"},
+		} {
+			if allows(cr.Rules, never[0], never[1], never[2]) {
+				t.Errorf("ClusterRole allows %s on %s.%s; least privilege says no", never[2], never[1], never[0])
+			}
+		}
+		for _, rule := range cr.Rules {
+			if slices.Contains(rule.Verbs, "*") || slices.Contains(rule.Resources, "*") {
+				t.Errorf("ClusterRole has a wildcard rule: %+v", rule)
+			}
+			if slices.Contains(rule.Resources, "mutatingwebhookconfigurations") && slices.Contains(rule.Verbs, "update") &&
+				!slices.Equal(rule.ResourceNames, []string{webhook.ConfigurationName}) {
+				t.Errorf("update of webhook configurations is not limited to the release's own: %+v", rule)
+			}
+		}
+		var role rbacv1.Role
+		r.get("Role/osm-injector", &role)
+		if role.Namespace != testNamespace {
+			t.Errorf("Role namespace = %q", role.Namespace)
+		}
+		for _, want := range [][3]string{
+			{"", "secrets", "create"},
+			{"", "secrets", "update"},
+			{"coordination.k8s.io", "leases", "update"},
+		} {
+			if !allows(role.Rules, want[0], want[1], want[2]) {
+				t.Errorf("Role does not allow %s on %s.%s", want[2], want[1], want[0])
+			}
+		}
+	})
+
+	t.Run("mesh config", func(t *testing.T) {
+		var mc v1alpha2.MeshConfig
+		r.get("MeshConfig/osm-mesh-config", &mc)
+		tr := mc.Spec.Observability.Tracing
+		if mc.Namespace != testNamespace || tr.Enable == nil || *tr.Enable ||
+			tr.Address != "jaeger.osm-system.svc.cluster.local" || tr.Port == nil || *tr.Port != 9411 ||
+			tr.Endpoint != "/api/v2/spans" || tr.Sampling == nil || *tr.Sampling != 100 {
+			t.Errorf("MeshConfig = %s", r.objs["MeshConfig/osm-mesh-config"])
+		}
+	})
+
+	t.Run("webhook configuration", func(t *testing.T) {
+		var mwc admissionregistrationv1.MutatingWebhookConfiguration
+		r.get("MutatingWebhookConfiguration/osm-injector", &mwc)
+		if len(mwc.Webhooks) != 1 {
+			t.Fatalf("%d webhooks, want 1", len(mwc.Webhooks))
+		}
+		wh := mwc.Webhooks[0]
+		if wh.FailurePolicy == nil || *wh.FailurePolicy != admissionregistrationv1.Ignore {
+			t.Errorf("failurePolicy = %v, want Ignore", wh.FailurePolicy)
+		}
+		if len(wh.ClientConfig.CABundle) != 0 {
+			t.Errorf("the chart renders a caBundle; osm-injector owns it")
+		}
+		svc := wh.ClientConfig.Service
+		if wh.ClientConfig.URL != nil || svc == nil || svc.Name != "osm-injector" || svc.Namespace != testNamespace ||
+			svc.Port == nil || *svc.Port != 443 {
+			t.Errorf("clientConfig = %+v, want the osm-injector Service on 443", wh.ClientConfig)
+		}
+		sameAsInjector(t, &mwc, webhook.ConfigOptions{
+			ControlPlaneNamespace: testNamespace,
+			MeshName:              "osm",
+			FailurePolicy:         admissionregistrationv1.Ignore,
+			TimeoutSeconds:        10,
+		})
+	})
+
+	t.Run("CRD in the chart is the generated one", func(t *testing.T) {
+		const name = "config.openservicemesh.io_meshconfigs.yaml"
+		generated, err := fs.ReadFile(CRDs, "crds/"+name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inChart, err := fs.ReadFile(ChartFS, "crds/"+name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(generated, inChart) {
+			t.Errorf("charts/osm/crds/%s differs from crds/%s: run make generate", name, name)
+		}
+	})
+}
+
+func TestChartJaegerAndTracing(t *testing.T) {
+	// The guide's install command: osm install --set=osm.deployJaeger=true,osm.tracing.enable=true
+	r := mustRender(t, testNamespace, set("osm.deployJaeger=true", "osm.tracing.enable=true"))
+
+	var d appsv1.Deployment
+	r.get("Deployment/jaeger", &d)
+	if d.Namespace != testNamespace || d.Labels["app"] != "jaeger" || d.Spec.Template.Labels["app"] != "jaeger" {
+		t.Errorf("Jaeger Deployment is not app=jaeger in %s: %+v / %+v", testNamespace, d.Labels, d.Spec.Template.Labels)
+	}
+	if img := d.Spec.Template.Spec.Containers[0].Image; img != "jaegertracing/jaeger:2.13.0" {
+		t.Errorf("Jaeger image = %q", img)
+	}
+	var svc corev1.Service
+	r.get("Service/jaeger", &svc)
+	if svc.Labels["app"] != "jaeger" {
+		t.Errorf("Jaeger Service labels = %v, want app=jaeger", svc.Labels)
+	}
+	ports := map[int32]string{}
+	for _, p := range svc.Spec.Ports {
+		ports[p.Port] = p.TargetPort.String()
+	}
+	if ports[9411] != "zipkin" || ports[16686] != "ui" || len(ports) != 2 {
+		t.Errorf("Jaeger Service ports = %v, want 9411 (zipkin) and 16686 (ui)", ports)
+	}
+	containerPorts := map[string]int32{}
+	for _, p := range d.Spec.Template.Spec.Containers[0].Ports {
+		containerPorts[p.Name] = p.ContainerPort
+	}
+	if containerPorts["zipkin"] != 9411 || containerPorts["ui"] != 16686 {
+		t.Errorf("Jaeger container ports = %v", containerPorts)
+	}
+	for k, v := range svc.Spec.Selector {
+		if d.Spec.Template.Labels[k] != v {
+			t.Errorf("Jaeger Service selector %s=%s does not match its pods", k, v)
+		}
+	}
+
+	var mc v1alpha2.MeshConfig
+	r.get("MeshConfig/osm-mesh-config", &mc)
+	tr := mc.Spec.Observability.Tracing
+	if tr.Enable == nil || !*tr.Enable || tr.Address != "jaeger.osm-system.svc.cluster.local" {
+		t.Errorf("MeshConfig tracing = %+v, want enabled towards the chart's Jaeger", tr)
+	}
+	if !strings.Contains(r.notes, "kubectl port-forward -n osm-system deploy/jaeger 16686:16686") {
+		t.Errorf("NOTES do not explain how to reach Jaeger:\n%s", r.notes)
+	}
+}
+
+func TestChartBringYourOwnCollector(t *testing.T) {
+	// The guide's install for a self-managed Jaeger.
+	r := mustRender(t, "mesh", set("osm.tracing.enable=true", "osm.tracing.address=10.1.2.3",
+		"osm.tracing.port=14411", "osm.tracing.endpoint=/zipkin/spans", "osm.tracing.sampling=12.5"))
+	var mc v1alpha2.MeshConfig
+	r.get("MeshConfig/osm-mesh-config", &mc)
+	tr := mc.Spec.Observability.Tracing
+	if mc.Namespace != "mesh" || tr.Address != "10.1.2.3" || *tr.Port != 14411 || tr.Endpoint != "/zipkin/spans" || *tr.Sampling != 12.5 {
+		t.Errorf("MeshConfig = %s", r.objs["MeshConfig/osm-mesh-config"])
+	}
+	if r.has("Deployment/jaeger") {
+		t.Errorf("Jaeger is deployed although osm.deployJaeger is false")
+	}
+	var mwc admissionregistrationv1.MutatingWebhookConfiguration
+	r.get("MutatingWebhookConfiguration/osm-injector", &mwc)
+	sameAsInjector(t, &mwc, webhook.ConfigOptions{
+		ControlPlaneNamespace: "mesh",
+		MeshName:              "osm",
+		FailurePolicy:         admissionregistrationv1.Ignore,
+		TimeoutSeconds:        10,
+	})
+}
+
+func TestChartWebhookURL(t *testing.T) {
+	// The base URL, as osm-injector's --webhook-url takes it; the webhook path is appended.
+	const base = "https://127.0.0.1:9443"
+	r := mustRender(t, testNamespace, set("osm.webhook.url="+base, "osm.webhook.failurePolicy=Fail",
+		"osm.webhook.timeoutSeconds=5", "osm.injector.replicas=1"))
+	if r.has("PodDisruptionBudget/osm-injector") {
+		t.Errorf("a PodDisruptionBudget with minAvailable 1 is rendered for a single replica; it would block drains")
+	}
+	var mwc admissionregistrationv1.MutatingWebhookConfiguration
+	r.get("MutatingWebhookConfiguration/osm-injector", &mwc)
+	wh := mwc.Webhooks[0]
+	if wh.ClientConfig.URL == nil || *wh.ClientConfig.URL != base+webhook.Path || wh.ClientConfig.Service != nil {
+		t.Errorf("clientConfig = %+v, want only url %s%s", wh.ClientConfig, base, webhook.Path)
+	}
+	if *wh.FailurePolicy != admissionregistrationv1.Fail || *wh.TimeoutSeconds != 5 {
+		t.Errorf("failurePolicy, timeoutSeconds = %v, %v; want Fail, 5", *wh.FailurePolicy, *wh.TimeoutSeconds)
+	}
+	sameAsInjector(t, &mwc, webhook.ConfigOptions{
+		ControlPlaneNamespace: testNamespace,
+		MeshName:              "osm",
+		URL:                   base,
+		FailurePolicy:         admissionregistrationv1.Fail,
+		TimeoutSeconds:        5,
+	})
+	// A URL that already ends with the path is taken as it is, as the injector does.
+	r = mustRender(t, testNamespace, set("osm.webhook.url="+base+webhook.Path+"/"))
+	r.get("MutatingWebhookConfiguration/osm-injector", &mwc)
+	if got := *mwc.Webhooks[0].ClientConfig.URL; got != base+webhook.Path {
+		t.Errorf("url = %q, want %q", got, base+webhook.Path)
+	}
+
+	c := injectorContainer(t, mustRender(t, testNamespace, set("osm.webhook.url="+base, "osm.webhook.failurePolicy=Fail",
+		"osm.webhook.timeoutSeconds=5", "osm.injector.replicas=1")))
+	for flag, want := range map[string]string{
+		"--webhook-url":             base,
+		"--webhook-failure-policy":  "Fail",
+		"--webhook-timeout-seconds": "5",
+	} {
+		if got, _ := argValue(c.Args, flag); got != want {
+			t.Errorf("arg %s = %q, want %q", flag, got, want)
+		}
+	}
+}
+
+func TestChartRefusesBadValues(t *testing.T) {
+	tests := map[string]struct {
+		vals []string
+		want string
+	}{
+		"an unknown certificate provider": {
+			vals: []string{"osm.certificateProvider=vault"},
+			want: "certificateProvider",
+		},
+		"a port out of range": {
+			vals: []string{"osm.tracing.port=70000"},
+			want: "port",
+		},
+		"an endpoint without a leading slash": {
+			vals: []string{"osm.tracing.endpoint=api"},
+			want: "endpoint",
+		},
+		"sampling above 100": {
+			vals: []string{"osm.tracing.sampling=101"},
+			want: "sampling",
+		},
+		"an unknown failure policy": {
+			vals: []string{"osm.webhook.failurePolicy=Sometimes"},
+			want: "failurePolicy",
+		},
+		"a plain http webhook url": {
+			vals: []string{"osm.webhook.url=http://127.0.0.1:9443"},
+			want: "url",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := renderInstall(t, testNamespace, set(tc.vals...))
+			if err == nil {
+				t.Fatalf("the chart rendered with %v", tc.vals)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error does not name %q: %v", tc.want, err)
+			}
+		})
+	}
+}
+
+// TestChartUpgradeKeepsMeshConfig renders the chart as `helm upgrade` does against a cluster
+// whose MeshConfig was patched at runtime: the live spec must come back unchanged, whatever
+// the values say.
+func TestChartUpgradeKeepsMeshConfig(t *testing.T) {
+	live := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "config.openservicemesh.io/v1alpha2",
+		"kind":       "MeshConfig",
+		"metadata":   map[string]any{"name": "osm-mesh-config", "namespace": testNamespace},
+		"spec": map[string]any{"observability": map[string]any{"tracing": map[string]any{
+			"enable": true, "address": "collector.tracing.svc", "port": int64(9412),
+			"endpoint": "/custom", "sampling": 5.5,
+		}}},
+	}}
+	gvr := schema.GroupVersionResource{Group: "config.openservicemesh.io", Version: "v1alpha2", Resource: "meshconfigs"}
+	client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
+		map[schema.GroupVersionResource]string{gvr: "MeshConfigList"}, live)
+
+	ch := loadChart(t)
+	vals, err := chartutil.ToRenderValues(ch, set("osm.tracing.enable=false"), chartutil.ReleaseOptions{
+		Name: "osm", Namespace: testNamespace, Revision: 2, IsUpgrade: true,
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := engine.RenderWithClientProvider(ch, vals, fakeProvider{client: client, gvr: gvr})
+	if err != nil {
+		t.Fatalf("rendering: %v", err)
+	}
+	var manifest strings.Builder
+	for name, doc := range out {
+		if strings.HasSuffix(name, "meshconfig.yaml") {
+			manifest.WriteString(doc)
+		}
+	}
+	r := split(t, manifest.String(), "")
+	var mc v1alpha2.MeshConfig
+	r.get("MeshConfig/osm-mesh-config", &mc)
+	tr := mc.Spec.Observability.Tracing
+	if tr.Enable == nil || !*tr.Enable || tr.Address != "collector.tracing.svc" || *tr.Port != 9412 ||
+		tr.Endpoint != "/custom" || *tr.Sampling != 5.5 {
+		t.Errorf("upgrade rendered %s, want the live spec back", r.objs["MeshConfig/osm-mesh-config"])
+	}
+	var notes string
+	for name, doc := range out {
+		if strings.HasSuffix(name, "NOTES.txt") {
+			notes = doc
+		}
+	}
+	if !strings.Contains(notes, "kept its settings") {
+		t.Errorf("NOTES do not say the MeshConfig was kept:\n%s", notes)
+	}
+}
+
+type fakeProvider struct {
+	client dynamic.Interface
+	gvr    schema.GroupVersionResource
+}
+
+func (p fakeProvider) GetClientFor(apiVersion, kind string) (dynamic.NamespaceableResourceInterface, bool, error) {
+	if apiVersion != p.gvr.GroupVersion().String() || kind != "MeshConfig" {
+		return nil, false, fmt.Errorf("the test has no client for %s %s", apiVersion, kind)
+	}
+	return p.client.Resource(p.gvr), true, nil
+}
+
+// sameAsInjector fails unless the chart's webhook configuration is what osm-injector applies at
+// run time for the same settings (caBundle aside): the two write one object, and any
+// difference would flap between helm upgrades and the injector.
+func sameAsInjector(t *testing.T, got *admissionregistrationv1.MutatingWebhookConfiguration, opts webhook.ConfigOptions) {
+	t.Helper()
+	applied, err := webhook.Configuration(opts)
+	if err != nil {
+		t.Fatalf("webhook.Configuration: %v", err)
+	}
+	data, err := json.Marshal(applied)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want admissionregistrationv1.MutatingWebhookConfiguration
+	if err := json.Unmarshal(data, &want); err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != want.Name {
+		t.Errorf("the chart names the webhook configuration %q, osm-injector applies %q", got.Name, want.Name)
+	}
+	if diff := cmp.Diff(want.Webhooks, got.Webhooks); diff != "" {
+		t.Errorf("the chart's webhooks differ from what osm-injector applies (-injector +chart):\n%s", diff)
+	}
+	for k, v := range want.Labels {
+		if k != bootstrap.ManagedByLabel && got.Labels[k] != v {
+			t.Errorf("label %s = %q, osm-injector applies %q", k, got.Labels[k], v)
+		}
+	}
+}
+
+// TestChartDefaultsMatchTheInjector checks that the chart's defaults are osm-injector's own, so
+// that an injector started by hand (the demo, the tests) behaves as the installed one.
+func TestChartDefaultsMatchTheInjector(t *testing.T) {
+	c := injectorContainer(t, mustRender(t, testNamespace, nil))
+	def := app.DefaultOptions()
+	proxy := inject.DefaultProxyConfig()
+	for flag, want := range map[string]string{
+		"--webhook-port":              strconv.Itoa(def.WebhookPort),
+		"--webhook-failure-policy":    def.FailurePolicy,
+		"--webhook-timeout-seconds":   strconv.Itoa(def.TimeoutSeconds),
+		"--max-concurrent-rollouts":   strconv.Itoa(def.MaxConcurrentRollouts),
+		"--metrics-bind-address":      def.MetricsBindAddress,
+		"--health-probe-bind-address": def.HealthProbeBindAddress,
+		"--mesh-name":                 def.MeshName,
+		"--envoy-image":               proxy.EnvoyImage,
+		"--init-image":                proxy.InitImage,
+		"--envoy-log-level":           proxy.LogLevel,
+	} {
+		if got, _ := argValue(c.Args, flag); got != want {
+			t.Errorf("chart default %s=%q, osm-injector's default is %q", flag, got, want)
+		}
+	}
+	grace, _ := argValue(c.Args, "--configmap-gc-grace")
+	if d, err := time.ParseDuration(grace); err != nil || d != def.ConfigMapGCGrace {
+		t.Errorf("chart default --configmap-gc-grace=%q, osm-injector's default is %s", grace, def.ConfigMapGCGrace)
+	}
+
+	vals := loadChart(t).Values
+	res, _, err := unstructured.NestedMap(vals, "osm", "sidecar", "resources")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var chartRes corev1.ResourceRequirements
+	if err := json.Unmarshal(data, &chartRes); err != nil {
+		t.Fatal(err)
+	}
+	if !equality.Semantic.DeepEqual(chartRes, proxy.Resources) {
+		t.Errorf("osm.sidecar.resources = %+v, osm-injector's default is %+v", chartRes, proxy.Resources)
+	}
+}

@@ -1,0 +1,18 @@
+// Package webhook is the admission side of osm-injector: the mutating Handler served at
+// /mutate-v1-pod, the MutatingWebhookConfiguration it keeps current, and the MeshConfig
+// bookkeeping both need.
+//
+// The Handler is a thin shell around the pure core (webhook/inject and bootstrap): it decodes
+// the Pod, reads the pod's Namespace and the MeshConfig from informer caches (never a live API
+// read per request), calls inject.Mutate, makes sure the content-addressed bootstrap ConfigMap
+// exists (nothing is written for dry-run requests) and answers with a JSON patch computed by
+// diffing the typed objects.
+//
+// Failure policy. Tracing is observability: an injector outage must not block every
+// deployment in the labelled namespaces, so the default failurePolicy is Ignore and, under
+// Ignore, the Handler answers internal faults the same way the API server answers an
+// unreachable webhook: the pod is allowed without the sidecar (with a warning, a log line and
+// result="error" in the metrics); `osm tracing check` reports such pods. With failurePolicy
+// Fail, internal faults are answered 500 and the pod is refused. User errors (a malformed
+// annotation) are always denied with the precise message, whatever the policy.
+package webhook

@@ -1,0 +1,119 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/go-logr/logr"
+	admissionv1 "k8s.io/api/admission/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/osm-tracing/osm-tracing/webhook/inject"
+)
+
+var podKind = metav1.GroupVersionKind{Group: "", Version: "v1", Kind: "Pod"}
+
+// handle does the work of Handle and names the result for the metrics.
+func (h *Handler) handle(ctx context.Context, log logr.Logger, req admission.Request) (admission.Response, string) {
+	if req.Kind != podKind {
+		return admission.Allowed(fmt.Sprintf("%s is not a v1 Pod; nothing to inject", req.Kind.String())), ResultSkipped
+	}
+	if req.Operation != admissionv1.Create {
+		return admission.Allowed(fmt.Sprintf("operation %s: pods are injected on CREATE only", req.Operation)), ResultSkipped
+	}
+	pod := &corev1.Pod{}
+	if err := h.decoder.Decode(req, pod); err != nil {
+		log.Info("refusing an undecodable pod", "error", err.Error())
+		return admission.Errored(http.StatusBadRequest, fmt.Errorf("when decoding the pod: %w", err)), ResultError
+	}
+	log = podLogger(log, pod)
+
+	ns, err := h.namespace(ctx, req.Namespace)
+	if err != nil {
+		return h.internalError(log, err), ResultError
+	}
+	mesh, err := h.mesh.Current(ctx)
+	if err != nil {
+		return h.internalError(log, err), ResultError
+	}
+	env := inject.Env{
+		ControlPlaneNamespace: h.opts.ControlPlaneNamespace,
+		Defaults:              h.defaults,
+		Mesh:                  mesh,
+		Proxy:                 h.opts.Proxy,
+	}
+	res, err := h.mutate(pod, ns, env)
+	if err != nil {
+		log.Info("denying the pod", "reason", err.Error())
+		return admission.Denied(err.Error()), ResultDenied
+	}
+	if res.Skipped {
+		log.V(1).Info("not injecting", "reason", res.Reason)
+		return admission.Allowed(res.Reason), ResultSkipped
+	}
+	if res.Pod == nil || res.ConfigMap == nil {
+		return h.internalError(log, fmt.Errorf("when injecting: the injector returned no pod or no ConfigMap")), ResultError
+	}
+
+	if isDryRun(req) {
+		log.V(1).Info("dry run: not writing the bootstrap ConfigMap", "configMap", res.ConfigMap.Name)
+	} else {
+		created, err := h.ensurer.ensure(ctx, res.ConfigMap)
+		if err != nil {
+			return h.internalError(log, err), ResultError
+		}
+		if created {
+			configMapsCreated.Inc()
+			log.Info("created the bootstrap ConfigMap", "configMap", res.ConfigMap.Name, "hash", res.Bootstrap.Hash)
+		}
+	}
+
+	raw, err := json.Marshal(res.Pod)
+	if err != nil {
+		return h.internalError(log, fmt.Errorf("when encoding the injected pod: %w", err)), ResultError
+	}
+	log.V(1).Info("injecting", "configMap", res.ConfigMap.Name, "service", res.Settings.ServiceName)
+	return admission.PatchResponseFromRaw(req.Object.Raw, raw), ResultInjected
+}
+
+// namespace reads the pod's namespace metadata from the cache. A namespace the cache does not
+// know yet (created an instant ago) is read once from the API server.
+func (h *Handler) namespace(ctx context.Context, name string) (inject.Namespace, error) {
+	if name == "" {
+		return inject.Namespace{}, fmt.Errorf("when reading the pod's namespace: the request names no namespace")
+	}
+	meta := &metav1.PartialObjectMetadata{}
+	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	err := h.opts.Cache.Get(ctx, client.ObjectKey{Name: name}, meta)
+	if apierrors.IsNotFound(err) && h.opts.APIReader != nil {
+		err = h.opts.APIReader.Get(ctx, client.ObjectKey{Name: name}, meta)
+	}
+	if err != nil {
+		return inject.Namespace{}, fmt.Errorf("when reading namespace %s: %w", name, err)
+	}
+	return inject.Namespace{Name: name, Labels: meta.Labels, Annotations: meta.Annotations}, nil
+}
+
+// internalError answers a fault of the injector according to the failure policy: under
+// Ignore the pod is admitted without the sidecar, as the API server would admit it if the
+// injector were unreachable; under Fail it is refused with 500.
+func (h *Handler) internalError(log logr.Logger, err error) admission.Response {
+	if h.opts.FailurePolicy == admissionregistrationv1.Fail {
+		log.Error(err, "refusing the pod: internal error (failurePolicy Fail)")
+		return admission.Errored(http.StatusInternalServerError, err)
+	}
+	log.Error(err, "admitting the pod without the sidecar: internal error (failurePolicy Ignore)")
+	msg := "osm-injector: the pod was admitted without the Envoy sidecar because of an internal error: " + err.Error()
+	return admission.Allowed(msg).WithWarnings(msg)
+}
+
+func isDryRun(req admission.Request) bool {
+	return req.DryRun != nil && *req.DryRun
+}

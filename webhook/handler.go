@@ -1,0 +1,116 @@
+package webhook
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/go-logr/logr"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap"
+	"github.com/osm-tracing/osm-tracing/webhook/inject"
+)
+
+// HandlerOptions configure a Handler.
+type HandlerOptions struct {
+	// Cache reads Namespaces, the MeshConfig and the managed ConfigMaps (an informer cache).
+	Cache client.Reader
+	// APIReader is used only when the cache does not know the pod's namespace yet (it was
+	// created a moment ago); nil disables that fallback.
+	APIReader client.Reader
+	// Writer creates the bootstrap ConfigMaps.
+	Writer client.Writer
+	// Scheme decodes the admitted objects; it must know corev1.
+	Scheme *runtime.Scheme
+	// ControlPlaneNamespace is where the injector and its MeshConfig live.
+	ControlPlaneNamespace string
+	// MeshConfigName is the MeshConfig the injector follows.
+	MeshConfigName string
+	// Defaults is the lowest layer of the tracing settings (default bootstrap.Defaults).
+	Defaults *bootstrap.Tracing
+	// Proxy configures the injected containers.
+	Proxy inject.ProxyConfig
+	// FailurePolicy decides how internal faults are answered (see the package doc); default
+	// Ignore.
+	FailurePolicy admissionregistrationv1.FailurePolicyType
+	// KnownTTL is how long a ConfigMap this process created or saw is taken to exist without
+	// looking again; it must stay below the garbage collector's grace period. Zero disables it.
+	KnownTTL time.Duration
+	// Log is the base logger.
+	Log logr.Logger
+	// Mutate is inject.Mutate; tests replace it.
+	Mutate func(*corev1.Pod, inject.Namespace, inject.Env) (inject.Result, error)
+}
+
+// Handler is the mutating admission handler served at Path.
+type Handler struct {
+	opts     HandlerOptions
+	decoder  admission.Decoder
+	defaults bootstrap.Tracing
+	mesh     *MeshSource
+	ensurer  *configMapEnsurer
+	mutate   func(*corev1.Pod, inject.Namespace, inject.Env) (inject.Result, error)
+}
+
+var _ admission.Handler = (*Handler)(nil)
+
+// NewHandler returns a Handler; it reports missing options.
+func NewHandler(o HandlerOptions) (*Handler, error) {
+	switch {
+	case o.Cache == nil:
+		return nil, fmt.Errorf("when making the admission handler: no cache reader")
+	case o.Writer == nil:
+		return nil, fmt.Errorf("when making the admission handler: no writer")
+	case o.Scheme == nil:
+		return nil, fmt.Errorf("when making the admission handler: no scheme")
+	case o.ControlPlaneNamespace == "" || o.MeshConfigName == "":
+		return nil, fmt.Errorf("when making the admission handler: control-plane namespace and MeshConfig name are required")
+	}
+	if o.FailurePolicy == "" {
+		o.FailurePolicy = admissionregistrationv1.Ignore
+	}
+	defaults := bootstrap.Defaults(o.ControlPlaneNamespace)
+	if o.Defaults != nil {
+		defaults = *o.Defaults
+	}
+	mutate := o.Mutate
+	if mutate == nil {
+		mutate = inject.Mutate
+	}
+	return &Handler{
+		opts:     o,
+		decoder:  admission.NewDecoder(o.Scheme),
+		defaults: defaults,
+		mesh: &MeshSource{
+			Reader:   o.Cache,
+			Key:      types.NamespacedName{Namespace: o.ControlPlaneNamespace, Name: o.MeshConfigName},
+			Defaults: defaults,
+			Log:      o.Log.WithName("meshconfig"),
+		},
+		ensurer: newConfigMapEnsurer(o.Cache, o.Writer, o.KnownTTL),
+		mutate:  mutate,
+	}, nil
+}
+
+// Handle answers one AdmissionReview. It never panics: a panic is recovered, logged and
+// answered as an internal fault.
+func (h *Handler) Handle(ctx context.Context, req admission.Request) (resp admission.Response) {
+	start := time.Now()
+	log := requestLogger(h.opts.Log, req)
+	result := ResultError
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error(fmt.Errorf("panic: %v", r), "recovered a panic while answering an admission request")
+			resp, result = h.internalError(log, fmt.Errorf("panic: %v", r)), ResultError
+		}
+		observeAdmission(result, time.Since(start))
+	}()
+	resp, result = h.handle(ctx, log, req)
+	return resp
+}

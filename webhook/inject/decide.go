@@ -1,0 +1,108 @@
+package inject
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap"
+)
+
+// InjectionEnabled is the value of the namespace label that turns injection on.
+const InjectionEnabled = "enabled"
+
+// Reasons Decide gives for not injecting a pod (some carry a name after them).
+const (
+	ReasonAlreadyInjected = "already injected"
+	ReasonHostNetwork     = "the pod uses the host's network"
+)
+
+// neverInjected are the namespaces whose pods are never injected, whatever their labels.
+var neverInjected = []string{"kube-system", "kube-public"}
+
+// acceptedInjection is the accepted form of the injection annotation.
+const acceptedInjection = "must be one of enabled, true, yes (inject) or disabled, false, no (do not inject)"
+
+// Decide says whether pod, in namespace ns, is injected; when not, reason says why. It is
+// injected only when the namespace is labelled openservicemesh.io/sidecar-injection=enabled
+// and the pod does not opt out with the annotation openservicemesh.io/sidecar-injection
+// (disabled, false or no; enabled, true and yes are accepted too, in any case). Never
+// injected: pods that already carry the sidecar (reason "already injected"), pods in
+// kube-system, kube-public or the control-plane namespace, and hostNetwork pods. Any other
+// value of the annotation is an error naming the annotation, the value and the accepted ones
+// (a *bootstrap.FieldError). The namespace is ns.Name, or the pod's when ns.Name is empty.
+func Decide(pod *corev1.Pod, ns Namespace, controlPlaneNS string) (inject bool, reason string, err error) {
+	if pod == nil {
+		return false, "", errors.New("no pod to decide on")
+	}
+	if IsInjected(pod) {
+		return false, ReasonAlreadyInjected, nil
+	}
+	if controlPlaneNS == "" {
+		controlPlaneNS = bootstrap.DefaultNamespace
+	}
+	name := namespaceOf(pod, ns)
+	for _, never := range neverInjected {
+		if name == never {
+			return false, "pods in namespace " + name + " are never injected", nil
+		}
+	}
+	if name == controlPlaneNS {
+		return false, "namespace " + name + " is the control plane's", nil
+	}
+	if pod.Spec.HostNetwork {
+		return false, ReasonHostNetwork, nil
+	}
+	if v, ok := ns.Labels[bootstrap.InjectionLabel]; !ok || v != InjectionEnabled {
+		reason := "namespace " + strconv.Quote(name) + " is not labelled " + bootstrap.InjectionLabel + "=" + InjectionEnabled
+		if ok {
+			reason += " (its value is " + strconv.Quote(v) + ")"
+		}
+		return false, reason, nil
+	}
+	if v, ok := pod.Annotations[bootstrap.InjectionAnnotation]; ok {
+		switch strings.ToLower(v) {
+		case "enabled", "true", "yes":
+		case "disabled", "false", "no":
+			return false, "the pod opts out with the annotation " + bootstrap.InjectionAnnotation + "=" + v, nil
+		default:
+			return false, "", &bootstrap.FieldError{
+				Source:   bootstrap.SourcePod,
+				Field:    bootstrap.InjectionAnnotation,
+				Value:    v,
+				Accepted: acceptedInjection,
+			}
+		}
+	}
+	return true, "", nil
+}
+
+// IsInjected reports a pod that carries the sidecar: a container named envoy (a regular
+// one, or a native sidecar among the init containers) or the init container osm-init.
+func IsInjected(pod *corev1.Pod) bool {
+	if pod == nil {
+		return false
+	}
+	return hasContainer(pod.Spec.Containers, EnvoyContainerName) ||
+		hasContainer(pod.Spec.InitContainers, EnvoyContainerName) ||
+		hasContainer(pod.Spec.InitContainers, InitContainerName)
+}
+
+func hasContainer(cs []corev1.Container, name string) bool {
+	for i := range cs {
+		if cs[i].Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// namespaceOf is ns.Name, or the pod's namespace when ns has no name.
+func namespaceOf(pod *corev1.Pod, ns Namespace) string {
+	if ns.Name != "" {
+		return ns.Name
+	}
+	return pod.Namespace
+}

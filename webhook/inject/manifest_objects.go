@@ -1,0 +1,190 @@
+package inject
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap"
+)
+
+// templatePaths are where the pod template of each workload kind lives, by API group.
+var templatePaths = map[string]map[string][]string{
+	"apps": {
+		bootstrap.KindDeployment:  {"spec", "template"},
+		bootstrap.KindStatefulSet: {"spec", "template"},
+		bootstrap.KindDaemonSet:   {"spec", "template"},
+		bootstrap.KindReplicaSet:  {"spec", "template"},
+	},
+	"batch": {
+		bootstrap.KindJob:     {"spec", "template"},
+		bootstrap.KindCronJob: {"spec", "jobTemplate", "spec", "template"},
+	},
+}
+
+// object injects the pod or pod template obj holds, if any, in place; it reports whether
+// obj changed.
+func (m *manifest) object(obj map[string]any) (bool, error) {
+	kind, group := kindOf(obj), groupOf(obj)
+	if items, ok := obj["items"].([]any); ok && strings.HasSuffix(kind, "List") {
+		return m.list(items)
+	}
+	if group == "" && kind == "Pod" {
+		return m.pod(obj)
+	}
+	if path, ok := templatePaths[group][kind]; ok {
+		return m.template(obj, kind, path)
+	}
+	return false, nil
+}
+
+// list injects the items of a List.
+func (m *manifest) list(items []any) (bool, error) {
+	changed := false
+	var errs []error
+	for i, item := range items {
+		obj, ok := item.(map[string]any)
+		if !ok {
+			errs = append(errs, fmt.Errorf("item %d: not a Kubernetes object", i))
+			continue
+		}
+		c, err := m.object(obj)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("item %d: %w", i, err))
+		}
+		changed = changed || c
+	}
+	return changed, errors.Join(errs...)
+}
+
+// pod injects a bare Pod.
+func (m *manifest) pod(obj map[string]any) (bool, error) {
+	var pod corev1.Pod
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, &pod); err != nil {
+		return false, fmt.Errorf("Pod %s: %w", objectName(obj, m.opts.DefaultNamespace), err)
+	}
+	ns := pod.Namespace
+	if ns == "" {
+		ns = m.opts.DefaultNamespace
+	}
+	report := ObjectReport{Kind: "Pod", Namespace: ns, Name: podNameOf(&pod)}
+	in := pod.DeepCopy()
+	in.Namespace = ns
+	res, err := mutate(in, m.namespace(ns), m.opts.Env, bootstrap.OwnerOf(in))
+	if err != nil {
+		return false, fmt.Errorf("Pod %s/%s: %w", ns, report.Name, err)
+	}
+	if res.Skipped {
+		report.Reason = res.Reason
+		m.reports = append(m.reports, report)
+		return false, nil
+	}
+	injected := res.Pod.DeepCopy()
+	injected.Namespace = pod.Namespace
+	if err := mergeTyped(obj, &pod, injected); err != nil {
+		return false, fmt.Errorf("Pod %s/%s: %w", ns, report.Name, err)
+	}
+	report.Injected = true
+	m.reports = append(m.reports, report)
+	m.addConfigMap(res.ConfigMap)
+	return true, nil
+}
+
+// template injects the pod template at path in a workload of kind.
+func (m *manifest) template(obj map[string]any, kind string, path []string) (bool, error) {
+	meta, _ := obj["metadata"].(map[string]any)
+	name, _ := meta["name"].(string)
+	ns, _ := meta["namespace"].(string)
+	if ns == "" {
+		ns = m.opts.DefaultNamespace
+	}
+	where := kind + " " + ns + "/" + name
+	tmpl, ok := nestedMap(obj, path)
+	if !ok {
+		return false, fmt.Errorf("%s: no pod template at %s", where, strings.Join(path, "."))
+	}
+	var spec corev1.PodTemplateSpec
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(tmpl, &spec); err != nil {
+		return false, fmt.Errorf("%s: %s: %w", where, strings.Join(path, "."), err)
+	}
+	pod := &corev1.Pod{ObjectMeta: *spec.ObjectMeta.DeepCopy(), Spec: *spec.Spec.DeepCopy()}
+	pod.Namespace = ns
+	if pod.Name == "" && pod.GenerateName == "" {
+		pod.GenerateName = name + "-"
+	}
+	res, err := mutate(pod, m.namespace(ns), m.opts.Env, bootstrap.WorkloadOf(kind, name))
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", where, err)
+	}
+	report := ObjectReport{Kind: kind, Namespace: ns, Name: name}
+	if res.Skipped {
+		report.Reason = res.Reason
+		m.reports = append(m.reports, report)
+		return false, nil
+	}
+	injected := &corev1.PodTemplateSpec{ObjectMeta: res.Pod.ObjectMeta, Spec: res.Pod.Spec}
+	injected.Namespace, injected.Name, injected.GenerateName = spec.Namespace, spec.Name, spec.GenerateName
+	if err := mergeTyped(tmpl, &spec, injected); err != nil {
+		return false, fmt.Errorf("%s: %w", where, err)
+	}
+	report.Injected = true
+	m.reports = append(m.reports, report)
+	m.addConfigMap(res.ConfigMap)
+	return true, nil
+}
+
+// mergeTyped applies to the unstructured orig the change from the typed before to after.
+func mergeTyped(orig map[string]any, before, after any) error {
+	norm, err := runtime.DefaultUnstructuredConverter.ToUnstructured(before)
+	if err != nil {
+		return err
+	}
+	inj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(after)
+	if err != nil {
+		return err
+	}
+	merged, ok := mergeChanges(orig, norm, inj).(map[string]any)
+	if !ok {
+		return errors.New("the injected object is not a mapping")
+	}
+	merged = maps.Clone(merged) // it may be orig itself
+	clear(orig)
+	maps.Copy(orig, merged)
+	return nil
+}
+
+// nestedMap is the map at path in obj.
+func nestedMap(obj map[string]any, path []string) (map[string]any, bool) {
+	cur := obj
+	for _, p := range path {
+		next, ok := cur[p].(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		cur = next
+	}
+	return cur, true
+}
+
+// podNameOf is a pod's name, or its generateName.
+func podNameOf(pod *corev1.Pod) string {
+	if pod.Name != "" {
+		return pod.Name
+	}
+	return pod.GenerateName
+}
+
+// objectName is namespace/name of an object, for messages.
+func objectName(obj map[string]any, defaultNS string) string {
+	meta, _ := obj["metadata"].(map[string]any)
+	name, _ := meta["name"].(string)
+	ns, _ := meta["namespace"].(string)
+	if ns == "" {
+		ns = defaultNS
+	}
+	return ns + "/" + name
+}

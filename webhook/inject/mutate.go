@@ -1,0 +1,65 @@
+package inject
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap"
+)
+
+// Mutate decides whether pod is injected and, if so, returns the injected copy and the
+// bootstrap ConfigMap it mounts. The input pod is never modified.
+//
+// It is Decide, then bootstrap.Resolve (the pod's owner from its owner references), then
+// bootstrap.Generate, bootstrap.ConfigMap (in the pod's namespace) and Inject. The errors a
+// user can cause (a bad injection or tracing annotation, a bad MeshConfig value) are
+// *bootstrap.FieldError trees with precise messages; a bad proxy config or a bootstrap the
+// generator refuses is reported as such.
+func Mutate(pod *corev1.Pod, ns Namespace, env Env) (Result, error) {
+	return mutate(pod, ns, env, bootstrap.OwnerOf(pod))
+}
+
+// mutate is Mutate with the owner given: osm inject names a template's pods after the
+// workload that holds the template.
+func mutate(pod *corev1.Pod, ns Namespace, env Env, owner bootstrap.Workload) (Result, error) {
+	env = env.withDefaults()
+	inject, reason, err := Decide(pod, ns, env.ControlPlaneNamespace)
+	if err != nil {
+		return Result{}, err
+	}
+	if !inject {
+		return Result{Skipped: true, Reason: reason, Pod: pod}, nil
+	}
+	if err := env.Proxy.Validate(); err != nil {
+		return Result{}, err
+	}
+	podName := pod.Name
+	if podName == "" {
+		podName = pod.GenerateName
+	}
+	namespace := namespaceOf(pod, ns)
+	settings, err := bootstrap.Resolve(bootstrap.Input{
+		Defaults:             env.Defaults,
+		Mesh:                 env.Mesh,
+		NamespaceName:        namespace,
+		NamespaceAnnotations: ns.Annotations,
+		PodAnnotations:       pod.Annotations,
+		Owner:                owner,
+		PodLabels:            pod.Labels,
+		PodName:              podName,
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	g, err := bootstrap.Generate(settings)
+	if err != nil {
+		return Result{}, fmt.Errorf("when generating the Envoy bootstrap of service %q: %w", settings.ServiceName, err)
+	}
+	return Result{
+		Settings:  settings,
+		Bootstrap: g,
+		ConfigMap: bootstrap.ConfigMap(namespace, g),
+		Pod:       Inject(pod, g, env.Proxy),
+	}, nil
+}

@@ -1,0 +1,137 @@
+package inject
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap"
+	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
+)
+
+// Names of what Inject adds to a pod.
+const (
+	// EnvoyContainerName is the sidecar container.
+	EnvoyContainerName = "envoy"
+	// InitContainerName is the init container that sets up the iptables redirect.
+	InitContainerName = "osm-init"
+	// BootstrapVolumeName is the volume of the bootstrap ConfigMap, mounted at
+	// bootstrap.EnvoyBootstrapDir.
+	BootstrapVolumeName = "envoy-bootstrap"
+)
+
+// Default images: Envoy's official image of the go-control-plane release the bootstrap is
+// built with, and Open Service Mesh's init image (Alpine with iptables) of OSM's last
+// release, the one its bookstore demo images share.
+const (
+	DefaultEnvoyImage = "envoyproxy/envoy:v1.37.0"
+	DefaultInitImage  = "openservicemesh/init:v1.2.0"
+	DefaultLogLevel   = "info"
+)
+
+// ProxyConfig is what the chart decides about the injected containers. Empty images and log
+// level take the defaults (DefaultProxyConfig); empty resources mean none.
+type ProxyConfig struct {
+	EnvoyImage    string
+	InitImage     string
+	LogLevel      string
+	Resources     corev1.ResourceRequirements
+	InitResources corev1.ResourceRequirements
+}
+
+// DefaultProxyConfig is the chart's default: the default images, log level info, and modest
+// resources. Envoy gets no CPU limit, so that throttling never adds latency to every request.
+func DefaultProxyConfig() ProxyConfig {
+	return ProxyConfig{
+		EnvoyImage: DefaultEnvoyImage,
+		InitImage:  DefaultInitImage,
+		LogLevel:   DefaultLogLevel,
+		Resources: corev1.ResourceRequirements{
+			Requests: corev1.ResourceList{
+				corev1.ResourceCPU:    resource.MustParse("50m"),
+				corev1.ResourceMemory: resource.MustParse("64Mi"),
+			},
+			Limits: corev1.ResourceList{
+				corev1.ResourceMemory: resource.MustParse("512Mi"),
+			},
+		},
+		InitResources: corev1.ResourceRequirements{
+			Requests: corev1.ResourceList{
+				corev1.ResourceCPU:    resource.MustParse("10m"),
+				corev1.ResourceMemory: resource.MustParse("16Mi"),
+			},
+			Limits: corev1.ResourceList{
+				corev1.ResourceCPU:    resource.MustParse("100m"),
+				corev1.ResourceMemory: resource.MustParse("64Mi"),
+			},
+		},
+	}
+}
+
+// envoyLogLevels are the values of Envoy's --log-level.
+var envoyLogLevels = []string{"trace", "debug", "info", "warning", "warn", "error", "critical", "off"}
+
+// Validate reports a log level Envoy does not know. Images are not checked: the container
+// runtime is the judge of an image reference.
+func (p ProxyConfig) Validate() error {
+	p = p.withDefaults()
+	for _, l := range envoyLogLevels {
+		if p.LogLevel == l {
+			return nil
+		}
+	}
+	return fmt.Errorf("proxy log level %q: must be one of %v", p.LogLevel, envoyLogLevels)
+}
+
+// withDefaults fills the empty images and log level.
+func (p ProxyConfig) withDefaults() ProxyConfig {
+	if p.EnvoyImage == "" {
+		p.EnvoyImage = DefaultEnvoyImage
+	}
+	if p.InitImage == "" {
+		p.InitImage = DefaultInitImage
+	}
+	if p.LogLevel == "" {
+		p.LogLevel = DefaultLogLevel
+	}
+	return p
+}
+
+// Env is the cluster-wide input of a mutation: where the control plane lives, the defaults,
+// the MeshConfig's tracing spec, the proxy config. An empty ControlPlaneNamespace means
+// bootstrap.DefaultNamespace; zero Defaults mean bootstrap.Defaults(ControlPlaneNamespace).
+type Env struct {
+	ControlPlaneNamespace string
+	Defaults              bootstrap.Tracing
+	Mesh                  *v1alpha2.TracingSpec
+	Proxy                 ProxyConfig
+}
+
+// withDefaults fills the empty control-plane namespace and defaults.
+func (e Env) withDefaults() Env {
+	if e.ControlPlaneNamespace == "" {
+		e.ControlPlaneNamespace = bootstrap.DefaultNamespace
+	}
+	if e.Defaults == (bootstrap.Tracing{}) {
+		e.Defaults = bootstrap.Defaults(e.ControlPlaneNamespace)
+	}
+	return e
+}
+
+// Namespace is what the injector needs to know of the pod's namespace.
+type Namespace struct {
+	Name        string
+	Labels      map[string]string
+	Annotations map[string]string
+}
+
+// Result of Mutate. When Skipped, Pod is the input unchanged and Reason says why.
+type Result struct {
+	Skipped   bool
+	Reason    string
+	Settings  bootstrap.Settings
+	Bootstrap bootstrap.Generated
+	ConfigMap *corev1.ConfigMap
+	Pod       *corev1.Pod
+}
