@@ -47,7 +47,7 @@ func (bl *builder) captureListener(name string, port uint32, direction corev3.Tr
 	if err != nil {
 		return nil, err
 	}
-	hcm, err := bl.hcmFilter(name, passthroughRoutes(name, cluster), tracing)
+	hcm, err := bl.hcmFilter(name, bl.passthroughRoutes(name, cluster), tracing)
 	if err != nil {
 		return nil, err
 	}

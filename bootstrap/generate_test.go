@@ -191,6 +191,7 @@ func TestParseIsStrict(t *testing.T) {
 		"unknown field in a typed_config": {"collector_cluster: envoy-tracing-cluster\n",
 			"collector_cluster: envoy-tracing-cluster\n                collector_colour: blue\n", "collector_colour"},
 		"duplicate key":    {"  cluster: bookbuyer\n", "  cluster: bookbuyer\n  cluster: bookstore\n", "cluster"},
+		"empty document":   {string(good), "", "empty"},
 		"unknown Any type": {"type.googleapis.com/envoy.extensions.filters.http.router.v3.Router", "type.googleapis.com/example.Nope", "example.Nope"},
 	}
 	for name, c := range cases {
@@ -350,4 +351,30 @@ func TestConcurrentGenerate(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestFixedPartsFit: every pre-rendered fixed part is spliced into Generate's YAML (a part
+// that no longer sits where it was rendered would still render correctly, only slower).
+func TestFixedPartsFit(t *testing.T) {
+	fixed, err := sharedFixedParts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each part appears once, except the router and the listener filters, shared by both
+	// capture listeners (the health listener's router is inside its own pre-rendered YAML).
+	want := int64(len(fixed.rendered) + 1 + len(fixed.listenerFilters))
+	for name, s := range demoCases() {
+		bl := builder{fixed: fixed}
+		b, err := bl.build(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := fixed.hits.Load()
+		if _, err := encodeYAML(b, &bl); err != nil {
+			t.Fatal(err)
+		}
+		if got := fixed.hits.Load() - before; got != want {
+			t.Errorf("%s: %d fixed parts spliced, want %d", name, got, want)
+		}
+	}
 }

@@ -33,6 +33,9 @@ func Parse(yaml []byte) (*bootstrapv3.Bootstrap, error) {
 	if err != nil {
 		return nil, fmt.Errorf("when parsing the bootstrap YAML: %w", err)
 	}
+	if string(j) == "null" {
+		return nil, errors.New("when parsing the bootstrap YAML: it is empty")
+	}
 	b := new(bootstrapv3.Bootstrap)
 	if err := protojson.Unmarshal(j, b); err != nil {
 		return nil, fmt.Errorf("when decoding the bootstrap: %w", err)

@@ -53,11 +53,18 @@ type FieldError struct {
 
 // Error implements error.
 func (e *FieldError) Error() string {
-	if e.Unknown {
-		return e.Source + " " + e.Field + ": unknown tracing annotation; " + e.Accepted
+	field := e.Field
+	if strings.IndexFunc(field, notVisibleASCII) >= 0 || len(field) > maxQuotedValue {
+		field = quoteValue(field) // not a key the API server would accept; show it safely
 	}
-	return e.Source + " " + e.Field + ": invalid value " + quoteValue(e.Value) + ": " + e.Accepted
+	if e.Unknown {
+		return e.Source + " " + field + ": unknown tracing annotation; " + e.Accepted
+	}
+	return e.Source + " " + field + ": invalid value " + quoteValue(e.Value) + ": " + e.Accepted
 }
+
+// notVisibleASCII reports runes that would garble a one-line message.
+func notVisibleASCII(r rune) bool { return r <= ' ' || r >= 0x7f }
 
 // FieldErrors returns every *FieldError in err's tree (as Resolve and MeshTracing return
 // them), in order.

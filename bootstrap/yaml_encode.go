@@ -3,14 +3,11 @@ package bootstrap
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
 // yamlEncoder writes a message as block-style YAML following protojson's mapping with proto
@@ -225,37 +222,3 @@ func (e *yamlEncoder) indent(n int) {
 	}
 	e.out = append(e.out, spaces[:n]...)
 }
-
-// anyMessage returns the message an Any holds, from the global registry (where the imports
-// of this package put every typed_config type the bootstrap uses).
-func anyMessage(url string, value []byte) (protoreflect.Message, error) {
-	mt, err := protoregistry.GlobalTypes.FindMessageByURL(url)
-	if err != nil {
-		return nil, fmt.Errorf("when resolving %q: %w", url, err)
-	}
-	m := mt.New()
-	if err := (proto.UnmarshalOptions{AllowPartial: true}).Unmarshal(value, m.Interface()); err != nil {
-		return nil, fmt.Errorf("when decoding %q: %w", url, err)
-	}
-	return m, nil
-}
-
-// formatFraction writes nanoseconds as protojson writes the fraction of a Duration or a
-// Timestamp: nothing, or a dot and 3, 6 or 9 digits.
-func formatFraction(nanos int32) string {
-	if nanos == 0 {
-		return ""
-	}
-	s := strconv.FormatInt(int64(nanos)+1e9, 10) // 1 and nine digits, zero-padded
-	s = "." + s[1:]
-	for strings.HasSuffix(s, "000") {
-		s = s[:len(s)-3]
-	}
-	return s
-}
-
-// maxDuration is protojson's bound on a Duration, about 10,000 years.
-const maxDuration = 315576000000
-
-// timestampBounds are protojson's bounds on a Timestamp: years 0001 to 9999.
-var timestampBounds = [2]int64{time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).Unix(), time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).Unix()}

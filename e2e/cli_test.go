@@ -51,7 +51,6 @@ spec:
 // uninstall.
 func TestCLI(t *testing.T) {
 	bin := cliBuild(t)
-	jaeger := framework.StartJaeger(t)
 	c := framework.Start(t, framework.Options{Kwok: true})
 	ctx, cancel := context.WithTimeout(t.Context(), cliTimeout)
 	defer cancel()
@@ -143,7 +142,7 @@ func TestCLI(t *testing.T) {
 	})
 
 	stopCerts := cliWebhookCertificate(ctx, t, c, cp)
-	cliForwardJaeger(ctx, t, c, jaeger, jaegerPod)
+	cliForwardJaeger(ctx, t, c, framework.StartJaeger(t), jaegerPod)
 
 	step("osm tracing check passes on a good set-up", func(t *testing.T) {
 		osm := osm

@@ -306,7 +306,10 @@ main() {
 	mkdir -p "$TESTBIN" "$TOOLS" "$BUILD"
 	# One build at a time: a second caller waits, then finds the binaries cached.
 	exec 9>"$CACHE/testbin.lock"
-	flock 9
+	if ! flock -n 9; then
+		log "waiting for another hack/testbin.sh to finish"
+		flock 9
+	fi
 	local start=$SECONDS t
 	for c in "${components[@]}"; do
 		t=$SECONDS

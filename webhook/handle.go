@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -15,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/webhook/inject"
 )
 
@@ -50,9 +52,15 @@ func (h *Handler) handle(ctx context.Context, log logr.Logger, req admission.Req
 		Proxy:                 h.opts.Proxy,
 	}
 	res, err := h.mutate(pod, ns, env)
-	if err != nil {
+	var userErr *bootstrap.FieldError
+	switch {
+	case errors.As(err, &userErr):
+		// A malformed annotation: the user's to fix, refused whatever the failure policy.
 		log.Info("denying the pod", "reason", err.Error())
 		return admission.Denied(err.Error()), ResultDenied
+	case err != nil:
+		// A proxy config or bootstrap the core refuses: the injector's fault, not the pod's.
+		return h.internalError(log, fmt.Errorf("when injecting: %w", err)), ResultError
 	}
 	if res.Skipped {
 		log.V(1).Info("not injecting", "reason", res.Reason)

@@ -49,7 +49,11 @@ func fakeMutate(pod *corev1.Pod, ns inject.Namespace, _ inject.Env) (inject.Resu
 	case pod.Annotations["test/panic"] != "":
 		panic("boom")
 	case pod.Annotations["test/deny"] != "":
-		return inject.Result{}, errors.New(pod.Annotations["test/deny"])
+		return inject.Result{}, errors.Join(&bootstrap.FieldError{
+			Source: bootstrap.SourcePod, Field: bootstrap.AnnotationPort, Value: pod.Annotations["test/deny"], Accepted: "1..65535",
+		})
+	case pod.Annotations["test/fail"] != "":
+		return inject.Result{}, errors.New(pod.Annotations["test/fail"])
 	case pod.Annotations["test/skip"] != "":
 		return inject.Result{Skipped: true, Reason: pod.Annotations["test/skip"], Pod: pod}, nil
 	}
@@ -204,10 +208,18 @@ func TestHandlerAnswers(t *testing.T) {
 		},
 		"a user error is denied with its message": {
 			req: func(t *testing.T) admission.Request {
-				return podRequest(t, map[string]string{"test/deny": `pod annotation tracing.openservicemesh.io/port: "99999" is not a port`}, false)
+				return podRequest(t, map[string]string{"test/deny": "99999"}, false)
 			},
 			code:    http.StatusForbidden,
-			message: `pod annotation tracing.openservicemesh.io/port: "99999" is not a port`,
+			message: (&bootstrap.FieldError{Source: bootstrap.SourcePod, Field: bootstrap.AnnotationPort, Value: "99999", Accepted: "1..65535"}).Error(),
+		},
+		"a fault of the core is an internal error, not a denial": {
+			policy: admissionregistrationv1.Fail,
+			req: func(t *testing.T) admission.Request {
+				return podRequest(t, map[string]string{"test/fail": "bad proxy config"}, false)
+			},
+			code:    http.StatusInternalServerError,
+			message: "bad proxy config",
 		},
 		"a skipped pod is allowed with the reason": {
 			req: func(t *testing.T) admission.Request {

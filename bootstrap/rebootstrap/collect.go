@@ -1,6 +1,8 @@
 package rebootstrap
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
+	"github.com/osm-tracing/osm-tracing/webhook/inject"
 )
 
 // Snapshot is what the controller read from its cache for one reconcile.
@@ -34,9 +37,14 @@ type HashFunc func(bootstrap.Input) (string, error)
 // targets, stamps, pods' hashes, opt-outs and rollouts, and the bare pods. A workload is
 // injected when its namespace is labelled for injection (and is not kube-system, kube-public
 // or the control plane's), its template does not opt out of injection and does not use the
-// host network. Objects being deleted are left out, and so are terminating pods.
+// host network (the webhook's own rule, inject.Decide). Objects being deleted are left out, and so are terminating pods.
 func Collect(s *Snapshot, hash HashFunc) ([]Workload, []BarePod) {
-	namespaces := injectedNamespaces(s.Namespaces, s.ControlPlaneNamespace)
+	namespaces := make(map[string]*corev1.Namespace, len(s.Namespaces))
+	for i := range s.Namespaces {
+		if ns := &s.Namespaces[i]; ns.DeletionTimestamp == nil {
+			namespaces[ns.Name] = ns
+		}
+	}
 	c := collector{snap: s, hash: hash, namespaces: namespaces, index: map[Ref]int{}}
 	for i := range s.Deployments {
 		d := &s.Deployments[i]
@@ -59,7 +67,7 @@ func Collect(s *Snapshot, hash HashFunc) ([]Workload, []BarePod) {
 type collector struct {
 	snap       *Snapshot
 	hash       HashFunc
-	namespaces map[string]map[string]string
+	namespaces map[string]*corev1.Namespace
 	workloads  []Workload
 	index      map[Ref]int
 	bare       []BarePod
@@ -67,8 +75,12 @@ type collector struct {
 
 // add records one workload if it is injected.
 func (c *collector) add(kind string, m *metav1.ObjectMeta, tpl *corev1.PodTemplateSpec, r Rollout, blocked string) {
-	nsAnn, ok := c.namespaces[m.Namespace]
-	if !ok || m.DeletionTimestamp != nil || tpl.Spec.HostNetwork {
+	ns, ok := c.namespaces[m.Namespace]
+	if !ok || m.DeletionTimestamp != nil {
+		return
+	}
+	injected, err := c.decide(&tpl.ObjectMeta, ns, tpl.Spec.HostNetwork)
+	if !injected && err == nil {
 		return
 	}
 	w := Workload{
@@ -79,17 +91,14 @@ func (c *collector) add(kind string, m *metav1.ObjectMeta, tpl *corev1.PodTempla
 		Blocked:    blocked,
 		Rollout:    r,
 	}
-	switch injection(tpl.Annotations) {
-	case injectionOff:
-		return
-	case injectionInvalid:
-		w.TargetErr = &injectionValueError{value: tpl.Annotations[bootstrap.InjectionAnnotation]}
-	default:
+	if err != nil {
+		w.TargetErr = fmt.Errorf("the webhook refuses its pods: %w", err)
+	} else {
 		w.Target, w.TargetErr = c.hash(bootstrap.Input{
 			Defaults:             c.snap.Defaults,
 			Mesh:                 c.snap.Mesh,
 			NamespaceName:        m.Namespace,
-			NamespaceAnnotations: nsAnn,
+			NamespaceAnnotations: ns.Annotations,
 			PodAnnotations:       tpl.Annotations,
 			Owner:                bootstrap.WorkloadOf(kind, m.Name),
 			PodLabels:            tpl.Labels,
@@ -103,10 +112,13 @@ func (c *collector) add(kind string, m *metav1.ObjectMeta, tpl *corev1.PodTempla
 // pod attaches a live injected pod's hash to the workload that owns it, or records it as
 // bare when no Deployment, StatefulSet or DaemonSet controls it.
 func (c *collector) pod(p *metav1.PartialObjectMetadata) {
-	nsAnn, ok := c.namespaces[p.Namespace]
+	ns, ok := c.namespaces[p.Namespace]
 	hash := p.Labels[bootstrap.BootstrapHashKey]
 	if !ok || p.DeletionTimestamp != nil || hash == "" {
 		return
+	}
+	if injected, err := c.decide(&p.ObjectMeta, ns, false); !injected || err != nil {
+		return // a new pod would not be injected here (any more): nothing to compare with
 	}
 	owner := bootstrap.OwnerOf(&corev1.Pod{ObjectMeta: p.ObjectMeta})
 	switch owner.Kind {
@@ -129,7 +141,7 @@ func (c *collector) pod(p *metav1.PartialObjectMetadata) {
 		Defaults:             c.snap.Defaults,
 		Mesh:                 c.snap.Mesh,
 		NamespaceName:        p.Namespace,
-		NamespaceAnnotations: nsAnn,
+		NamespaceAnnotations: ns.Annotations,
 		PodAnnotations:       p.Annotations,
 		Owner:                owner,
 		PodLabels:            p.Labels,
@@ -142,51 +154,17 @@ func (c *collector) pod(p *metav1.PartialObjectMetadata) {
 	})
 }
 
-// injectedNamespaces maps every namespace whose pods are injected to its annotations.
-func injectedNamespaces(nss []corev1.Namespace, controlPlane string) map[string]map[string]string {
-	out := make(map[string]map[string]string, len(nss))
-	for i := range nss {
-		ns := &nss[i]
-		switch ns.Name {
-		case metav1.NamespaceSystem, metav1.NamespacePublic, controlPlane:
-			continue
-		}
-		if ns.Labels[bootstrap.InjectionLabel] != "enabled" || ns.DeletionTimestamp != nil {
-			continue
-		}
-		out[ns.Name] = ns.Annotations
+// decide asks the webhook's own rule whether a pod with this metadata and host-network
+// setting, in namespace ns, is injected. A template's pod spec is trimmed in the cache, so
+// the sidecar is never seen in it: an injected pod is never mistaken for "already injected".
+func (c *collector) decide(m *metav1.ObjectMeta, ns *corev1.Namespace, hostNetwork bool) (bool, error) {
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Labels: m.Labels, Annotations: m.Annotations},
+		Spec:       corev1.PodSpec{HostNetwork: hostNetwork},
 	}
-	return out
-}
-
-type injectionChoice int
-
-const (
-	injectionOn injectionChoice = iota
-	injectionOff
-	injectionInvalid
-)
-
-// injection reads a pod template's injection annotation as the webhook reads a pod's.
-func injection(ann map[string]string) injectionChoice {
-	v, ok := ann[bootstrap.InjectionAnnotation]
-	if !ok {
-		return injectionOn
-	}
-	switch strings.ToLower(v) {
-	case "enabled", "true", "yes":
-		return injectionOn
-	case "disabled", "false", "no":
-		return injectionOff
-	}
-	return injectionInvalid
-}
-
-type injectionValueError struct{ value string }
-
-func (e *injectionValueError) Error() string {
-	return "pod template annotation " + bootstrap.InjectionAnnotation + ": " + quote(e.value) +
-		" is not one of enabled, true, yes, disabled, false, no (the webhook refuses its pods)"
+	ok, _, err := inject.Decide(pod, inject.Namespace{Name: ns.Name, Labels: ns.Labels, Annotations: ns.Annotations},
+		c.snap.ControlPlaneNamespace)
+	return ok, err
 }
 
 // optedOut reads the auto-rebootstrap annotation, on the workload first, then on its pod
@@ -208,9 +186,7 @@ func optedOut(workload, template map[string]string) (bool, string) {
 			return true, "opted out by " + src.where + " annotation " + bootstrap.AnnotationAutoRebootstrap + `: "false"`
 		}
 		return true, "treated as opted out: " + src.where + " annotation " + bootstrap.AnnotationAutoRebootstrap +
-			": " + quote(v) + ` is neither "true" nor "false"`
+			": " + strconv.Quote(v) + ` is neither "true" nor "false"`
 	}
 	return false, ""
 }
-
-func quote(s string) string { return `"` + s + `"` }

@@ -169,7 +169,8 @@ func TestCollect(t *testing.T) {
 		"Deployment/app/pinned-pod": {Target: "Deployment/pinned-pod@pod-collector", Stamped: "h0"},
 		"Deployment/pinned/api":     {Target: "Deployment/api@ns-collector"},
 		"Deployment/app/typo-inject": {
-			Err: `pod template annotation openservicemesh.io/sidecar-injection: "maybe" is not one of enabled, true, yes, disabled, false, no (the webhook refuses its pods)`,
+			Err: `the webhook refuses its pods: pod annotation openservicemesh.io/sidecar-injection: invalid value "maybe": ` +
+				`must be one of enabled, true, yes (inject) or disabled, false, no (do not inject)`,
 		},
 		"Deployment/app/opted":     {Target: "Deployment/opted@mesh", OptOut: `opted out by workload annotation tracing.openservicemesh.io/auto-rebootstrap: "false"`},
 		"Deployment/app/opted-tpl": {Target: "Deployment/opted-tpl@mesh", OptOut: `opted out by pod template annotation tracing.openservicemesh.io/auto-rebootstrap: "false"`},

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr/testr"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -26,7 +27,7 @@ func newProvider(t *testing.T, client *fake.Clientset, clock Clock) *SelfSigned 
 	if err != nil {
 		t.Fatalf("NewSelfSigned: %v", err)
 	}
-	return p
+	return p.WithLogger(testr.NewWithOptions(t, testr.Options{Verbosity: 1}))
 }
 
 func getSecret(t *testing.T, client *fake.Clientset) *corev1.Secret {
@@ -280,11 +281,9 @@ func TestStartFollowsRotations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		p.WithLogger(testr.NewWithOptions(t, testr.Options{Verbosity: 1}))
 		providers = append(providers, p)
 		go func() { done <- p.Start(ctx) }()
-	}
-	if err := providers[0].Start(ctx); err == nil {
-		t.Error("a second Start succeeded")
 	}
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
@@ -305,6 +304,9 @@ func TestStartFollowsRotations(t *testing.T) {
 	waitFor("both replicas to serve one certificate", func() bool {
 		return serial(providers[0]) != "" && serial(providers[0]) == serial(providers[1])
 	})
+	if err := providers[0].Start(ctx); err == nil {
+		t.Error("a second Start succeeded")
+	}
 	first, bundle := serial(providers[0]), providers[0].CABundle()
 	waitFor("both replicas to serve a renewed certificate", func() bool {
 		s := serial(providers[0])

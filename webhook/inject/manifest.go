@@ -22,7 +22,10 @@ import (
 type ManifestOptions struct {
 	// Env is the control-plane namespace, defaults, MeshConfig and proxy config, as for Mutate.
 	Env Env
-	// DefaultNamespace is the namespace of objects that name none; "default" when empty.
+	// DefaultNamespace is the namespace assumed for objects that name none ("default" when
+	// empty): the rules of Decide and the Namespace object's annotations are those of this
+	// namespace. Such objects, and the ConfigMaps they mount, are still written without a
+	// namespace, so that kubectl apply -n puts them together.
 	DefaultNamespace string
 	// NamespaceAnnotations are the annotations of every object's namespace. They are laid
 	// over those of a Namespace object of the same name found in the stream, if any.
@@ -234,8 +237,14 @@ func (m *manifest) namespace(name string) Namespace {
 	}
 }
 
-// addConfigMap lists cm once per namespace and name.
-func (m *manifest) addConfigMap(cm *corev1.ConfigMap) {
+// addConfigMap lists cm once per namespace and name. Its namespace is the one written in the
+// object that mounts it: none for an object that names none, so that kubectl apply -n puts
+// both in the same namespace.
+func (m *manifest) addConfigMap(cm *corev1.ConfigMap, namespace string) {
+	if cm.Namespace != namespace {
+		cm = cm.DeepCopy()
+		cm.Namespace = namespace
+	}
 	key := cm.Namespace + "/" + cm.Name
 	if !m.configMaps[key] {
 		m.configMaps[key] = true

@@ -90,7 +90,7 @@ func (m *manifest) pod(obj map[string]any) (bool, error) {
 	}
 	report.Injected = true
 	m.reports = append(m.reports, report)
-	m.addConfigMap(res.ConfigMap)
+	m.addConfigMap(res.ConfigMap, pod.Namespace)
 	return true, nil
 }
 
@@ -98,7 +98,8 @@ func (m *manifest) pod(obj map[string]any) (bool, error) {
 func (m *manifest) template(obj map[string]any, kind string, path []string) (bool, error) {
 	meta, _ := obj["metadata"].(map[string]any)
 	name, _ := meta["name"].(string)
-	ns, _ := meta["namespace"].(string)
+	written, _ := meta["namespace"].(string)
+	ns := written
 	if ns == "" {
 		ns = m.opts.DefaultNamespace
 	}
@@ -133,7 +134,7 @@ func (m *manifest) template(obj map[string]any, kind string, path []string) (boo
 	}
 	report.Injected = true
 	m.reports = append(m.reports, report)
-	m.addConfigMap(res.ConfigMap)
+	m.addConfigMap(res.ConfigMap, written)
 	return true, nil
 }
 

@@ -51,6 +51,9 @@ func objectsOf(t *testing.T, out string) []map[string]any {
 	t.Helper()
 	var objs []map[string]any
 	for _, v := range yamlValues(t, []byte(out)) {
+		if v == nil {
+			continue // a document of comments
+		}
 		m, ok := v.(map[string]any)
 		if !ok {
 			t.Fatalf("not an object: %v", v)
@@ -68,6 +71,9 @@ func normalizeManifestOutput(t *testing.T, out []byte) []byte {
 	var hashes []string
 	var docs []string
 	for _, v := range yamlValues(t, out) {
+		if v == nil {
+			continue // a document of comments
+		}
 		obj, _ := v.(map[string]any)
 		if obj["kind"] == "ConfigMap" {
 			meta := obj["metadata"].(map[string]any)
@@ -285,12 +291,18 @@ func TestInjectManifestWorkloadKinds(t *testing.T) {
 	objs := objectsOf(t, out)
 	var cms []string
 	for _, o := range objs {
-		if o["kind"] == "ConfigMap" && o["metadata"].(map[string]any)["name"] != "settings" {
-			cms = append(cms, o["metadata"].(map[string]any)["namespace"].(string)+"/"+
-				strings.TrimSuffix(o["metadata"].(map[string]any)["name"].(string), "-"+o["metadata"].(map[string]any)["labels"].(map[string]any)[bootstrap.BootstrapHashKey].(string)))
+		if o["kind"] != "ConfigMap" {
+			continue
 		}
+		meta := o["metadata"].(map[string]any)
+		if meta["name"] == "settings" {
+			continue
+		}
+		ns, _ := meta["namespace"].(string)
+		hash := meta["labels"].(map[string]any)[bootstrap.BootstrapHashKey].(string)
+		cms = append(cms, ns+"/"+strings.TrimSuffix(meta["name"].(string), "-"+hash))
 	}
-	wantCMs := []string{"data/envoy-bootstrap-db", "agents/envoy-bootstrap-agent", "jobs/envoy-bootstrap-report", "jobs/envoy-bootstrap-migrate", "jobs/envoy-bootstrap-debug"}
+	wantCMs := []string{"data/envoy-bootstrap-db", "/envoy-bootstrap-agent", "jobs/envoy-bootstrap-report", "jobs/envoy-bootstrap-migrate", "jobs/envoy-bootstrap-debug"}
 	if diff := cmp.Diff(wantCMs, cms); diff != "" {
 		t.Errorf("ConfigMaps (-want +got):\n%s", diff)
 	}

@@ -30,7 +30,7 @@ func (k *checker) checkWebhook(ctx context.Context) []Result {
 	if hook == nil || len(hook.Webhooks) == 0 {
 		r.Status = Fail
 		r.Message = fmt.Sprintf("no MutatingWebhookConfiguration of the injector of namespace %s (looked for %s): new pods are not injected",
-			k.o.ControlPlane, kube.InjectorWebhookName(k.o.ControlPlane))
+			k.o.ControlPlane, kube.InjectorWebhookName)
 		r.Hint = "is the mesh installed in this namespace? 'osm install', or --osm-namespace"
 		return []Result{r}
 	}
@@ -79,17 +79,7 @@ func (k *checker) findWebhook(ctx context.Context) (*admissionv1.MutatingWebhook
 	if err != nil {
 		return nil, err
 	}
-	var found *admissionv1.MutatingWebhookConfiguration
-	for i := range hooks {
-		h := &hooks[i]
-		if kube.WebhookControlPlane(h) != k.o.ControlPlane {
-			continue
-		}
-		if found == nil || h.Name == kube.InjectorWebhookName(k.o.ControlPlane) {
-			found = h
-		}
-	}
-	return found, nil
+	return kube.ControlPlaneWebhook(hooks, k.o.ControlPlane), nil
 }
 
 // webhookHost is the name the API server checks the serving certificate against, and

@@ -10,16 +10,10 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
-// InjectorWebhookPrefix starts the name of the injector's MutatingWebhookConfiguration: the
-// chart names it osm-injector-<control-plane namespace>; an injector run with its defaults
-// names it osm-injector.
-const InjectorWebhookPrefix = "osm-injector"
-
-// InjectorWebhookName is the name the chart gives the webhook configuration of the control
-// plane in namespace ns.
-func InjectorWebhookName(ns string) string {
-	return InjectorWebhookPrefix + "-" + ns
-}
+// InjectorWebhookName is the injector's MutatingWebhookConfiguration (webhook.ConfigurationName;
+// the chart creates it and the injector keeps it current). Names starting with
+// "osm-injector-" are recognised too.
+const InjectorWebhookName = "osm-injector"
 
 // InjectorWebhooks lists the MutatingWebhookConfigurations of osm injectors: those named
 // osm-injector or osm-injector-*, or labelled app=osm-injector.
@@ -39,20 +33,40 @@ func InjectorWebhooks(ctx context.Context, cs kubernetes.Interface) ([]admission
 
 // IsInjectorWebhook reports whether w is an osm injector's webhook configuration.
 func IsInjectorWebhook(w *admissionv1.MutatingWebhookConfiguration) bool {
-	return w.Name == InjectorWebhookPrefix || strings.HasPrefix(w.Name, InjectorWebhookPrefix+"-") ||
+	return w.Name == InjectorWebhookName || strings.HasPrefix(w.Name, InjectorWebhookName+"-") ||
 		w.Labels["app"] == "osm-injector"
 }
 
 // WebhookControlPlane returns the control-plane namespace w belongs to, when it can tell: the
-// namespace of the Service it calls, or the suffix of its name.
+// namespace of the Service it calls, or the suffix of an osm-injector-<namespace> name. It is
+// "" for a webhook that calls a URL (an injector outside the cluster).
 func WebhookControlPlane(w *admissionv1.MutatingWebhookConfiguration) string {
 	for _, h := range w.Webhooks {
 		if h.ClientConfig.Service != nil {
 			return h.ClientConfig.Service.Namespace
 		}
 	}
-	if ns, ok := strings.CutPrefix(w.Name, InjectorWebhookPrefix+"-"); ok {
+	if ns, ok := strings.CutPrefix(w.Name, InjectorWebhookName+"-"); ok {
 		return ns
 	}
 	return ""
+}
+
+// ControlPlaneWebhook picks the webhook configuration of the control plane in ns among
+// hooks: the one that calls a Service of ns, else the only one whose control plane cannot be
+// told (one that calls a URL). It returns nil when there is none.
+func ControlPlaneWebhook(hooks []admissionv1.MutatingWebhookConfiguration, ns string) *admissionv1.MutatingWebhookConfiguration {
+	var unknown []*admissionv1.MutatingWebhookConfiguration
+	for i := range hooks {
+		switch WebhookControlPlane(&hooks[i]) {
+		case ns:
+			return &hooks[i]
+		case "":
+			unknown = append(unknown, &hooks[i])
+		}
+	}
+	if len(unknown) == 1 {
+		return unknown[0]
+	}
+	return nil
 }

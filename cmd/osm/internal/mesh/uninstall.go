@@ -99,7 +99,11 @@ func removeLeftovers(ctx context.Context, c *kube.Clients, o UninstallOptions) e
 		return err
 	}
 	for _, h := range hooks {
-		if kube.WebhookControlPlane(&h) != o.Namespace {
+		// The chart's webhook configuration went with the release; delete one left over that
+		// calls this control plane's Service, or an outside injector (--webhook-url) when it
+		// carries this mesh's name.
+		owner := kube.WebhookControlPlane(&h)
+		if owner != o.Namespace && (owner != "" || h.Labels["openservicemesh.io/mesh-name"] != o.MeshName) {
 			continue
 		}
 		err := c.Kube.AdmissionregistrationV1().MutatingWebhookConfigurations().Delete(ctx, h.Name, metav1.DeleteOptions{})

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func meshRun(args ...string) (code int, stdout, stderr string) {
+	var out, errOut bytes.Buffer
+	code = execute(args, strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestMeshCommandsAreListed(t *testing.T) {
+	code, out, _ := meshRun("--help")
+	if code != 0 {
+		t.Fatalf("osm --help exited %d", code)
+	}
+	for _, want := range []string{"install", "uninstall", "namespace", "proxy", "tracing", "version", "completion", "--kubeconfig", "--context"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("osm --help lacks %q:\n%s", want, out)
+		}
+	}
+	if code, out, _ := meshRun("completion", "bash"); code != 0 || !strings.Contains(out, "bash completion") {
+		t.Errorf("osm completion bash exited %d", code)
+	}
+}
+
+func TestArgumentErrors(t *testing.T) {
+	tests := map[string]struct {
+		args []string
+		want string
+	}{
+		"proxy get needs QUERY and POD":   {args: []string{"proxy", "get", "config_dump"}, want: "accepts 2 arg(s)"},
+		"proxy bootstrap needs POD":       {args: []string{"proxy", "bootstrap"}, want: "accepts 1 arg(s)"},
+		"namespace add needs a namespace": {args: []string{"namespace", "add"}, want: "requires at least 1 arg(s)"},
+		"tracing check takes one pod":     {args: []string{"tracing", "check", "a", "b"}, want: "accepts at most 1 arg(s)"},
+		"a missing kubeconfig is named": {
+			args: []string{"namespace", "list", "--kubeconfig", "/nonexistent/kubeconfig"},
+			want: "/nonexistent/kubeconfig",
+		},
+		"uninstall needs its subcommand's flags": {args: []string{"uninstall", "mesh", "--nope"}, want: "unknown flag: --nope"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			code, _, errOut := meshRun(tc.args...)
+			if code == 0 || !strings.Contains(errOut, tc.want) {
+				t.Errorf("osm %s: exit %d, stderr %q; want an error containing %q", strings.Join(tc.args, " "), code, errOut, tc.want)
+			}
+		})
+	}
+}
+
+func TestVersionClientNeedsNoCluster(t *testing.T) {
+	code, out, errOut := meshRun("version", "--client", "--kubeconfig", "/nonexistent")
+	if code != 0 || !strings.HasPrefix(out, "CLI Version: ") {
+		t.Errorf("osm version --client: exit %d, %q %q", code, out, errOut)
+	}
+}

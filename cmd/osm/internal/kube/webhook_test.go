@@ -1,0 +1,61 @@
+package kube
+
+import (
+	"testing"
+
+	admissionv1 "k8s.io/api/admissionregistration/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+func hook(name, serviceNS, url string) admissionv1.MutatingWebhookConfiguration {
+	cc := admissionv1.WebhookClientConfig{}
+	if serviceNS != "" {
+		cc.Service = &admissionv1.ServiceReference{Name: "osm-injector", Namespace: serviceNS}
+	}
+	if url != "" {
+		cc.URL = &url
+	}
+	return admissionv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Webhooks: []admissionv1.MutatingWebhook{{ClientConfig: cc}}}
+}
+
+func TestControlPlaneWebhook(t *testing.T) {
+	tests := map[string]struct {
+		hooks []admissionv1.MutatingWebhookConfiguration
+		want  string
+	}{
+		"the chart's webhook calling the Service": {
+			hooks: []admissionv1.MutatingWebhookConfiguration{hook("osm-injector", "osm-system", "")}, want: "osm-injector",
+		},
+		"a webhook of another control plane": {
+			hooks: []admissionv1.MutatingWebhookConfiguration{hook("osm-injector", "other", "")},
+		},
+		"an injector outside the cluster": {
+			hooks: []admissionv1.MutatingWebhookConfiguration{hook("osm-injector", "", "https://127.0.0.1:9443/mutate-v1-pod")}, want: "osm-injector",
+		},
+		"a name that tells the namespace": {
+			hooks: []admissionv1.MutatingWebhookConfiguration{hook("osm-injector-other", "", "https://x"), hook("osm-injector-osm-system", "", "https://y")},
+			want:  "osm-injector-osm-system",
+		},
+		"two URL webhooks cannot be told apart": {
+			hooks: []admissionv1.MutatingWebhookConfiguration{hook("osm-injector", "", "https://x"), hook("osm-injector-a", "", "https://y")},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := ControlPlaneWebhook(tc.hooks, "osm-system")
+			switch {
+			case got == nil && tc.want != "":
+				t.Errorf("got none, want %s", tc.want)
+			case got != nil && got.Name != tc.want:
+				t.Errorf("got %s, want %q", got.Name, tc.want)
+			}
+		})
+	}
+	if !IsInjectorWebhook(&admissionv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "x", Labels: map[string]string{"app": "osm-injector"}}}) {
+		t.Error("a webhook labelled app=osm-injector is the injector's")
+	}
+	if IsInjectorWebhook(&admissionv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "osm-injectorx"}}) {
+		t.Error("osm-injectorx is not the injector's")
+	}
+}

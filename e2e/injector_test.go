@@ -1,0 +1,342 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap"
+	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
+	"github.com/osm-tracing/osm-tracing/e2e/framework"
+	"github.com/osm-tracing/osm-tracing/webhook"
+)
+
+const (
+	injectorTimeout = 4 * time.Minute
+	// gcGrace is the injector's --configmap-gc-grace in these tests.
+	gcGrace = 3 * time.Second
+)
+
+const meshConfigYAML = `apiVersion: config.openservicemesh.io/v1alpha2
+kind: MeshConfig
+metadata:
+  name: osm-mesh-config
+  namespace: osm-system
+spec:
+  observability:
+    tracing:
+      enable: true
+      address: jaeger.osm-system.svc.cluster.local
+      port: 9411
+      endpoint: /api/v2/spans
+`
+
+const bookbuyerYAML = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: bookbuyer
+  namespace: bookbuyer
+  labels:
+    app: bookbuyer
+    version: v1
+spec:
+  replicas: 3
+  selector:
+    matchLabels:
+      app: bookbuyer
+      version: v1
+  template:
+    metadata:
+      labels:
+        app: bookbuyer
+        version: v1
+    spec:
+      containers:
+      - name: bookbuyer
+        image: openservicemesh/bookbuyer:v1.2.0
+        command: ["/bookbuyer"]
+`
+
+// TestInjector runs osm-injector in the test process against a real kube-apiserver with
+// kube-controller-manager, and checks what users see: injection of a Deployment's pods with one
+// shared bootstrap ConfigMap, namespaces and pods that are left alone, a malformed annotation
+// refused by kubectl with the precise message, server-side dry runs that write nothing,
+// admissions across an injector restart, and garbage collection of the ConfigMap.
+func TestInjector(t *testing.T) {
+	c := framework.Start(t, framework.Options{Controllers: true})
+	ctx, cancel := context.WithTimeout(t.Context(), injectorTimeout)
+	defer cancel()
+
+	createNamespace(ctx, t, c, bootstrap.DefaultNamespace, nil)
+	createNamespace(ctx, t, c, "bookbuyer", map[string]string{bootstrap.InjectionLabel: "enabled"})
+	createNamespace(ctx, t, c, "bookstore", map[string]string{bootstrap.InjectionLabel: "enabled"})
+	createNamespace(ctx, t, c, "plain", nil)
+	installMeshConfigCRD(t, c)
+	if _, _, err := kubectlApply(t, c, meshConfigYAML); err != nil {
+		t.Fatalf("creating the MeshConfig: %v", err)
+	}
+
+	in := startInjector(t, c, gcGrace)
+	in.waitReady(ctx, c, "bookstore")
+
+	t.Run("TestInjectorWebhookConfiguration", func(t *testing.T) { checkWebhookConfiguration(ctx, t, c) })
+	t.Run("TestInjectorMeshConfigValid", func(t *testing.T) { checkMeshConfigValid(ctx, t, c) })
+	t.Run("TestInjectorDeployment", func(t *testing.T) { checkDeployment(ctx, t, c) })
+	t.Run("TestInjectorUnlabelledNamespace", func(t *testing.T) { checkUnlabelled(ctx, t, c) })
+	t.Run("TestInjectorOptOut", func(t *testing.T) { checkOptOut(ctx, t, c) })
+	t.Run("TestInjectorMalformedAnnotation", func(t *testing.T) { checkMalformed(t, c) })
+	t.Run("TestInjectorServerDryRun", func(t *testing.T) { checkDryRun(ctx, t, c) })
+	t.Run("TestInjectorRestart", func(t *testing.T) {
+		in.restart()
+		in.waitReady(ctx, c, "bookstore")
+		pod, err := c.Clientset.CoreV1().Pods("bookstore").Create(ctx, testPod("after-restart-", nil), metav1.CreateOptions{})
+		if err != nil {
+			t.Fatalf("creating a pod after the restart: %v", err)
+		}
+		if findContainer(pod.Spec.Containers, "envoy") == nil {
+			t.Errorf("the pod created after the restart was not injected: %v", pod.Spec.Containers)
+		}
+	})
+	t.Run("TestInjectorConfigMapGC", func(t *testing.T) { checkGC(ctx, t, c) })
+}
+
+func checkWebhookConfiguration(ctx context.Context, t *testing.T, c *framework.Cluster) {
+	cfg, err := c.Clientset.AdmissionregistrationV1().MutatingWebhookConfigurations().Get(ctx, webhook.ConfigurationName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("reading the webhook configuration: %v", err)
+	}
+	if len(cfg.Webhooks) != 1 {
+		t.Fatalf("want one webhook, got %d", len(cfg.Webhooks))
+	}
+	hook := cfg.Webhooks[0]
+	if hook.Name != webhook.WebhookName || hook.ClientConfig.URL == nil || !strings.HasSuffix(*hook.ClientConfig.URL, webhook.Path) ||
+		len(hook.ClientConfig.CABundle) == 0 || *hook.FailurePolicy != admissionregistrationv1.Ignore ||
+		*hook.SideEffects != admissionregistrationv1.SideEffectClassNoneOnDryRun {
+		t.Errorf("unexpected webhook: %+v", hook)
+	}
+}
+
+func checkMeshConfigValid(ctx context.Context, t *testing.T, c *framework.Cluster) {
+	s := runtime.NewScheme()
+	if err := v1alpha2.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := c.ControllerClient(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(ctx, t, "condition Valid=True on the MeshConfig", func() error {
+		mc := &v1alpha2.MeshConfig{}
+		if err := cl.Get(ctx, client.ObjectKey{Namespace: bootstrap.DefaultNamespace, Name: bootstrap.DefaultMeshConfigName}, mc); err != nil {
+			return err
+		}
+		if !meta.IsStatusConditionTrue(mc.Status.Conditions, webhook.ConditionValid) {
+			return errorf("conditions: %+v", mc.Status.Conditions)
+		}
+		return nil
+	})
+}
+
+func checkDeployment(ctx context.Context, t *testing.T, c *framework.Cluster) {
+	if _, _, err := kubectlApply(t, c, bookbuyerYAML); err != nil {
+		t.Fatalf("kubectl apply of the bookbuyer Deployment: %v", err)
+	}
+	var pods []corev1.Pod
+	eventually(ctx, t, "three bookbuyer pods", func() error {
+		list, err := c.Clientset.CoreV1().Pods("bookbuyer").List(ctx, metav1.ListOptions{LabelSelector: "app=bookbuyer"})
+		if err != nil {
+			return err
+		}
+		if len(list.Items) != 3 {
+			return errorf("%d pods", len(list.Items))
+		}
+		pods = list.Items
+		return nil
+	})
+	hashes := map[string]bool{}
+	for _, pod := range pods {
+		hash := pod.Labels[bootstrap.BootstrapHashKey]
+		hashes[hash] = true
+		if hash == "" || findContainer(pod.Spec.InitContainers, "osm-init") == nil || findContainer(pod.Spec.Containers, "envoy") == nil {
+			t.Errorf("pod %s is not injected: label %q, init %v, containers %v", pod.Name, hash,
+				names(pod.Spec.InitContainers), names(pod.Spec.Containers))
+			continue
+		}
+		if cm := bootstrapVolume(&pod); cm == "" {
+			t.Errorf("pod %s mounts no bootstrap ConfigMap: %+v", pod.Name, pod.Spec.Volumes)
+		}
+	}
+	if len(hashes) != 1 {
+		t.Errorf("the three pods should share one bootstrap, got hashes %v", hashes)
+	}
+	cms := managedConfigMaps(ctx, t, c, "bookbuyer")
+	if len(cms) != 1 {
+		t.Fatalf("want exactly one bootstrap ConfigMap for the three pods, got %d", len(cms))
+	}
+	cm := cms[0]
+	if cm.Name != bootstrapVolume(&pods[0]) || !hashes[cm.Labels[bootstrap.BootstrapHashKey]] {
+		t.Errorf("ConfigMap %s (hash %s) is not the one the pods mount (%s)", cm.Name, cm.Labels[bootstrap.BootstrapHashKey], bootstrapVolume(&pods[0]))
+	}
+	if !strings.HasPrefix(cm.Name, "envoy-bootstrap-bookbuyer-") || cm.Immutable == nil || !*cm.Immutable {
+		t.Errorf("ConfigMap %s: want envoy-bootstrap-bookbuyer-<hash>, immutable", cm.Name)
+	}
+	doc := cm.Data[bootstrap.BootstrapKey]
+	for _, want := range []string{"envoy-tracing-cluster", "LOGICAL_DNS", "jaeger.osm-system.svc.cluster.local", "9411", "/api/v2/spans", "envoy.tracers.zipkin"} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("bootstrap.yaml lacks %q:\n%s", want, doc)
+		}
+	}
+}
+
+func checkUnlabelled(ctx context.Context, t *testing.T, c *framework.Cluster) {
+	pod, err := c.Clientset.CoreV1().Pods("plain").Create(ctx, testPod("plain-", nil), metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pod.Spec.Containers) != 1 || len(pod.Spec.InitContainers) != 0 || pod.Labels[bootstrap.BootstrapHashKey] != "" {
+		t.Errorf("a pod of an unlabelled namespace was changed: %v %v %v", names(pod.Spec.InitContainers), names(pod.Spec.Containers), pod.Labels)
+	}
+	if cms := managedConfigMaps(ctx, t, c, "plain"); len(cms) != 0 {
+		t.Errorf("ConfigMaps were written in an unlabelled namespace: %d", len(cms))
+	}
+}
+
+func checkOptOut(ctx context.Context, t *testing.T, c *framework.Cluster) {
+	for _, value := range []string{"disabled", "false", "no"} {
+		pod, err := c.Clientset.CoreV1().Pods("bookstore").Create(ctx,
+			testPod("opted-out-", map[string]string{bootstrap.InjectionAnnotation: value}), metav1.CreateOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", value, err)
+		}
+		if findContainer(pod.Spec.Containers, "envoy") != nil || len(pod.Spec.InitContainers) != 0 {
+			t.Errorf("a pod annotated %s: %s was injected", bootstrap.InjectionAnnotation, value)
+		}
+	}
+}
+
+func checkMalformed(t *testing.T, c *framework.Cluster) {
+	const doc = `apiVersion: v1
+kind: Pod
+metadata:
+  name: bad-port
+  namespace: bookstore
+  annotations:
+    tracing.openservicemesh.io/port: "99999"
+spec:
+  containers:
+  - name: app
+    image: busybox
+`
+	_, stderr, err := kubectlApply(t, c, doc)
+	if err == nil {
+		t.Fatal("kubectl apply of a pod with a malformed tracing annotation succeeded")
+	}
+	for _, want := range []string{`admission webhook "injector.openservicemesh.io" denied the request`, bootstrap.AnnotationPort, "99999"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("kubectl's stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	t.Logf("kubectl said: %s", strings.TrimSpace(stderr))
+}
+
+func checkDryRun(ctx context.Context, t *testing.T, c *framework.Cluster) {
+	const doc = `apiVersion: v1
+kind: Pod
+metadata:
+  name: dry
+  namespace: bookstore
+  annotations:
+    tracing.openservicemesh.io/service-name: dry-run-only
+spec:
+  containers:
+  - name: app
+    image: busybox
+`
+	out, _, err := kubectlApply(t, c, doc, "--dry-run=server", "-o", "yaml")
+	if err != nil {
+		t.Fatalf("kubectl apply --dry-run=server: %v", err)
+	}
+	pod := &corev1.Pod{}
+	if err := yaml.Unmarshal([]byte(out), pod); err != nil {
+		t.Fatalf("decoding kubectl's output: %v\n%s", err, out)
+	}
+	if findContainer(pod.Spec.Containers, "envoy") == nil || findContainer(pod.Spec.InitContainers, "osm-init") == nil {
+		t.Errorf("the dry run did not return the injected pod:\n%s", out)
+	}
+	hash := pod.Labels[bootstrap.BootstrapHashKey]
+	for _, cm := range managedConfigMaps(ctx, t, c, "bookstore") {
+		if cm.Labels[bootstrap.BootstrapHashKey] == hash || strings.Contains(cm.Name, "dry-run-only") {
+			t.Errorf("the dry run wrote ConfigMap %s", cm.Name)
+		}
+	}
+	if _, err := c.Clientset.CoreV1().Pods("bookstore").Get(ctx, "dry", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the dry run created the pod: %v", err)
+	}
+}
+
+func checkGC(ctx context.Context, t *testing.T, c *framework.Cluster) {
+	cms := managedConfigMaps(ctx, t, c, "bookbuyer")
+	if len(cms) != 1 {
+		t.Fatalf("want the bookbuyer ConfigMap before scaling down, got %d", len(cms))
+	}
+	kept := managedConfigMaps(ctx, t, c, "bookstore")
+	if _, _, err := c.Kubectl("scale", "deployment/bookbuyer", "-n", "bookbuyer", "--replicas=0"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(ctx, t, "the bookbuyer pods to go", func() error {
+		list, err := c.Clientset.CoreV1().Pods("bookbuyer").List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return err
+		}
+		if len(list.Items) != 0 {
+			return errorf("%d pods left", len(list.Items))
+		}
+		return nil
+	})
+	gone := time.Now()
+	eventually(ctx, t, "the unreferenced ConfigMap to be deleted", func() error {
+		_, err := c.Clientset.CoreV1().ConfigMaps("bookbuyer").Get(ctx, cms[0].Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return errorf("still there (%v)", err)
+	})
+	if took := time.Since(gone); took < gcGrace-time.Second {
+		t.Errorf("the ConfigMap was deleted %s after its last pod, before the grace period %s", took, gcGrace)
+	}
+	// ConfigMaps still referenced are kept.
+	time.Sleep(gcGrace)
+	for _, cm := range kept {
+		if _, err := c.Clientset.CoreV1().ConfigMaps("bookstore").Get(ctx, cm.Name, metav1.GetOptions{}); err != nil {
+			t.Errorf("referenced ConfigMap %s was deleted: %v", cm.Name, err)
+		}
+	}
+}
+
+// bootstrapVolume is the name of the ConfigMap a pod mounts at /etc/envoy, or "".
+func bootstrapVolume(pod *corev1.Pod) string {
+	for _, v := range pod.Spec.Volumes {
+		if v.ConfigMap != nil && strings.HasPrefix(v.ConfigMap.Name, bootstrap.ConfigMapPrefix) {
+			return v.ConfigMap.Name
+		}
+	}
+	return ""
+}
+
+func names(cs []corev1.Container) []string {
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c.Name)
+	}
+	return out
+}
