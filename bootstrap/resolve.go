@@ -38,8 +38,7 @@ type Input struct {
 //
 // Resolve is pure and safe for concurrent use.
 func Resolve(in Input) (Settings, error) {
-	var errs []error
-	t, errs := meshTracing(in.Defaults, in.Mesh, errs)
+	t, errs := meshTracing(in.Defaults, in.Mesh, nil)
 	var service string
 	errs = overlayAnnotations(&t, &service, layer{namespace: in.NamespaceName}, in.NamespaceAnnotations, errs)
 	errs = overlayAnnotations(&t, &service, layer{pod: true}, in.PodAnnotations, errs)
@@ -194,7 +193,7 @@ func isKnownAnnotation(key string) bool {
 }
 
 // appendUnknownAnnotations reports every key under AnnotationPrefix that is not known, sorted,
-// so a typo such as tracing.openservicemesh.io/adress is not silently ignored.
+// so a typo such as tracing.openservicemesh.io/addr is not silently ignored.
 func appendUnknownAnnotations(source layer, ann map[string]string, errs []error) []error {
 	var unknown []string
 	for k := range ann {

@@ -12,7 +12,7 @@ import (
 // Resolve, on the pod or the namespace. It must never panic; it either reports field errors,
 // or returns settings that the generator turns into a bootstrap Envoy accepts.
 func FuzzResolveAnnotations(f *testing.F) {
-	f.Add("true", "jaeger.osm-system.svc.cluster.local", "9411", "/api/v2/spans", "12.5", "bookstore-v1", "adress", "x", false)
+	f.Add("true", "jaeger.osm-system.svc.cluster.local", "9411", "/api/v2/spans", "12.5", "bookstore-v1", "addr", "x", false)
 	f.Add("false", "10.0.0.1", "1", "/", "0", "a", "bootstrap-hash", "0123456789", true)
 	f.Add("TRUE", "fd00::1", "65535", "/p?q=1", "100", "x-1", "", "", false)
 	f.Add("yes", "bad_host!", "0", "api", "-1", "Bad", "service-name", "ok", true)

@@ -250,9 +250,9 @@ func TestResolveReportsEveryBadValueInOrder(t *testing.T) {
 		PodName:       "web",
 		Mesh:          &v1alpha2.TracingSpec{Port: resolvePtr[int32](0), Address: "Bad Host"},
 		NamespaceAnnotations: map[string]string{
-			bootstrap.AnnotationSampling:          "x",
-			bootstrap.AnnotationPrefix + "zzz":    "1",
-			bootstrap.AnnotationPrefix + "adress": "jaeger",
+			bootstrap.AnnotationSampling:        "x",
+			bootstrap.AnnotationPrefix + "zzz":  "1",
+			bootstrap.AnnotationPrefix + "addr": "jaeger",
 		},
 		PodAnnotations: map[string]string{
 			bootstrap.AnnotationServiceName: "Bad",
@@ -267,7 +267,7 @@ func TestResolveReportsEveryBadValueInOrder(t *testing.T) {
 		"MeshConfig spec.observability.tracing.address",
 		"MeshConfig spec.observability.tracing.port",
 		`namespace "shop" annotation tracing.openservicemesh.io/sampling`,
-		`namespace "shop" annotation tracing.openservicemesh.io/adress`,
+		`namespace "shop" annotation tracing.openservicemesh.io/addr`,
 		`namespace "shop" annotation tracing.openservicemesh.io/zzz`,
 		"pod annotation tracing.openservicemesh.io/enable",
 		"pod annotation tracing.openservicemesh.io/address",
@@ -301,11 +301,11 @@ func TestResolveUnknownAnnotation(t *testing.T) {
 		key        string
 		suggestion string
 	}{
-		"a typo of address suggests address": {bootstrap.AnnotationPrefix + "adress", bootstrap.AnnotationAddress},
-		"a plural of port suggests port":     {bootstrap.AnnotationPrefix + "ports", bootstrap.AnnotationPort},
-		"serviceName suggests service-name":  {bootstrap.AnnotationPrefix + "servicename", bootstrap.AnnotationServiceName},
-		"an unrelated key suggests nothing":  {bootstrap.AnnotationPrefix + "collector-protocol", ""},
-		"the bare prefix is unknown":         {bootstrap.AnnotationPrefix, ""},
+		"an abbreviation of address suggests address": {bootstrap.AnnotationPrefix + "addr", bootstrap.AnnotationAddress},
+		"a plural of port suggests port":              {bootstrap.AnnotationPrefix + "ports", bootstrap.AnnotationPort},
+		"serviceName suggests service-name":           {bootstrap.AnnotationPrefix + "servicename", bootstrap.AnnotationServiceName},
+		"an unrelated key suggests nothing":           {bootstrap.AnnotationPrefix + "collector-protocol", ""},
+		"the bare prefix is unknown":                  {bootstrap.AnnotationPrefix, ""},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

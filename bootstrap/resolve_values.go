@@ -82,11 +82,9 @@ func validAddress(v string) bool {
 	if v == "" || len(v) > maxAddressLen {
 		return false
 	}
-	if ip, err := netip.ParseAddr(v); err == nil {
-		return ip.Zone() == ""
-	}
-	if strings.Trim(v, "0123456789.") == "" {
-		return false
+	if strings.Contains(v, ":") || strings.Trim(v, "0123456789.") == "" {
+		ip, err := netip.ParseAddr(v) // only here: a failed parse allocates its error
+		return err == nil && ip.Zone() == ""
 	}
 	return isDNSSubdomain(v)
 }

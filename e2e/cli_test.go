@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/e2e/envoystandin"
 	"github.com/osm-tracing/osm-tracing/e2e/framework"
+	"github.com/osm-tracing/osm-tracing/webhook"
 	"github.com/osm-tracing/osm-tracing/webhook/certs"
 )
 
@@ -66,6 +68,7 @@ func TestCLI(t *testing.T) {
 		osm := osm
 		osm.t = t
 		res := osm.ok("install", "--set=osm.deployJaeger=true,osm.tracing.enable=true", "--timeout=4m")
+		t.Logf("osm install:\n%s", res.stdout)
 		cliContains(t, "osm install output", res.stdout, "OSM installed successfully in namespace [osm-system] with mesh name [osm]")
 		if _, err := c.Clientset.CoreV1().Secrets(cp).Get(ctx, "sh.helm.release.v1.osm.v1", metav1.GetOptions{}); err != nil {
 			t.Errorf("the Helm release's Secret: %v", err)
@@ -148,6 +151,7 @@ func TestCLI(t *testing.T) {
 		osm := osm
 		osm.t = t
 		res := osm.run("", "tracing", "check")
+		t.Logf("osm tracing check:\n%s", res.stdout)
 		if res.code != 0 || strings.Contains(res.stdout, "[FAIL]") {
 			t.Fatalf("want every check to pass:\n%s", res)
 		}
@@ -278,7 +282,9 @@ func cliWebhookCertificate(ctx context.Context, t *testing.T, c *framework.Clust
 	stop = func() {
 		once.Do(func() {
 			cancel()
-			<-done
+			if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+				t.Logf("the certificate provider ended: %v", err)
+			}
 		})
 	}
 	t.Cleanup(stop)
@@ -290,7 +296,7 @@ func cliWebhookCertificate(ctx context.Context, t *testing.T, c *framework.Clust
 		t.Fatal(err)
 	}
 	if _, err := c.Clientset.AdmissionregistrationV1().MutatingWebhookConfigurations().Patch(ctx,
-		"osm-injector-"+cp, types.JSONPatchType, patch, metav1.PatchOptions{}); err != nil {
+		webhook.ConfigurationName, types.JSONPatchType, patch, metav1.PatchOptions{}); err != nil {
 		t.Fatalf("writing the caBundle: %v", err)
 	}
 	return stop
@@ -332,6 +338,7 @@ func cliCheckFails(t *testing.T, osm cliRunner, want ...string) cliResult {
 	t.Helper()
 	osm.t = t
 	res := osm.run("", "tracing", "check")
+	t.Logf("osm tracing check:\n%s", res.stdout)
 	if res.code == 0 {
 		t.Errorf("want tracing check to fail:\n%s", res)
 	}
@@ -356,7 +363,7 @@ func cliUninstall(ctx context.Context, t *testing.T, c *framework.Cluster, osm c
 	if err != nil || len(secrets.Items) != 0 {
 		t.Errorf("Helm release Secrets left: %v, %v", secrets, err)
 	}
-	if _, err := c.Clientset.AdmissionregistrationV1().MutatingWebhookConfigurations().Get(ctx, "osm-injector-"+cp, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := c.Clientset.AdmissionregistrationV1().MutatingWebhookConfigurations().Get(ctx, webhook.ConfigurationName, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("the webhook configuration: %v, want NotFound", err)
 	}
 	if _, err := c.Clientset.CoreV1().Secrets(cp).Get(ctx, certs.DefaultSecretName, metav1.GetOptions{}); !apierrors.IsNotFound(err) {

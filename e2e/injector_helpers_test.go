@@ -137,7 +137,7 @@ func (in *injector) waitReady(ctx context.Context, c *framework.Cluster, ns stri
 		select {
 		case err := <-in.done:
 			in.done <- err
-			return fmt.Errorf("%w: the injector ended: %v", errStop, err)
+			return fmt.Errorf("%w: the injector ended: %w", errStop, err)
 		default:
 		}
 		resp, err := http.Get("http://" + in.health + "/readyz")

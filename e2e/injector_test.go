@@ -191,7 +191,11 @@ func checkDeployment(ctx context.Context, t *testing.T, c *framework.Cluster) {
 		t.Errorf("ConfigMap %s: want envoy-bootstrap-bookbuyer-<hash>, immutable", cm.Name)
 	}
 	doc := cm.Data[bootstrap.BootstrapKey]
-	for _, want := range []string{"envoy-tracing-cluster", "LOGICAL_DNS", "jaeger.osm-system.svc.cluster.local", "9411", "/api/v2/spans", "envoy.tracers.zipkin"} {
+	for _, want := range []string{
+		"name: envoy-tracing-cluster", "type: LOGICAL_DNS", "connect_timeout: 1s",
+		"address: jaeger.osm-system.svc.cluster.local", "port_value: 9411",
+		"envoy.tracers.zipkin", "collector_cluster: envoy-tracing-cluster", "collector_endpoint: /api/v2/spans",
+	} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("bootstrap.yaml lacks %q:\n%s", want, doc)
 		}
@@ -241,7 +245,7 @@ spec:
 	if err == nil {
 		t.Fatal("kubectl apply of a pod with a malformed tracing annotation succeeded")
 	}
-	for _, want := range []string{`admission webhook "injector.openservicemesh.io" denied the request`, bootstrap.AnnotationPort, "99999"} {
+	for _, want := range []string{`admission webhook "injector.openservicemesh.io" denied the request`, bootstrap.AnnotationPort, `"99999"`, "65535"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("kubectl's stderr lacks %q:\n%s", want, stderr)
 		}

@@ -62,7 +62,7 @@ func (e *rbEnv) sub(t *testing.T) *rbEnv { return &rbEnv{t: t, rbShared: e.rbSha
 // in namespace observability, so that the guide's patch changes the address), the injector
 // (failure policy Fail, so no pod slips through uninjected while it restarts) and the
 // re-bootstrap controller with max concurrent rollouts.
-func rbStart(t *testing.T, max int) *rbEnv {
+func rbStart(t *testing.T, maxRollouts int) *rbEnv {
 	t.Helper()
 	c := framework.Start(t, framework.Options{Kwok: true})
 	installMeshConfigCRD(t, c)
@@ -77,7 +77,7 @@ func rbStart(t *testing.T, max int) *rbEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &rbEnv{t: t, rbShared: &rbShared{root: t, c: c, cl: cl, max: max}}
+	e := &rbEnv{t: t, rbShared: &rbShared{root: t, c: c, cl: cl, max: maxRollouts}}
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	createNamespace(ctx, t, c, rbControlPlane, nil)
@@ -97,12 +97,12 @@ spec:
 		t.Fatalf("creating the MeshConfig: %v", err)
 	}
 	createNamespace(ctx, t, c, "rb-probe", map[string]string{bootstrap.InjectionLabel: "enabled"})
-	e.inj = rbInjector(t, c, max)
+	e.inj = rbInjector(t, c, maxRollouts)
 	e.inj.waitReady(ctx, c, "rb-probe")
 	e.inRun = e.controllerReports(ctx, 20*time.Second)
 	if !e.inRun {
 		t.Log("the injector's Run does not set up the re-bootstrap controller: running it in a manager of the test's")
-		e.own = rbStartManager(t, c, max)
+		e.own = rbStartManager(t, c, maxRollouts)
 	} else {
 		t.Log("the injector's Run runs the re-bootstrap controller")
 	}
@@ -114,7 +114,7 @@ spec:
 
 // rbInjector starts the injector in the test process the way the shared e2e helper does,
 // with max concurrent rollouts and failure policy Fail.
-func rbInjector(t *testing.T, c *framework.Cluster, max int) *injector {
+func rbInjector(t *testing.T, c *framework.Cluster, maxRollouts int) *injector {
 	t.Helper()
 	setLoggerOnce.Do(func() {
 		ctrl.SetLogger(zap.New(zap.WriteTo(injectorLogs), zap.UseDevMode(true)))
@@ -141,7 +141,7 @@ func rbInjector(t *testing.T, c *framework.Cluster, max int) *injector {
 	opts.HealthProbeBindAddress = "127.0.0.1:" + strconv.Itoa(ports[1])
 	opts.LeaderElect = true
 	opts.FailurePolicy = "Fail"
-	opts.MaxConcurrentRollouts = max
+	opts.MaxConcurrentRollouts = maxRollouts
 	opts.Logger = ctrl.Log.WithName("osm-injector")
 	in := &injector{t: t, opts: opts, health: opts.HealthProbeBindAddress}
 	in.start()
@@ -161,14 +161,14 @@ func (e *rbEnv) controllerReports(ctx context.Context, d time.Duration) bool {
 	return false
 }
 
-// restartController stops the controller, waits gap, and starts it again with max.
-func (e *rbEnv) restartController(ctx context.Context, max int, gap time.Duration) {
+// restartController stops the controller, waits gap, and starts it again with maxRollouts.
+func (e *rbEnv) restartController(ctx context.Context, maxRollouts int, gap time.Duration) {
 	e.t.Helper()
-	e.max = max
+	e.max = maxRollouts
 	if e.inRun {
 		e.inj.stop()
 		time.Sleep(gap)
-		e.inj.opts.MaxConcurrentRollouts = max
+		e.inj.opts.MaxConcurrentRollouts = maxRollouts
 		e.inj.start()
 		root := e.inj.t
 		e.inj.t = e.t // a failure to get ready fails this (sub)test
@@ -178,7 +178,7 @@ func (e *rbEnv) restartController(ctx context.Context, max int, gap time.Duratio
 	}
 	e.own.stop()
 	time.Sleep(gap)
-	e.own = rbStartManager(e.root, e.c, max)
+	e.own = rbStartManager(e.root, e.c, maxRollouts)
 }
 
 // rbManager is a controller-runtime manager of the test's that runs only rebootstrap.Setup.
@@ -188,7 +188,7 @@ type rbManager struct {
 	done   chan error
 }
 
-func rbStartManager(t *testing.T, c *framework.Cluster, max int) *rbManager {
+func rbStartManager(t *testing.T, c *framework.Cluster, maxRollouts int) *rbManager {
 	t.Helper()
 	mgr, err := ctrl.NewManager(c.RESTConfig, ctrl.Options{
 		Metrics:                metricsserver.Options{BindAddress: "0"},
@@ -202,7 +202,7 @@ func rbStartManager(t *testing.T, c *framework.Cluster, max int) *rbManager {
 	err = rebootstrap.Setup(mgr, rebootstrap.Options{
 		Namespace:      rbControlPlane,
 		MeshConfigName: rbMeshConfig,
-		MaxConcurrent:  max,
+		MaxConcurrent:  maxRollouts,
 		Defaults:       bootstrap.Defaults(rbControlPlane),
 	})
 	if err != nil {
@@ -570,4 +570,107 @@ func (w *rolloutWatch) result() (peak int, starts []string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.peak, slices.Clone(w.starts)
+}
+
+// rbLogErrors logs the re-bootstrap controller's error lines from the injector logs (the
+// shared buffer holds our manager's logs too): transient ones are expected (the API server
+// refusing a write during a restart), a steady stream is a bug to look at.
+func rbLogErrors(t *testing.T) {
+	t.Helper()
+	var lines []string
+	for _, l := range strings.Split(injectorLogs.tail(1<<22), "\n") {
+		if strings.Contains(l, "ERROR") && strings.Contains(l, "rebootstrap") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) > 0 {
+		t.Logf("%d error lines of the re-bootstrap controller:\n%s", len(lines), strings.Join(lines[:min(len(lines), 30)], "\n"))
+	}
+}
+
+func rbStatefulSet(ns, name string) *appsv1.StatefulSet {
+	labels := map[string]string{"app": name}
+	s := &appsv1.StatefulSet{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: appsv1.StatefulSetSpec{
+			Replicas: ptr.To[int32](1),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "app", Image: "busybox", Command: []string{"sleep", "infinity"},
+				}}},
+			},
+		},
+	}
+	s.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind("StatefulSet"))
+	return s
+}
+
+func rbDaemonSet(ns, name string) *appsv1.DaemonSet {
+	labels := map[string]string{"app": name}
+	ds := &appsv1.DaemonSet{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: appsv1.DaemonSetSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "app", Image: "busybox", Command: []string{"sleep", "infinity"},
+				}}},
+			},
+		},
+	}
+	ds.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind("DaemonSet"))
+	return ds
+}
+
+// waitKindComplete waits until the StatefulSet or DaemonSet is at generation gen, rolled out
+// (as kubectl rollout status says), its pods on one hash, the stamp (once stamped) that
+// hash; it returns the hash.
+func (e *rbEnv) waitKindComplete(ctx context.Context, obj client.Object, gen int64) string {
+	e.t.Helper()
+	var hash string
+	eventually(ctx, e.t, obj.GetName()+" rolled out at generation "+strconv.FormatInt(gen, 10), func() error {
+		var done bool
+		var tpl *corev1.PodTemplateSpec
+		switch o := obj.(type) {
+		case *appsv1.StatefulSet:
+			if err := e.cl.Get(ctx, client.ObjectKeyFromObject(o), o); err != nil {
+				return err
+			}
+			st := o.Status
+			done = o.Generation == gen && st.ObservedGeneration >= gen && st.ReadyReplicas == 1 &&
+				st.UpdatedReplicas == 1 && st.CurrentRevision == st.UpdateRevision
+			tpl = &o.Spec.Template
+		case *appsv1.DaemonSet:
+			if err := e.cl.Get(ctx, client.ObjectKeyFromObject(o), o); err != nil {
+				return err
+			}
+			st := o.Status
+			done = o.Generation == gen && st.ObservedGeneration >= gen && st.DesiredNumberScheduled == 1 &&
+				st.UpdatedNumberScheduled == 1 && st.NumberAvailable == 1
+			tpl = &o.Spec.Template
+		}
+		if !done {
+			return fmt.Errorf("not rolled out at generation %d", gen)
+		}
+		pods := &corev1.PodList{}
+		if err := e.cl.List(ctx, pods, client.InNamespace(obj.GetNamespace()), client.MatchingLabels(tpl.Labels)); err != nil {
+			return err
+		}
+		var hashes []string
+		for _, p := range pods.Items {
+			if h := p.Labels[bootstrap.BootstrapHashKey]; p.DeletionTimestamp == nil && !slices.Contains(hashes, h) {
+				hashes = append(hashes, h)
+			}
+		}
+		stamp := tpl.Annotations[bootstrap.BootstrapHashKey]
+		if len(hashes) != 1 || hashes[0] == "" || (stamp != "" && stamp != hashes[0]) || (gen > 1) != (stamp != "") {
+			return fmt.Errorf("pods on %q, stamp %q", hashes, stamp)
+		}
+		hash = hashes[0]
+		return nil
+	})
+	return hash
 }

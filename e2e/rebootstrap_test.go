@@ -37,15 +37,17 @@ func TestRebootstrap(t *testing.T) {
 		{"the guide's patch rolls exactly the workloads whose bootstrap changed", rbGuide},
 		{"enable false rolls everything and enabling again rolls back", rbToggle},
 		{"opted-out workloads and bare pods are reported stale and never restarted", rbOptOut},
+		{"a namespace annotation rolls its StatefulSets and DaemonSets", rbKinds},
 		{"never more than max-concurrent-rollouts roll at once", rbConcurrency},
 		{"a restarted controller resumes without stamping anything twice", rbRestart},
 		{"a failed rollout pauses the rest until it is fixed", rbPause},
 	}
 	for _, s := range steps {
 		if !t.Run(s.name, func(t *testing.T) { s.run(ctx, e.sub(t)) }) {
-			return // later steps rely on a clean state
+			break // later steps rely on a clean state
 		}
 	}
+	rbLogErrors(t)
 }
 
 // rbGuide: bookbuyer, bookstore-v1 (pins the address) and bookstore-v2; the guide's patch
@@ -228,6 +230,40 @@ func rbOptOut(ctx context.Context, e *rbEnv) {
 		t.Errorf("osm_rebootstrap_workloads{state=stale} = %v, want 2", got)
 	}
 	e.unlabel("optout")
+}
+
+// rbKinds: annotating a namespace changes the bootstrap of its workloads only: its
+// StatefulSet and DaemonSet roll and complete.
+func rbKinds(ctx context.Context, e *rbEnv) {
+	t := e.t
+	e.namespace(ctx, "kinds")
+	sts, ds := rbStatefulSet("kinds", "db"), rbDaemonSet("kinds", "agent")
+	for _, o := range []client.Object{sts, ds} {
+		if err := e.cl.Create(ctx, o); err != nil {
+			t.Fatalf("creating %s: %v", o.GetName(), err)
+		}
+	}
+	e.waitStatus(ctx, "the StatefulSet and DaemonSet counted", func(mc *v1alpha2.MeshConfig) error {
+		if rb := mc.Status.Rebootstrap; rb.Workloads != 2 || rb.Updated != 2 {
+			return fmt.Errorf("want 2 workloads updated")
+		}
+		return rbSettled(mc)
+	})
+	before := map[string]string{}
+	for _, o := range []client.Object{sts, ds} {
+		before[o.GetName()] = e.waitKindComplete(ctx, o, 1)
+	}
+	if _, _, err := e.c.Kubectl("annotate", "namespace", "kinds", bootstrap.AnnotationSampling+"=5"); err != nil {
+		t.Fatalf("annotating the namespace: %v", err)
+	}
+	for kind, o := range map[string]client.Object{"StatefulSet": sts, "DaemonSet": ds} {
+		if now := e.waitKindComplete(ctx, o, 2); now == before[o.GetName()] {
+			t.Errorf("%s still runs %s", o.GetName(), now)
+		}
+		e.waitEvent(ctx, kind, "kinds", o.GetName(), rebootstrap.EventStamped)
+	}
+	e.waitStatus(ctx, "the rollout to finish", rbSettled)
+	e.unlabel("kinds")
 }
 
 // rbConcurrency: six Deployments, at most two rolling at once, as seen by a watch.

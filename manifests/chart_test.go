@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -685,10 +684,10 @@ func TestChartDefaultsMatchTheInjector(t *testing.T) {
 	def := app.DefaultOptions()
 	proxy := inject.DefaultProxyConfig()
 	for flag, want := range map[string]string{
-		"--webhook-port":              strconv.Itoa(def.WebhookPort),
+		"--webhook-port":              fmt.Sprint(def.WebhookPort),
 		"--webhook-failure-policy":    def.FailurePolicy,
-		"--webhook-timeout-seconds":   strconv.Itoa(def.TimeoutSeconds),
-		"--max-concurrent-rollouts":   strconv.Itoa(def.MaxConcurrentRollouts),
+		"--webhook-timeout-seconds":   fmt.Sprint(def.TimeoutSeconds),
+		"--max-concurrent-rollouts":   fmt.Sprint(def.MaxConcurrentRollouts),
 		"--metrics-bind-address":      def.MetricsBindAddress,
 		"--health-probe-bind-address": def.HealthProbeBindAddress,
 		"--mesh-name":                 def.MeshName,
@@ -720,5 +719,23 @@ func TestChartDefaultsMatchTheInjector(t *testing.T) {
 	}
 	if !equality.Semantic.DeepEqual(chartRes, proxy.Resources) {
 		t.Errorf("osm.sidecar.resources = %+v, osm-injector's default is %+v", chartRes, proxy.Resources)
+	}
+}
+
+func TestEmbeddedFiles(t *testing.T) {
+	for name, fsys := range map[string]fs.FS{"CRDs": CRDs, "DemoFS": DemoFS} {
+		dir := map[string]string{"CRDs": "crds", "DemoFS": "demo"}[name]
+		entries, err := fs.ReadDir(fsys, dir)
+		if err != nil || len(entries) == 0 {
+			t.Errorf("%s holds no %s/*.yaml (err %v)", name, dir, err)
+		}
+	}
+	if _, err := fs.Stat(ChartFS, "templates/_helpers.tpl"); err != nil {
+		t.Errorf("ChartFS misses files whose names begin with '_': %v", err)
+	}
+	ch := loadChart(t)
+	if ch.Metadata.Name != "osm" || ch.Schema == nil || len(ch.CRDObjects()) != 1 {
+		t.Errorf("the embedded chart is %q with schema %t and %d CRDs; want osm, a schema and 1 CRD",
+			ch.Metadata.Name, ch.Schema != nil, len(ch.CRDObjects()))
 	}
 }

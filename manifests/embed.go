@@ -1,5 +1,6 @@
 // Package manifests embeds the project's Kubernetes manifests so that the osm CLI carries
-// them: the Helm chart (installed with the Helm SDK by `osm install`) and the CRDs.
+// them: the Helm chart (installed with the Helm SDK by `osm install`), the CRDs and the demo
+// workloads.
 package manifests
 
 import (
@@ -28,11 +29,19 @@ var chartFiles embed.FS
 //go:embed crds/*.yaml
 var crdFiles embed.FS
 
+// demoFiles holds the bookstore demo's workloads.
+//
+//go:embed demo/*.yaml
+var demoFiles embed.FS
+
 // ChartFS is the osm Helm chart, rooted at the chart's folder (Chart.yaml is at its top).
-var ChartFS fs.FS = mustSub(chartFiles, chartRoot)
+var ChartFS = mustSub(chartFiles, chartRoot)
 
 // CRDs holds the CustomResourceDefinitions as crds/<group>_<plural>.yaml.
 var CRDs fs.FS = crdFiles
+
+// DemoFS holds the demo's manifests as demo/*.yaml.
+var DemoFS fs.FS = demoFiles
 
 // LoadChart loads the embedded chart with Helm's loader, skipping what the chart's .helmignore
 // names, as `helm install <folder>` does.

@@ -101,7 +101,7 @@ func TestEndpointURL(t *testing.T) {
 		"the full URL is taken as it is":      {in: "https://h:1/mutate-v1-pod", want: "https://h:1/mutate-v1-pod"},
 		"http is refused":                     {in: "http://127.0.0.1:9443", err: "https"},
 		"a query is refused":                  {in: "https://h/?a=b", err: "query"},
-		"user information is refused":         {in: "https://u:p@h/", err: "user"},
+		"user information is refused":         {in: "https://someone@h/", err: "user"},
 		"a URL without a host is refused":     {in: "https:///x", err: "host"},
 		"something that is no URL is refused": {in: "::", err: "webhook URL"},
 	}

@@ -134,7 +134,8 @@ func TestMeshTarget(t *testing.T) {
 	a := bootstrap.Defaults("osm-system")
 	b := a
 	b.Address = "other"
-	if MeshTarget(a) != MeshTarget(a) || MeshTarget(a) == MeshTarget(b) || len(MeshTarget(a)) != 10 {
+	again := a
+	if MeshTarget(a) != MeshTarget(again) || MeshTarget(a) == MeshTarget(b) || len(MeshTarget(a)) != 10 {
 		t.Errorf("targets %s %s", MeshTarget(a), MeshTarget(b))
 	}
 	c := a

@@ -188,4 +188,3 @@ func (e *env) run(ctx context.Context, t *testing.T, line string) string {
 	t.Logf("$ %s\n%s", line, out)
 	return string(out)
 }
-

@@ -57,19 +57,6 @@ func (r *runner) start(name, bin string, args []string, env ...string) (*process
 	return p, nil
 }
 
-// stop stops one process and forgets it (its log stays).
-func (r *runner) stop(p *process) {
-	p.stop()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for i, q := range r.procs {
-		if q == p {
-			r.procs = append(r.procs[:i], r.procs[i+1:]...)
-			break
-		}
-	}
-}
-
 func (r *runner) stopAll() {
 	r.mu.Lock()
 	procs := r.procs

@@ -32,7 +32,7 @@
 //	-namespace  namespace of the Pods (default bookbuyer); it must be labelled for injection
 //	-dry-run    mark requests dryRun (the injector then writes no bootstrap ConfigMap)
 //	-timeout    per-request timeout (default 10s, the webhook default)
-//	-http1      use HTTP/1.1 instead of HTTP/2
+//	-http1      use HTTP/1.1 instead of HTTP/2 (the report shows the version the server agreed to)
 //	-json       print the summary as JSON
 //
 // Without -dry-run, the injector creates the bootstrap ConfigMap on the first request and

@@ -63,11 +63,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	l := &load{target: withTimeoutParam(target, opts.timeout), client: client, factory: factory,
 		concurrency: opts.concurrency, requests: opts.requests, duration: opts.duration}
 	res := l.run(ctx)
-	protocol := "HTTP/2"
-	if opts.http1 {
-		protocol = "HTTP/1.1"
-	}
-	s := summarizeResults(res, target.String(), opts.concurrency, protocol, opts.dryRun)
+	s := summarizeResults(res, target.String(), opts.concurrency, opts.dryRun)
 	if opts.asJSON {
 		err = s.printJSON(stdout)
 	} else {

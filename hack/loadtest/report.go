@@ -1,9 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -38,10 +42,10 @@ type latMs struct {
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // summarizeResults turns the measurements into the report.
-func summarizeResults(res *results, url string, concurrency int, protocol string, dryRun bool) summary {
+func summarizeResults(res *results, url string, concurrency int, dryRun bool) summary {
 	lat := summarize(res.latencies)
 	s := summary{
-		URL: url, Concurrency: concurrency, Protocol: protocol, DryRun: dryRun,
+		URL: url, Concurrency: concurrency, Protocol: protocols(res.protocols), DryRun: dryRun,
 		OK: res.counts[outcomeOK], Errors: res.counts[outcomeError],
 		NotAllowed: res.counts[outcomeDenied], NoPatch: res.counts[outcomeNoPatch],
 		ElapsedSec: res.elapsed.Seconds(),
@@ -52,6 +56,16 @@ func summarizeResults(res *results, url string, concurrency int, protocol string
 	s.Failures = s.Errors + s.NotAllowed + s.NoPatch
 	s.Throughput = throughput(s.Requests, res.elapsed)
 	return s
+}
+
+// protocols lists the HTTP versions answers came over, most used first ("none" if none).
+func protocols(counts map[string]int) string {
+	names := slices.Collect(maps.Keys(counts))
+	if len(names) == 0 {
+		return "none"
+	}
+	slices.SortFunc(names, func(a, b string) int { return cmp.Or(counts[b]-counts[a], strings.Compare(a, b)) })
+	return strings.Join(names, ", ")
 }
 
 // printJSON writes the report as indented JSON.

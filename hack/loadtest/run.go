@@ -32,15 +32,20 @@ type results struct {
 	latencies []time.Duration // of every answered request (any outcome but transport errors)
 	counts    [4]int          // by outcome
 	samples   []string
+	protocols map[string]int // HTTP versions of the answers (ALPN may refuse HTTP/2)
 	elapsed   time.Duration
 }
 
-func (r *results) record(o outcome, d time.Duration, answered bool, err error) {
+func (r *results) record(o outcome, d time.Duration, proto string, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.counts[o]++
-	if answered {
+	if proto != "" {
 		r.latencies = append(r.latencies, d)
+		if r.protocols == nil {
+			r.protocols = map[string]int{}
+		}
+		r.protocols[proto]++
 	}
 	if err != nil && len(r.samples) < maxErrorSamples {
 		msg := err.Error()
@@ -85,12 +90,12 @@ func (l *load) run(ctx context.Context) *results {
 func (l *load) one(ctx context.Context, res *results) {
 	body, uid, err := l.factory.next()
 	if err != nil {
-		res.record(outcomeError, 0, false, err)
+		res.record(outcomeError, 0, "", err)
 		return
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.target.String(), bytes.NewReader(body))
 	if err != nil {
-		res.record(outcomeError, 0, false, err)
+		res.record(outcomeError, 0, "", err)
 		return
 	}
 	req.Header.Set("Content-Type", "application/json")
@@ -99,7 +104,7 @@ func (l *load) one(ctx context.Context, res *results) {
 	resp, err := l.client.Do(req)
 	if err != nil {
 		if ctx.Err() == nil || !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
-			res.record(outcomeError, 0, false, err)
+			res.record(outcomeError, 0, "", err)
 		}
 		return
 	}
@@ -108,12 +113,12 @@ func (l *load) one(ctx context.Context, res *results) {
 	took := time.Since(begin)
 	if err != nil {
 		if ctx.Err() == nil {
-			res.record(outcomeError, 0, false, fmt.Errorf("when reading the answer: %w", err))
+			res.record(outcomeError, 0, "", fmt.Errorf("when reading the answer: %w", err))
 		}
 		return
 	}
 	o, err := checkResponse(resp.StatusCode, data, uid)
-	res.record(o, took, true, err)
+	res.record(o, took, resp.Proto, err)
 }
 
 // withTimeoutParam adds kube-apiserver's ?timeout=Ns to the webhook URL, as it does for

@@ -96,7 +96,7 @@ func TestRunAllAllowed(t *testing.T) {
 	if s.Requests != 200 || s.OK != 200 || s.Failures != 0 || f.served.Load() != 200 {
 		t.Errorf("summary %+v, served %d", s, f.served.Load())
 	}
-	if f.http2.Load() != 200 || s.Protocol != "HTTP/2" {
+	if f.http2.Load() != 200 || s.Protocol != "HTTP/2.0" {
 		t.Errorf("%d of 200 requests over HTTP/2", f.http2.Load())
 	}
 	if f.badRequests.Load() != 0 {
@@ -118,8 +118,8 @@ func TestRunCountsFailures(t *testing.T) {
 	if s.Errors != 5 || s.NotAllowed != 6 || s.OK != 24 || s.Failures != 11 {
 		t.Errorf("summary %+v", s)
 	}
-	if f.http2.Load() != 0 {
-		t.Errorf("-http1 sent %d HTTP/2 requests", f.http2.Load())
+	if f.http2.Load() != 0 || s.Protocol != "HTTP/1.1" {
+		t.Errorf("-http1 sent %d HTTP/2 requests; protocol %q", f.http2.Load(), s.Protocol)
 	}
 	if len(s.Samples) == 0 {
 		t.Error("no failure samples")

@@ -179,7 +179,7 @@ func bootstrapVolume(g bootstrap.Generated) corev1.Volume {
 		Name: BootstrapVolumeName,
 		VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 			LocalObjectReference: corev1.LocalObjectReference{Name: bootstrap.ConfigMapName(g.Settings.ServiceName, g.Hash)},
-			DefaultMode:          new(int32(corev1.ConfigMapVolumeSourceDefaultMode)),
+			DefaultMode:          new(corev1.ConfigMapVolumeSourceDefaultMode),
 		}},
 	}
 }

@@ -16,7 +16,7 @@ import (
 // name and a bootstrap that parses strictly and validates, and that Uninject turns back into
 // the input.
 func FuzzMutate(f *testing.F) {
-	f.Add("web-1", "", "web", "true", "jaeger", "9411", "/api/v2/spans", "100", "", "enabled", "adress", "x", "5")
+	f.Add("web-1", "", "web", "true", "jaeger", "9411", "/api/v2/spans", "100", "", "enabled", "addr", "x", "5")
 	f.Add("", "bookstore-v1-5d7f8c9b4-", "bookstore", "false", "10.0.0.1", "1", "/", "0", "bookstore", "", "", "", "")
 	f.Add("x", "", "Über_App", "TRUE", "fd00::1", "65535", "/p?q", "12.5", "Bad", "maybe", "port", "0", "101")
 	f.Fuzz(func(t *testing.T, name, generateName, app, enable, address, port, endpoint, sampling, service, injection, extraKey, extraValue, nsSampling string) {

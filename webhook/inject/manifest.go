@@ -18,7 +18,7 @@ import (
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 )
 
-// ManifestOptions configure InjectManifest.
+// ManifestOptions configure Manifest.
 type ManifestOptions struct {
 	// Env is the control-plane namespace, defaults, MeshConfig and proxy config, as for Mutate.
 	Env Env
@@ -32,7 +32,7 @@ type ManifestOptions struct {
 	NamespaceAnnotations map[string]string
 }
 
-// ObjectReport says what InjectManifest did with one object that holds a pod (template).
+// ObjectReport says what Manifest did with one object that holds a pod (template).
 type ObjectReport struct {
 	Kind      string
 	Namespace string
@@ -57,7 +57,7 @@ type ManifestSource struct {
 	Reader io.Reader
 }
 
-// InjectManifest reads a stream of YAML (or JSON) documents, injects the pods and the pod
+// Manifest reads a stream of YAML (or JSON) documents, injects the pods and the pod
 // templates of Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs (also
 // inside a v1 List), and returns the stream with the injected objects, followed by the
 // bootstrap ConfigMaps they mount (one per namespace and name) as multi-document YAML. The
@@ -71,13 +71,13 @@ type ManifestSource struct {
 //
 // Every error (a malformed document, a bad annotation) is reported, joined, each naming the
 // object (Kind namespace/name) or the document; the output is then nil.
-func InjectManifest(r io.Reader, opts ManifestOptions) ([]byte, []ObjectReport, error) {
-	return InjectManifests([]ManifestSource{{Reader: r}}, opts)
+func Manifest(r io.Reader, opts ManifestOptions) ([]byte, []ObjectReport, error) {
+	return Manifests([]ManifestSource{{Reader: r}}, opts)
 }
 
-// InjectManifests is InjectManifest over several streams, written out as one: a Namespace
+// Manifests is Manifest over several streams, written out as one: a Namespace
 // object in one applies to the objects of all, and each ConfigMap is written once.
-func InjectManifests(sources []ManifestSource, opts ManifestOptions) ([]byte, []ObjectReport, error) {
+func Manifests(sources []ManifestSource, opts ManifestOptions) ([]byte, []ObjectReport, error) {
 	var docs []*document
 	var errs []error
 	for _, src := range sources {
@@ -211,7 +211,7 @@ func namespaceAnnotations(docs []*document) map[string]map[string]string {
 	return out
 }
 
-// manifest is the state of one InjectManifest.
+// manifest is the state of one Manifest.
 type manifest struct {
 	opts       ManifestOptions
 	namespaces map[string]map[string]string

@@ -63,9 +63,10 @@ func (m *manifest) list(items []any) (bool, error) {
 
 // pod injects a bare Pod.
 func (m *manifest) pod(obj map[string]any) (bool, error) {
+	where := "Pod " + objectName(obj, m.opts.DefaultNamespace)
 	var pod corev1.Pod
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, &pod); err != nil {
-		return false, fmt.Errorf("Pod %s: %w", objectName(obj, m.opts.DefaultNamespace), err)
+		return false, fmt.Errorf("%s: %w", where, err)
 	}
 	ns := pod.Namespace
 	if ns == "" {
@@ -76,7 +77,7 @@ func (m *manifest) pod(obj map[string]any) (bool, error) {
 	in.Namespace = ns
 	res, err := mutate(in, m.namespace(ns), m.opts.Env, bootstrap.OwnerOf(in))
 	if err != nil {
-		return false, fmt.Errorf("Pod %s/%s: %w", ns, report.Name, err)
+		return false, fmt.Errorf("%s: %w", where, err)
 	}
 	if res.Skipped {
 		report.Reason = res.Reason
@@ -86,7 +87,7 @@ func (m *manifest) pod(obj map[string]any) (bool, error) {
 	injected := res.Pod.DeepCopy()
 	injected.Namespace = pod.Namespace
 	if err := mergeTyped(obj, &pod, injected); err != nil {
-		return false, fmt.Errorf("Pod %s/%s: %w", ns, report.Name, err)
+		return false, fmt.Errorf("%s: %w", where, err)
 	}
 	report.Injected = true
 	m.reports = append(m.reports, report)
@@ -179,10 +180,14 @@ func podNameOf(pod *corev1.Pod) string {
 	return pod.GenerateName
 }
 
-// objectName is namespace/name of an object, for messages.
+// objectName is namespace/name of an object (its generateName when it has no name), for
+// messages.
 func objectName(obj map[string]any, defaultNS string) string {
 	meta, _ := obj["metadata"].(map[string]any)
 	name, _ := meta["name"].(string)
+	if name == "" {
+		name, _ = meta["generateName"].(string)
+	}
 	ns, _ := meta["namespace"].(string)
 	if ns == "" {
 		ns = defaultNS

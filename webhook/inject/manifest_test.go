@@ -15,7 +15,7 @@ import (
 	"github.com/osm-tracing/osm-tracing/webhook/inject"
 )
 
-// demoSources opens the demo manifests as InjectManifests reads them.
+// demoSources opens the demo manifests as Manifests reads them.
 func demoSources(t *testing.T) []inject.ManifestSource {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(demoDir, "*.yaml"))
@@ -39,10 +39,10 @@ func manifestOpts() inject.ManifestOptions {
 	return inject.ManifestOptions{Env: goldenEnv(meshOn)}
 }
 
-// injectString runs InjectManifest on a string.
+// injectString runs Manifest on a string.
 func injectString(t *testing.T, in string, opts inject.ManifestOptions) (string, []inject.ObjectReport, error) {
 	t.Helper()
-	out, reports, err := inject.InjectManifest(strings.NewReader(in), opts)
+	out, reports, err := inject.Manifest(strings.NewReader(in), opts)
 	return string(out), reports, err
 }
 
@@ -90,9 +90,9 @@ func normalizeManifestOutput(t *testing.T, out []byte) []byte {
 }
 
 func TestInjectManifestGoldenDemo(t *testing.T) {
-	out, reports, err := inject.InjectManifests(demoSources(t), manifestOpts())
+	out, reports, err := inject.Manifests(demoSources(t), manifestOpts())
 	if err != nil {
-		t.Fatalf("InjectManifests: %v", err)
+		t.Fatalf("Manifests: %v", err)
 	}
 	var got []string
 	for _, r := range reports {
@@ -140,7 +140,7 @@ func TestInjectManifestPassesOtherObjectsThroughByteForByte(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, _, err := inject.InjectManifest(bytes.NewReader(raw), manifestOpts())
+		out, _, err := inject.Manifest(bytes.NewReader(raw), manifestOpts())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -440,18 +440,18 @@ func TestInjectManifestErrors(t *testing.T) {
 
 func TestInjectManifestNamesTheFileOfAnError(t *testing.T) {
 	src := inject.ManifestSource{Name: "app.yaml", Reader: strings.NewReader(strings.ReplaceAll(optedOut, "disabled", "maybe"))}
-	_, _, err := inject.InjectManifests([]inject.ManifestSource{src}, manifestOpts())
+	_, _, err := inject.Manifests([]inject.ManifestSource{src}, manifestOpts())
 	if err == nil || !strings.HasPrefix(err.Error(), "app.yaml: Deployment shop/legacy: ") {
 		t.Fatalf("error = %v", err)
 	}
 }
 
 func TestInjectManifestIsIdempotent(t *testing.T) {
-	once, _, err := inject.InjectManifests(demoSources(t), manifestOpts())
+	once, _, err := inject.Manifests(demoSources(t), manifestOpts())
 	if err != nil {
 		t.Fatal(err)
 	}
-	twice, reports, err := inject.InjectManifest(bytes.NewReader(once), manifestOpts())
+	twice, reports, err := inject.Manifest(bytes.NewReader(once), manifestOpts())
 	if err != nil {
 		t.Fatal(err)
 	}

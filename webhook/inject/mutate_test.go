@@ -209,12 +209,12 @@ func TestMutateErrors(t *testing.T) {
 			want: []string{`pod annotation openservicemesh.io/sidecar-injection: invalid value "perhaps"`},
 		},
 		"bad tracing annotations on the pod and the namespace, all reported": {
-			pod: appPod("shop", annotated(bootstrap.AnnotationPort, "99999"), annotated(bootstrap.AnnotationPrefix+"adress", "x")),
+			pod: appPod("shop", annotated(bootstrap.AnnotationPort, "99999"), annotated(bootstrap.AnnotationPrefix+"addr", "x")),
 			ns:  inject.Namespace{Name: "shop", Labels: enabledNS("").Labels, Annotations: map[string]string{bootstrap.AnnotationSampling: "101"}},
 			want: []string{
 				`namespace "shop" annotation tracing.openservicemesh.io/sampling: invalid value "101": must be a number from 0 to 100`,
 				`pod annotation tracing.openservicemesh.io/port: invalid value "99999": must be an integer from 1 to 65535`,
-				`pod annotation tracing.openservicemesh.io/adress: unknown tracing annotation; did you mean tracing.openservicemesh.io/address?`,
+				`pod annotation tracing.openservicemesh.io/addr: unknown tracing annotation; did you mean tracing.openservicemesh.io/address?`,
 			},
 		},
 		"a bad MeshConfig": {

@@ -8,7 +8,7 @@ import (
 const failurePolicyHelp = "failurePolicy of the MutatingWebhookConfiguration: Ignore or Fail. " +
 	"Default Ignore: tracing is observability, so an injector outage must not block every deployment " +
 	"in the labelled namespaces; pods admitted meanwhile run without the sidecar (the injector answers " +
-	"its own internal errors the same way) and `osm tracing check` reports them. " +
+	"its own internal errors the same way) and 'osm tracing check' reports them. " +
 	"Fail refuses such pods instead (and internal errors are answered 500)"
 
 // BindFlags adds the injector's flags to fs, with o's values as defaults.

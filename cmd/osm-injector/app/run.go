@@ -108,7 +108,7 @@ func setupControllers(mgr manager.Manager, o Options, provider certs.Provider, l
 			MeshName:              o.MeshName,
 			URL:                   o.WebhookURL,
 			FailurePolicy:         policy,
-			TimeoutSeconds:        int32(o.TimeoutSeconds),
+			TimeoutSeconds:        int32(o.TimeoutSeconds), //nolint:gosec // G115: Validate bounds it to 1..30.
 		},
 		Certs: provider,
 		Log:   log.WithName("webhook-configuration"),

@@ -107,6 +107,9 @@ func (k *checker) checkJaegerPods(ctx context.Context) []Result {
 		if k.jaegerSeen || k.jaegerExpected() {
 			r.Status, r.Message = Fail, fmt.Sprintf("no pod %s in namespace %s", JaegerSelector, k.o.ControlPlane)
 			r.Hint = fmt.Sprintf("kubectl describe deployment -n %s -l %s (its events say why no pod was created)", k.o.ControlPlane, JaegerSelector)
+			if !k.jaegerSeen {
+				r.Hint = "deploy Jaeger first (step 4)"
+			}
 			return []Result{r}
 		}
 		return []Result{skipped(r, "no in-cluster Jaeger")}

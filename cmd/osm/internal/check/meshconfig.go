@@ -128,7 +128,7 @@ func ServiceOf(address string) (name, namespace string, ok bool) {
 // ServiceHasPort reports whether svc serves port.
 func ServiceHasPort(svc *corev1.Service, port uint32) bool {
 	for _, p := range svc.Spec.Ports {
-		if uint32(p.Port) == port {
+		if int64(p.Port) == int64(port) {
 			return true
 		}
 	}

@@ -73,10 +73,10 @@ func (k *checker) checkPodBootstraps(ctx context.Context) []Result {
 		r.Status, r.Message = last.Status, "pod "+lastPod+": "+last.Message
 	case len(bad) == 0:
 		r.Status = Pass
-		r.Message = fmt.Sprintf("%d injected pods in %s run the current bootstrap with %s -> %s:%d, endpoint %s",
-			checked, scope, bootstrap.TracingClusterName, k.tracing.Address, k.tracing.Port, k.tracing.Endpoint)
+		r.Message = fmt.Sprintf("%s in %s: current bootstrap with %s -> %s:%d, endpoint %s",
+			count(checked, "injected pod"), scope, bootstrap.TracingClusterName, k.tracing.Address, k.tracing.Port, k.tracing.Endpoint)
 		if !k.tracing.Enable {
-			r.Message = fmt.Sprintf("%d injected pods in %s run the current bootstrap (tracing disabled)", checked, scope)
+			r.Message = fmt.Sprintf("%s in %s: current bootstrap (tracing disabled)", count(checked, "injected pod"), scope)
 		}
 	default:
 		r.Status = Warn
@@ -85,7 +85,7 @@ func (k *checker) checkPodBootstraps(ctx context.Context) []Result {
 				r.Status = Fail
 			}
 		}
-		r.Message = fmt.Sprintf("%d of %d injected pods in %s do not run the expected bootstrap", len(bad), checked, scope)
+		r.Message = fmt.Sprintf("%d of %s in %s: not the expected bootstrap", len(bad), count(checked, "injected pod"), scope)
 		r.Details = limit(bad, maxDetails)
 	}
 	if r.Status != Pass {

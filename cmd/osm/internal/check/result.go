@@ -106,3 +106,11 @@ func limit(lines []string, n int) []string {
 	}
 	return append(lines[:n:n], fmt.Sprintf("... and %d more", len(lines)-n))
 }
+
+// count is "1 pod", "2 pods".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

@@ -48,16 +48,19 @@ func (k *checker) checkSidecars(ctx context.Context) []Result {
 			}
 		}
 	}
-	scope := "namespaces " + strings.Join(namespaces, ", ")
+	scope := "namespace " + strings.Join(namespaces, ", ")
+	if len(namespaces) > 1 {
+		scope = "namespaces " + strings.Join(namespaces, ", ")
+	}
 	if len(missing) > 0 {
 		r.Status = Fail
-		r.Message = fmt.Sprintf("%d of %d pods in %s run without the envoy sidecar (created before the namespace "+
-			"was labelled, or while no injector answered), so they send no spans", len(missing), total, scope)
+		r.Message = fmt.Sprintf("%d of %s in %s: no envoy sidecar (created before the namespace was labelled, "+
+			"or while no injector answered), so no spans", len(missing), count(total, "pod"), scope)
 		r.Details = limit(missing, maxDetails)
 		r.Hint = "re-create them so the injector adds the sidecar: " + strings.Join(limit(dedupe(restart), 5), "; ")
 		return []Result{r}
 	}
-	r.Status, r.Message = Pass, fmt.Sprintf("all %d pods in %s have the envoy sidecar", total, scope)
+	r.Status, r.Message = Pass, fmt.Sprintf("%s in %s: every one has the envoy sidecar", count(total, "pod"), scope)
 	return []Result{r}
 }
 

@@ -39,7 +39,7 @@ func (k *checker) checkTestSpan(ctx context.Context) []Result {
 		return []Result{r}
 	}
 	pod := k.jaeger
-	zipkinPort, err := TargetPort(k.collector, pod, int32(k.tracing.Port))
+	zipkinPort, err := TargetPort(k.collector, pod, k.tracing.Port)
 	if err != nil {
 		r.Status, r.Message = Fail, err.Error()
 		return []Result{r}
@@ -52,7 +52,7 @@ func (k *checker) checkTestSpan(ctx context.Context) []Result {
 	where := fmt.Sprintf("pod %s/%s", pod.Namespace, pod.Name)
 	if err := k.postSpan(ctx, pod, zipkinPort, span); err != nil {
 		r.Status = Fail
-		r.Message = fmt.Sprintf("posting a span to %s port %d%s failed: %v", where, zipkinPort, k.tracing.Endpoint, err)
+		r.Message = fmt.Sprintf("posting a span to %s (port %d, path %s) failed: %v", where, zipkinPort, k.tracing.Endpoint, err)
 		r.Hint = "check the endpoint and the collector's logs: kubectl logs -n " + pod.Namespace + " " + pod.Name
 		return []Result{r}
 	}
@@ -63,8 +63,8 @@ func (k *checker) checkTestSpan(ctx context.Context) []Result {
 		return []Result{r}
 	}
 	r.Status = Pass
-	r.Message = fmt.Sprintf("a span of service %s (trace %s) posted to %s port %d%s was found through Jaeger's query API",
-		SpanServiceName, traceID, where, zipkinPort, k.tracing.Endpoint)
+	r.Message = fmt.Sprintf("a span of service %s (trace %s) posted to %s (port %d, path %s) was read back through Jaeger's query API (port %d)",
+		SpanServiceName, traceID, where, zipkinPort, k.tracing.Endpoint, QueryPort(pod))
 	return []Result{r}
 }
 
@@ -186,7 +186,7 @@ func TraceHasService(body []byte, traceID, service string) (bool, error) {
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(body, &answer); err != nil {
-		return false, fmt.Errorf("Jaeger's answer is not the query API's JSON: %w", err)
+		return false, fmt.Errorf("the answer is not the JSON of Jaeger's query API: %w", err)
 	}
 	for _, t := range answer.Data {
 		if !strings.EqualFold(strings.TrimLeft(t.TraceID, "0"), strings.TrimLeft(traceID, "0")) {
@@ -210,9 +210,9 @@ func selects(svc *corev1.Service, pod *corev1.Pod) bool {
 }
 
 // TargetPort is the pod port behind svc's port.
-func TargetPort(svc *corev1.Service, pod *corev1.Pod, port int32) (int32, error) {
+func TargetPort(svc *corev1.Service, pod *corev1.Pod, port uint32) (int32, error) {
 	for _, p := range svc.Spec.Ports {
-		if p.Port != port {
+		if int64(p.Port) != int64(port) {
 			continue
 		}
 		switch {
@@ -222,12 +222,12 @@ func TargetPort(svc *corev1.Service, pod *corev1.Pod, port int32) (int32, error)
 			if cp, ok := containerPort(pod, p.TargetPort.StrVal); ok {
 				return cp, nil
 			}
-			return 0, fmt.Errorf("Service %s/%s port %d targets port %q, which pod %s does not declare",
-				svc.Namespace, svc.Name, port, p.TargetPort.StrVal, pod.Name)
+			return 0, fmt.Errorf("port %d of the Service %s/%s targets port %q, which pod %s does not declare",
+				port, svc.Namespace, svc.Name, p.TargetPort.StrVal, pod.Name)
 		}
-		return port, nil
+		return p.Port, nil
 	}
-	return 0, fmt.Errorf("Service %s/%s has no port %d", svc.Namespace, svc.Name, port)
+	return 0, fmt.Errorf("the Service %s/%s has no port %d", svc.Namespace, svc.Name, port)
 }
 
 // QueryPort is the pod's Jaeger query port: the container port named ui or query, else 16686.

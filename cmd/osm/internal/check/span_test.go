@@ -54,7 +54,7 @@ func TestTraceHasService(t *testing.T) {
 		},
 		"another service":   {body: `{"data":[{"traceID":"` + id + `","processes":{"p1":{"serviceName":"x"}}}]}`, err: "no trace"},
 		"no data":           {body: `{"data":[],"errors":[{"code":404,"msg":"trace not found"}]}`, err: "no trace"},
-		"not the query API": {body: `<html>`, err: "not the query API"},
+		"not the query API": {body: `<html>`, err: "not the JSON of Jaeger's query API"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -77,7 +77,7 @@ func TestTargetAndQueryPorts(t *testing.T) {
 		{Port: 9414, TargetPort: intstr.FromString("missing")},
 	}}}
 	tests := map[string]struct {
-		port int32
+		port uint32
 		want int32
 		err  string
 	}{

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	admissionv1 "k8s.io/api/admissionregistration/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -74,7 +74,7 @@ func (k *checker) checkWebhook(ctx context.Context) []Result {
 }
 
 // findWebhook returns the webhook configuration of the control plane, or nil.
-func (k *checker) findWebhook(ctx context.Context) (*admissionv1.MutatingWebhookConfiguration, error) {
+func (k *checker) findWebhook(ctx context.Context) (*admissionregistrationv1.MutatingWebhookConfiguration, error) {
 	hooks, err := kube.InjectorWebhooks(ctx, k.c.Kube)
 	if err != nil {
 		return nil, err
@@ -84,7 +84,7 @@ func (k *checker) findWebhook(ctx context.Context) (*admissionv1.MutatingWebhook
 
 // webhookHost is the name the API server checks the serving certificate against, and
 // whether the webhook is an injector outside the cluster (a URL).
-func webhookHost(cc admissionv1.WebhookClientConfig, controlPlane string) (string, bool) {
+func webhookHost(cc admissionregistrationv1.WebhookClientConfig, controlPlane string) (string, bool) {
 	if cc.URL != nil {
 		if u, err := url.Parse(*cc.URL); err == nil {
 			return strings.Trim(u.Hostname(), "[]"), true

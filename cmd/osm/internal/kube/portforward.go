@@ -12,11 +12,11 @@ import (
 	"strings"
 	"sync"
 
-	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/transport/spdy"
+	streamhttp "k8s.io/streaming/pkg/httpstream"
 )
 
 // Forward is a running port-forward from a free port on 127.0.0.1 to a pod's port.
@@ -53,7 +53,7 @@ func ForwardPort(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface,
 	fctx, cancel := context.WithCancel(ctx)
 	ready := make(chan struct{})
 	errOut := &syncBuffer{}
-	fw, err := portforward.NewOnAddressesWithContext(fctx, dialer, []string{"127.0.0.1"},
+	fw, err := portforward.NewOnAddressesForStreamingWithContext(fctx, dialer, []string{"127.0.0.1"},
 		[]string{"0:" + strconv.Itoa(podPort)}, ready, io.Discard, errOut)
 	if err != nil {
 		cancel()
@@ -89,20 +89,20 @@ func ForwardPort(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface,
 	return f, nil
 }
 
-func podDialer(cfg *rest.Config, cs kubernetes.Interface, ns, name string) (httpstream.Dialer, error) {
+func podDialer(cfg *rest.Config, cs kubernetes.Interface, ns, name string) (streamhttp.Dialer, error) {
 	url := cs.CoreV1().RESTClient().Post().Resource("pods").Namespace(ns).Name(name).
 		SubResource("portforward").URL()
 	transport, upgrader, err := spdy.RoundTripperFor(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("when making the SPDY transport: %w", err)
 	}
-	spdyDialer := spdy.NewDialer(upgrader, &http.Client{Transport: transport}, http.MethodPost, url)
-	wsDialer, err := portforward.NewSPDYOverWebsocketDialer(url, cfg)
+	spdyDialer := spdy.NewDialerForStreaming(upgrader, &http.Client{Transport: transport}, http.MethodPost, url)
+	wsDialer, err := portforward.NewSPDYOverWebsocketDialerForStreaming(url, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("when making the WebSocket dialer: %w", err)
 	}
-	return portforward.NewFallbackDialer(wsDialer, spdyDialer, func(err error) bool {
-		return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
+	return portforward.NewFallbackDialerForStreaming(wsDialer, spdyDialer, func(err error) bool {
+		return streamhttp.IsUpgradeFailure(err) || streamhttp.IsHTTPSProxyError(err)
 	}), nil
 }
 

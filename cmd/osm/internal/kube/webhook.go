@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	admissionv1 "k8s.io/api/admissionregistration/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 )
@@ -17,12 +17,12 @@ const InjectorWebhookName = "osm-injector"
 
 // InjectorWebhooks lists the MutatingWebhookConfigurations of osm injectors: those named
 // osm-injector or osm-injector-*, or labelled app=osm-injector.
-func InjectorWebhooks(ctx context.Context, cs kubernetes.Interface) ([]admissionv1.MutatingWebhookConfiguration, error) {
+func InjectorWebhooks(ctx context.Context, cs kubernetes.Interface) ([]admissionregistrationv1.MutatingWebhookConfiguration, error) {
 	list, err := cs.AdmissionregistrationV1().MutatingWebhookConfigurations().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("when listing MutatingWebhookConfigurations: %w", err)
 	}
-	var out []admissionv1.MutatingWebhookConfiguration
+	var out []admissionregistrationv1.MutatingWebhookConfiguration
 	for _, w := range list.Items {
 		if IsInjectorWebhook(&w) {
 			out = append(out, w)
@@ -32,7 +32,7 @@ func InjectorWebhooks(ctx context.Context, cs kubernetes.Interface) ([]admission
 }
 
 // IsInjectorWebhook reports whether w is an osm injector's webhook configuration.
-func IsInjectorWebhook(w *admissionv1.MutatingWebhookConfiguration) bool {
+func IsInjectorWebhook(w *admissionregistrationv1.MutatingWebhookConfiguration) bool {
 	return w.Name == InjectorWebhookName || strings.HasPrefix(w.Name, InjectorWebhookName+"-") ||
 		w.Labels["app"] == "osm-injector"
 }
@@ -40,7 +40,7 @@ func IsInjectorWebhook(w *admissionv1.MutatingWebhookConfiguration) bool {
 // WebhookControlPlane returns the control-plane namespace w belongs to, when it can tell: the
 // namespace of the Service it calls, or the suffix of an osm-injector-<namespace> name. It is
 // "" for a webhook that calls a URL (an injector outside the cluster).
-func WebhookControlPlane(w *admissionv1.MutatingWebhookConfiguration) string {
+func WebhookControlPlane(w *admissionregistrationv1.MutatingWebhookConfiguration) string {
 	for _, h := range w.Webhooks {
 		if h.ClientConfig.Service != nil {
 			return h.ClientConfig.Service.Namespace
@@ -55,8 +55,8 @@ func WebhookControlPlane(w *admissionv1.MutatingWebhookConfiguration) string {
 // ControlPlaneWebhook picks the webhook configuration of the control plane in ns among
 // hooks: the one that calls a Service of ns, else the only one whose control plane cannot be
 // told (one that calls a URL). It returns nil when there is none.
-func ControlPlaneWebhook(hooks []admissionv1.MutatingWebhookConfiguration, ns string) *admissionv1.MutatingWebhookConfiguration {
-	var unknown []*admissionv1.MutatingWebhookConfiguration
+func ControlPlaneWebhook(hooks []admissionregistrationv1.MutatingWebhookConfiguration, ns string) *admissionregistrationv1.MutatingWebhookConfiguration {
+	var unknown []*admissionregistrationv1.MutatingWebhookConfiguration
 	for i := range hooks {
 		switch WebhookControlPlane(&hooks[i]) {
 		case ns:

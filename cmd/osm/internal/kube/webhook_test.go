@@ -3,42 +3,42 @@ package kube
 import (
 	"testing"
 
-	admissionv1 "k8s.io/api/admissionregistration/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-func hook(name, serviceNS, url string) admissionv1.MutatingWebhookConfiguration {
-	cc := admissionv1.WebhookClientConfig{}
+func hook(name, serviceNS, url string) admissionregistrationv1.MutatingWebhookConfiguration {
+	cc := admissionregistrationv1.WebhookClientConfig{}
 	if serviceNS != "" {
-		cc.Service = &admissionv1.ServiceReference{Name: "osm-injector", Namespace: serviceNS}
+		cc.Service = &admissionregistrationv1.ServiceReference{Name: "osm-injector", Namespace: serviceNS}
 	}
 	if url != "" {
 		cc.URL = &url
 	}
-	return admissionv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: name},
-		Webhooks: []admissionv1.MutatingWebhook{{ClientConfig: cc}}}
+	return admissionregistrationv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Webhooks: []admissionregistrationv1.MutatingWebhook{{ClientConfig: cc}}}
 }
 
 func TestControlPlaneWebhook(t *testing.T) {
 	tests := map[string]struct {
-		hooks []admissionv1.MutatingWebhookConfiguration
+		hooks []admissionregistrationv1.MutatingWebhookConfiguration
 		want  string
 	}{
 		"the chart's webhook calling the Service": {
-			hooks: []admissionv1.MutatingWebhookConfiguration{hook("osm-injector", "osm-system", "")}, want: "osm-injector",
+			hooks: []admissionregistrationv1.MutatingWebhookConfiguration{hook("osm-injector", "osm-system", "")}, want: "osm-injector",
 		},
 		"a webhook of another control plane": {
-			hooks: []admissionv1.MutatingWebhookConfiguration{hook("osm-injector", "other", "")},
+			hooks: []admissionregistrationv1.MutatingWebhookConfiguration{hook("osm-injector", "other", "")},
 		},
 		"an injector outside the cluster": {
-			hooks: []admissionv1.MutatingWebhookConfiguration{hook("osm-injector", "", "https://127.0.0.1:9443/mutate-v1-pod")}, want: "osm-injector",
+			hooks: []admissionregistrationv1.MutatingWebhookConfiguration{hook("osm-injector", "", "https://127.0.0.1:9443/mutate-v1-pod")}, want: "osm-injector",
 		},
 		"a name that tells the namespace": {
-			hooks: []admissionv1.MutatingWebhookConfiguration{hook("osm-injector-other", "", "https://x"), hook("osm-injector-osm-system", "", "https://y")},
+			hooks: []admissionregistrationv1.MutatingWebhookConfiguration{hook("osm-injector-other", "", "https://x"), hook("osm-injector-osm-system", "", "https://y")},
 			want:  "osm-injector-osm-system",
 		},
 		"two URL webhooks cannot be told apart": {
-			hooks: []admissionv1.MutatingWebhookConfiguration{hook("osm-injector", "", "https://x"), hook("osm-injector-a", "", "https://y")},
+			hooks: []admissionregistrationv1.MutatingWebhookConfiguration{hook("osm-injector", "", "https://x"), hook("custom", "", "https://y")},
 		},
 	}
 	for name, tc := range tests {
@@ -52,10 +52,10 @@ func TestControlPlaneWebhook(t *testing.T) {
 			}
 		})
 	}
-	if !IsInjectorWebhook(&admissionv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "x", Labels: map[string]string{"app": "osm-injector"}}}) {
+	if !IsInjectorWebhook(&admissionregistrationv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "x", Labels: map[string]string{"app": "osm-injector"}}}) {
 		t.Error("a webhook labelled app=osm-injector is the injector's")
 	}
-	if IsInjectorWebhook(&admissionv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "osm-injectorx"}}) {
+	if IsInjectorWebhook(&admissionregistrationv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "osm-injectorx"}}) {
 		t.Error("osm-injectorx is not the injector's")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"helm.sh/helm/v3/pkg/action"
@@ -109,7 +110,10 @@ func Install(ctx context.Context, c *kube.Clients, o InstallOptions) error {
 		}
 	}
 	fmt.Fprintf(o.Out, "OSM installed successfully in namespace [%s] with mesh name [%s]\n", o.Namespace, o.MeshName)
-	fmt.Fprintf(o.Out, "Next: label the namespaces to inject with 'osm namespace add NAMESPACE'; check tracing with 'osm tracing check'.\n")
+	if rel.Info != nil && strings.TrimSpace(rel.Info.Notes) != "" {
+		fmt.Fprintf(o.Out, "\n%s\n", strings.TrimSpace(rel.Info.Notes))
+	}
+	fmt.Fprintf(o.Out, "\nNext: add namespaces with 'osm namespace add NAMESPACE'; check tracing with 'osm tracing check'.\n")
 	return nil
 }
 

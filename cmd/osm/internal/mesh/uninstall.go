@@ -15,12 +15,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/osm-tracing/osm-tracing/cmd/osm/internal/kube"
+	"github.com/osm-tracing/osm-tracing/webhook/certs"
 )
-
-// WebhookSecretName is the Secret in which the injector keeps its CA and serving certificate
-// (webhook/certs.DefaultSecretName); the injector creates it at run time, so the release
-// does not own it.
-const WebhookSecretName = "osm-injector-tls"
 
 // UninstallOptions are the inputs of osm uninstall mesh.
 type UninstallOptions struct {
@@ -111,8 +107,9 @@ func removeLeftovers(ctx context.Context, c *kube.Clients, o UninstallOptions) e
 			return err
 		}
 	}
-	err = c.Kube.CoreV1().Secrets(o.Namespace).Delete(ctx, WebhookSecretName, metav1.DeleteOptions{})
-	if err := del("Secret "+o.Namespace+"/"+WebhookSecretName, err); err != nil {
+	// The injector creates its certificate Secret at run time, so the release does not own it.
+	err = c.Kube.CoreV1().Secrets(o.Namespace).Delete(ctx, certs.DefaultSecretName, metav1.DeleteOptions{})
+	if err := del("Secret "+o.Namespace+"/"+certs.DefaultSecretName, err); err != nil {
 		return err
 	}
 	if o.DeleteCRDs {

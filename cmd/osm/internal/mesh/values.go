@@ -37,7 +37,7 @@ func readValuesFile(path string) ([]byte, error) {
 	if path == "-" {
 		return nil, fmt.Errorf("--values - (stdin) is not supported; give a file")
 	}
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(path) //nolint:gosec // G304: reading the file the user named is the point
 	if err != nil {
 		return nil, fmt.Errorf("when reading values file: %w", err)
 	}

@@ -71,7 +71,7 @@ func fetch(ctx context.Context, url string) ([]byte, error) {
 		return nil, fmt.Errorf("when reading the answer: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("Envoy answered %s: %s", resp.Status, snippet(body))
+		return nil, fmt.Errorf("the admin interface answered %s: %s", resp.Status, snippet(body))
 	}
 	return body, nil
 }

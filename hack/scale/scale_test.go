@@ -1,0 +1,456 @@
+package scale
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap"
+	"github.com/osm-tracing/osm-tracing/e2e/framework"
+)
+
+// Knobs, from the environment.
+var (
+	deployments   = envInt("OSM_SCALE_DEPLOYMENTS", 1000)
+	namespaces    = envInt("OSM_SCALE_NAMESPACES", 20)
+	maxConcurrent = envInt("OSM_SCALE_MAX_CONCURRENT", 50)
+)
+
+// TestRebootstrapScale measures a MeshConfig change over many Deployments on kwok: how long
+// until every template is stamped and every rollout complete, and the peak RSS and CPU time
+// of the process running the re-bootstrap controller. It runs only with OSM_SCALE=1:
+//
+//	OSM_SCALE=1 go test -v -timeout 90m ./hack/scale/
+func TestRebootstrapScale(t *testing.T) {
+	if os.Getenv("OSM_SCALE") != "1" {
+		t.Skip("set OSM_SCALE=1 to run the scale test")
+	}
+	c := framework.Start(t, framework.Options{Kwok: true})
+	cfg := *c.RESTConfig
+	cfg.QPS, cfg.Burst = 200, 400
+	cs, err := kubernetes.NewForConfig(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 80*time.Minute)
+	defer cancel()
+
+	bins := buildBinaries(t)
+	setupMesh(t, c)
+	injector, health := startInjector(t, c, bins.injector)
+	waitInjectorReady(ctx, t, cs, health, injector)
+
+	began := time.Now()
+	createFleet(ctx, t, cs)
+	waitFleet(ctx, t, cs, 1, "created and available")
+	t.Logf("%d Deployments in %d namespaces created and available in %s", deployments, namespaces, since(began))
+
+	controller := injector
+	if !statusAppears(ctx, c, 20*time.Second) {
+		t.Log("osm-injector does not run the re-bootstrap controller yet: running hack/scale/controller")
+		controller = startProcess(t, c, "rebootstrap-controller", bins.controller,
+			"--kubeconfig="+c.KubeconfigPath, "--max-concurrent-rollouts="+strconv.Itoa(maxConcurrent))
+	}
+	waitStatus(ctx, t, c, "all workloads counted and updated", func(s status) bool {
+		return s.Workloads == deployments && s.Updated == deployments && s.Rolling+s.Pending == 0
+	})
+	rssBefore := procStatus(t, controller.Process.Pid, "VmRSS")
+	cpuBefore := cpuSeconds(t, controller.Process.Pid)
+
+	began = time.Now()
+	if _, _, err := c.Kubectl("patch", "meshconfig", "osm-mesh-config", "-n", "osm-system", "--type=merge",
+		"-p", `{"spec":{"observability":{"tracing":{"sampling":50}}}}`); err != nil {
+		t.Fatal(err)
+	}
+	peak := watchPeak(ctx, c)
+	stamped := waitFleet(ctx, t, cs, 2, "stamped")
+	t.Logf("every template stamped %s after the patch", stamped.Sub(began).Round(time.Second))
+	waitStatus(ctx, t, c, "every rollout complete", func(s status) bool {
+		return s.Updated == deployments && s.Rolling+s.Pending+s.Failed == 0
+	})
+	done := time.Since(began)
+	cpu := cpuSeconds(t, controller.Process.Pid) - cpuBefore
+	t.Logf("RESULT deployments=%d namespaces=%d max-concurrent=%d: all stamped after %s, all rolled out after %s; "+
+		"peak rolling in status %d; controller process: VmHWM %s, VmRSS before the patch %s, CPU %.1fs during the rollout",
+		deployments, namespaces, maxConcurrent, stamped.Sub(began).Round(time.Second), done.Round(time.Second),
+		peak(), procStatus(t, controller.Process.Pid, "VmHWM"), rssBefore, cpu)
+}
+
+type binaries struct{ injector, controller string }
+
+// buildBinaries builds osm-injector and the controller-only command.
+func buildBinaries(t *testing.T) binaries {
+	t.Helper()
+	root, err := framework.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	b := binaries{injector: filepath.Join(dir, "osm-injector"), controller: filepath.Join(dir, "controller")}
+	for out, pkg := range map[string]string{b.injector: "./cmd/osm-injector", b.controller: "./hack/scale/controller"} {
+		cmd := exec.Command("go", "build", "-o", out, pkg)
+		cmd.Dir = root
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", pkg, err, msg)
+		}
+	}
+	return b
+}
+
+// setupMesh installs the CRD, the control-plane namespace and the MeshConfig (tracing on).
+func setupMesh(t *testing.T, c *framework.Cluster) {
+	t.Helper()
+	root, err := framework.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	crd := filepath.Join(root, "manifests", "crds", "config.openservicemesh.io_meshconfigs.yaml")
+	steps := [][]string{
+		{"apply", "-f", crd},
+		{"wait", "--for=condition=Established", "--timeout=60s", "crd/meshconfigs.config.openservicemesh.io"},
+		{"create", "namespace", "osm-system"},
+	}
+	for _, s := range steps {
+		if _, _, err := c.Kubectl(s...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "meshconfig.yaml")
+	doc := "apiVersion: config.openservicemesh.io/v1alpha2\nkind: MeshConfig\nmetadata:\n  name: osm-mesh-config\n" +
+		"  namespace: osm-system\nspec:\n  observability:\n    tracing:\n      enable: true\n"
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Kubectl("apply", "-f", path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startInjector runs osm-injector as a process, its webhook on a free loopback port.
+func startInjector(t *testing.T, c *framework.Cluster, bin string) (*exec.Cmd, string) {
+	t.Helper()
+	var ports [2]int
+	for i := range ports {
+		p, err := framework.FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = p
+	}
+	health := "127.0.0.1:" + strconv.Itoa(ports[1])
+	cmd := startProcess(t, c, "osm-injector", bin,
+		"--kubeconfig="+c.KubeconfigPath,
+		"--webhook-host=127.0.0.1", "--webhook-port="+strconv.Itoa(ports[0]),
+		"--webhook-url=https://127.0.0.1:"+strconv.Itoa(ports[0]),
+		"--webhook-failure-policy=Fail", "--leader-elect=false",
+		"--metrics-bind-address=0", "--health-probe-bind-address="+health,
+		"--max-concurrent-rollouts="+strconv.Itoa(maxConcurrent))
+	return cmd, health
+}
+
+// startProcess starts a command with its output in the cluster's folder; it is killed when
+// the test ends.
+func startProcess(t *testing.T, c *framework.Cluster, name, bin string, args ...string) *exec.Cmd {
+	t.Helper()
+	logPath := filepath.Join(c.Dir, name+".log")
+	log, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_, _ = cmd.Process.Wait()
+		_ = log.Close()
+		if t.Failed() {
+			t.Logf("last lines of %s:\n%s", logPath, tail(logPath, 4000))
+		}
+	})
+	return cmd
+}
+
+func waitInjectorReady(ctx context.Context, t *testing.T, cs kubernetes.Interface, health string, cmd *exec.Cmd) {
+	t.Helper()
+	createNamespace(ctx, t, cs, "scale-probe")
+	poll(ctx, t, "the injector to inject a dry-run pod", time.Second, func() error {
+		if cmd.ProcessState != nil {
+			return errors.New("osm-injector exited")
+		}
+		resp, err := http.Get("http://" + health + "/readyz")
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{GenerateName: "probe-"},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "busybox"}}},
+		}
+		got, err := cs.CoreV1().Pods("scale-probe").Create(ctx, pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		if err != nil {
+			return err
+		}
+		if got.Labels[bootstrap.BootstrapHashKey] == "" {
+			return errors.New("not injected yet")
+		}
+		return nil
+	})
+}
+
+func createNamespace(ctx context.Context, t *testing.T, cs kubernetes.Interface, name string) {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{bootstrap.InjectionLabel: "enabled"}}}
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+}
+
+// createFleet creates the labelled namespaces and the one-replica Deployments, 16 at a time.
+func createFleet(ctx context.Context, t *testing.T, cs kubernetes.Interface) {
+	t.Helper()
+	for i := range namespaces {
+		createNamespace(ctx, t, cs, fmt.Sprintf("scale-%02d", i))
+	}
+	work := make(chan int)
+	var wg sync.WaitGroup
+	errs := make(chan error, deployments)
+	for range 16 {
+		wg.Go(func() {
+			for i := range work {
+				d := deployment(fmt.Sprintf("scale-%02d", i%namespaces), fmt.Sprintf("app-%04d", i))
+				if _, err := cs.AppsV1().Deployments(d.Namespace).Create(ctx, d, metav1.CreateOptions{}); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	for i := range deployments {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("creating Deployments: %v", err)
+	}
+}
+
+func deployment(ns, name string) *appsv1.Deployment {
+	labels := map[string]string{"app": name}
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](1),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "app", Image: "busybox", Command: []string{"sleep", "infinity"},
+				}}},
+			},
+		},
+	}
+}
+
+// waitFleet waits until every Deployment is at generation gen and rolled out, logging
+// progress; it returns when the last one reached generation gen.
+func waitFleet(ctx context.Context, t *testing.T, cs kubernetes.Interface, gen int64, what string) time.Time {
+	t.Helper()
+	var reached time.Time
+	last := time.Now()
+	poll(ctx, t, fmt.Sprintf("every Deployment %s", what), 2*time.Second, func() error {
+		list, err := cs.AppsV1().Deployments("").List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return err
+		}
+		atGen, complete := 0, 0
+		for i := range list.Items {
+			d := &list.Items[i]
+			if !strings.HasPrefix(d.Namespace, "scale-") {
+				continue
+			}
+			if d.Generation >= gen {
+				atGen++
+			}
+			st := d.Status
+			if d.Generation >= gen && st.ObservedGeneration >= d.Generation && st.UpdatedReplicas == 1 &&
+				st.Replicas == 1 && st.AvailableReplicas == 1 {
+				complete++
+			}
+		}
+		if atGen == deployments && reached.IsZero() {
+			reached = time.Now()
+		}
+		if time.Since(last) > 30*time.Second {
+			t.Logf("%s: %d at generation %d, %d rolled out", what, atGen, gen, complete)
+			last = time.Now()
+		}
+		if atGen < deployments || (gen == 1 && complete < deployments) {
+			return fmt.Errorf("%d at generation %d, %d rolled out", atGen, gen, complete)
+		}
+		return nil
+	})
+	return reached
+}
+
+type status struct {
+	Workloads, Updated, Rolling, Pending, Failed int
+}
+
+func readStatus(ctx context.Context, c *framework.Cluster) (status, error) {
+	out, _, err := c.KubectlContext(ctx, "get", "meshconfig", "osm-mesh-config", "-n", "osm-system", "-o",
+		"jsonpath={.status.rebootstrap.workloads} {.status.rebootstrap.updated} {.status.rebootstrap.rolling} "+
+			"{.status.rebootstrap.pending} {.status.rebootstrap.failed}")
+	if err != nil {
+		return status{}, err
+	}
+	f := strings.Fields(out)
+	if len(f) != 5 {
+		return status{}, fmt.Errorf("no re-bootstrap status yet: %q", out)
+	}
+	var n [5]int
+	for i := range f {
+		if n[i], err = strconv.Atoi(f[i]); err != nil {
+			return status{}, err
+		}
+	}
+	return status{n[0], n[1], n[2], n[3], n[4]}, nil
+}
+
+func statusAppears(ctx context.Context, c *framework.Cluster, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if _, err := readStatus(ctx, c); err == nil {
+			return true
+		}
+		time.Sleep(time.Second)
+	}
+	return false
+}
+
+func waitStatus(ctx context.Context, t *testing.T, c *framework.Cluster, what string, ok func(status) bool) {
+	t.Helper()
+	poll(ctx, t, what, 2*time.Second, func() error {
+		s, err := readStatus(ctx, c)
+		if err != nil {
+			return err
+		}
+		if !ok(s) {
+			return fmt.Errorf("status %+v", s)
+		}
+		return nil
+	})
+}
+
+// watchPeak samples the status every second and returns a function giving the highest
+// rolling count seen.
+func watchPeak(ctx context.Context, c *framework.Cluster) func() int {
+	var mu sync.Mutex
+	peak := 0
+	go func() {
+		for ctx.Err() == nil {
+			if s, err := readStatus(ctx, c); err == nil {
+				mu.Lock()
+				peak = max(peak, s.Rolling)
+				mu.Unlock()
+			}
+			time.Sleep(time.Second)
+		}
+	}()
+	return func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return peak
+	}
+}
+
+func poll(ctx context.Context, t *testing.T, what string, every time.Duration, f func() error) {
+	t.Helper()
+	var last error
+	for {
+		if last = f(); last == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %s: %v (last: %v)", what, ctx.Err(), last)
+		case <-time.After(every):
+		}
+	}
+}
+
+// procStatus reads a field of /proc/PID/status ("123456 kB").
+func procStatus(t *testing.T, pid int, field string) string {
+	t.Helper()
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "?"
+}
+
+// cpuSeconds is the user and system CPU time of a process.
+func cpuSeconds(t *testing.T, pid int) float64 {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fields after the command name (which is in parentheses): utime is the 12th, stime 13th.
+	rest := string(data[strings.LastIndexByte(string(data), ')')+2:])
+	f := strings.Fields(rest)
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100 // USER_HZ
+}
+
+func since(t time.Time) time.Duration { return time.Since(t).Round(time.Second) }
+
+func tail(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	if len(data) > n {
+		data = data[len(data)-n:]
+	}
+	return string(data)
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
