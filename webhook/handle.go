@@ -50,6 +50,7 @@ func (h *Handler) handle(ctx context.Context, log logr.Logger, req admission.Req
 		Defaults:              h.defaults,
 		Mesh:                  mesh,
 		Proxy:                 h.opts.Proxy,
+		Generate:              h.bootstraps.Generate,
 	}
 	res, err := h.mutate(pod, ns, env)
 	var userErr *bootstrap.FieldError

@@ -54,8 +54,10 @@ type Handler struct {
 	decoder  admission.Decoder
 	defaults bootstrap.Tracing
 	mesh     *MeshSource
-	ensurer  *configMapEnsurer
-	mutate   func(*corev1.Pod, inject.Namespace, inject.Env) (inject.Result, error)
+	// bootstraps memoises bootstrap generation: most admissions repeat settings seen before.
+	bootstraps *bootstrap.Cache
+	ensurer    *configMapEnsurer
+	mutate     func(*corev1.Pod, inject.Namespace, inject.Env) (inject.Result, error)
 }
 
 var _ admission.Handler = (*Handler)(nil)
@@ -84,9 +86,10 @@ func NewHandler(o HandlerOptions) (*Handler, error) {
 		mutate = inject.Mutate
 	}
 	return &Handler{
-		opts:     o,
-		decoder:  admission.NewDecoder(o.Scheme),
-		defaults: defaults,
+		opts:       o,
+		decoder:    admission.NewDecoder(o.Scheme),
+		defaults:   defaults,
+		bootstraps: bootstrap.NewCache(bootstrap.DefaultCacheSize),
 		mesh: &MeshSource{
 			Reader:   o.Cache,
 			Key:      types.NamespacedName{Namespace: o.ControlPlaneNamespace, Name: o.MeshConfigName},
@@ -106,8 +109,8 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) (resp admis
 	result := ResultError
 	defer func() {
 		if r := recover(); r != nil {
-			log.Error(fmt.Errorf("panic: %v", r), "recovered a panic while answering an admission request")
-			resp, result = h.internalError(log, fmt.Errorf("panic: %v", r)), ResultError
+			// internalError logs it, with the request's identity.
+			resp, result = h.internalError(log, fmt.Errorf("panic: %v [recovered]", r)), ResultError
 		}
 		observeAdmission(result, time.Since(start))
 	}()

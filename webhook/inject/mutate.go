@@ -52,7 +52,7 @@ func mutate(pod *corev1.Pod, ns Namespace, env Env, owner bootstrap.Workload) (R
 	if err != nil {
 		return Result{}, err
 	}
-	g, err := bootstrap.Generate(settings)
+	g, err := env.Generate(settings)
 	if err != nil {
 		return Result{}, fmt.Errorf("when generating the Envoy bootstrap of service %q: %w", settings.ServiceName, err)
 	}

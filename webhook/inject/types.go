@@ -106,6 +106,9 @@ type Env struct {
 	Defaults              bootstrap.Tracing
 	Mesh                  *v1alpha2.TracingSpec
 	Proxy                 ProxyConfig
+	// Generate builds the bootstrap of settings; nil means bootstrap.Generate. The webhook
+	// passes a bootstrap.Cache's Generate so repeated settings cost a look-up.
+	Generate func(bootstrap.Settings) (bootstrap.Generated, error)
 }
 
 // withDefaults fills the empty control-plane namespace and defaults.
@@ -115,6 +118,9 @@ func (e Env) withDefaults() Env {
 	}
 	if e.Defaults == (bootstrap.Tracing{}) {
 		e.Defaults = bootstrap.Defaults(e.ControlPlaneNamespace)
+	}
+	if e.Generate == nil {
+		e.Generate = bootstrap.Generate
 	}
 	return e
 }
