@@ -167,7 +167,7 @@ define go_test
 	none=$$(grep -cE '^\?[[:space:]]' "$$log" || true); \
 	echo; echo "=== go test summary ($(1)): $$ok packages ok, $$failed failed, $$none without tests; log: $$log"; \
 	if grep -qE -- '--- FAIL' "$$log"; then \
-		echo "Failed tests:"; grep -E -- '--- FAIL' "$$log" | sed -E 's/^[[:space:]]*/  /'; \
+		echo "Failed tests:"; grep -E -- '--- FAIL' "$$log" | sed 's/^/  /'; \
 	fi; \
 	if [[ $$failed -gt 0 ]]; then \
 		echo "Failed packages:"; grep -E '^FAIL[[:space:]]+[^[:space:]]' "$$log" | sed 's/^/  /'; \

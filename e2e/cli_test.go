@@ -192,6 +192,33 @@ func TestCLI(t *testing.T) {
 	step("osm uninstall mesh", func(t *testing.T) {
 		cliUninstall(ctx, t, c, osm, cp)
 	})
+	step("reinstall with the guide's BYO collector settings", func(t *testing.T) {
+		cliInstallBYO(ctx, t, c, osm, cp)
+	})
+}
+
+// cliInstallBYO installs again, with the guide's option b) (a collector of the user's), checks
+// the MeshConfig with the guide's command and what tracing check says of it, then uninstalls
+// with --delete-crds.
+func cliInstallBYO(ctx context.Context, t *testing.T, c *framework.Cluster, osm cliRunner, cp string) {
+	osm.t = t
+	osm.ok("install", "--set", "osm.tracing.enable=true,osm.tracing.address=jaeger.tracing.svc.cluster.local,"+
+		"osm.tracing.port=9412,osm.tracing.endpoint=/zipkin/spans")
+	out, _, err := c.Kubectl("get", "meshconfig", "osm-mesh-config", "-n", cp, "-o", `jsonpath={.spec.observability.tracing}{"\n"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cliContains(t, "the MeshConfig's tracing", out, `"address":"jaeger.tracing.svc.cluster.local"`, `"port":9412`,
+		`"endpoint":"/zipkin/spans"`, `"enable":true`)
+	res := cliCheckFails(t, osm, "[FAIL] 2. collector address", "Service tracing/jaeger does not exist",
+		"[SKIP] 4. Jaeger objects", "[SKIP] 5. Jaeger pod", "[SKIP] 8. test span")
+	cliContains(t, "tracing check", res.stdout, "[FAIL] 6. injector webhook", "Secret osm-system/osm-injector-tls (the injector's certificate) does not")
+	res = osm.ok("uninstall", "mesh", "-y", "--delete-crds")
+	cliContains(t, "uninstall --delete-crds", res.stdout, "Deleted CustomResourceDefinition meshconfigs.config.openservicemesh.io")
+	cliWait(ctx, t, "the MeshConfig CRD to go", func(ctx context.Context) (bool, error) {
+		_, _, err := c.Kubectl("get", "crd", "meshconfigs.config.openservicemesh.io")
+		return err != nil && strings.Contains(err.Error(), "NotFound"), nil
+	})
 }
 
 // cliDeployBookbuyer injects the bookbuyer Deployment with osm inject (the mesh's settings

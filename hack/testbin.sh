@@ -216,6 +216,7 @@ build_kwok() {
 	# The PortForward CRD: with --enable-crds=PortForward kwok watches these objects, so tests
 	# can add port forwards while kwok runs.
 	cp "$src/crd/bases/kwok.x-k8s.io_portforwards.yaml" "$tmp/crds/portforwards.yaml"
+	chmod 0755 "$tmp" "$tmp/stages" "$tmp/crds"
 	chmod 0644 "$tmp"/stages/*.yaml "$tmp"/crds/*.yaml
 	touch "$tmp/.complete"
 	rm -rf "$assets"

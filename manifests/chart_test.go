@@ -175,6 +175,19 @@ func injectorContainer(t *testing.T, r *rendered) corev1.Container {
 	return d.Spec.Template.Spec.Containers[0]
 }
 
+// argsAccepted fails unless osm-injector's own command line accepts every argument the chart
+// passes it (a flag it does not know would crash-loop the Deployment).
+func argsAccepted(t *testing.T, args []string) {
+	t.Helper()
+	cmd := app.NewCommand()
+	if err := cmd.ParseFlags(args); err != nil {
+		t.Errorf("osm-injector refuses the chart's arguments %q: %v", args, err)
+	}
+	if rest := cmd.Flags().Args(); len(rest) > 0 {
+		t.Errorf("osm-injector takes no positional arguments, the chart passes %q", rest)
+	}
+}
+
 func argValue(args []string, flag string) (string, bool) {
 	for _, a := range args {
 		if v, ok := strings.CutPrefix(a, flag+"="); ok {
@@ -257,6 +270,7 @@ func TestChartDefaults(t *testing.T) {
 				t.Errorf("arg %s = %q (present %v), want %q; args: %q", flag, got, ok, v, c.Args)
 			}
 		}
+		argsAccepted(t, c.Args)
 		if _, ok := argValue(c.Args, "--webhook-url"); ok {
 			t.Errorf("--webhook-url is passed although osm.webhook.url is empty")
 		}
@@ -528,6 +542,7 @@ func TestChartWebhookURL(t *testing.T) {
 
 	c := injectorContainer(t, mustRender(t, testNamespace, set("osm.webhook.url="+base, "osm.webhook.failurePolicy=Fail",
 		"osm.webhook.timeoutSeconds=5", "osm.injector.replicas=1")))
+	argsAccepted(t, c.Args)
 	for flag, want := range map[string]string{
 		"--webhook-url":             base,
 		"--webhook-failure-policy":  "Fail",

@@ -55,6 +55,8 @@ extensions:
   jaeger_query:
     storage:
       traces: memstore
+    # On by default: Jaeger would trace itself to an OTLP collector on localhost:4317.
+    enable_tracing: false
     http:
       endpoint: %[1]s
     grpc:

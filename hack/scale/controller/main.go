@@ -11,7 +11,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -27,7 +26,6 @@ func main() {
 // runMain parses the flags and runs the manager until SIGINT or SIGTERM; it returns the
 // exit code (so that deferred calls run before os.Exit).
 func runMain() int {
-	kubeconfig := flag.String("kubeconfig", "", "kubeconfig file")
 	namespace := flag.String("osm-namespace", bootstrap.DefaultNamespace, "control-plane namespace")
 	maxRollouts := flag.Int("max-concurrent-rollouts", rebootstrap.DefaultMaxConcurrent, "rollouts at once")
 	qps := flag.Float64("kube-api-qps", 50, "client QPS")
@@ -36,16 +34,17 @@ func runMain() int {
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *kubeconfig, *namespace, *maxRollouts, float32(*qps), *burst, *metrics); err != nil {
+	if err := run(ctx, *namespace, *maxRollouts, float32(*qps), *burst, *metrics); err != nil {
 		fmt.Fprintln(os.Stderr, "controller:", err)
 		return 1
 	}
 	return 0
 }
 
-func run(ctx context.Context, kubeconfig, namespace string, maxRollouts int, qps float32, burst int, metrics string) error {
+func run(ctx context.Context, namespace string, maxRollouts int, qps float32, burst int, metrics string) error {
 	ctrl.SetLogger(zap.New())
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	// --kubeconfig is controller-runtime's flag.
+	cfg, err := ctrl.GetConfig()
 	if err != nil {
 		return fmt.Errorf("when reading the kubeconfig: %w", err)
 	}

@@ -36,8 +36,9 @@ func New(getter genericclioptions.RESTClientGetter) (*Clients, error) {
 	return &Clients{Getter: getter, Config: cfg, Kube: cs, Dynamic: dyn}, nil
 }
 
-// NewConfigFlags returns the client configuration flags of the CLI: only --kubeconfig and
-// --context are exposed (see AddFlags); the rest keep clientcmd's defaults.
+// NewConfigFlags returns client settings with clientcmd's loading rules (KUBECONFIG, then
+// ~/.kube/config); the CLI sets only KubeConfig and Context, from its global --kubeconfig and
+// --context flags.
 func NewConfigFlags() *genericclioptions.ConfigFlags {
 	return genericclioptions.NewConfigFlags(true)
 }
