@@ -150,6 +150,12 @@ mesh_status() {
 	kubectl get meshconfig osm-mesh-config -n "$CP" -o jsonpath='{.metadata.generation}|{.status.observedGeneration}|{.status.conditions[?(@.type=="Progressing")].reason}|{.status.conditions[?(@.type=="Progressing")].observedGeneration}|{.status.rebootstrap.workloads}|{.status.rebootstrap.updated}|{.status.rebootstrap.rolling}|{.status.rebootstrap.pending}|{.status.rebootstrap.failed}'
 }
 
+# injected_dry_run NS: a pod created with --dry-run=server in NS comes back with the sidecar.
+injected_dry_run() {
+	printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: injection-probe, namespace: %s}\nspec: {containers: [{name: probe, image: busybox}]}\n' "$1" |
+		kubectl create --dry-run=server -f - -o jsonpath='{.spec.containers[*].name}' | grep -qw envoy
+}
+
 # pod_of NS SELECTOR: the name of the first pod that is not terminating.
 pod_of() {
 	kubectl get pods -n "$1" -l "$2" -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.metadata.deletionTimestamp}{"\n"}{end}' |
@@ -214,8 +220,7 @@ up() {
 	show bin/osm namespace add bookbuyer bookstore bookwarehouse
 	# The API server calls the webhook once the injector wrote the caBundle: a dry-run pod
 	# comes back with the sidecar then.
-	wait_for "the webhook to inject a dry-run pod" bash -c \
-		"kubectl run injection-probe -n bookbuyer --image=busybox --restart=Never --dry-run=server -o jsonpath='{.spec.containers[*].name}' | grep -qw envoy"
+	wait_for "the webhook to inject a dry-run pod" injected_dry_run bookbuyer
 
 	step "Deploying the bookstore demo (manifests/demo/)"
 	show kubectl apply -f manifests/demo/

@@ -7,7 +7,7 @@
 #   hack/testbin.sh k8s etcd        build only these components
 #   hack/testbin.sh --print-env     print `export ...` lines for the cached folders
 #
-# Components: k8s etcd kwok jaeger helm controller-gen golangci-lint.
+# Components: k8s etcd kwok jaeger helm controller-gen golangci-lint certmanager.
 # Idempotent: a cached binary is never rebuilt, so a second run costs seconds. Binaries are
 # written atomically (built under a temporary name, then moved), so an interrupted build never
 # leaves a broken binary behind. The project's own go.mod and go.sum are never touched: every
@@ -22,8 +22,10 @@ JAEGER_VERSION=v1.76.0
 HELM_VERSION=v3.22.0
 CONTROLLER_GEN_VERSION=v0.23.0
 GOLANGCI_LINT_VERSION=v2.15.0
+# Keep in step with hack/certmanager-launcher/go.mod and e2e/framework's CertManagerVersion.
+CERT_MANAGER_VERSION=v1.21.2
 
-ALL_COMPONENTS=(etcd k8s kwok jaeger helm controller-gen golangci-lint)
+ALL_COMPONENTS=(etcd k8s kwok jaeger helm controller-gen golangci-lint certmanager)
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${OSM_CACHE:-$ROOT/.cache}"
@@ -35,6 +37,7 @@ K8S_DIR="$TESTBIN/k8s-$K8S_VERSION"
 ETCD_DIR="$TESTBIN/etcd-$ETCD_VERSION"
 KWOK_DIR="$TESTBIN/kwok-$KWOK_VERSION"
 JAEGER_DIR="$TESTBIN/jaeger-$JAEGER_VERSION"
+CERT_MANAGER_DIR="$TESTBIN/certmanager-$CERT_MANAGER_VERSION"
 ENVTEST_DIR="$TESTBIN/envtest-k8s-$K8S_VERSION-etcd-$ETCD_VERSION"
 HELM_DIR="$TOOLS/helm-$HELM_VERSION"
 CONTROLLER_GEN_DIR="$TOOLS/controller-gen-$CONTROLLER_GEN_VERSION"
@@ -264,6 +267,40 @@ build_jaeger() {
 	install_atomic "$JAEGER_DIR" jaeger "$tmp"
 }
 
+# build_certmanager: hack/certmanager-launcher, a TEST-ONLY launcher of cert-manager's own
+# controllers and CA injector (its own module, so the project's go.mod never sees them), plus
+# cert-manager's CRDs from the module's deploy/crds.
+build_certmanager() {
+	local src="$ROOT/hack/certmanager-launcher" mod=github.com/cert-manager/cert-manager
+	grep -qE "^(require)?[[:space:]]*$mod $CERT_MANAGER_VERSION\$" "$src/go.mod" ||
+		die "$src/go.mod does not require $mod $CERT_MANAGER_VERSION"
+	if have "$CERT_MANAGER_DIR/certmanager-launcher"; then
+		log "certmanager $CERT_MANAGER_VERSION: cached"
+	else
+		log "certmanager $CERT_MANAGER_VERSION: building the test-only launcher (minutes)"
+		local tmp
+		tmp="$(mktemp -d "$BUILD/certmanager.XXXXXX")"
+		# -mod=readonly: the launcher's go.sum is committed; a build never rewrites it.
+		(cd "$src" && GOFLAGS="-mod=readonly -buildvcs=false" go build -ldflags "-s -w" -o "$tmp/certmanager-launcher" .) ||
+			die "building hack/certmanager-launcher failed"
+		install_atomic "$CERT_MANAGER_DIR" certmanager-launcher "$tmp/certmanager-launcher"
+		rm -rf "$tmp"
+	fi
+	if [[ ! -f "$CERT_MANAGER_DIR/crds/.complete" ]]; then
+		local crds tmp
+		crds="$(module_field "$mod@$CERT_MANAGER_VERSION" Dir)/deploy/crds"
+		[[ -f "$crds/cert-manager.io_certificates.yaml" ]] || die "cert-manager CRDs not found under $crds"
+		tmp="$(mktemp -d "$CERT_MANAGER_DIR/crds.XXXXXX")"
+		cp "$crds"/*.yaml "$tmp/"
+		rm -f "$tmp/README.md"
+		chmod 0755 "$tmp"
+		chmod 0644 "$tmp"/*.yaml
+		touch "$tmp/.complete"
+		rm -rf "$CERT_MANAGER_DIR/crds"
+		mv "$tmp" "$CERT_MANAGER_DIR/crds"
+	fi
+}
+
 build_helm() {
 	go_install "$HELM_DIR" helm "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" \
 		"-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
@@ -299,7 +336,7 @@ main() {
 	local c
 	for c in "${components[@]}"; do
 		case "$c" in
-		k8s | etcd | kwok | jaeger | helm | controller-gen | golangci-lint) ;;
+		k8s | etcd | kwok | jaeger | helm | controller-gen | golangci-lint | certmanager) ;;
 		*) die "unknown component '$c' (known: ${ALL_COMPONENTS[*]})" ;;
 		esac
 	done
@@ -322,6 +359,7 @@ main() {
 		helm) build_helm ;;
 		controller-gen) build_controller_gen ;;
 		golangci-lint) build_golangci_lint ;;
+		certmanager) build_certmanager ;;
 		esac
 		log "$c: done in $((SECONDS - t))s"
 	done

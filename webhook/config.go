@@ -27,7 +27,18 @@ type ConfigOptions struct {
 	TimeoutSeconds int32
 	// CABundle is the PEM bundle the API server trusts for the injector.
 	CABundle []byte
+	// InjectCAFrom, when set to NAMESPACE/NAME of a cert-manager Certificate, annotates the
+	// configuration InjectCAFromAnnotation: cert-manager's cainjector then writes caBundle
+	// from that Certificate's CA (certificate provider cert-manager).
+	InjectCAFrom string
+	// ResourceVersion, when set, makes the apply conditional: it fails with a Conflict unless
+	// the live object is at this version (see ConfigReconciler on leaving caBundle alone).
+	ResourceVersion string
 }
+
+// InjectCAFromAnnotation asks cert-manager's cainjector to keep the object's caBundle equal to
+// the CA of the named Certificate (cert-manager's cmapi.WantInjectAnnotation).
+const InjectCAFromAnnotation = "cert-manager.io/inject-ca-from"
 
 // Configuration renders the MutatingWebhookConfiguration osm-injector as a server-side apply
 // configuration: one webhook injector.openservicemesh.io for CREATE of v1 pods in namespaces
@@ -82,9 +93,16 @@ func Configuration(o ConfigOptions) (*admissionregistrationv1ac.MutatingWebhookC
 	if o.MeshName != "" {
 		labels["app.kubernetes.io/instance"] = o.MeshName
 	}
-	return admissionregistrationv1ac.MutatingWebhookConfiguration(ConfigurationName).
+	cfg := admissionregistrationv1ac.MutatingWebhookConfiguration(ConfigurationName).
 		WithLabels(labels).
-		WithWebhooks(hook), nil
+		WithWebhooks(hook)
+	if o.InjectCAFrom != "" {
+		cfg.WithAnnotations(map[string]string{InjectCAFromAnnotation: o.InjectCAFrom})
+	}
+	if o.ResourceVersion != "" {
+		cfg.WithResourceVersion(o.ResourceVersion)
+	}
+	return cfg, nil
 }
 
 // excludedNamespaces are never injected, whatever their labels say.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-logr/logr"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -31,6 +32,15 @@ const (
 // renders it, with the CA bundle of the certificate provider: at start, whenever the bundle
 // changes (Provider.Changed) and whenever someone edits the object. It applies with
 // server-side apply and field owner osm-injector. Run it leader-elected.
+//
+// caBundle is left alone, as the live object has it, when the provider publishes no bundle
+// (CABundle returns nil: an outside issuer such as cert-manager, whose cainjector writes it)
+// or when the live object carries InjectCAFromAnnotation (a switch to cert-manager is under
+// way: an injector still in self-signed mode must not fight the cainjector). Leaving it alone
+// means applying the live value back, conditional on the live resourceVersion: server-side
+// apply removes a field its last owner stops applying, so merely omitting it could drop the
+// bundle the injector wrote before; and the condition keeps a stale cache from overwriting a
+// newer bundle (a Conflict is retried).
 type ConfigReconciler struct {
 	Client  client.Client
 	Options ConfigOptions
@@ -85,13 +95,53 @@ func (r *ConfigReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (
 	}
 	opts := r.Options
 	opts.CABundle = r.Certs.CABundle()
+	live := &admissionregistrationv1.MutatingWebhookConfiguration{}
+	switch err := r.Client.Get(ctx, client.ObjectKey{Name: ConfigurationName}, live); {
+	case apierrors.IsNotFound(err):
+		live = nil
+	case err != nil:
+		return reconcile.Result{}, fmt.Errorf("when reading MutatingWebhookConfiguration %s: %w", ConfigurationName, err)
+	}
+	if why := caBundleNotOurs(opts.CABundle, live); why != "" {
+		opts.CABundle = nil
+		if live != nil {
+			opts.CABundle = liveCABundle(live)
+			opts.ResourceVersion = live.ResourceVersion
+		}
+		r.Log.V(1).Info("leaving caBundle as it is", "reason", why)
+	}
 	cfg, err := Configuration(opts)
 	if err != nil {
 		return reconcile.Result{}, fmt.Errorf("when rendering the webhook configuration: %w", err)
 	}
 	if err := r.Client.Apply(ctx, cfg, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		if apierrors.IsConflict(err) && opts.ResourceVersion != "" {
+			// The object changed since the cache saw it (the cainjector wrote, most likely).
+			return reconcile.Result{RequeueAfter: notReadyRetry}, nil
+		}
 		return reconcile.Result{}, fmt.Errorf("when applying MutatingWebhookConfiguration %s: %w", ConfigurationName, err)
 	}
 	r.Log.V(1).Info("applied the webhook configuration", "name", ConfigurationName)
 	return reconcile.Result{RequeueAfter: configResync}, nil
+}
+
+// caBundleNotOurs says why the injector must leave caBundle to someone else, or "".
+func caBundleNotOurs(bundle []byte, live *admissionregistrationv1.MutatingWebhookConfiguration) string {
+	switch {
+	case len(bundle) == 0:
+		return "the certificate provider publishes no CA bundle: cert-manager's cainjector writes it"
+	case live != nil && live.Annotations[InjectCAFromAnnotation] != "":
+		return "the configuration is annotated " + InjectCAFromAnnotation + ": cert-manager's cainjector writes it"
+	}
+	return ""
+}
+
+// liveCABundle is the caBundle of the injector's webhook in the live object, or nil.
+func liveCABundle(live *admissionregistrationv1.MutatingWebhookConfiguration) []byte {
+	for i := range live.Webhooks {
+		if live.Webhooks[i].Name == WebhookName {
+			return live.Webhooks[i].ClientConfig.CABundle
+		}
+	}
+	return nil
 }

@@ -28,6 +28,8 @@ func startControllers(r *runner, bins Binaries, f apiServerFiles, caPEM []byte, 
 		"--secure-port=0",
 		"--service-account-private-key-file=" + f.saKey,
 		"--root-ca-file=" + f.caCert,
+		// Notice a Ready kwok node (and lift its not-ready taint) within a second, not five.
+		"--node-monitor-period=1s",
 		"--use-service-account-credentials=false",
 		"--service-cluster-ip-range=" + ServiceClusterIPRange,
 	}

@@ -2,6 +2,8 @@ package app
 
 import (
 	"github.com/spf13/pflag"
+
+	"github.com/osm-tracing/osm-tracing/webhook/certs"
 )
 
 // failurePolicyHelp is printed by --help: the default is a decision, and users should know why.
@@ -46,5 +48,18 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.EnvoyLogLevel, "envoy-log-level", o.EnvoyLogLevel,
 		"Envoy's log level: trace, debug, info, warning, error, critical or off")
 	fs.DurationVar(&o.CertValidity, "cert-validity", o.CertValidity,
-		"lifetime of the webhook's serving certificate; it is renewed when a third of it is left")
+		"lifetime of the webhook's serving certificate; it is renewed when a third of it is left (certificate provider self)")
+	fs.StringVar(&o.CertProviderKind, "certificate-provider", o.CertProviderKind,
+		"who issues the webhook's serving certificate: self (the injector's own CA, kept in Secret osm-injector-tls) or "+
+			"cert-manager (a cert-manager Certificate; give --cert-secret-name or --cert-dir; cert-manager's cainjector "+
+			"writes the caBundle)")
+	fs.StringVar(&o.CertSecretName, "cert-secret-name", o.CertSecretName,
+		"cert-manager: the Certificate's Secret in the control-plane namespace, watched through the API (renewals are "+
+			"served at once; the injector is not ready while the Secret is missing)")
+	fs.StringVar(&o.CertDir, "cert-dir", o.CertDir,
+		"cert-manager: a folder with tls.crt and tls.key, such as the Certificate's Secret mounted at "+certs.DefaultCertDir+
+			" (reloaded when the kubelet updates it)")
+	fs.StringVar(&o.CertManagerCertificate, "cert-manager-certificate", o.CertManagerCertificate,
+		"cert-manager: the Certificate in the control-plane namespace named by the webhook configuration's "+
+			"cert-manager.io/inject-ca-from annotation")
 }

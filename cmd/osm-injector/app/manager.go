@@ -85,6 +85,9 @@ func (o *Options) certProvider(cfg *rest.Config, log logr.Logger) (certs.Provide
 	if err != nil {
 		return nil, fmt.Errorf("when making the certificate provider's client: %w", err)
 	}
+	if o.CertProviderKind == CertProviderCertManager {
+		return o.certManagerProvider(cs, log)
+	}
 	co := certs.Options{
 		Namespace:    o.Namespace,
 		DNSNames:     certs.ServiceDNSNames(webhook.ServiceName, o.Namespace),
@@ -98,6 +101,23 @@ func (o *Options) certProvider(cfg *rest.Config, log logr.Logger) (certs.Provide
 		}
 	}
 	p, err := certs.NewSelfSigned(cs, co)
+	if err != nil {
+		return nil, fmt.Errorf("when making the certificate provider: %w", err)
+	}
+	return p.WithLogger(log.WithName("certs")), nil
+}
+
+// certManagerProvider serves the certificate cert-manager issues: from its Secret through the
+// API (--cert-secret-name), or from the mounted Secret (--cert-dir).
+func (o *Options) certManagerProvider(cs kubernetes.Interface, log logr.Logger) (certs.Provider, error) {
+	if o.CertDir != "" {
+		p, err := certs.NewFileProvider(certs.FileOptions{Dir: o.CertDir})
+		if err != nil {
+			return nil, fmt.Errorf("when making the certificate provider: %w", err)
+		}
+		return p.WithLogger(log.WithName("certs")), nil
+	}
+	p, err := certs.NewSecretProvider(cs, o.Namespace, o.CertSecretName, nil)
 	if err != nil {
 		return nil, fmt.Errorf("when making the certificate provider: %w", err)
 	}

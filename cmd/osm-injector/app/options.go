@@ -33,6 +33,18 @@ const (
 	DefaultConfigMapGCGrace       = 5 * time.Minute
 	// LeaderElectionID is the Lease the controllers' leader holds in the control-plane namespace.
 	LeaderElectionID = "osm-injector"
+
+	// CertProviderSelf (--certificate-provider=self, the default): the injector keeps its own
+	// CA and serving certificate (certs.SelfSigned) and writes the webhook's caBundle.
+	CertProviderSelf = "self"
+	// CertProviderCertManager (--certificate-provider=cert-manager): cert-manager issues the
+	// serving certificate into a Secret the injector serves (certs.SecretProvider with
+	// --cert-secret-name, or certs.FileProvider with --cert-dir for the Secret mounted as a
+	// volume); cert-manager's cainjector writes the caBundle, from the Certificate the webhook
+	// configuration names in cert-manager.io/inject-ca-from.
+	CertProviderCertManager = "cert-manager"
+	// DefaultCertManagerCertificate is the chart's Certificate of the serving certificate.
+	DefaultCertManagerCertificate = "osm-injector"
 )
 
 // envoyLogLevels are the levels Envoy's --log-level accepts.
@@ -66,8 +78,19 @@ type Options struct {
 	InitImage     string
 	EnvoyLogLevel string
 
-	// CertValidity is the serving certificate's lifetime.
+	// CertValidity is the serving certificate's lifetime (CertProviderSelf).
 	CertValidity time.Duration
+	// CertProviderKind is CertProviderSelf or CertProviderCertManager (--certificate-provider).
+	CertProviderKind string
+	// CertSecretName is the cert-manager Certificate's Secret, read through the API
+	// (CertProviderCertManager; --cert-secret-name).
+	CertSecretName string
+	// CertDir is a folder holding tls.crt and tls.key, such as the mounted Secret
+	// (CertProviderCertManager; --cert-dir).
+	CertDir string
+	// CertManagerCertificate is the Certificate, in Namespace, whose CA cert-manager's
+	// cainjector writes into the webhook configuration (CertProviderCertManager).
+	CertManagerCertificate string
 	// CertProvider, when set, replaces the self-managed certificates (tests, other issuers).
 	CertProvider certs.Provider
 
@@ -94,6 +117,8 @@ func DefaultOptions() Options {
 		InitImage:              proxy.InitImage,
 		EnvoyLogLevel:          proxy.LogLevel,
 		CertValidity:           certs.DefaultCertValidity,
+		CertProviderKind:       CertProviderSelf,
+		CertManagerCertificate: DefaultCertManagerCertificate,
 	}
 }
 
@@ -138,6 +163,7 @@ func (o *Options) Validate() error {
 	if o.CertValidity <= 0 {
 		bad("cert-validity", "%s: the certificate validity must be positive (such as 8760h)", o.CertValidity)
 	}
+	errs = append(errs, o.validateCertProvider()...)
 	if strings.TrimSpace(o.EnvoyImage) == "" {
 		bad("envoy-image", "an image is required")
 	}
@@ -148,6 +174,43 @@ func (o *Options) Validate() error {
 		bad("envoy-log-level", "%q is not one of Envoy's levels (%s)", o.EnvoyLogLevel, strings.Join(envoyLogLevels, ", "))
 	}
 	return errors.Join(errs...)
+}
+
+// validateCertProvider checks --certificate-provider and the flags that go with it.
+func (o *Options) validateCertProvider() []error {
+	var errs []error
+	bad := func(flag, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("--%s: "+format, append([]any{flag}, args...)...))
+	}
+	switch o.CertProviderKind {
+	case CertProviderSelf:
+		for _, f := range [][2]string{{"cert-secret-name", o.CertSecretName}, {"cert-dir", o.CertDir}} {
+			if f[1] != "" {
+				bad(f[0], "is only used with --certificate-provider=%s (the self-signed provider keeps its own Secret)",
+					CertProviderCertManager)
+			}
+		}
+	case CertProviderCertManager:
+		switch {
+		case o.CertSecretName == "" && o.CertDir == "":
+			bad("certificate-provider", "%s needs where cert-manager puts the certificate: --cert-secret-name "+
+				"(the Certificate's Secret, watched through the API) or --cert-dir (that Secret mounted as a volume)",
+				CertProviderCertManager)
+		case o.CertSecretName != "" && o.CertDir != "":
+			bad("cert-dir", "give either --cert-dir or --cert-secret-name, not both")
+		case o.CertSecretName != "":
+			if msgs := validation.IsDNS1123Subdomain(o.CertSecretName); len(msgs) > 0 {
+				bad("cert-secret-name", "%q is not a Secret name: %s", o.CertSecretName, strings.Join(msgs, "; "))
+			}
+		}
+		if msgs := validation.IsDNS1123Subdomain(o.CertManagerCertificate); len(msgs) > 0 {
+			bad("cert-manager-certificate", "%q is not a Certificate name: %s", o.CertManagerCertificate, strings.Join(msgs, "; "))
+		}
+	default:
+		bad("certificate-provider", "%q is not a certificate provider: use %s or %s",
+			o.CertProviderKind, CertProviderSelf, CertProviderCertManager)
+	}
+	return errs
 }
 
 // failurePolicy parses FailurePolicy (Ignore or Fail, in any case).

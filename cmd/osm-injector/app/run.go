@@ -101,6 +101,10 @@ func setupWebhook(mgr manager.Manager, o Options, log logr.Logger) error {
 // setupControllers registers the leader-elected controllers.
 func setupControllers(mgr manager.Manager, o Options, provider certs.Provider, log logr.Logger) error {
 	policy, _ := o.failurePolicy()
+	var injectCAFrom string
+	if o.CertProviderKind == CertProviderCertManager {
+		injectCAFrom = o.Namespace + "/" + o.CertManagerCertificate
+	}
 	cfgRec := &webhook.ConfigReconciler{
 		Client: mgr.GetClient(),
 		Options: webhook.ConfigOptions{
@@ -109,6 +113,7 @@ func setupControllers(mgr manager.Manager, o Options, provider certs.Provider, l
 			URL:                   o.WebhookURL,
 			FailurePolicy:         policy,
 			TimeoutSeconds:        int32(o.TimeoutSeconds), //nolint:gosec // G115: Validate bounds it to 1..30.
+			InjectCAFrom:          injectCAFrom,
 		},
 		Certs: provider,
 		Log:   log.WithName("webhook-configuration"),

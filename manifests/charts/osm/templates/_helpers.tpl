@@ -99,9 +99,60 @@ validation is skipped. Included by every template that depends on them.
 {{- if not (has $policy (list "Fail" "Ignore")) -}}
 {{- fail (printf "osm.webhook.failurePolicy must be \"Fail\" or \"Ignore\", not %q" (toString $policy)) -}}
 {{- end -}}
+{{- if eq $provider "cert-manager" -}}
+{{- $cm := .Values.osm.certManager -}}
+{{- if and $cm.issuerRef.name (not (has (default "Issuer" $cm.issuerRef.kind) (list "Issuer" "ClusterIssuer"))) -}}
+{{- fail (printf "osm.certManager.issuerRef.kind must be \"Issuer\" or \"ClusterIssuer\", not %q" (toString $cm.issuerRef.kind)) -}}
+{{- end -}}
+{{- if not (has $cm.secretAccess (list "api" "volume")) -}}
+{{- fail (printf "osm.certManager.secretAccess must be \"api\" or \"volume\", not %q" (toString $cm.secretAccess)) -}}
+{{- end -}}
+{{- end -}}
 {{- with .Values.osm.webhook.url -}}
 {{- if not (hasPrefix "https://" .) -}}
 {{- fail (printf "osm.webhook.url must be an https:// URL (the API server only calls webhooks over TLS), not %q" .) -}}
 {{- end -}}
+{{- end -}}
+{{- end }}
+
+{{/*
+certificateProvider=cert-manager: the names of the chart's cert-manager objects. The serving
+Certificate is named as osm-injector's --cert-manager-certificate default, and its Secret differs
+from the self-signed provider's (osm-injector-tls), so that a switch between providers never
+has two issuers writing one Secret.
+*/}}
+{{- define "osm.certManager.enabled" -}}
+{{- if eq .Values.osm.certificateProvider "cert-manager" }}true{{ end -}}
+{{- end }}
+{{- define "osm.certManager.certificateName" -}}
+osm-injector
+{{- end }}
+{{- define "osm.certManager.secretName" -}}
+osm-injector-cert-manager-tls
+{{- end }}
+{{- define "osm.certManager.caName" -}}
+osm-injector-ca
+{{- end }}
+{{- define "osm.certManager.selfSignedName" -}}
+osm-injector-selfsigned
+{{- end }}
+{{- define "osm.certManager.mountPath" -}}
+/etc/osm-injector/certs
+{{- end }}
+
+{{/*
+The issuerRef of the serving Certificate: osm.certManager.issuerRef when it names an issuer,
+else the chart's own CA Issuer.
+*/}}
+{{- define "osm.certManager.issuerRef" -}}
+{{- $ref := .Values.osm.certManager.issuerRef -}}
+{{- if $ref.name -}}
+name: {{ $ref.name }}
+kind: {{ default "Issuer" $ref.kind }}
+group: {{ default "cert-manager.io" $ref.group }}
+{{- else -}}
+name: {{ include "osm.certManager.caName" . }}
+kind: Issuer
+group: cert-manager.io
 {{- end -}}
 {{- end }}
