@@ -94,6 +94,10 @@ bench: ## Run the benchmarks of the core and the webhook.
 testbin: ## Build kube-apiserver, etcd, kwok, Jaeger and the tools into .cache/ (cached; ~10 min the first time).
 	$(TESTBIN_SCRIPT)
 
+.PHONY: loadbench
+loadbench: testbin ## Load-test the webhook on a local control plane at c=1,8,32 (hack/loadbench; flags: LOADBENCH_FLAGS=...).
+	$(GO) run ./hack/loadbench $(LOADBENCH_FLAGS)
+
 ##@ Quality
 
 .PHONY: lint

@@ -127,10 +127,10 @@ func appendQuoted(out []byte, s string) []byte {
 		case r == utf8.RuneError || !unicode.IsPrint(r):
 			if r <= 0xffff {
 				out = append(out, `\u`...)
-				out = appendHex(out, uint32(r), 4)
+				out = appendHex(out, uint32(r), 4) //nolint:gosec // G115: a rune from ranging over a string is never negative
 			} else {
 				out = append(out, `\U`...)
-				out = appendHex(out, uint32(r), 8)
+				out = appendHex(out, uint32(r), 8) //nolint:gosec // G115: a rune from ranging over a string is never negative
 			}
 		default:
 			out = utf8.AppendRune(out, r)

@@ -135,7 +135,7 @@ func wellKnownScalar(m protoreflect.Message, name protoreflect.Name) (string, er
 	first := fields.ByNumber(1)
 	switch name {
 	case "Duration":
-		secs, nanos := m.Get(first).Int(), int32(m.Get(fields.ByNumber(2)).Int())
+		secs, nanos := m.Get(first).Int(), int32(m.Get(fields.ByNumber(2)).Int()) //nolint:gosec // G115: nanos is an int32 field that protoreflect widens
 		if secs < -maxDuration || secs > maxDuration || nanos <= -1e9 || nanos >= 1e9 || secs > 0 && nanos < 0 || secs < 0 && nanos > 0 {
 			return "", fmt.Errorf("google.protobuf.Duration: seconds %d, nanos %d out of range", secs, nanos)
 		}
@@ -145,7 +145,7 @@ func wellKnownScalar(m protoreflect.Message, name protoreflect.Name) (string, er
 		}
 		return string(appendString(nil, sign+strconv.FormatInt(secs, 10)+formatFraction(nanos)+"s")), nil
 	case "Timestamp":
-		secs, nanos := m.Get(first).Int(), int32(m.Get(fields.ByNumber(2)).Int())
+		secs, nanos := m.Get(first).Int(), int32(m.Get(fields.ByNumber(2)).Int()) //nolint:gosec // G115: nanos is an int32 field that protoreflect widens
 		if secs < timestampBounds[0] || secs > timestampBounds[1] || nanos < 0 || nanos >= 1e9 {
 			return "", fmt.Errorf("google.protobuf.Timestamp: seconds %d, nanos %d out of range", secs, nanos)
 		}

@@ -66,14 +66,7 @@ func rbStart(t *testing.T, maxRollouts int) *rbEnv {
 	t.Helper()
 	c := framework.Start(t, framework.Options{Kwok: true})
 	installMeshConfigCRD(t, c)
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	if err := v1alpha2.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	cl, err := c.ControllerClient(scheme)
+	cl, err := c.ControllerClient(rbScheme(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,6 +184,7 @@ type rbManager struct {
 func rbStartManager(t *testing.T, c *framework.Cluster, maxRollouts int) *rbManager {
 	t.Helper()
 	mgr, err := ctrl.NewManager(c.RESTConfig, ctrl.Options{
+		Scheme:                 rbScheme(t),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Logger:                 ctrl.Log.WithName("rebootstrap-e2e"),
@@ -510,10 +504,10 @@ func rbMetric(t *testing.T, name string, labels map[string]string) float64 {
 	return 0
 }
 
-// rolloutWatch records, from a watch of the Deployments in a namespace, how many roll at
+// rbRolloutWatch records, from a watch of the Deployments in a namespace, how many roll at
 // once: a Deployment rolls from the moment its generation passes the one recorded at the
 // start until its rollout completes.
-type rolloutWatch struct {
+type rbRolloutWatch struct {
 	mu      sync.Mutex
 	base    map[string]int64
 	rolling map[string]bool
@@ -521,13 +515,13 @@ type rolloutWatch struct {
 	starts  []string
 }
 
-func (e *rbEnv) watchRollouts(ctx context.Context, ns string) *rolloutWatch {
+func (e *rbEnv) watchRollouts(ctx context.Context, ns string) *rbRolloutWatch {
 	e.t.Helper()
 	list := &appsv1.DeploymentList{}
 	if err := e.cl.List(ctx, list, client.InNamespace(ns)); err != nil {
 		e.t.Fatal(err)
 	}
-	w := &rolloutWatch{base: map[string]int64{}, rolling: map[string]bool{}}
+	w := &rbRolloutWatch{base: map[string]int64{}, rolling: map[string]bool{}}
 	for _, d := range list.Items {
 		w.base[d.Name] = d.Generation
 	}
@@ -544,7 +538,7 @@ func (e *rbEnv) watchRollouts(ctx context.Context, ns string) *rolloutWatch {
 	return w
 }
 
-func (w *rolloutWatch) observe(obj any) {
+func (w *rbRolloutWatch) observe(obj any) {
 	d, ok := obj.(*appsv1.Deployment)
 	if !ok {
 		return
@@ -566,7 +560,7 @@ func (w *rolloutWatch) observe(obj any) {
 	w.peak = max(w.peak, n)
 }
 
-func (w *rolloutWatch) result() (peak int, starts []string) {
+func (w *rbRolloutWatch) result() (peak int, starts []string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.peak, slices.Clone(w.starts)
@@ -673,4 +667,17 @@ func (e *rbEnv) waitKindComplete(ctx context.Context, obj client.Object, gen int
 		return nil
 	})
 	return hash
+}
+
+// rbScheme is a new scheme with the built-in types and the MeshConfig.
+func rbScheme(t *testing.T) *runtime.Scheme {
+	t.Helper()
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	if err := v1alpha2.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	return scheme
 }

@@ -20,9 +20,9 @@ import (
 	"github.com/osm-tracing/osm-tracing/bootstrap/rebootstrap"
 )
 
-// guidePatch is the user guide's command, verbatim: it moves the collector to the control
+// rbGuideTracing is the user guide's command, verbatim: it moves the collector to the control
 // plane's Jaeger.
-const guidePatch = `{"enable":true,"address": "jaeger.osm-system.svc.cluster.local","port":9411,"endpoint":"/api/v2/spans"}`
+const rbGuideTracing = `{"enable":true,"address": "jaeger.osm-system.svc.cluster.local","port":9411,"endpoint":"/api/v2/spans"}`
 
 // TestRebootstrap runs the re-bootstrap scenarios on one kwok cluster, one after the other,
 // each in its own namespaces (unlabelled when done, so later MeshConfig changes leave them).
@@ -82,7 +82,7 @@ func rbGuide(ctx context.Context, e *rbEnv) {
 	}
 	stampedBefore := rbMetric(t, "osm_rebootstrap_stamped_total", map[string]string{"kind": "Deployment"})
 
-	e.patchTracing(guidePatch)
+	e.patchTracing(rbGuideTracing)
 	after := e.waitStatus(ctx, "the rollout to the new address", func(mc *v1alpha2.MeshConfig) error {
 		if mc.Status.Rebootstrap.Target == before.Status.Rebootstrap.Target {
 			return fmt.Errorf("target unchanged")

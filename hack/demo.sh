@@ -320,7 +320,7 @@ up() {
 		die "Jaeger's Zipkin collector refused the span"
 	info "POST /api/v2/spans: accepted (trace $trace)"
 	wait_for "service bookbuyer in Jaeger" bash -c "$(declare -f http); http GET $ui_port /api/services | grep -q '\"bookbuyer\"'"
-	printf '$ curl http://localhost:%s/api/services\n' "$ui_port"
+	info "GET http://localhost:$ui_port/api/services (Jaeger's query API, through the port-forward):"
 	http GET "$ui_port" /api/services
 	echo
 	stop_port_forwards

@@ -78,17 +78,18 @@ func (o Options) withDefaults() (Options, error) {
 // Setup adds the re-bootstrap controller to mgr: a cache of its own that runs only on the
 // leader (Deployments, StatefulSets and DaemonSets with their pod specs trimmed, the metadata
 // of pods labelled with a bootstrap hash, namespaces, the MeshConfig), and a leader-elected
-// controller with a single work item. mgr's scheme gets the MeshConfig types if it lacks
-// them. Call it before mgr.Start.
+// controller with a single work item. mgr's scheme must hold the built-in types and the
+// MeshConfig types (v1alpha2.AddToScheme). Call it before mgr.Start.
 func Setup(mgr manager.Manager, opts Options) error {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return err
 	}
+	// The scheme is not amended here: it may be shared (client-go's global one) and read by
+	// running informers, so adding types now would race with them.
 	if !mgr.GetScheme().Recognizes(v1alpha2.GroupVersion.WithKind("MeshConfig")) {
-		if err := v1alpha2.AddToScheme(mgr.GetScheme()); err != nil {
-			return fmt.Errorf("when adding the MeshConfig types to the manager's scheme: %w", err)
-		}
+		return fmt.Errorf("when setting up the re-bootstrap controller: the manager's scheme lacks %s MeshConfig "+
+			"(add v1alpha2.AddToScheme to it)", v1alpha2.GroupVersion)
 	}
 	if err := registerMetrics(); err != nil {
 		return fmt.Errorf("when registering the re-bootstrap metrics: %w", err)

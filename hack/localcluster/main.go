@@ -120,15 +120,15 @@ func run(o options) error {
 
 // copyFile writes a copy of src to dst (mode 0600), atomically.
 func copyFile(src, dst string) error {
-	data, err := os.ReadFile(src)
+	data, err := os.ReadFile(src) //nolint:gosec // G304: the framework's own kubeconfig.
 	if err != nil {
 		return fmt.Errorf("when reading %s: %w", src, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
 		return fmt.Errorf("when making the folder of %s: %w", dst, err)
 	}
 	tmp := dst + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	if err := os.WriteFile(tmp, data, 0o600); err != nil { //nolint:gosec // G703: the path is the user's --kubeconfig.
 		return fmt.Errorf("when writing %s: %w", tmp, err)
 	}
 	if err := os.Rename(tmp, dst); err != nil {

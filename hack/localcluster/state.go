@@ -62,7 +62,7 @@ func writeState(path string, s state) error {
 	if err != nil {
 		return fmt.Errorf("when encoding the state: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return fmt.Errorf("when making the folder of %s: %w", path, err)
 	}
 	tmp := path + ".tmp"
@@ -81,7 +81,7 @@ func children() []processState {
 	seen := map[int]bool{}
 	var out []processState
 	for _, t := range tasks {
-		data, err := os.ReadFile(t)
+		data, err := os.ReadFile(t) //nolint:gosec // G304: a /proc file of this process.
 		if err != nil {
 			continue
 		}
@@ -91,7 +91,7 @@ func children() []processState {
 				continue
 			}
 			seen[pid] = true
-			name, _ := os.ReadFile(filepath.Join("/proc", f, "comm"))
+			name, _ := os.ReadFile(filepath.Join("/proc", f, "comm")) //nolint:gosec // G304: /proc/PID/comm of a child.
 			out = append(out, processState{PID: pid, Name: strings.TrimSpace(string(name))})
 		}
 	}

@@ -64,11 +64,12 @@ func TestRebootstrapScale(t *testing.T) {
 	waitFleet(ctx, t, cs, 1, "created and available")
 	t.Logf("%d Deployments in %d namespaces created and available in %s", deployments, namespaces, since(began))
 
-	controller := injector
+	controller, controllerLog := injector, filepath.Join(c.Dir, "osm-injector.log")
 	if !statusAppears(ctx, c, 20*time.Second) {
 		t.Log("osm-injector does not run the re-bootstrap controller yet: running hack/scale/controller")
 		controller = startProcess(t, c, "rebootstrap-controller", bins.controller,
 			"--kubeconfig="+c.KubeconfigPath, "--max-concurrent-rollouts="+strconv.Itoa(maxConcurrent))
+		controllerLog = filepath.Join(c.Dir, "rebootstrap-controller.log")
 	}
 	waitStatus(ctx, t, c, "all workloads counted and updated", func(s status) bool {
 		return s.Workloads == deployments && s.Updated == deployments && s.Rolling+s.Pending == 0
@@ -90,9 +91,11 @@ func TestRebootstrapScale(t *testing.T) {
 	done := time.Since(began)
 	cpu := cpuSeconds(t, controller.Process.Pid) - cpuBefore
 	t.Logf("RESULT deployments=%d namespaces=%d max-concurrent=%d: all stamped after %s, all rolled out after %s; "+
-		"peak rolling in status %d; controller process: VmHWM %s, VmRSS before the patch %s, CPU %.1fs during the rollout",
+		"peak rolling in status %d; controller process: VmHWM %s, VmRSS before the patch %s, CPU %.1fs during the rollout; "+
+		"%d stamps and %d error lines in its log",
 		deployments, namespaces, maxConcurrent, stamped.Sub(began).Round(time.Second), done.Round(time.Second),
-		peak(), procStatus(t, controller.Process.Pid, "VmHWM"), rssBefore, cpu)
+		peak(), procStatus(t, controller.Process.Pid, "VmHWM"), rssBefore, cpu,
+		countLines(controllerLog, "stamped a pod template"), countLines(controllerLog, `"level":"error"`))
 }
 
 type binaries struct{ injector, controller string }
@@ -433,6 +436,21 @@ func cpuSeconds(t *testing.T, pid int) float64 {
 	utime, _ := strconv.ParseFloat(f[11], 64)
 	stime, _ := strconv.ParseFloat(f[12], 64)
 	return (utime + stime) / 100 // USER_HZ
+}
+
+// countLines counts the lines of a file that contain s.
+func countLines(path, s string) int {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return -1
+	}
+	n := 0
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.Contains(l, s) {
+			n++
+		}
+	}
+	return n
 }
 
 func since(t time.Time) time.Duration { return time.Since(t).Round(time.Second) }

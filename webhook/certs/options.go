@@ -10,7 +10,7 @@ import (
 // Defaults of Options.
 const (
 	// DefaultSecretName is the Secret holding the CA and the serving certificate.
-	DefaultSecretName = "osm-injector-tls" //nolint:gosec // G101: the name of a Secret, not a credential
+	DefaultSecretName = "osm-injector-tls"
 	// DefaultServiceName is the webhook's Service, whose DNS names the serving certificate
 	// carries when Options.DNSNames is empty.
 	DefaultServiceName = "osm-injector"

@@ -11,11 +11,14 @@ import (
 	"os/signal"
 	"syscall"
 
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
+	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
 	"github.com/osm-tracing/osm-tracing/bootstrap/rebootstrap"
 )
 
@@ -49,7 +52,15 @@ func run(ctx context.Context, namespace string, maxRollouts int, qps float32, bu
 		return fmt.Errorf("when reading the kubeconfig: %w", err)
 	}
 	cfg.QPS, cfg.Burst = qps, burst
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return fmt.Errorf("when building the scheme: %w", err)
+	}
+	if err := v1alpha2.AddToScheme(scheme); err != nil {
+		return fmt.Errorf("when building the scheme: %w", err)
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: metrics},
 		HealthProbeBindAddress: "0",
 	})

@@ -36,26 +36,44 @@ func (k *checker) checkWebhook(ctx context.Context) []Result {
 	}
 	wh := hook.Webhooks[0]
 	host, external := webhookHost(wh.ClientConfig, k.o.ControlPlane)
-	secret, err := k.c.Kube.CoreV1().Secrets(k.o.ControlPlane).Get(ctx, certs.DefaultSecretName, metav1.GetOptions{})
+	// Certificate provider self: the injector's own Secret. cert-manager (the configuration
+	// names a Certificate in cert-manager.io/inject-ca-from): the Certificate's Secret, and
+	// the Certificate's own health comes first (certmanager.go).
+	secretName := certs.DefaultSecretName
+	created := fmt.Sprintf("the injector creates it at start: kubectl logs -n %s deploy/%s", k.o.ControlPlane, InjectorDeployment)
+	renewed := fmt.Sprintf("the injector renews its certificate and rewrites the caBundle; see kubectl logs -n %s deploy/%s",
+		k.o.ControlPlane, InjectorDeployment)
+	var out []Result
+	if _, _, ok := certManagerRef(hook); ok {
+		crt, name := k.checkCertManagerCertificate(ctx, hook)
+		out = append(out, crt)
+		if name == "" {
+			return out
+		}
+		secretName = name
+		created = "cert-manager issues it: kubectl describe certificate -n " + k.o.ControlPlane
+		renewed = "cert-manager renews the certificate and its cainjector writes the caBundle (annotation " +
+			"cert-manager.io/inject-ca-from); is the cainjector running?"
+	}
+	secret, err := k.c.Kube.CoreV1().Secrets(k.o.ControlPlane).Get(ctx, secretName, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		r.Status = Fail
 		r.Message = fmt.Sprintf("MutatingWebhookConfiguration %s exists, but Secret %s/%s (the injector's certificate) does not",
-			hook.Name, k.o.ControlPlane, certs.DefaultSecretName)
-		r.Hint = fmt.Sprintf("the injector creates it at start: kubectl logs -n %s deploy/%s", k.o.ControlPlane, InjectorDeployment)
-		return []Result{r}
+			hook.Name, k.o.ControlPlane, secretName)
+		r.Hint = created
+		return append(out, r)
 	}
 	if err != nil {
-		r.Status, r.Message = Fail, fmt.Sprintf("cannot read Secret %s/%s: %v", k.o.ControlPlane, certs.DefaultSecretName, err)
-		return []Result{r}
+		r.Status, r.Message = Fail, fmt.Sprintf("cannot read Secret %s/%s: %v", k.o.ControlPlane, secretName, err)
+		return append(out, r)
 	}
 	status, msg := VerifyServing(wh.ClientConfig.CABundle, secret.Data[certs.KeyServingCert], host, time.Now())
 	r.Status, r.Message = status, "MutatingWebhookConfiguration "+hook.Name+": "+msg
 	if status != Pass {
-		r.Hint = fmt.Sprintf("the injector renews its certificate and rewrites the caBundle; see kubectl logs -n %s deploy/%s",
-			k.o.ControlPlane, InjectorDeployment)
+		r.Hint = renewed
 	}
 	if external || status == Fail {
-		return []Result{r}
+		return append(out, r)
 	}
 	ready, desc := k.injectorReady(ctx)
 	if ready {
@@ -70,7 +88,7 @@ func (k *checker) checkWebhook(ctx context.Context) []Result {
 		r.Hint = fmt.Sprintf("with failurePolicy %s, new pods of mesh namespaces are %s; kubectl describe deployment -n %s %s",
 			policy, map[bool]string{true: "refused", false: "started without the sidecar"}[policy == "Fail"], k.o.ControlPlane, InjectorDeployment)
 	}
-	return []Result{r}
+	return append(out, r)
 }
 
 // findWebhook returns the webhook configuration of the control plane, or nil.

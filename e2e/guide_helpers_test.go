@@ -1,0 +1,655 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap"
+	"github.com/osm-tracing/osm-tracing/e2e/envoystandin"
+	"github.com/osm-tracing/osm-tracing/e2e/framework"
+	"github.com/osm-tracing/osm-tracing/webhook/inject"
+)
+
+// guideCommandTimeout bounds one command of the guide.
+const guideCommandTimeout = 3 * time.Minute
+
+// guideJaegerUIPort is the local port of the guide's port-forward.
+const guideJaegerUIPort = 16686
+
+// guideBins are the osm and osm-injector binaries the test built.
+type guideBins struct {
+	dir, osm, injector string
+}
+
+// guideBuild builds osm and osm-injector into a temporary folder, as a user gets them.
+func guideBuild(t *testing.T) guideBins {
+	t.Helper()
+	root, err := framework.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", dir+string(filepath.Separator), "./cmd/osm", "./cmd/osm-injector")
+	cmd.Dir = root
+	began := time.Now()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/osm ./cmd/osm-injector: %v\n%s", err, out)
+	}
+	t.Logf("built osm and osm-injector in %s", time.Since(began).Round(time.Second))
+	return guideBins{dir: dir, osm: filepath.Join(dir, "osm"), injector: filepath.Join(dir, "osm-injector")}
+}
+
+// guideStep runs one step of the guide as a subtest; the scenario stops at the first failed
+// step, since the next ones build on it.
+func guideStep(t *testing.T, name string, f func(t *testing.T)) {
+	t.Helper()
+	if !t.Run(name, f) {
+		t.FailNow()
+	}
+}
+
+// guideShell runs the guide's commands through `bash -c` as a user's shell would: KUBECONFIG
+// names the cluster, PATH leads to the test's osm and the cached kubectl, HOME is a fresh
+// folder (kubectl's and Helm's caches), K8S_NAMESPACE is osm-system (the port-forward block).
+type guideShell struct {
+	bash string
+	env  []string
+	dir  string
+}
+
+func newGuideShell(t *testing.T, bins guideBins, c *framework.Cluster) *guideShell {
+	t.Helper()
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Fatalf("the guide's commands need bash: %v", err)
+	}
+	env := []string{
+		"KUBECONFIG=" + c.KubeconfigPath,
+		"PATH=" + bins.dir + string(os.PathListSeparator) + filepath.Dir(c.Binaries.Kubectl) +
+			string(os.PathListSeparator) + os.Getenv("PATH"),
+		"HOME=" + t.TempDir(),
+		"K8S_NAMESPACE=osm-system",
+	}
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains([]string{"KUBECONFIG", "PATH", "HOME", "K8S_NAMESPACE"}, name) {
+			env = append(env, kv)
+		}
+	}
+	return &guideShell{bash: bash, env: env, dir: t.TempDir()}
+}
+
+func (s *guideShell) command(ctx context.Context, script string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, s.bash, "-c", script)
+	cmd.Env = s.env
+	cmd.Dir = s.dir
+	return cmd
+}
+
+// run runs a script and returns what it printed and its exit code (-1 when it could not run).
+func (s *guideShell) run(ctx context.Context, script string) (stdout, stderr string, code int) {
+	ctx, cancel := context.WithTimeout(ctx, guideCommandTimeout)
+	defer cancel()
+	cmd := s.command(ctx, script)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+	default:
+		code = -1
+		errOut.WriteString(err.Error())
+	}
+	return out.String(), errOut.String(), code
+}
+
+// ok runs a script and fails the test unless it exits 0. It logs the command and its output
+// and returns the standard output.
+func (s *guideShell) ok(t *testing.T, script string) string {
+	t.Helper()
+	out, errOut, code := s.run(t.Context(), script)
+	t.Logf("$ %s\n%s%s", script, out, errOut)
+	if code != 0 {
+		t.Fatalf("exit status %d:\n$ %s\nstdout:\n%s\nstderr:\n%s", code, script, out, errOut)
+	}
+	return out
+}
+
+// eventually runs a script until it exits 0 with an output matching every pattern (regular
+// expressions), or ctx ends. It returns the last output.
+func (s *guideShell) eventually(ctx context.Context, t *testing.T, script string, patterns ...string) string {
+	t.Helper()
+	var out, errOut string
+	var code int
+	for {
+		out, errOut, code = s.run(ctx, script)
+		if code == 0 && guideAllMatch(out, patterns) {
+			t.Logf("$ %s\n%s%s", script, out, errOut)
+			return out
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for `%s` to succeed with %q: %v; last exit status %d\nstdout:\n%s\nstderr:\n%s",
+				script, patterns, ctx.Err(), code, out, errOut)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// portForward runs the guide's port-forward block in the background, forwarding localPort to
+// the Jaeger pod's podPort (the guide's block is 16686:16686), and waits until kubectl
+// listens. It returns "localhost:PORT"; the forward ends with the test.
+func (s *guideShell) portForward(ctx context.Context, t *testing.T, localPort, podPort int) string {
+	t.Helper()
+	script := strings.Replace(guidePortForward, "16686:16686", fmt.Sprintf("%d:%d", localPort, podPort), 1)
+	out := &guideBuffer{}
+	cmd := s.command(context.Background(), script)
+	cmd.Stdout, cmd.Stderr = out, out
+	p := guideStartProcess(t, cmd)
+	t.Cleanup(p.stop)
+	want := fmt.Sprintf("Forwarding from 127.0.0.1:%d -> %d", localPort, podPort)
+	for !strings.Contains(out.String(), want) {
+		if err := p.exited(); err != nil {
+			t.Fatalf("$ %s\nended: %v\n%s", script, err, out.String())
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("$ %s\ndid not forward within the time: %v\n%s", script, ctx.Err(), out.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	t.Logf("$ %s &\n%s", script, out.String())
+	return net.JoinHostPort("localhost", strconv.Itoa(localPort))
+}
+
+// guideBuffer is an output buffer that the process writes while the test reads it.
+type guideBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *guideBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *guideBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// guideProcess is a background process of the test, in its own process group.
+type guideProcess struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+	once sync.Once
+}
+
+// guideStartProcess starts cmd in its own process group, from a goroutine locked to its OS
+// thread until the process ends, so that Pdeathsig (SIGKILL when the thread that started it
+// ends) only fires when the test binary dies.
+func guideStartProcess(t *testing.T, cmd *exec.Cmd) *guideProcess {
+	t.Helper()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	p := &guideProcess{cmd: cmd, done: make(chan struct{})}
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with this goroutine, after the process
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	if err := <-started; err != nil {
+		t.Fatalf("starting %s: %v", cmd.Path, err)
+	}
+	return p
+}
+
+// exited returns an error once the process has ended.
+func (p *guideProcess) exited() error {
+	select {
+	case <-p.done:
+		if p.err == nil {
+			return errors.New("exited with status 0")
+		}
+		return p.err
+	default:
+		return nil
+	}
+}
+
+// stop sends SIGTERM to the process group, then SIGKILL after 10s, and waits.
+func (p *guideProcess) stop() {
+	p.once.Do(func() {
+		pgid := -p.cmd.Process.Pid
+		_ = syscall.Kill(pgid, syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(pgid, syscall.SIGKILL)
+			<-p.done
+		}
+	})
+}
+
+// guideInjector are the local ports of an osm-injector run outside the cluster.
+type guideInjector struct {
+	webhook, health int
+}
+
+func guideInjectorPorts(t *testing.T) guideInjector {
+	t.Helper()
+	var ports [2]int
+	for i := range ports {
+		p, err := framework.FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = p
+	}
+	return guideInjector{webhook: ports[0], health: ports[1]}
+}
+
+// url is the webhook's base URL, for osm.webhook.url and --webhook-url.
+func (in guideInjector) url() string {
+	return "https://127.0.0.1:" + strconv.Itoa(in.webhook)
+}
+
+// guideStartInjector runs the built osm-injector as a local process, as the demo does, until
+// the test ends, and waits until the API server really calls it: a dry-run pod of a labelled
+// namespace comes back with the envoy container.
+func guideStartInjector(ctx context.Context, t *testing.T, bins guideBins, c *framework.Cluster, in guideInjector) {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), "osm-injector.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bins.injector, "--kubeconfig="+c.KubeconfigPath,
+		"--webhook-url="+in.url(), "--webhook-host=127.0.0.1", "--webhook-port="+strconv.Itoa(in.webhook),
+		"--health-probe-bind-address=127.0.0.1:"+strconv.Itoa(in.health), "--metrics-bind-address=0",
+		"--leader-elect=false")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	p := guideStartProcess(t, cmd)
+	t.Cleanup(func() {
+		p.stop()
+		_ = logFile.Close()
+		if t.Failed() {
+			t.Logf("osm-injector's log (%s):\n%s", logPath, guideTail(logPath, 60))
+		}
+	})
+	t.Logf("started %s", strings.Join(cmd.Args, " "))
+
+	guideWait(ctx, t, "osm-injector's /readyz", func(ctx context.Context) error {
+		if err := p.exited(); err != nil {
+			return fmt.Errorf("%w: osm-injector ended: %w; its log:\n%s", errGuideStop, err, guideTail(logPath, 30))
+		}
+		_, err := guideGet(ctx, "http://127.0.0.1:"+strconv.Itoa(in.health)+"/readyz")
+		return err
+	})
+	const probeNS = "guide-injection-probe"
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: probeNS,
+		Labels: map[string]string{bootstrap.InjectionLabel: "enabled"}}}
+	if _, err := c.Clientset.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	probe := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "probe", Namespace: probeNS},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "probe", Image: "busybox"}}}}
+	guideWait(ctx, t, "the webhook to inject a dry-run pod", func(ctx context.Context) error {
+		got, err := c.Clientset.CoreV1().Pods(probeNS).Create(ctx, probe, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		if err != nil {
+			return err
+		}
+		if !guideHasEnvoy(got) {
+			return errors.New("the dry-run pod came back without the envoy container")
+		}
+		return nil
+	})
+	if err := c.Clientset.CoreV1().Namespaces().Delete(ctx, probeNS, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// errGuideStop ends a guideWait at once.
+var errGuideStop = errors.New("stop")
+
+// guideWait polls f until it returns nil, or ctx ends.
+func guideWait(ctx context.Context, t *testing.T, what string, f func(context.Context) error) {
+	t.Helper()
+	var last error
+	for {
+		err := f(ctx)
+		if err == nil {
+			return
+		}
+		if errors.Is(err, errGuideStop) {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %s: %v (last error: %v)", what, ctx.Err(), last)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// guideTail is the end of a file.
+func guideTail(path string, lines int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	all := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(all) > lines {
+		all = all[len(all)-lines:]
+	}
+	return strings.Join(all, "\n")
+}
+
+func guideHasEnvoy(p *corev1.Pod) bool {
+	for _, c := range p.Spec.Containers {
+		if c.Name == "envoy" {
+			return true
+		}
+	}
+	return false
+}
+
+// guideRunningPod waits for a Running and Ready pod with the selector and returns it.
+func guideRunningPod(ctx context.Context, t *testing.T, c *framework.Cluster, ns, selector string) *corev1.Pod {
+	t.Helper()
+	var found *corev1.Pod
+	guideWait(ctx, t, "a ready pod "+selector+" in "+ns, func(ctx context.Context) error {
+		pods, err := c.Clientset.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
+		if err != nil {
+			return err
+		}
+		for i := range pods.Items {
+			p := &pods.Items[i]
+			if p.DeletionTimestamp != nil || p.Status.Phase != corev1.PodRunning {
+				continue
+			}
+			for _, cond := range p.Status.Conditions {
+				if cond.Type == corev1.PodReady && cond.Status == corev1.ConditionTrue {
+					found = p
+					return nil
+				}
+			}
+		}
+		return fmt.Errorf("%d pods, none Running and Ready", len(pods.Items))
+	})
+	return found
+}
+
+// guideInjectedPod is guideRunningPod for a pod that must carry the sidecar.
+func guideInjectedPod(ctx context.Context, t *testing.T, c *framework.Cluster, ns, selector string) *corev1.Pod {
+	t.Helper()
+	p := guideRunningPod(ctx, t, c, ns, selector)
+	if !guideHasEnvoy(p) || p.Labels[bootstrap.BootstrapHashKey] == "" {
+		t.Fatalf("pod %s/%s is not injected: containers %v, labels %v", p.Namespace, p.Name, p.Spec.Containers, p.Labels)
+	}
+	return p
+}
+
+// guideStandIn puts an Envoy admin STAND-IN (not Envoy: it serves the pod's generated
+// bootstrap as /config_dump) behind the pod's admin port 15000 with a kwok PortForward.
+func guideStandIn(ctx context.Context, t *testing.T, c *framework.Cluster, pod *corev1.Pod) {
+	t.Helper()
+	var cmName string
+	for _, v := range pod.Spec.Volumes {
+		if v.Name == inject.BootstrapVolumeName && v.ConfigMap != nil {
+			cmName = v.ConfigMap.Name
+		}
+	}
+	if cmName == "" {
+		t.Fatalf("pod %s/%s mounts no bootstrap ConfigMap", pod.Namespace, pod.Name)
+	}
+	cm, err := c.Clientset.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, cmName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := envoystandin.NewHandler([]byte(cm.Data[bootstrap.BootstrapKey]), pod.CreationTimestamp.Time)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := envoystandin.Start(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	if err := c.AddPortForward(ctx, framework.PortForward{Namespace: pod.Namespace, Pod: pod.Name,
+		PodPort: bootstrap.AdminPort, TargetPort: int32(srv.Port)}); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("pod %s/%s: port %d reaches an Envoy admin STAND-IN on %s serving ConfigMap %s",
+		pod.Namespace, pod.Name, bootstrap.AdminPort, srv.Addr, cmName)
+}
+
+// guideForwardJaeger puts the real Jaeger behind the Jaeger pod's ports 9411 (Zipkin) and
+// 16686 (query API) with kwok PortForwards.
+func guideForwardJaeger(ctx context.Context, t *testing.T, c *framework.Cluster, j *framework.Jaeger, pod *corev1.Pod) {
+	t.Helper()
+	for podPort, target := range map[int32]string{9411: j.ZipkinURL, 16686: j.QueryURL} {
+		_, port, err := net.SplitHostPort(strings.TrimPrefix(target, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := strconv.ParseInt(port, 10, 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.AddPortForward(ctx, framework.PortForward{Namespace: pod.Namespace, Pod: pod.Name,
+			PodPort: podPort, TargetPort: int32(n)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("pod %s/%s: ports 9411 and 16686 reach the real Jaeger (%s, %s)", pod.Namespace, pod.Name, j.ZipkinURL, j.QueryURL)
+}
+
+// guideUIPortMu lets one scenario at a time use the guide's own local port 16686.
+var guideUIPortMu sync.Mutex
+
+// guideUIPort is the local port of the guide's port-forward: 16686 as the guide says, unless
+// it is busy on this machine (or another scenario of this test uses it), then a free one.
+func guideUIPort(t *testing.T) int {
+	t.Helper()
+	if guideUIPortMu.TryLock() {
+		if guidePortFree(guideJaegerUIPort) {
+			t.Cleanup(guideUIPortMu.Unlock)
+			return guideJaegerUIPort
+		}
+		guideUIPortMu.Unlock()
+	}
+	p, err := framework.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("local port %d is busy (on this machine, or the other scenario forwards it): the port-forward uses %d:16686 instead of 16686:16686", guideJaegerUIPort, p)
+	return p
+}
+
+// guidePortFree reports whether nothing listens on the port of 127.0.0.1 and ::1 (kubectl
+// port-forward listens on both for "localhost").
+func guidePortFree(port int) bool {
+	for _, host := range []string{"127.0.0.1", "::1"} {
+		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			if host == "::1" && !guideHaveIPv6() {
+				continue
+			}
+			return false
+		}
+		_ = l.Close()
+	}
+	return true
+}
+
+func guideHaveIPv6() bool {
+	l, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		return false
+	}
+	_ = l.Close()
+	return true
+}
+
+// guideGet GETs a loopback URL and returns the body; an answer other than 200 is an error.
+func guideGet(ctx context.Context, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	return guideDo(req, http.StatusOK)
+}
+
+func guideDo(req *http.Request, want int) ([]byte, error) {
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != want {
+		return body, fmt.Errorf("%s %s: %s: %s", req.Method, req.URL, resp.Status, body)
+	}
+	return body, nil
+}
+
+// guideJaegerServices lists the services of the Jaeger behind addr (host:port).
+func guideJaegerServices(ctx context.Context, addr string) ([]string, error) {
+	body, err := guideGet(ctx, "http://"+addr+"/api/services")
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		Data []string `json:"data"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		return nil, fmt.Errorf("GET /api/services answered %q: %w", body, err)
+	}
+	return out.Data, nil
+}
+
+// guideSpanReachesJaeger posts a Zipkin span as bookbuyer (calling bookstore-v1) to the Jaeger
+// pod's collector port 9411 through a second port-forward, then finds service bookbuyer and
+// the trace through ui, the guide's port-forward to 16686, and in the real Jaeger itself. No
+// Envoy sends it: none runs here.
+func guideSpanReachesJaeger(ctx context.Context, t *testing.T, sh *guideShell, ui string, j *framework.Jaeger) {
+	t.Helper()
+	port, err := framework.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	collector := sh.portForward(ctx, t, port, 9411)
+	id := make([]byte, 16)
+	if _, err := rand.Read(id); err != nil {
+		t.Fatal(err)
+	}
+	traceID := hex.EncodeToString(id)
+	span, err := json.Marshal([]map[string]any{{
+		"traceId": traceID, "id": traceID[16:], "name": "get /books-bought", "kind": "CLIENT",
+		"timestamp": time.Now().UnixMicro(), "duration": 25000,
+		"localEndpoint":  map[string]any{"serviceName": "bookbuyer"},
+		"remoteEndpoint": map[string]any{"serviceName": "bookstore-v1"},
+		"tags":           map[string]string{"http.method": "GET", "http.url": "http://bookstore.bookstore:14001/books-bought"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+collector+"/api/v2/spans", bytes.NewReader(span))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if _, err := guideDo(req, http.StatusAccepted); err != nil {
+		t.Fatalf("posting a span as bookbuyer: %v", err)
+	}
+	t.Logf("POST http://%s/api/v2/spans: 202, trace %s of service bookbuyer", collector, traceID)
+	guideWait(ctx, t, "service bookbuyer in Jaeger, through the guide's port-forward", func(ctx context.Context) error {
+		services, err := guideJaegerServices(ctx, ui)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(services, "bookbuyer") {
+			return fmt.Errorf("services so far: %v", services)
+		}
+		t.Logf("GET http://%s/api/services: %v", ui, services)
+		return nil
+	})
+	body, err := guideGet(ctx, "http://"+ui+"/api/traces/"+traceID)
+	if err != nil || !strings.Contains(string(body), traceID) || !strings.Contains(string(body), `"serviceName":"bookbuyer"`) {
+		t.Errorf("GET /api/traces/%s through the port-forward: %v: %.500s", traceID, err, body)
+	}
+	if err := j.WaitForService(ctx, "bookbuyer"); err != nil {
+		t.Errorf("the real Jaeger (%s): %v", j.QueryURL, err)
+	}
+}
+
+// guideContains fails the test unless s holds every want.
+func guideContains(t *testing.T, s string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(s, w) {
+			t.Errorf("the output lacks %q:\n%s", w, s)
+		}
+	}
+}
+
+// guideMatches fails the test unless s matches every regular expression.
+func guideMatches(t *testing.T, s string, patterns ...string) {
+	t.Helper()
+	for _, p := range patterns {
+		if !regexp.MustCompile(p).MatchString(s) {
+			t.Errorf("the output does not match %s:\n%s", p, s)
+		}
+	}
+}
+
+func guideAllMatch(s string, patterns []string) bool {
+	for _, p := range patterns {
+		if !regexp.MustCompile(p).MatchString(s) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,41 @@
+// Command loadbench measures osm-injector's admission webhook end to end, reproducibly, and
+// prints the numbers as a markdown table:
+//
+//	go run ./hack/loadbench                      # or: make loadbench
+//	go run ./hack/loadbench -levels 1,8,32 -n 5000 -d 20s -repeat 3 -max-load 4 -max-wait 25m
+//	make loadbench LOADBENCH_FLAGS="-max-load 4 -keep"
+//
+// What it does, all on 127.0.0.1:
+//
+//  1. optionally waits until the machine is quiet (-max-load, -max-wait: the 1-minute load
+//     average, from /proc/loadavg);
+//  2. builds osm-injector and hack/loadtest with `go build` into a temporary folder;
+//  3. starts a control plane with e2e/framework's Launch: etcd and kube-apiserver only, no
+//     controllers (from .cache/testbin, built by `make testbin`);
+//  4. installs the MeshConfig CRD from manifests/crds, the MeshConfig osm-mesh-config in
+//     osm-system with tracing enabled, and the namespace bookbuyer labelled
+//     openservicemesh.io/sidecar-injection=enabled;
+//  5. starts the osm-injector binary as a child process on free loopback ports (webhook,
+//     metrics, health probes), waits for /readyz, and reads its CA from the Secret
+//     osm-injector-tls (key ca.crt);
+//  6. warms up with -warmup requests at c=1, which create the one bootstrap ConfigMap the
+//     bookbuyer pods share, then waits -settle;
+//  7. for each concurrency of -levels (each -repeat times) runs hack/loadtest -json and, around
+//     it, scrapes the injector's /metrics (osm_injector_bootstrap_configmaps_created_total,
+//     osm_injector_admissions_total) and kube-apiserver's /metrics (apiserver_request_total
+//     with a write verb: POST, PUT, PATCH, DELETE, DELETECOLLECTION, APPLY), reads the
+//     injector's CPU time from /proc/PID/stat and the load average;
+//  8. prints the table: latency percentiles and throughput as hack/loadtest measured them,
+//     ConfigMaps the admission path created, API writes during the run (every writer of the
+//     cluster: the injector's controllers and kube-apiserver's own lease renewals are
+//     included, so the breakdown by resource follows the table) and per 1000 admissions, the
+//     injector's CPU time per admission, and at the end its peak RSS (VmHWM).
+//
+// Everything it started is stopped when it returns, fails, or gets SIGINT/SIGTERM/SIGHUP; the
+// children also get SIGKILL if it dies (Pdeathsig). -keep keeps the folder with the logs of
+// kube-apiserver, etcd and the injector (-dir chooses it). The exit status is 1 when a run had
+// failed requests or setting up failed, 2 for bad usage.
+//
+// The load tool runs on the same machine as the injector and kube-apiserver and competes with
+// them for CPU; at c=32 on two cores the client's own cost shows in the latencies.
+package main
