@@ -69,9 +69,18 @@ const (
 //     again, the injector is ready;
 //  4. `helm upgrade` switches to the self-signed provider and back: each time the webhook
 //     configuration's annotation and caBundle follow, the injector of the old mode does not
-//     fight the new owner of the caBundle, and the injector of the new mode injects.
+//     fight the new owner of the caBundle (from self to cert-manager it stays trusted, as the
+//     cainjector merges its CA into the bundle), and the injector of the new mode injects.
 func TestCertManagerProvider(t *testing.T) {
 	launcher, crds := certManagerFiles(t)
+	setLoggerOnce.Do(func() {
+		ctrl.SetLogger(zap.New(zap.WriteTo(injectorLogs), zap.UseDevMode(true)))
+	})
+	t.Cleanup(func() {
+		if t.Failed() || os.Getenv(envInjectorLogs) != "" {
+			t.Logf("last injector logs:\n%s", injectorLogs.tail(20000))
+		}
+	})
 	c := framework.Start(t, framework.Options{})
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 	defer cancel()
@@ -112,6 +121,9 @@ func TestCertManagerProvider(t *testing.T) {
 
 	// 3. Secret deleted: not ready until re-issued.
 	t.Run("secret deleted", func(t *testing.T) { cmSecretDeleted(ctx, t, c, cl, cm, in) })
+
+	// osm tracing check reads the Certificate (cert-manager's Go types) and its Secret.
+	t.Run("osm tracing check", func(t *testing.T) { cmTracingCheck(t, c) })
 
 	// 4. helm upgrade to self and back.
 	t.Run("switch to self and back", func(t *testing.T) {
@@ -298,17 +310,9 @@ func (r *cmRelease) upgrade(ctx context.Context, provider string) {
 
 // startModeInjector runs osm-injector in this process on the given webhook and health ports,
 // with the certificate provider mode, as the chart's Deployment would (leader election off:
-// one replica).
+// one replica). Its logs go to injectorLogs (see TestCertManagerProvider).
 func startModeInjector(t *testing.T, c *framework.Cluster, ports []int, mode string) *injector {
 	t.Helper()
-	setLoggerOnce.Do(func() {
-		ctrl.SetLogger(zap.New(zap.WriteTo(injectorLogs), zap.UseDevMode(true)))
-	})
-	t.Cleanup(func() {
-		if t.Failed() || os.Getenv(envInjectorLogs) != "" {
-			t.Logf("last injector logs:\n%s", injectorLogs.tail(20000))
-		}
-	})
 	opts := app.DefaultOptions()
 	opts.RESTConfig = c.RESTConfig
 	opts.Namespace = cmNamespace
@@ -503,7 +507,7 @@ func cmCheckCAInjectorOwnsBundle(ctx context.Context, t *testing.T, cl client.Cl
 			if mf.FieldsV1 == nil {
 				continue
 			}
-			raw := string(mf.FieldsV1.Raw)
+			raw := mf.FieldsV1.GetRawString()
 			if strings.Contains(mf.Manager, "cainjector") && strings.Contains(raw, `"f:caBundle"`) {
 				cainjector = true
 			}
@@ -524,7 +528,7 @@ func cmCheckCAInjectorOwnsBundle(ctx context.Context, t *testing.T, cl client.Cl
 func cmManagers(mwc *admissionregistrationv1.MutatingWebhookConfiguration) []string {
 	var out []string
 	for _, mf := range mwc.ManagedFields {
-		out = append(out, mf.Manager+"/"+string(mf.Operation)+": "+string(mf.FieldsV1.Raw))
+		out = append(out, mf.Manager+"/"+string(mf.Operation)+": "+mf.FieldsV1.GetRawString())
 	}
 	return out
 }
@@ -646,7 +650,7 @@ func cmRenewal(ctx context.Context, t *testing.T, c *framework.Cluster, cl clien
 	load := cmStartLoad(ctx, c, cl, addr)
 	defer load.finish()
 	eventually(ctx, t, "the load to see the current certificate", func() error {
-		if _, _, served, _ := load.snapshot(); served[before] < 5 {
+		if _, _, served, _ := load.snapshot(); served[before] < 20 {
 			return fmt.Errorf("served %v", served)
 		}
 		return nil
@@ -679,7 +683,7 @@ func cmRenewal(ctx context.Context, t *testing.T, c *framework.Cluster, cl clien
 		return nil
 	})
 	eventually(ctx, t, "the injector to serve the renewed certificate under load", func() error {
-		if _, _, served, _ := load.snapshot(); served[after] < 20 {
+		if _, _, served, _ := load.snapshot(); served[after] < 40 {
 			return fmt.Errorf("renewed serial %s served %d times; served %v", after, served[after], served)
 		}
 		return nil
@@ -831,5 +835,28 @@ func cmSwitch(ctx context.Context, t *testing.T, c *framework.Cluster, cl client
 	cmCheckRealPodInjected(ctx, t, c)
 	if got, want := cmServedSerial(ctx, t, cl, addr), cmSecretSerial(ctx, t, c); got != want {
 		t.Errorf("after switching back, the injector serves serial %s, the Secret holds %s", got, want)
+	}
+}
+
+// cmTracingCheck runs `osm tracing check` as a user would: the webhook steps must pass in
+// cert-manager mode (the rest of the check, Jaeger and workloads, is other tests' business).
+func cmTracingCheck(t *testing.T, c *framework.Cluster) {
+	osm := cliRunner{t: t, bin: cliBuild(t), kubeconfig: c.KubeconfigPath, home: t.TempDir()}
+	res := osm.run("", "tracing", "check", "--osm-namespace", cmNamespace, "-n", cmWorkloads, "--span-timeout", "1s")
+	var certLine, hookLine string
+	for line := range strings.SplitSeq(res.stdout, "\n") {
+		switch {
+		case strings.Contains(line, "webhook certificate (cert-manager)"):
+			certLine = line
+		case strings.Contains(line, "injector webhook:"):
+			hookLine = line
+		}
+	}
+	if !strings.HasPrefix(certLine, "[PASS]") || !strings.Contains(certLine, "Certificate "+cmNamespace+"/"+cmCertificate+" is Ready") ||
+		!strings.Contains(certLine, "expires ") {
+		t.Errorf("the Certificate step does not pass with its expiry: %q\n%s", certLine, res)
+	}
+	if !strings.HasPrefix(hookLine, "[PASS]") || !strings.Contains(hookLine, "the caBundle verifies the serving certificate") {
+		t.Errorf("the webhook step does not pass in cert-manager mode: %q\n%s", hookLine, res)
 	}
 }

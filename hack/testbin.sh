@@ -274,16 +274,21 @@ build_certmanager() {
 	local src="$ROOT/hack/certmanager-launcher" mod=github.com/cert-manager/cert-manager
 	grep -qE "^(require)?[[:space:]]*$mod $CERT_MANAGER_VERSION\$" "$src/go.mod" ||
 		die "$src/go.mod does not require $mod $CERT_MANAGER_VERSION"
-	if have "$CERT_MANAGER_DIR/certmanager-launcher"; then
+	# The launcher is the project's own source: the cached binary is keyed by its hash too.
+	local hash
+	hash="$(cd "$src" && cat go.mod go.sum ./*.go | sha256sum | cut -d' ' -f1)"
+	if have "$CERT_MANAGER_DIR/certmanager-launcher" &&
+		[[ "$(cat "$CERT_MANAGER_DIR/.launcher-source" 2>/dev/null)" == "$hash" ]]; then
 		log "certmanager $CERT_MANAGER_VERSION: cached"
 	else
-		log "certmanager $CERT_MANAGER_VERSION: building the test-only launcher (minutes)"
+		log "certmanager $CERT_MANAGER_VERSION: building the test-only launcher (minutes the first time)"
 		local tmp
 		tmp="$(mktemp -d "$BUILD/certmanager.XXXXXX")"
 		# -mod=readonly: the launcher's go.sum is committed; a build never rewrites it.
 		(cd "$src" && GOFLAGS="-mod=readonly -buildvcs=false" go build -ldflags "-s -w" -o "$tmp/certmanager-launcher" .) ||
 			die "building hack/certmanager-launcher failed"
 		install_atomic "$CERT_MANAGER_DIR" certmanager-launcher "$tmp/certmanager-launcher"
+		printf '%s\n' "$hash" >"$CERT_MANAGER_DIR/.launcher-source"
 		rm -rf "$tmp"
 	fi
 	if [[ ! -f "$CERT_MANAGER_DIR/crds/.complete" ]]; then

@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -33,7 +34,7 @@ func (h *Handler) handle(ctx context.Context, log logr.Logger, req admission.Req
 		return admission.Allowed(fmt.Sprintf("operation %s: pods are injected on CREATE only", req.Operation)), ResultSkipped
 	}
 	pod := &corev1.Pod{}
-	if err := h.decoder.Decode(req, pod); err != nil {
+	if err := decodePod(req.Object.Raw, pod); err != nil {
 		log.Info("refusing an undecodable pod", "error", err.Error())
 		return admission.Errored(http.StatusBadRequest, fmt.Errorf("when decoding the pod: %w", err)), ResultError
 	}
@@ -140,6 +141,22 @@ func injectionPatch(orig, injected *corev1.Pod) (ops []jsonpatch.JsonPatchOperat
 	set("/spec/volumes", !reflect.DeepEqual(o.Spec.Volumes, i.Spec.Volumes), i.Spec.Volumes,
 		len(o.Spec.Volumes) == 0, len(i.Spec.Volumes) == 0)
 	return ops, true
+}
+
+// decodePod decodes the admitted pod's JSON as the admission decoder does for a typed object
+// (sigs.k8s.io/json: case-sensitive keys, integers kept; no defaulting, no conversion), minus
+// its first pass over the whole document to read apiVersion and kind, which req.Kind gives.
+func decodePod(raw []byte, pod *corev1.Pod) error {
+	if len(raw) == 0 {
+		return errors.New("there is no content to decode")
+	}
+	if err := utiljson.Unmarshal(raw, pod); err != nil {
+		return err
+	}
+	if (pod.APIVersion != "" && pod.APIVersion != "v1") || (pod.Kind != "" && pod.Kind != "Pod") {
+		return fmt.Errorf("the object is a %s %s, not a v1 Pod", pod.APIVersion, pod.Kind)
+	}
+	return nil
 }
 
 // namespace reads the pod's namespace metadata from the cache. A namespace the cache does not

@@ -106,9 +106,36 @@ func (benchWriter) Create(context.Context, client.Object, ...client.CreateOption
 // benchReview is hack/loadtest's AdmissionReview of a bookbuyer pod.
 func benchReview(b *testing.B) []byte {
 	b.Helper()
+	pod := benchPod()
+	raw, err := json.Marshal(pod)
+	if err != nil {
+		b.Fatal(err)
+	}
+	review := admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+		Request: &admissionv1.AdmissionRequest{
+			UID: "6f1c1f6e-2b7a-4f43-9a51-1b2b7c9d0e11", Kind: podKind,
+			Resource:    metav1.GroupVersionResource{Version: "v1", Resource: "pods"},
+			RequestKind: &podKind, RequestResource: &metav1.GroupVersionResource{Version: "v1", Resource: "pods"},
+			Namespace: testNS, Operation: admissionv1.Create, Object: runtime.RawExtension{Raw: raw}, DryRun: ptr.To(false),
+			UserInfo: authenticationv1.UserInfo{Username: "system:serviceaccount:kube-system:replicaset-controller",
+				Groups: []string{"system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"}},
+			Options: runtime.RawExtension{Raw: []byte(`{"kind":"CreateOptions","apiVersion":"meta.k8s.io/v1"}`)},
+		},
+	}
+	body, err := json.Marshal(&review)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return body
+}
+
+// benchPod is hack/loadtest's pod: the bookbuyer Deployment's, as the ReplicaSet controller
+// creates it (API defaults, the ServiceAccount and DefaultTolerationSeconds plugins' additions).
+func benchPod() *corev1.Pod {
 	const token = "kube-api-access-x7k2p"
 	tokenMount := corev1.VolumeMount{Name: token, ReadOnly: true, MountPath: "/var/run/secrets/kubernetes.io/serviceaccount"}
-	pod := &corev1.Pod{
+	return &corev1.Pod{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
 		ObjectMeta: metav1.ObjectMeta{
 			GenerateName: "bookbuyer-7b5f8d9c4d-", Namespace: testNS,
@@ -145,25 +172,4 @@ func benchReview(b *testing.B) []byte {
 			}}}},
 		},
 	}
-	raw, err := json.Marshal(pod)
-	if err != nil {
-		b.Fatal(err)
-	}
-	review := admissionv1.AdmissionReview{
-		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
-		Request: &admissionv1.AdmissionRequest{
-			UID: "6f1c1f6e-2b7a-4f43-9a51-1b2b7c9d0e11", Kind: podKind,
-			Resource:    metav1.GroupVersionResource{Version: "v1", Resource: "pods"},
-			RequestKind: &podKind, RequestResource: &metav1.GroupVersionResource{Version: "v1", Resource: "pods"},
-			Namespace: testNS, Operation: admissionv1.Create, Object: runtime.RawExtension{Raw: raw}, DryRun: ptr.To(false),
-			UserInfo: authenticationv1.UserInfo{Username: "system:serviceaccount:kube-system:replicaset-controller",
-				Groups: []string{"system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"}},
-			Options: runtime.RawExtension{Raw: []byte(`{"kind":"CreateOptions","apiVersion":"meta.k8s.io/v1"}`)},
-		},
-	}
-	body, err := json.Marshal(&review)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return body
 }

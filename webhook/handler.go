@@ -26,7 +26,8 @@ type HandlerOptions struct {
 	APIReader client.Reader
 	// Writer creates the bootstrap ConfigMaps.
 	Writer client.Writer
-	// Scheme decodes the admitted objects; it must know corev1.
+	// Scheme must know corev1. (Unused since the handler decodes pods itself, see decodePod;
+	// kept so that callers need not change.)
 	Scheme *runtime.Scheme
 	// ControlPlaneNamespace is where the injector and its MeshConfig live.
 	ControlPlaneNamespace string
@@ -51,7 +52,6 @@ type HandlerOptions struct {
 // Handler is the mutating admission handler served at Path.
 type Handler struct {
 	opts     HandlerOptions
-	decoder  admission.Decoder
 	defaults bootstrap.Tracing
 	mesh     *MeshSource
 	// bootstraps memoises bootstrap generation: most admissions repeat settings seen before.
@@ -87,7 +87,6 @@ func NewHandler(o HandlerOptions) (*Handler, error) {
 	}
 	return &Handler{
 		opts:       o,
-		decoder:    admission.NewDecoder(o.Scheme),
 		defaults:   defaults,
 		bootstraps: bootstrap.NewCache(bootstrap.DefaultCacheSize),
 		mesh: &MeshSource{

@@ -100,6 +100,11 @@ type options struct {
 }
 
 func main() {
+	os.Exit(launch())
+}
+
+// launch parses the flags and runs until a signal; it returns the exit code.
+func launch() int {
 	var o options
 	fs := flag.NewFlagSet("certmanager-launcher", flag.ExitOnError)
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster (required: this launcher is for test clusters only)")
@@ -115,7 +120,7 @@ func main() {
 	_ = fs.Parse(os.Args[1:])
 	if o.kubeconfig == "" {
 		fmt.Fprintln(os.Stderr, "certmanager-launcher: --kubeconfig is required")
-		os.Exit(2)
+		return 2
 	}
 	logf.InitLogs()
 	defer logf.FlushLogs()
@@ -128,10 +133,10 @@ func main() {
 
 	if err := run(ctx, o); err != nil {
 		log.Error(err, "certmanager-launcher failed")
-		logf.FlushLogs()
-		os.Exit(1)
+		return 1
 	}
 	log.Info("stopped")
+	return 0
 }
 
 // run starts the controllers and the injector and waits until ctx ends or one of them fails.

@@ -31,6 +31,13 @@
 //     included, so the breakdown by resource follows the table) and per 1000 admissions, the
 //     injector's CPU time per admission, and at the end its peak RSS (VmHWM).
 //
+// To see where the injector's time goes, -cpuprofile FILE (and -memprofile FILE) run the
+// injector inside loadbench with app.Run, with the same options, instead of as a child
+// process, and profile the measured runs (the load tool stays a separate process):
+//
+//	go run ./hack/loadbench -levels 8 -repeat 1 -n 20000 -cpuprofile /tmp/cpu.out
+//	go tool pprof -top -cum /tmp/cpu.out
+//
 // Everything it started is stopped when it returns, fails, or gets SIGINT/SIGTERM/SIGHUP; the
 // children also get SIGKILL if it dies (Pdeathsig). -keep keeps the folder with the logs of
 // kube-apiserver, etcd and the injector (-dir chooses it). The exit status is 1 when a run had

@@ -25,6 +25,7 @@ type options struct {
 	envoyStandIn   bool
 	startTimeout   time.Duration
 	poll           time.Duration
+	testbin        string
 }
 
 func main() {
@@ -39,21 +40,26 @@ func main() {
 	flag.BoolVar(&o.envoyStandIn, "envoy-standin", true, "serve an Envoy admin stand-in (the pod's bootstrap) behind port 15000 of every injected pod")
 	flag.DurationVar(&o.startTimeout, "start-timeout", 5*time.Minute, "how long the start-up may take")
 	flag.DurationVar(&o.poll, "poll", time.Second, "how often pods are looked at for port-forwards")
+	flag.StringVar(&o.testbin, "testbin", os.Getenv(framework.EnvTestBin),
+		"folder of the cached binaries (default $"+framework.EnvTestBin+", or .cache/testbin of the repository around the working directory)")
 	flag.Parse()
 	if o.kubeconfig == "" || flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "usage: localcluster --kubeconfig PATH [--state PATH] [--dir DIR] [flags]")
 		flag.PrintDefaults()
 		os.Exit(2)
 	}
-	if err := run(o); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	err := run(ctx, o)
+	stop()
+	if err != nil {
 		log.Printf("error: %v", err)
 		os.Exit(1)
 	}
 }
 
-func run(o options) error {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	defer stop()
+// run starts everything, writes the kubeconfig and the state file, and keeps the
+// port-forwards up until ctx ends; then it stops everything and removes the state file.
+func run(ctx context.Context, o options) error {
 	for _, p := range []*string{&o.kubeconfig, &o.state, &o.dir} {
 		if *p == "" {
 			continue
@@ -63,6 +69,16 @@ func run(o options) error {
 			return err
 		}
 		*p = abs
+	}
+	if o.testbin != "" {
+		abs, err := filepath.Abs(o.testbin)
+		if err != nil {
+			return err
+		}
+		// The framework reads it (FindBinaries).
+		if err := os.Setenv(framework.EnvTestBin, abs); err != nil {
+			return err
+		}
 	}
 	lo := framework.LaunchOptions{Dir: o.dir, Logf: log.Printf}
 	began := time.Now()

@@ -150,7 +150,7 @@ func notReady(p Provider, want string) func() error {
 		case err == nil:
 			return fmt.Errorf("Ready() = nil, want an error containing %q", want)
 		case !strings.Contains(err.Error(), want):
-			return fmt.Errorf("Ready() = %v, want an error containing %q", err, want)
+			return fmt.Errorf("Ready() = %w, want an error containing %q", err, want)
 		}
 		return nil
 	}

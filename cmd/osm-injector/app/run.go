@@ -14,6 +14,7 @@ import (
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/bootstrap/gc"
+	"github.com/osm-tracing/osm-tracing/bootstrap/rebootstrap"
 	"github.com/osm-tracing/osm-tracing/webhook"
 	"github.com/osm-tracing/osm-tracing/webhook/certs"
 	"github.com/osm-tracing/osm-tracing/webhook/inject"
@@ -135,7 +136,15 @@ func setupControllers(mgr manager.Manager, o Options, provider certs.Provider, l
 		Grace:  o.ConfigMapGCGrace,
 		Log:    log.WithName("configmap-gc"),
 	}
-	return gcRec.SetupWithManager(mgr)
+	if err := gcRec.SetupWithManager(mgr); err != nil {
+		return err
+	}
+	return rebootstrap.Setup(mgr, rebootstrap.Options{
+		Namespace:      o.Namespace,
+		MeshConfigName: o.MeshConfigName,
+		MaxConcurrent:  o.MaxConcurrentRollouts,
+		Defaults:       bootstrap.Defaults(o.Namespace),
+	})
 }
 
 func (o *Options) proxyConfig() inject.ProxyConfig {
