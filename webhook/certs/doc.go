@@ -1,6 +1,11 @@
 // Package certs supplies the webhook server's TLS certificate and the CA bundle the
 // MutatingWebhookConfiguration carries ([Provider]).
 //
+// [SecretProvider] and [FileProvider] serve a certificate an outside issuer (cert-manager)
+// writes, from its Secret through the API or from the Secret mounted as files; they publish no
+// CA bundle, since cert-manager's cainjector writes the webhook configuration's (external.go
+// says what they promise). The rest of this comment is about SelfSigned.
+//
 // [SelfSigned] manages both itself, with no outside issuer. Every replica of osm-injector
 // runs one (it is not leader-elected: every replica serves the webhook); they agree through
 // one Secret, by default osm-system/osm-injector-tls, of type kubernetes.io/tls:
