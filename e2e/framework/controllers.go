@@ -31,6 +31,10 @@ func startControllers(r *runner, bins Binaries, f apiServerFiles, caPEM []byte, 
 		// Notice a Ready kwok node (and lift its not-ready taint) within a second, not five.
 		"--node-monitor-period=1s",
 		"--use-service-account-credentials=false",
+		// A real control plane's controller manager is not held to the default 20 QPS; scale
+		// tests (1,000 Deployments rolling) would measure that limit instead of our controller.
+		"--kube-api-qps=200",
+		"--kube-api-burst=400",
 		"--service-cluster-ip-range=" + ServiceClusterIPRange,
 	}
 	if _, err := r.start("kube-controller-manager", bins.KubeControllerManager, kcmArgs); err != nil {

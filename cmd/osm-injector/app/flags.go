@@ -40,6 +40,10 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 
 	fs.IntVar(&o.MaxConcurrentRollouts, "max-concurrent-rollouts", o.MaxConcurrentRollouts,
 		"how many workloads the re-bootstrap controller rolls at once")
+	fs.Float64Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS,
+		"queries per second the injector's clients may send to the API server")
+	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst,
+		"burst of requests the injector's clients may send to the API server above --kube-api-qps")
 	fs.DurationVar(&o.ConfigMapGCGrace, "configmap-gc-grace", o.ConfigMapGCGrace,
 		"how long a bootstrap ConfigMap no pod references is kept before it is deleted")
 

@@ -70,9 +70,7 @@ func (o *Options) restConfig() (*rest.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("when loading the client configuration: %w", err)
 	}
-	if cfg.QPS == 0 {
-		cfg.QPS, cfg.Burst = 20, 30
-	}
+	cfg.QPS, cfg.Burst = float32(o.KubeAPIQPS), o.KubeAPIBurst
 	cfg.UserAgent = "osm-injector"
 	return cfg, nil
 }

@@ -30,6 +30,8 @@ const (
 	DefaultMetricsBindAddress     = ":8080"
 	DefaultHealthProbeBindAddress = ":8081"
 	DefaultMaxConcurrentRollouts  = 2
+	DefaultKubeAPIQPS             = 50
+	DefaultKubeAPIBurst           = 100
 	DefaultConfigMapGCGrace       = 5 * time.Minute
 	// LeaderElectionID is the Lease the controllers' leader holds in the control-plane namespace.
 	LeaderElectionID = "osm-injector"
@@ -72,7 +74,10 @@ type Options struct {
 	LeaderElect            bool
 
 	MaxConcurrentRollouts int
-	ConfigMapGCGrace      time.Duration
+	// KubeAPIQPS and KubeAPIBurst bound the injector's API requests (stamps, status, ConfigMaps).
+	KubeAPIQPS       float64
+	KubeAPIBurst     int
+	ConfigMapGCGrace time.Duration
 
 	EnvoyImage    string
 	InitImage     string
@@ -112,6 +117,8 @@ func DefaultOptions() Options {
 		MetricsBindAddress:     DefaultMetricsBindAddress,
 		HealthProbeBindAddress: DefaultHealthProbeBindAddress,
 		MaxConcurrentRollouts:  DefaultMaxConcurrentRollouts,
+		KubeAPIQPS:             DefaultKubeAPIQPS,
+		KubeAPIBurst:           DefaultKubeAPIBurst,
 		ConfigMapGCGrace:       DefaultConfigMapGCGrace,
 		EnvoyImage:             proxy.EnvoyImage,
 		InitImage:              proxy.InitImage,
@@ -153,6 +160,12 @@ func (o *Options) Validate() error {
 	}
 	if o.TimeoutSeconds < 1 || o.TimeoutSeconds > 30 {
 		bad("webhook-timeout-seconds", "%d is out of range: the API server accepts 1 to 30 seconds", o.TimeoutSeconds)
+	}
+	if o.KubeAPIQPS <= 0 {
+		bad("kube-api-qps", "%v: must be a positive number of requests per second", o.KubeAPIQPS)
+	}
+	if o.KubeAPIBurst < 1 {
+		bad("kube-api-burst", "%d: must be at least 1", o.KubeAPIBurst)
 	}
 	if o.MaxConcurrentRollouts < 1 {
 		bad("max-concurrent-rollouts", "%d: at least one rollout must be allowed", o.MaxConcurrentRollouts)

@@ -30,6 +30,8 @@ func TestValidateNamesTheFlag(t *testing.T) {
 		"timeout":        {func(o *Options) { o.TimeoutSeconds = 31 }, "--webhook-timeout-seconds"},
 		"grace":          {func(o *Options) { o.ConfigMapGCGrace = 0 }, "--configmap-gc-grace"},
 		"rollouts":       {func(o *Options) { o.MaxConcurrentRollouts = 0 }, "--max-concurrent-rollouts"},
+		"qps":            {func(o *Options) { o.KubeAPIQPS = 0 }, "--kube-api-qps"},
+		"burst":          {func(o *Options) { o.KubeAPIBurst = 0 }, "--kube-api-burst"},
 		"log level":      {func(o *Options) { o.EnvoyLogLevel = "loud" }, "--envoy-log-level"},
 		"image":          {func(o *Options) { o.EnvoyImage = " " }, "--envoy-image"},
 		"cert validity":  {func(o *Options) { o.CertValidity = -time.Second }, "--cert-validity"},
