@@ -107,10 +107,13 @@ func removeLeftovers(ctx context.Context, c *kube.Clients, o UninstallOptions) e
 			return err
 		}
 	}
-	// The injector creates its certificate Secret at run time, so the release does not own it.
-	err = c.Kube.CoreV1().Secrets(o.Namespace).Delete(ctx, certs.DefaultSecretName, metav1.DeleteOptions{})
-	if err := del("Secret "+o.Namespace+"/"+certs.DefaultSecretName, err); err != nil {
-		return err
+	// The release owns none of the certificate Secrets: the injector creates its own at run
+	// time, and cert-manager keeps a Certificate's Secret when the Certificate goes.
+	for _, name := range certificateSecrets {
+		err := c.Kube.CoreV1().Secrets(o.Namespace).Delete(ctx, name, metav1.DeleteOptions{})
+		if err := del("Secret "+o.Namespace+"/"+name, err); err != nil {
+			return err
+		}
 	}
 	if o.DeleteCRDs {
 		crds := c.Dynamic.Resource(crdResource)
@@ -161,3 +164,7 @@ func Confirm(in io.Reader, out io.Writer, question string) bool {
 	}
 	return false
 }
+
+// certificateSecrets are the Secrets of the webhook certificate: the self-signed provider's,
+// and the chart's cert-manager serving and CA Certificates' (manifests/charts/osm _helpers.tpl).
+var certificateSecrets = []string{certs.DefaultSecretName, "osm-injector-cert-manager-tls", "osm-injector-ca"}
