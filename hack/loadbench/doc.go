@@ -38,6 +38,9 @@
 //	go run ./hack/loadbench -levels 8 -repeat 1 -n 20000 -cpuprofile /tmp/cpu.out
 //	go tool pprof -top -cum /tmp/cpu.out
 //
+// -injector PATH measures a prebuilt osm-injector instead (say, one built from another
+// commit), to compare two builds on the same machine back to back.
+//
 // Everything it started is stopped when it returns, fails, or gets SIGINT/SIGTERM/SIGHUP; the
 // children also get SIGKILL if it dies (Pdeathsig). -keep keeps the folder with the logs of
 // kube-apiserver, etcd and the injector (-dir chooses it). The exit status is 1 when a run had

@@ -43,6 +43,7 @@ type options struct {
 	startTimeout time.Duration
 	cpuProfile   string
 	memProfile   string
+	injectorBin  string
 }
 
 // inProcess: profiling runs the injector in this process.
@@ -98,6 +99,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folder (logs of etcd, kube-apiserver and the injector)")
 	fs.BoolVar(&o.http1, "http1", false, "pass -http1 to the load tool (the injector serves HTTP/1.1 only anyway)")
 	fs.DurationVar(&o.startTimeout, "start-timeout", 3*time.Minute, "how long starting the control plane and the injector may take")
+	fs.StringVar(&o.injectorBin, "injector", "", "an osm-injector binary to measure instead of building ./cmd/osm-injector (to compare two builds)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "run the injector in this process (app.Run) and write a CPU profile of the measured runs to this file")
 	fs.StringVar(&o.memProfile, "memprofile", "", "run the injector in this process (app.Run) and write its allocation profile (from its start) to this file at the end")
 	if err := fs.Parse(args); err != nil {
@@ -132,6 +134,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-max-wait must be between 0 and %v", maxQuietWait)
 	case o.startTimeout <= 0:
 		return o, errors.New("-start-timeout must be positive")
+	case o.injectorBin != "" && o.inProcess():
+		return o, errors.New("-injector and -cpuprofile/-memprofile exclude each other (profiling runs this tree's injector in process)")
 	}
 	return o, nil
 }
@@ -159,6 +163,12 @@ func run(ctx context.Context, o options) (*report, error) {
 	bins, err := buildBinaries(ctx, root, filepath.Join(workDir, "bin"))
 	if err != nil {
 		return nil, err
+	}
+	if o.injectorBin != "" {
+		if bins.injector, err = filepath.Abs(o.injectorBin); err != nil {
+			return nil, err
+		}
+		log.Printf("measuring the injector %s", bins.injector)
 	}
 
 	startCtx, cancel := context.WithTimeout(ctx, o.startTimeout)

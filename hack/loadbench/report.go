@@ -49,6 +49,9 @@ func (r *report) print(w io.Writer) error {
 		p(" / %v", r.o.duration)
 	}
 	p(" each; pods of namespace %s (the bookbuyer Deployment's), not dry-run.", benchNamespace)
+	if r.o.injectorBin != "" {
+		p(" Injector binary: %s.", r.o.injectorBin)
+	}
 	if r.o.inProcess() {
 		p(" The injector ran inside loadbench (app.Run) for profiling, not as its own process.")
 	}
