@@ -130,7 +130,7 @@ func appendQuoted(out []byte, s string) []byte {
 				out = appendHex(out, uint32(r), 4) //nolint:gosec // G115: a rune from ranging over a string is never negative
 			} else {
 				out = append(out, `\U`...)
-				out = appendHex(out, uint32(r), 8) //nolint:gosec // G115: a rune from ranging over a string is never negative
+				out = appendHex(out, uint32(r), 8)
 			}
 		default:
 			out = utf8.AppendRune(out, r)

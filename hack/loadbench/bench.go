@@ -128,7 +128,7 @@ func (b *bench) runAll(ctx context.Context, rep *report) error {
 	for _, cm := range cms.Items {
 		rep.configMaps = append(rep.configMaps, cm.Name)
 	}
-	log.Printf("warm-up: %d requests, p50 %.2fms; bootstrap ConfigMaps in %s: %v", warm.Requests, warm.LatencyMs.P50,
+	log.Printf("warm-up: %d requests, p50 %.2fms; bootstrap ConfigMaps in %s: %v", warm.Requests, warm.LatencyMs.P50, //nolint:gosec // G706: names of this cluster's ConfigMaps.
 		benchNamespace, rep.configMaps)
 
 	if b.o.settle > 0 {
@@ -181,7 +181,7 @@ func startCPUProfile(path string) (func(), error) {
 	if path == "" {
 		return func() {}, nil
 	}
-	f, err := os.Create(path)
+	f, err := os.Create(path) //nolint:gosec // G304: the user's -cpuprofile.
 	if err != nil {
 		return nil, fmt.Errorf("when creating %s: %w", path, err)
 	}
@@ -204,7 +204,7 @@ func writeMemProfile(path string) error {
 	if path == "" {
 		return nil
 	}
-	f, err := os.Create(path)
+	f, err := os.Create(path) //nolint:gosec // G304: the user's -memprofile.
 	if err != nil {
 		return fmt.Errorf("when creating %s: %w", path, err)
 	}
@@ -246,7 +246,7 @@ func (b *bench) load(ctx context.Context, c, n int, d time.Duration) (ltSummary,
 	if b.o.http1 {
 		args = append(args, "-http1")
 	}
-	cmd := exec.CommandContext(ctx, b.loadtest, args...)
+	cmd := exec.CommandContext(ctx, b.loadtest, args...) //nolint:gosec // G204: the load tool built here, with flags made here.
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -263,7 +263,7 @@ func (b *bench) load(ctx context.Context, c, n int, d time.Duration) (ltSummary,
 		cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
 	if b.inj.exited() {
-		return s, cpu, fmt.Errorf("osm-injector ended during the run (%v); its log ends with:\n%s", b.inj.waitErr, tail(b.inj.logPath, 30))
+		return s, cpu, fmt.Errorf("osm-injector ended during the run (%w); its log ends with:\n%s", b.inj.waitErr, tail(b.inj.logPath, 30))
 	}
 	return s, cpu, nil
 }

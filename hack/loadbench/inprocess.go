@@ -26,7 +26,7 @@ func startInjectorInProcess(ctx context.Context, c *framework.Cluster, dir strin
 		return nil, err
 	}
 	logPath := filepath.Join(dir, "osm-injector.log")
-	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600) //nolint:gosec // G304: a file of the work folder.
 	if err != nil {
 		return nil, fmt.Errorf("when opening %s: %w", logPath, err)
 	}
@@ -60,6 +60,7 @@ func startInjectorInProcess(ctx context.Context, c *framework.Cluster, dir strin
 			log.Printf("osm-injector (in process) did not stop within %v; going on", stopTimeout)
 		}
 	}
-	log.Printf("osm-injector in this process: webhook %s, metrics %s, probes %s; log %s", p.base, p.metricsAddr, p.healthAddr, logPath)
+	log.Printf("osm-injector in this process: webhook %s, metrics %s, probes %s; log %s", //nolint:gosec // G706: loopback addresses and a file of the work folder.
+		p.base, p.metricsAddr, p.healthAddr, logPath)
 	return in, in.waitReady(ctx)
 }

@@ -159,7 +159,7 @@ func run(ctx context.Context, o options) (*report, error) {
 		}
 	}
 
-	log.Printf("building osm-injector and the load tool into %s", filepath.Join(workDir, "bin"))
+	log.Printf("building osm-injector and the load tool into %s", filepath.Join(workDir, "bin")) //nolint:gosec // G706: the work folder.
 	bins, err := buildBinaries(ctx, root, filepath.Join(workDir, "bin"))
 	if err != nil {
 		return nil, err
@@ -222,7 +222,7 @@ func workFolder(o options) (dir string, cleanup func(), err error) {
 		if err != nil {
 			return "", nil, err
 		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return "", nil, fmt.Errorf("when making %s: %w", dir, err)
 		}
 		return dir, func() { log.Printf("files kept in %s", dir) }, nil

@@ -43,14 +43,15 @@ type binaries struct{ injector, loadtest string }
 
 // buildBinaries builds osm-injector and hack/loadtest into dir.
 func buildBinaries(ctx context.Context, root, dir string) (binaries, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil { //nolint:gosec // G703: the work folder.
 		return binaries{}, fmt.Errorf("when making %s: %w", dir, err)
 	}
 	goBin := os.Getenv("GO")
 	if goBin == "" {
 		goBin = "go"
 	}
-	cmd := exec.CommandContext(ctx, goBin, "build", "-o", dir+string(filepath.Separator), "./cmd/osm-injector", "./hack/loadtest")
+	cmd := exec.CommandContext(ctx, goBin, "build", //nolint:gosec // G204: $GO or go, building this repository.
+		"-o", dir+string(filepath.Separator), "./cmd/osm-injector", "./hack/loadtest")
 	cmd.Dir = root
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -101,7 +102,7 @@ func setupCluster(ctx context.Context, c *framework.Cluster, root string) error 
 
 // installCRD creates the CRD of a one-document YAML file and waits until it is Established.
 func installCRD(ctx context.Context, c *framework.Cluster, path string) error {
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(path) //nolint:gosec // G304: the CRD file of this repository.
 	if err != nil {
 		return fmt.Errorf("when reading CRD %s: %w", path, err)
 	}
@@ -213,11 +214,11 @@ func startInjector(ctx context.Context, c *framework.Cluster, bin, dir string) (
 		"--configmap-gc-grace=" + gcGrace.String(),
 	}
 	logPath := filepath.Join(dir, "osm-injector.log")
-	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600) //nolint:gosec // G304: a file of the work folder.
 	if err != nil {
 		return nil, fmt.Errorf("when opening %s: %w", logPath, err)
 	}
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(bin, args...) //nolint:gosec // G204: the injector built here (or -injector), with flags made here.
 	cmd.Dir = dir
 	cmd.Env = envWithout("KUBECONFIG")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
@@ -245,7 +246,8 @@ func startInjector(ctx context.Context, c *framework.Cluster, bin, dir string) (
 			<-in.done
 		}
 	}
-	log.Printf("osm-injector (pid %d): webhook %s, metrics %s, probes %s; log %s", in.pid, p.base, p.metricsAddr, p.healthAddr, logPath)
+	log.Printf("osm-injector (pid %d): webhook %s, metrics %s, probes %s; log %s", //nolint:gosec // G706: loopback addresses and a file of the work folder.
+		in.pid, p.base, p.metricsAddr, p.healthAddr, logPath)
 	return in, in.waitReady(ctx)
 }
 
@@ -263,7 +265,7 @@ func (in *injector) waitReady(ctx context.Context) error {
 	})
 	if in.exited() {
 		in.stop()
-		return fmt.Errorf("osm-injector ended (%v); its log ends with:\n%s", in.waitErr, tail(in.logPath, 30))
+		return fmt.Errorf("osm-injector ended (%w); its log ends with:\n%s", in.waitErr, tail(in.logPath, 30))
 	}
 	if err != nil {
 		in.stop()
@@ -337,7 +339,7 @@ func writeWebhookCA(ctx context.Context, c *framework.Cluster, path string) erro
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, ca, 0o600); err != nil {
+	if err := os.WriteFile(path, ca, 0o600); err != nil { //nolint:gosec // G703: a file of the work folder.
 		return fmt.Errorf("when writing %s: %w", path, err)
 	}
 	return nil
@@ -358,11 +360,11 @@ func httpOK(ctx context.Context, url string) error {
 var localHTTP = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil}}
 
 func httpGet(ctx context.Context, url string) ([]byte, int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil) //nolint:gosec // G704: the injector's loopback endpoints.
 	if err != nil {
 		return nil, 0, err
 	}
-	resp, err := localHTTP.Do(req)
+	resp, err := localHTTP.Do(req) //nolint:gosec // G704: the injector's loopback endpoints.
 	if err != nil {
 		return nil, 0, err
 	}
@@ -383,7 +385,7 @@ func envWithout(name string) []string {
 }
 
 func tail(path string, n int) string {
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(path) //nolint:gosec // G304: the injector's log in the work folder.
 	if err != nil {
 		return fmt.Sprintf("(cannot read %s: %v)", path, err)
 	}
