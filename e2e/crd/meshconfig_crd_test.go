@@ -122,6 +122,8 @@ func (e *env) badRefused(t *testing.T) {
 		"port 70000":                    {v1alpha2.TracingSpec{Port: ptr.To[int32](70000)}, "port"},
 		"an endpoint without a slash":   {v1alpha2.TracingSpec{Endpoint: "api"}, "endpoint"},
 		"an endpoint with a space":      {v1alpha2.TracingSpec{Endpoint: "/api/v2/my spans"}, "endpoint"},
+		"an endpoint with a fragment":   {v1alpha2.TracingSpec{Endpoint: "/api/v2/spans#x"}, "endpoint"},
+		"an endpoint not in ASCII":      {v1alpha2.TracingSpec{Endpoint: "/api/v2/spañs"}, "endpoint"},
 		"an address with a space and !": {v1alpha2.TracingSpec{Address: "bad host!"}, "address"},
 		"an address in upper case":      {v1alpha2.TracingSpec{Address: "Jaeger.example.com"}, "address"},
 		"an address ending with a dot":  {v1alpha2.TracingSpec{Address: "jaeger."}, "address"},

@@ -72,7 +72,7 @@ type TracingSpec struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024
 	// +kubebuilder:validation:XValidation:rule=`self.startsWith('/')`,message="spec.observability.tracing.endpoint must be an HTTP path beginning with '/'",messageExpression=`"spec.observability.tracing.endpoint must be an HTTP path beginning with '/' (such as /api/v2/spans), not '" + self + "'"`
-	// +kubebuilder:validation:XValidation:rule=`!self.matches('\\s')`,message="spec.observability.tracing.endpoint must not contain whitespace"
+	// +kubebuilder:validation:XValidation:rule=`self.matches('^[!-~]*$') && !self.contains('#')`,message="spec.observability.tracing.endpoint must hold only visible ASCII characters: no whitespace, no '#'"
 	Endpoint string `json:"endpoint,omitempty"`
 
 	// Sampling is the percentage of new traces that are sampled, 0 to 100. Default 100.
