@@ -49,6 +49,9 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 
 	fs.StringVar(&o.EnvoyImage, "envoy-image", o.EnvoyImage, "image of the injected envoy container")
 	fs.StringVar(&o.InitImage, "init-image", o.InitImage, "image of the injected osm-init container")
+	fs.StringVar(&o.EnvoyResources, "envoy-resources", o.EnvoyResources,
+		`resources of the injected envoy container as JSON, e.g. {"requests":{"cpu":"50m","memory":"64Mi"},"limits":{"memory":"512Mi"}}; `+
+			"empty means the built-in defaults (those values)")
 	fs.StringVar(&o.EnvoyLogLevel, "envoy-log-level", o.EnvoyLogLevel,
 		"Envoy's log level: trace, debug, info, warning, error, critical or off")
 	fs.DurationVar(&o.CertValidity, "cert-validity", o.CertValidity,

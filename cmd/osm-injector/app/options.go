@@ -82,6 +82,9 @@ type Options struct {
 	EnvoyImage    string
 	InitImage     string
 	EnvoyLogLevel string
+	// EnvoyResources is the envoy container's resources as JSON (a ResourceRequirements, as
+	// the chart's osm.sidecar.resources renders it); empty means the built-in defaults.
+	EnvoyResources string
 
 	// CertValidity is the serving certificate's lifetime (CertProviderSelf).
 	CertValidity time.Duration
@@ -182,6 +185,9 @@ func (o *Options) Validate() error {
 	}
 	if strings.TrimSpace(o.InitImage) == "" {
 		bad("init-image", "an image is required")
+	}
+	if _, err := parseResources(o.EnvoyResources); err != nil {
+		bad("envoy-resources", "%q: %v", o.EnvoyResources, err)
 	}
 	if !slices.Contains(envoyLogLevels, o.EnvoyLogLevel) {
 		bad("envoy-log-level", "%q is not one of Envoy's levels (%s)", o.EnvoyLogLevel, strings.Join(envoyLogLevels, ", "))

@@ -150,6 +150,9 @@ func setupControllers(mgr manager.Manager, o Options, provider certs.Provider, l
 func (o *Options) proxyConfig() inject.ProxyConfig {
 	p := inject.DefaultProxyConfig()
 	p.EnvoyImage, p.InitImage, p.LogLevel = o.EnvoyImage, o.InitImage, o.EnvoyLogLevel
+	if r, err := parseResources(o.EnvoyResources); err == nil && r != nil {
+		p.Resources = *r // Validate has refused a malformed value before the manager starts.
+	}
 	return p
 }
 
