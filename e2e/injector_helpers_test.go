@@ -69,12 +69,21 @@ type injector struct {
 // webhook configuration pointing at it by URL, and a garbage-collection grace of grace.
 func startInjector(t *testing.T, c *framework.Cluster, grace time.Duration) *injector {
 	t.Helper()
+	opts := injectorOptions(t, c)
+	opts.ConfigMapGCGrace = grace
+	return runInjector(t, opts)
+}
+
+// injectorOptions are an in-process injector's options on free loopback ports, with leader
+// election on and its logs shown when the test fails (or OSM_E2E_INJECTOR_LOGS is set).
+func injectorOptions(t *testing.T, c *framework.Cluster) app.Options {
+	t.Helper()
 	setLoggerOnce.Do(func() {
 		ctrl.SetLogger(zap.New(zap.WriteTo(injectorLogs), zap.UseDevMode(true)))
 	})
 	t.Cleanup(func() {
 		if t.Failed() || os.Getenv(envInjectorLogs) != "" {
-			t.Logf("last injector logs:\n%s", injectorLogs.tail(20000))
+			t.Logf("last injector logs:\n%s", injectorLogs.tail(30000))
 		}
 	})
 	ports := make([]int, 2)
@@ -93,8 +102,13 @@ func startInjector(t *testing.T, c *framework.Cluster, grace time.Duration) *inj
 	opts.MetricsBindAddress = "0"
 	opts.HealthProbeBindAddress = "127.0.0.1:" + strconv.Itoa(ports[1])
 	opts.LeaderElect = true
-	opts.ConfigMapGCGrace = grace
 	opts.Logger = ctrl.Log.WithName("osm-injector")
+	return opts
+}
+
+// runInjector starts an injector with opts and stops it when the test ends.
+func runInjector(t *testing.T, opts app.Options) *injector {
+	t.Helper()
 	in := &injector{t: t, opts: opts, health: opts.HealthProbeBindAddress}
 	in.start()
 	t.Cleanup(in.stop)

@@ -20,14 +20,12 @@ import (
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
 	"github.com/osm-tracing/osm-tracing/bootstrap/rebootstrap"
-	"github.com/osm-tracing/osm-tracing/cmd/osm-injector/app"
 	"github.com/osm-tracing/osm-tracing/e2e/framework"
 )
 
@@ -109,37 +107,10 @@ spec:
 // with max concurrent rollouts and failure policy Fail.
 func rbInjector(t *testing.T, c *framework.Cluster, maxRollouts int) *injector {
 	t.Helper()
-	setLoggerOnce.Do(func() {
-		ctrl.SetLogger(zap.New(zap.WriteTo(injectorLogs), zap.UseDevMode(true)))
-	})
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("last injector logs:\n%s", injectorLogs.tail(30000))
-		}
-	})
-	ports := make([]int, 2)
-	for i := range ports {
-		p, err := framework.FreePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports[i] = p
-	}
-	opts := app.DefaultOptions()
-	opts.RESTConfig = c.RESTConfig
-	opts.WebhookHost = "127.0.0.1"
-	opts.WebhookPort = ports[0]
-	opts.WebhookURL = "https://127.0.0.1:" + strconv.Itoa(ports[0])
-	opts.MetricsBindAddress = "0"
-	opts.HealthProbeBindAddress = "127.0.0.1:" + strconv.Itoa(ports[1])
-	opts.LeaderElect = true
+	opts := injectorOptions(t, c)
 	opts.FailurePolicy = "Fail"
 	opts.MaxConcurrentRollouts = maxRollouts
-	opts.Logger = ctrl.Log.WithName("osm-injector")
-	in := &injector{t: t, opts: opts, health: opts.HealthProbeBindAddress}
-	in.start()
-	t.Cleanup(in.stop)
-	return in
+	return runInjector(t, opts)
 }
 
 // controllerReports waits up to d for the MeshConfig status to carry a re-bootstrap report.

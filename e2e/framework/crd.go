@@ -55,3 +55,9 @@ func installCRD(ctx context.Context, r *runner, dyn dynamic.Interface, path stri
 		return false, nil
 	})
 }
+
+// InstallCRD creates the CustomResourceDefinition of a one-document YAML file in the cluster
+// (an existing one is kept) and waits until it is Established.
+func (c *Cluster) InstallCRD(ctx context.Context, path string) error {
+	return installCRD(ctx, c.runner, c.dynamic, path)
+}

@@ -31,7 +31,7 @@ func (c *Cluster) KubectlContext(ctx context.Context, args ...string) (stdout, s
 	var out, errOut bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &errOut
-	if err := spawn(cmd); err != nil {
+	if err := Spawn(cmd); err != nil {
 		return "", "", fmt.Errorf("when starting kubectl: %w", err)
 	}
 	err = cmd.Wait()

@@ -40,7 +40,7 @@ func startProcess(dir, name, bin string, args, env []string) (*process, error) {
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := spawn(cmd); err != nil {
+	if err := Spawn(cmd); err != nil {
 		_ = logFile.Close()
 		return nil, fmt.Errorf("when starting %s (%s): %w", name, bin, err)
 	}
@@ -129,11 +129,11 @@ var (
 	spawnCh   chan spawnRequest
 )
 
-// spawn starts cmd from one goroutine locked to its OS thread for the life of the test binary.
+// Spawn starts cmd from one goroutine locked to its OS thread for the life of the test binary.
 // Linux delivers Pdeathsig when the thread that forked the child exits, not the process, and
 // the Go runtime may end threads; a thread that never exits makes Pdeathsig mean "when the
 // test binary dies".
-func spawn(cmd *exec.Cmd) error {
+func Spawn(cmd *exec.Cmd) error {
 	spawnOnce.Do(func() {
 		spawnCh = make(chan spawnRequest)
 		go func() {

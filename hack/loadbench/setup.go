@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,8 +21,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/yaml"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
@@ -35,7 +32,6 @@ import (
 const benchNamespace = "bookbuyer"
 
 var (
-	crdResource        = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 	meshConfigResource = v1alpha2.GroupVersion.WithResource("meshconfigs")
 )
 
@@ -65,7 +61,7 @@ func buildBinaries(ctx context.Context, root, dir string) (binaries, error) {
 // namespace of the load tool's pods.
 func setupCluster(ctx context.Context, c *framework.Cluster, root string) error {
 	crdPath := filepath.Join(root, "manifests", "crds", "config.openservicemesh.io_meshconfigs.yaml")
-	if err := installCRD(ctx, c, crdPath); err != nil {
+	if err := c.InstallCRD(ctx, crdPath); err != nil {
 		return err
 	}
 	nss := map[string]map[string]string{
@@ -97,39 +93,6 @@ func setupCluster(ctx context.Context, c *framework.Cluster, root string) error 
 			return nil
 		}
 		return err
-	})
-}
-
-// installCRD creates the CRD of a one-document YAML file and waits until it is Established.
-func installCRD(ctx context.Context, c *framework.Cluster, path string) error {
-	data, err := os.ReadFile(path) //nolint:gosec // G304: the CRD file of this repository.
-	if err != nil {
-		return fmt.Errorf("when reading CRD %s: %w", path, err)
-	}
-	jsonData, err := yaml.YAMLToJSON(data)
-	if err != nil {
-		return fmt.Errorf("when decoding CRD %s: %w", path, err)
-	}
-	obj := &unstructured.Unstructured{}
-	if err := obj.UnmarshalJSON(jsonData); err != nil {
-		return fmt.Errorf("when decoding CRD %s: %w", path, err)
-	}
-	name := obj.GetName()
-	if _, err := c.Dynamic().Resource(crdResource).Create(ctx, obj, metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("when creating CRD %s: %w", name, err)
-	}
-	return retry(ctx, "CRD "+name+" to be Established", func() error {
-		got, err := c.Dynamic().Resource(crdResource).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		conds, _, _ := unstructured.NestedSlice(got.Object, "status", "conditions")
-		for _, cond := range conds {
-			if m, ok := cond.(map[string]any); ok && m["type"] == "Established" && m["status"] == "True" {
-				return nil
-			}
-		}
-		return errors.New("not Established yet")
 	})
 }
 
@@ -223,7 +186,7 @@ func startInjector(ctx context.Context, c *framework.Cluster, bin, dir string) (
 	cmd.Env = envWithout("KUBECONFIG")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := spawn(cmd); err != nil {
+	if err := framework.Spawn(cmd); err != nil {
 		_ = logFile.Close()
 		return nil, fmt.Errorf("when starting %s: %w", bin, err)
 	}
@@ -394,31 +357,4 @@ func tail(path string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-var (
-	spawnOnce sync.Once
-	spawnCh   chan spawnRequest
-)
-
-type spawnRequest struct {
-	cmd   *exec.Cmd
-	reply chan error
-}
-
-// spawn starts cmd from one goroutine locked to an OS thread that never exits: Linux sends
-// Pdeathsig when the forking thread ends, not the process, and Go may end idle threads.
-func spawn(cmd *exec.Cmd) error {
-	spawnOnce.Do(func() {
-		spawnCh = make(chan spawnRequest)
-		go func() {
-			runtime.LockOSThread()
-			for req := range spawnCh {
-				req.reply <- req.cmd.Start()
-			}
-		}()
-	})
-	reply := make(chan error, 1)
-	spawnCh <- spawnRequest{cmd: cmd, reply: reply}
-	return <-reply
 }
