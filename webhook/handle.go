@@ -159,8 +159,10 @@ func decodePod(raw []byte, pod *corev1.Pod) error {
 	return nil
 }
 
-// namespace reads the pod's namespace metadata from the cache. A namespace the cache does not
-// know yet (created an instant ago) is read once from the API server.
+// namespace reads the pod's namespace metadata from the cache. The API server only calls the
+// webhook for namespaces its namespaceSelector matches, so a namespace the cache does not know
+// yet, or knows without the injection label (osm namespace add an instant ago), is stale
+// here: it is read once from the API server rather than letting the pod start untraced.
 func (h *Handler) namespace(ctx context.Context, name string) (inject.Namespace, error) {
 	if name == "" {
 		return inject.Namespace{}, fmt.Errorf("when reading the pod's namespace: the request names no namespace")
@@ -168,7 +170,8 @@ func (h *Handler) namespace(ctx context.Context, name string) (inject.Namespace,
 	meta := &metav1.PartialObjectMetadata{}
 	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
 	err := h.opts.Cache.Get(ctx, client.ObjectKey{Name: name}, meta)
-	if apierrors.IsNotFound(err) && h.opts.APIReader != nil {
+	stale := apierrors.IsNotFound(err) || err == nil && meta.Labels[bootstrap.InjectionLabel] != inject.InjectionEnabled
+	if stale && h.opts.APIReader != nil {
 		err = h.opts.APIReader.Get(ctx, client.ObjectKey{Name: name}, meta)
 	}
 	if err != nil {

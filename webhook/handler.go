@@ -21,8 +21,8 @@ import (
 type HandlerOptions struct {
 	// Cache reads Namespaces, the MeshConfig and the managed ConfigMaps (an informer cache).
 	Cache client.Reader
-	// APIReader is used only when the cache does not know the pod's namespace yet (it was
-	// created a moment ago); nil disables that fallback.
+	// APIReader is used only when the cache does not know the pod's namespace yet, or knows
+	// it without the injection label (created or labelled a moment ago); nil disables that.
 	APIReader client.Reader
 	// Writer creates the bootstrap ConfigMaps.
 	Writer client.Writer
