@@ -28,6 +28,9 @@ const conflictRetry = time.Second
 type Reconciler struct {
 	// Client reads from the manager's cache (metadata-only Pods and ConfigMaps) and deletes.
 	Client client.Client
+	// APIReader, when set, confirms with the API server that no pod uses a ConfigMap just
+	// before it is deleted: the pod cache may not show yet a pod admitted a moment ago.
+	APIReader client.Reader
 	// Grace is how long an unreferenced ConfigMap is kept (and how old it must be).
 	Grace time.Duration
 	Log   logr.Logger
@@ -97,7 +100,29 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if !d.Delete {
 		return reconcile.Result{RequeueAfter: d.RequeueAfter}, nil
 	}
+	if used, err := r.usedLive(ctx, req.Namespace, hash); err != nil || used {
+		if used {
+			// The cache was behind: the ConfigMap is in use after all; start its clock again.
+			r.forget(req.NamespacedName)
+			return reconcile.Result{RequeueAfter: r.Grace}, nil
+		}
+		return reconcile.Result{}, err
+	}
 	return r.delete(ctx, log, cm, d.UnreferencedSince)
+}
+
+// usedLive asks the API server (not the cache) whether a pod in ns carries hash.
+func (r *Reconciler) usedLive(ctx context.Context, ns, hash string) (bool, error) {
+	if r.APIReader == nil {
+		return false, nil
+	}
+	pods := &metav1.PartialObjectMetadataList{}
+	pods.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("PodList"))
+	if err := r.APIReader.List(ctx, pods, client.InNamespace(ns),
+		client.MatchingLabels{bootstrap.BootstrapHashKey: hash}, client.Limit(1)); err != nil {
+		return false, fmt.Errorf("when confirming that no pod in %s uses bootstrap %s: %w", ns, hash, err)
+	}
+	return len(pods.Items) > 0, nil
 }
 
 func (r *Reconciler) delete(ctx context.Context, log logr.Logger, cm *metav1.PartialObjectMetadata, since time.Time) (reconcile.Result, error) {

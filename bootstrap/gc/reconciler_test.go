@@ -60,3 +60,38 @@ func TestReconcilerDeletesAfterTheGracePeriod(t *testing.T) {
 		t.Fatalf("a gone ConfigMap is no error: %v", err)
 	}
 }
+
+// A pod the cache does not show yet (admitted a moment ago) keeps its ConfigMap: the API
+// server is asked before anything is deleted.
+func TestReconcilerAsksTheAPIServerBeforeDeleting(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{
+		Namespace: "ns", Name: "envoy-bootstrap-app-h1", CreationTimestamp: metav1.NewTime(now.Add(-time.Hour)),
+		Labels: map[string]string{bootstrap.ManagedByLabel: bootstrap.ManagedByValue, bootstrap.BootstrapHashKey: "h1"},
+	}}
+	s := runtime.NewScheme()
+	if err := corev1.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	cache := fake.NewClientBuilder().WithScheme(s).WithObjects(cm).Build()
+	live := fake.NewClientBuilder().WithScheme(s).WithObjects(cm.DeepCopy(), &corev1.Pod{ObjectMeta: metav1.ObjectMeta{
+		Namespace: "ns", Name: "app-new", Labels: map[string]string{bootstrap.BootstrapHashKey: "h1"},
+	}}).Build()
+	r := &Reconciler{Client: cache, APIReader: live, Grace: time.Minute, Log: logr.Discard(), Now: func() time.Time { return now }}
+	req := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "ns", Name: cm.Name}}
+	if _, err := r.Reconcile(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(2 * time.Minute)
+	res, err := r.Reconcile(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cache.Get(ctx, client.ObjectKeyFromObject(cm), &corev1.ConfigMap{}); err != nil {
+		t.Fatalf("the ConfigMap of a pod only the API server knows was deleted: %v", err)
+	}
+	if res.RequeueAfter != time.Minute {
+		t.Fatalf("want the clock restarted (requeue after the grace period), got %+v", res)
+	}
+}

@@ -132,9 +132,10 @@ func setupControllers(mgr manager.Manager, o Options, provider certs.Provider, l
 		return err
 	}
 	gcRec := &gc.Reconciler{
-		Client: mgr.GetClient(),
-		Grace:  o.ConfigMapGCGrace,
-		Log:    log.WithName("configmap-gc"),
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Grace:     o.ConfigMapGCGrace,
+		Log:       log.WithName("configmap-gc"),
 	}
 	if err := gcRec.SetupWithManager(mgr); err != nil {
 		return err
