@@ -99,6 +99,7 @@ func (e *env) validAccepted(t *testing.T) {
 		"fractional sampling":          {Sampling: ptr.To(12.5)},
 		"an endpoint with a query":     {Endpoint: "/api/v2/spans?x=1"},
 		"the root path as an endpoint": {Endpoint: "/"},
+		"a 63-character DNS label":     {Address: strings.Repeat("a", 63) + ".example.com"},
 	}
 	for name, tr := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -118,20 +119,21 @@ func (e *env) badRefused(t *testing.T) {
 		tracing v1alpha2.TracingSpec
 		field   string
 	}{
-		"port 0":                        {v1alpha2.TracingSpec{Port: ptr.To[int32](0)}, "port"},
-		"port 70000":                    {v1alpha2.TracingSpec{Port: ptr.To[int32](70000)}, "port"},
-		"an endpoint without a slash":   {v1alpha2.TracingSpec{Endpoint: "api"}, "endpoint"},
-		"an endpoint with a space":      {v1alpha2.TracingSpec{Endpoint: "/api/v2/my spans"}, "endpoint"},
-		"an endpoint with a fragment":   {v1alpha2.TracingSpec{Endpoint: "/api/v2/spans#x"}, "endpoint"},
-		"an endpoint not in ASCII":      {v1alpha2.TracingSpec{Endpoint: "/api/v2/spañs"}, "endpoint"},
-		"an address with a space and !": {v1alpha2.TracingSpec{Address: "bad host!"}, "address"},
-		"an address in upper case":      {v1alpha2.TracingSpec{Address: "Jaeger.example.com"}, "address"},
-		"an address ending with a dot":  {v1alpha2.TracingSpec{Address: "jaeger."}, "address"},
-		"an IPv4-like bad address":      {v1alpha2.TracingSpec{Address: "300.1.2.3"}, "address"},
-		"a URL as address":              {v1alpha2.TracingSpec{Address: "http://jaeger:9411"}, "address"},
-		"an over-long address":          {v1alpha2.TracingSpec{Address: strings.Repeat("a", 254)}, "address"},
-		"sampling 101":                  {v1alpha2.TracingSpec{Sampling: ptr.To(101.0)}, "sampling"},
-		"sampling -1":                   {v1alpha2.TracingSpec{Sampling: ptr.To(-1.0)}, "sampling"},
+		"port 0":                               {v1alpha2.TracingSpec{Port: ptr.To[int32](0)}, "port"},
+		"port 70000":                           {v1alpha2.TracingSpec{Port: ptr.To[int32](70000)}, "port"},
+		"an endpoint without a slash":          {v1alpha2.TracingSpec{Endpoint: "api"}, "endpoint"},
+		"an endpoint with a space":             {v1alpha2.TracingSpec{Endpoint: "/api/v2/my spans"}, "endpoint"},
+		"an endpoint with a fragment":          {v1alpha2.TracingSpec{Endpoint: "/api/v2/spans#x"}, "endpoint"},
+		"an endpoint not in ASCII":             {v1alpha2.TracingSpec{Endpoint: "/api/v2/spañs"}, "endpoint"},
+		"an address with a space and !":        {v1alpha2.TracingSpec{Address: "bad host!"}, "address"},
+		"an address in upper case":             {v1alpha2.TracingSpec{Address: "Jaeger.example.com"}, "address"},
+		"an address ending with a dot":         {v1alpha2.TracingSpec{Address: "jaeger."}, "address"},
+		"an IPv4-like bad address":             {v1alpha2.TracingSpec{Address: "300.1.2.3"}, "address"},
+		"a URL as address":                     {v1alpha2.TracingSpec{Address: "http://jaeger:9411"}, "address"},
+		"an address with a 64-character label": {v1alpha2.TracingSpec{Address: strings.Repeat("a", 64) + ".example.com"}, "address"},
+		"an over-long address":                 {v1alpha2.TracingSpec{Address: strings.Repeat("a", 254)}, "address"},
+		"sampling 101":                         {v1alpha2.TracingSpec{Sampling: ptr.To(101.0)}, "sampling"},
+		"sampling -1":                          {v1alpha2.TracingSpec{Sampling: ptr.To(-1.0)}, "sampling"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

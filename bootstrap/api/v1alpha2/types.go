@@ -58,7 +58,7 @@ type TracingSpec struct {
 	// A name made only of digits and dots must be a valid IPv4 address.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
-	// +kubebuilder:validation:XValidation:rule=`isIP(self) || (!self.matches('^[0-9.]+$') && self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'))`,message="spec.observability.tracing.address must be a DNS name or an IP address",messageExpression=`"spec.observability.tracing.address must be a DNS name (a lower-case RFC 1123 subdomain such as jaeger.osm-system.svc.cluster.local) or an IP address, not '" + self + "'"`
+	// +kubebuilder:validation:XValidation:rule=`isIP(self) || (!self.matches('^[0-9.]+$') && self.matches('^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?([.][a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$'))`,message="spec.observability.tracing.address must be a DNS name or an IP address",messageExpression=`"spec.observability.tracing.address must be a DNS name (a lower-case RFC 1123 subdomain such as jaeger.osm-system.svc.cluster.local) or an IP address, not '" + self + "'"`
 	Address string `json:"address,omitempty"`
 
 	// Port is the collector's port, 1 to 65535. Default 9411.
