@@ -52,6 +52,9 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.EnvoyResources, "envoy-resources", o.EnvoyResources,
 		`resources of the injected envoy container as JSON, e.g. {"requests":{"cpu":"50m","memory":"64Mi"},"limits":{"memory":"512Mi"}}; `+
 			"empty means the built-in defaults (those values)")
+	fs.StringVar(&o.InitResources, "init-resources", o.InitResources,
+		`resources of the injected osm-init container as JSON (as --envoy-resources); empty means the built-in defaults `+
+			`({"requests":{"cpu":"10m","memory":"16Mi"},"limits":{"cpu":"100m","memory":"64Mi"}})`)
 	fs.StringVar(&o.EnvoyLogLevel, "envoy-log-level", o.EnvoyLogLevel,
 		"Envoy's log level: trace, debug, info, warning, error, critical or off")
 	fs.DurationVar(&o.CertValidity, "cert-validity", o.CertValidity,

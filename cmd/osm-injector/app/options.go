@@ -85,6 +85,8 @@ type Options struct {
 	// EnvoyResources is the envoy container's resources as JSON (a ResourceRequirements, as
 	// the chart's osm.sidecar.resources renders it); empty means the built-in defaults.
 	EnvoyResources string
+	// InitResources is the same for the osm-init container.
+	InitResources string
 
 	// CertValidity is the serving certificate's lifetime (CertProviderSelf).
 	CertValidity time.Duration
@@ -188,6 +190,9 @@ func (o *Options) Validate() error {
 	}
 	if _, err := parseResources(o.EnvoyResources); err != nil {
 		bad("envoy-resources", "%q: %v", o.EnvoyResources, err)
+	}
+	if _, err := parseResources(o.InitResources); err != nil {
+		bad("init-resources", "%q: %v", o.InitResources, err)
 	}
 	if !slices.Contains(envoyLogLevels, o.EnvoyLogLevel) {
 		bad("envoy-log-level", "%q is not one of Envoy's levels (%s)", o.EnvoyLogLevel, strings.Join(envoyLogLevels, ", "))

@@ -65,12 +65,16 @@ func TestParseResources(t *testing.T) {
 func TestProxyConfigTakesEnvoyResources(t *testing.T) {
 	o := DefaultOptions()
 	o.EnvoyResources = `{"requests":{"cpu":"200m"}}`
+	o.InitResources = `{"limits":{"memory":"32Mi"}}`
 	if err := o.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	p := o.proxyConfig()
 	if got := p.Resources.Requests[corev1.ResourceCPU]; got.String() != "200m" {
 		t.Fatalf("envoy cpu request = %s, want 200m", got.String())
+	}
+	if got := p.InitResources.Limits[corev1.ResourceMemory]; got.String() != "32Mi" {
+		t.Fatalf("osm-init memory limit = %s, want 32Mi", got.String())
 	}
 	if _, ok := p.Resources.Limits[corev1.ResourceMemory]; ok {
 		t.Fatal("the flag replaces the defaults whole; the default memory limit should be gone")

@@ -151,8 +151,12 @@ func setupControllers(mgr manager.Manager, o Options, provider certs.Provider, l
 func (o *Options) proxyConfig() inject.ProxyConfig {
 	p := inject.DefaultProxyConfig()
 	p.EnvoyImage, p.InitImage, p.LogLevel = o.EnvoyImage, o.InitImage, o.EnvoyLogLevel
+	// Validate has refused malformed values before the manager starts.
 	if r, err := parseResources(o.EnvoyResources); err == nil && r != nil {
-		p.Resources = *r // Validate has refused a malformed value before the manager starts.
+		p.Resources = *r
+	}
+	if r, err := parseResources(o.InitResources); err == nil && r != nil {
+		p.InitResources = *r
 	}
 	return p
 }
