@@ -30,16 +30,9 @@ import (
 // bootstrap ConfigMap are in the informer cache (here a map), so nothing is written. The pod
 // is hack/loadtest's: the bookbuyer Deployment's, as the ReplicaSet controller creates it.
 func BenchmarkServeAdmission(b *testing.B) {
-	scheme := runtime.NewScheme()
-	if err := corev1.AddToScheme(scheme); err != nil {
-		b.Fatal(err)
-	}
-	if err := v1alpha2.AddToScheme(scheme); err != nil {
-		b.Fatal(err)
-	}
 	cache := &benchCache{}
 	h, err := NewHandler(HandlerOptions{
-		Cache: cache, Writer: benchWriter{}, Scheme: scheme,
+		Cache: cache, Writer: benchWriter{},
 		ControlPlaneNamespace: "osm-system", MeshConfigName: "osm-mesh-config", Log: logr.Discard(),
 	})
 	if err != nil {

@@ -24,7 +24,7 @@ func TestHandlerReadsANamespaceTheCacheShowsUnlabelled(t *testing.T) {
 		}}).Build()
 	var seen inject.Namespace
 	h, err := NewHandler(HandlerOptions{
-		Cache: stale, APIReader: live, Writer: live, Scheme: testScheme(t),
+		Cache: stale, APIReader: live, Writer: live,
 		ControlPlaneNamespace: "osm-system", MeshConfigName: "osm-mesh-config", Log: logr.Discard(),
 		Mutate: func(pod *corev1.Pod, ns inject.Namespace, env inject.Env) (inject.Result, error) {
 			seen = ns

@@ -101,7 +101,7 @@ func TestInjectionPatchRefusesOtherChanges(t *testing.T) {
 func newRealHandler(t *testing.T) *Handler {
 	t.Helper()
 	h, err := NewHandler(HandlerOptions{
-		Cache: &benchCache{haveConfigMap: true}, Writer: benchWriter{}, Scheme: testScheme(t),
+		Cache: &benchCache{haveConfigMap: true}, Writer: benchWriter{},
 		ControlPlaneNamespace: "osm-system", MeshConfigName: "osm-mesh-config", Log: logr.Discard(),
 	})
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"github.com/go-logr/logr"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -26,9 +25,6 @@ type HandlerOptions struct {
 	APIReader client.Reader
 	// Writer creates the bootstrap ConfigMaps.
 	Writer client.Writer
-	// Scheme must know corev1. (Unused since the handler decodes pods itself, see decodePod;
-	// kept so that callers need not change.)
-	Scheme *runtime.Scheme
 	// ControlPlaneNamespace is where the injector and its MeshConfig live.
 	ControlPlaneNamespace string
 	// MeshConfigName is the MeshConfig the injector follows.
@@ -69,8 +65,6 @@ func NewHandler(o HandlerOptions) (*Handler, error) {
 		return nil, fmt.Errorf("when making the admission handler: no cache reader")
 	case o.Writer == nil:
 		return nil, fmt.Errorf("when making the admission handler: no writer")
-	case o.Scheme == nil:
-		return nil, fmt.Errorf("when making the admission handler: no scheme")
 	case o.ControlPlaneNamespace == "" || o.MeshConfigName == "":
 		return nil, fmt.Errorf("when making the admission handler: control-plane namespace and MeshConfig name are required")
 	}

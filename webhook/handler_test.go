@@ -91,7 +91,7 @@ func newFixture(t *testing.T, policy admissionregistrationv1.FailurePolicyType, 
 		}).
 		Build()
 	h, err := NewHandler(HandlerOptions{
-		Cache: f.client, Writer: f.client, Scheme: testScheme(t),
+		Cache: f.client, Writer: f.client,
 		ControlPlaneNamespace: "osm-system", MeshConfigName: "osm-mesh-config",
 		FailurePolicy: policy, Log: logr.Discard(), Mutate: fakeMutate,
 	})

@@ -82,7 +82,6 @@ func setupWebhook(mgr manager.Manager, o Options, log logr.Logger) error {
 		Cache:                 mgr.GetCache(),
 		APIReader:             mgr.GetAPIReader(),
 		Writer:                mgr.GetClient(),
-		Scheme:                mgr.GetScheme(),
 		ControlPlaneNamespace: o.Namespace,
 		MeshConfigName:        o.MeshConfigName,
 		Proxy:                 o.proxyConfig(),
