@@ -44,6 +44,8 @@ type options struct {
 	cpuProfile   string
 	memProfile   string
 	injectorBin  string
+	// injectorGOGC, when set, is the injector's GOGC (the chart sets osm.injector.gogc).
+	injectorGOGC string
 }
 
 // inProcess: profiling runs the injector in this process.
@@ -100,6 +102,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.http1, "http1", false, "pass -http1 to the load tool (the injector serves HTTP/1.1 only anyway)")
 	fs.DurationVar(&o.startTimeout, "start-timeout", 3*time.Minute, "how long starting the control plane and the injector may take")
 	fs.StringVar(&o.injectorBin, "injector", "", "an osm-injector binary to measure instead of building ./cmd/osm-injector (to compare two builds)")
+	fs.StringVar(&o.injectorGOGC, "injector-gogc", "", "GOGC of the injector process only (as the chart's osm.injector.gogc sets it); empty: inherited")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "run the injector in this process (app.Run) and write a CPU profile of the measured runs to this file")
 	fs.StringVar(&o.memProfile, "memprofile", "", "run the injector in this process (app.Run) and write its allocation profile (from its start) to this file at the end")
 	if err := fs.Parse(args); err != nil {
@@ -194,7 +197,7 @@ func run(ctx context.Context, o options) (*report, error) {
 	if o.inProcess() {
 		inj, err = startInjectorInProcess(startCtx, c, workDir)
 	} else {
-		inj, err = startInjector(startCtx, c, bins.injector, workDir)
+		inj, err = startInjector(startCtx, c, bins.injector, workDir, o.injectorGOGC)
 	}
 	if err != nil {
 		return nil, err

@@ -161,7 +161,7 @@ const gcGrace = time.Hour
 
 // startInjector runs the osm-injector binary against c on free loopback ports, logging to
 // dir/osm-injector.log, and waits for its /readyz.
-func startInjector(ctx context.Context, c *framework.Cluster, bin, dir string) (*injector, error) {
+func startInjector(ctx context.Context, c *framework.Cluster, bin, dir, gogc string) (*injector, error) {
 	p, err := newInjectorPorts()
 	if err != nil {
 		return nil, err
@@ -184,6 +184,9 @@ func startInjector(ctx context.Context, c *framework.Cluster, bin, dir string) (
 	cmd := exec.Command(bin, args...) //nolint:gosec // G204: the injector built here (or -injector), with flags made here.
 	cmd.Dir = dir
 	cmd.Env = envWithout("KUBECONFIG")
+	if gogc != "" {
+		cmd.Env = append(cmd.Env, "GOGC="+gogc) // the last value of a variable wins
+	}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := framework.Spawn(cmd); err != nil {
