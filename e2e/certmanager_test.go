@@ -7,8 +7,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -222,7 +220,7 @@ func cmStart(t *testing.T, c *framework.Cluster, launcher string) *cmProcess {
 			<-p.done
 		}
 		if t.Failed() || os.Getenv(envInjectorLogs) != "" {
-			t.Logf("last lines of %s:\n%s", logPath, cmTail(logPath, 60))
+			t.Logf("last lines of %s:\n%s", logPath, framework.TailFile(logPath, 60))
 		}
 	})
 	return p
@@ -242,18 +240,6 @@ func (p *cmProcess) resume(t *testing.T) {
 	if err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGCONT); err != nil {
 		t.Fatalf("resuming cert-manager: %v", err)
 	}
-}
-
-func cmTail(path string, n int) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // cmRelease installs and upgrades the embedded chart with the Helm SDK, as `osm install` and
@@ -700,30 +686,12 @@ func cmRenewal(ctx context.Context, t *testing.T, c *framework.Cluster, cl clien
 	cmWaitCertificateReady(ctx, t, cl)
 }
 
-// cmReadyz is the injector's /readyz: nil when ready, else the error with the body.
-func cmReadyz(ctx context.Context, in *injector) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+in.health+"/readyz?verbose", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("readyz %d: %s", resp.StatusCode, body)
-	}
-	return nil
-}
-
 // cmSecretDeleted deletes the Certificate's Secret while cert-manager is paused, so that the
 // state in between is observable for as long as the test wants: the injector is not ready
 // (its certificate check fails) yet still answers admissions with the certificate it has;
 // then cert-manager resumes, issues the Secret again, and the injector is ready.
 func cmSecretDeleted(ctx context.Context, t *testing.T, c *framework.Cluster, cl client.Client, cm *cmProcess, in *injector) {
-	if err := cmReadyz(ctx, in); err != nil {
+	if err := in.readyz(ctx); err != nil {
 		t.Fatalf("not ready before the deletion: %v", err)
 	}
 	before := cmSecretSerial(ctx, t, c)
@@ -738,7 +706,7 @@ func cmSecretDeleted(ctx context.Context, t *testing.T, c *framework.Cluster, cl
 		t.Fatalf("deleting Secret %s: %v", cmSecret, err)
 	}
 	eventually(ctx, t, "/readyz to fail on the certificate check", func() error {
-		err := cmReadyz(ctx, in)
+		err := in.readyz(ctx)
 		switch {
 		case err == nil:
 			return errors.New("still ready")
@@ -750,7 +718,7 @@ func cmSecretDeleted(ctx context.Context, t *testing.T, c *framework.Cluster, cl
 	// It stays so while cert-manager is away, and meanwhile admissions succeed on the last
 	// (still valid, still trusted) certificate.
 	for range 10 {
-		if cmReadyz(ctx, in) == nil {
+		if in.readyz(ctx) == nil {
 			t.Fatal("/readyz recovered while the Secret is missing")
 		}
 		if err := cmAdmit(ctx, c); err != nil {
@@ -764,7 +732,7 @@ func cmSecretDeleted(ctx context.Context, t *testing.T, c *framework.Cluster, cl
 		_, err := c.Clientset.CoreV1().Secrets(cmNamespace).Get(ctx, cmSecret, metav1.GetOptions{})
 		return err
 	})
-	eventually(ctx, t, "/readyz to recover", func() error { return cmReadyz(ctx, in) })
+	eventually(ctx, t, "/readyz to recover", func() error { return in.readyz(ctx) })
 	after := cmSecretSerial(ctx, t, c)
 	if after == before {
 		t.Errorf("the re-issued Secret holds the deleted one's serial %s", before)

@@ -310,14 +310,14 @@ func guideStartInjector(ctx context.Context, t *testing.T, bins guideBins, c *fr
 		p.stop()
 		_ = logFile.Close()
 		if t.Failed() {
-			t.Logf("osm-injector's log (%s):\n%s", logPath, guideTail(logPath, 60))
+			t.Logf("osm-injector's log (%s):\n%s", logPath, framework.TailFile(logPath, 60))
 		}
 	})
 	t.Logf("started %s", strings.Join(cmd.Args, " "))
 
 	guideWait(ctx, t, "osm-injector's /readyz", func(ctx context.Context) error {
 		if err := p.exited(); err != nil {
-			return fmt.Errorf("%w: osm-injector ended: %w; its log:\n%s", errGuideStop, err, guideTail(logPath, 30))
+			return fmt.Errorf("%w: osm-injector ended: %w; its log:\n%s", errGuideStop, err, framework.TailFile(logPath, 30))
 		}
 		_, err := guideGet(ctx, "http://127.0.0.1:"+strconv.Itoa(in.health)+"/readyz")
 		return err
@@ -367,19 +367,6 @@ func guideWait(ctx context.Context, t *testing.T, what string, f func(context.Co
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
-}
-
-// guideTail is the end of a file.
-func guideTail(path string, lines int) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	all := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(all) > lines {
-		all = all[len(all)-lines:]
-	}
-	return strings.Join(all, "\n")
 }
 
 func guideHasEnvoy(p *corev1.Pod) bool {

@@ -143,6 +143,24 @@ func (in *injector) restart() {
 	in.start()
 }
 
+// readyz is the injector's /readyz: nil when ready, else the error with the body.
+func (in *injector) readyz(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+in.health+"/readyz?verbose", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("readyz %d: %s", resp.StatusCode, body)
+	}
+	return nil
+}
+
 // waitReady waits for /readyz, then until the API server really calls the webhook: a dry-run
 // pod in the labelled namespace ns comes back with the envoy container.
 func (in *injector) waitReady(ctx context.Context, c *framework.Cluster, ns string) {
@@ -154,16 +172,7 @@ func (in *injector) waitReady(ctx context.Context, c *framework.Cluster, ns stri
 			return fmt.Errorf("%w: the injector ended: %w", errStop, err)
 		default:
 		}
-		resp, err := http.Get("http://" + in.health + "/readyz")
-		if err != nil {
-			return err
-		}
-		defer func() { _ = resp.Body.Close() }()
-		body, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("readyz %d: %s", resp.StatusCode, body)
-		}
-		return nil
+		return in.readyz(ctx)
 	})
 	eventually(ctx, in.t, "the API server to call the webhook", func() error {
 		pod := testPod("probe-", nil)

@@ -104,10 +104,12 @@ func (p *process) stop() {
 
 // tail returns the last n lines of the process's log.
 func (p *process) tail(n int) string {
-	return tailFile(p.logPath, n)
+	return TailFile(p.logPath, n)
 }
 
-func tailFile(path string, n int) string {
+// TailFile returns the last n lines of the file at path (or why it cannot be read): for test
+// failure messages about a process's log.
+func TailFile(path string, n int) string {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Sprintf("(cannot read %s: %v)", path, err)
