@@ -17,7 +17,7 @@ import (
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
-	"github.com/osm-tracing/osm-tracing/bootstrap/rebootstrap"
+	"github.com/osm-tracing/osm-tracing/webhook/rebootstrap"
 )
 
 // rbGuideTracing is the user guide's command, verbatim: it moves the collector to the control

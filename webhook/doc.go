@@ -1,4 +1,6 @@
-// Package webhook is the admission side of osm-injector: the mutating Handler served at
+// Package webhook is what osm-injector runs, beside its subpackages (inject: the pod core;
+// certs: webhook TLS; rebootstrap: the MeshConfig watcher; gc: the ConfigMap collector). This
+// package is the admission side: the mutating Handler served at
 // /mutate-v1-pod, the MutatingWebhookConfiguration it keeps current, and the MeshConfig
 // bookkeeping both need.
 //

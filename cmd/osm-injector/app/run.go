@@ -13,8 +13,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
-	"github.com/osm-tracing/osm-tracing/bootstrap/gc"
-	"github.com/osm-tracing/osm-tracing/bootstrap/rebootstrap"
+	"github.com/osm-tracing/osm-tracing/webhook/gc"
+	"github.com/osm-tracing/osm-tracing/webhook/rebootstrap"
 	"github.com/osm-tracing/osm-tracing/webhook"
 	"github.com/osm-tracing/osm-tracing/webhook/certs"
 	"github.com/osm-tracing/osm-tracing/webhook/inject"

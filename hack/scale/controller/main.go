@@ -19,7 +19,7 @@ import (
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
-	"github.com/osm-tracing/osm-tracing/bootstrap/rebootstrap"
+	"github.com/osm-tracing/osm-tracing/webhook/rebootstrap"
 )
 
 func main() {
