@@ -162,6 +162,9 @@ func TestCLI(t *testing.T) {
 		res = osm.ok("tracing", "check", "-n", "bookbuyer", pod.Name)
 		cliContains(t, "tracing check of the pod", res.stdout, "[PASS] 3. pod bootstrap: pod bookbuyer/"+pod.Name+": current bootstrap")
 	})
+	step("a Job pod with a native envoy sidecar and a bare generateName pod are current", func(t *testing.T) {
+		cliNativeAndGenerateName(ctx, t, c, osm)
+	})
 	step("osm tracing check fails with tracing off", func(t *testing.T) {
 		cliPatchTracing(t, c, `{"enable":false}`)
 		res := cliCheckFails(t, osm, "[FAIL] 1. tracing enabled", "has tracing disabled")
@@ -195,6 +198,75 @@ func TestCLI(t *testing.T) {
 	step("reinstall with the guide's BYO collector settings", func(t *testing.T) {
 		cliInstallBYO(ctx, t, c, osm, cp)
 	})
+}
+
+// cliJobAndBarePod are a Job (its pod gets Envoy as a native sidecar: an init container with
+// restartPolicy Always) and a bare pod created with generateName and no app label.
+const cliJobAndBarePod = `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: nightly-report
+  namespace: bookbuyer
+spec:
+  template:
+    metadata:
+      labels: {role: nightly-report}
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: report
+        image: busybox
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  generateName: adhoc-
+  namespace: bookbuyer
+  labels: {role: adhoc}
+spec:
+  containers:
+  - name: shell
+    image: busybox
+`
+
+// cliNativeAndGenerateName injects cliJobAndBarePod with osm inject, creates it, and checks
+// that osm proxy bootstrap and osm tracing check take the Job's pod (whose envoy is an init
+// container) as injected, and that neither pod is reported stale: the bare pod's service name
+// comes from its generateName, as at admission.
+func cliNativeAndGenerateName(ctx context.Context, t *testing.T, c *framework.Cluster, osm cliRunner) {
+	osm.t = t
+	dir := t.TempDir()
+	mesh, _, err := c.Kubectl("get", "meshconfig", "osm-mesh-config", "-n", "osm-system", "-o", "yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string]string{"mesh.yaml": mesh, "workloads.yaml": cliJobAndBarePod} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := osm.ok("inject", "-f", filepath.Join(dir, "workloads.yaml"), "--mesh-config", filepath.Join(dir, "mesh.yaml"))
+	injected := filepath.Join(dir, "injected.yaml")
+	if err := os.WriteFile(injected, []byte(res.stdout), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, err := c.Kubectl("create", "-f", injected); err != nil {
+		t.Fatalf("kubectl create of osm inject's output: %v\n%s", err, out)
+	}
+	job := cliRunningPod(ctx, t, c, "bookbuyer", "role=nightly-report")
+	if n := len(job.Spec.InitContainers); n == 0 || job.Spec.InitContainers[n-1].Name != "envoy" ||
+		job.Spec.InitContainers[n-1].RestartPolicy == nil || *job.Spec.InitContainers[n-1].RestartPolicy != corev1.ContainerRestartPolicyAlways {
+		t.Fatalf("the Job's pod has no native envoy sidecar: init containers %+v", job.Spec.InitContainers)
+	}
+	bare := cliRunningPod(ctx, t, c, "bookbuyer", "role=adhoc")
+
+	res = osm.ok("proxy", "bootstrap", "-n", "bookbuyer", job.Name)
+	cliContains(t, "osm proxy bootstrap of the Job's pod", res.stdout, bootstrap.TracingClusterName, "cluster: nightly-report")
+	for _, p := range []*corev1.Pod{job, bare} {
+		res = osm.ok("tracing", "check", "-n", "bookbuyer", p.Name)
+		cliContains(t, "tracing check of pod "+p.Name, res.stdout, "[PASS] 3. pod bootstrap: pod bookbuyer/"+p.Name+": current bootstrap")
+	}
+	cliContains(t, "tracing check of the bare pod", res.stdout, "service name adhoc")
 }
 
 // cliInstallBYO installs again, with the guide's option b) (a collector of the user's), checks

@@ -40,17 +40,9 @@ func Decide(pod *corev1.Pod, ns Namespace, controlPlaneNS string) (inject bool, 
 	if IsInjected(pod) {
 		return false, ReasonAlreadyInjected, nil
 	}
-	if controlPlaneNS == "" {
-		controlPlaneNS = bootstrap.DefaultNamespace
-	}
 	name := namespaceOf(pod, ns)
-	for _, never := range neverInjected {
-		if name == never {
-			return false, "pods in namespace " + name + " are never injected", nil
-		}
-	}
-	if name == controlPlaneNS {
-		return false, "namespace " + name + " is the control plane's", nil
+	if never, reason := NeverInjectedNamespace(name, controlPlaneNS); never {
+		return false, reason, nil
 	}
 	if pod.Spec.HostNetwork {
 		return false, ReasonHostNetwork, nil
@@ -85,14 +77,11 @@ func IsInjected(pod *corev1.Pod) bool {
 	if pod == nil {
 		return false
 	}
-	return hasContainer(pod.Spec.Containers, EnvoyContainerName) ||
-		hasContainer(pod.Spec.InitContainers, EnvoyContainerName) ||
-		hasContainer(pod.Spec.InitContainers, InitContainerName)
-}
-
-func hasContainer(cs []corev1.Container, name string) bool {
-	for i := range cs {
-		if cs[i].Name == name {
+	if Sidecar(&pod.Spec) != nil {
+		return true
+	}
+	for i := range pod.Spec.InitContainers {
+		if pod.Spec.InitContainers[i].Name == InitContainerName {
 			return true
 		}
 	}

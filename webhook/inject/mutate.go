@@ -34,21 +34,8 @@ func mutate(pod *corev1.Pod, ns Namespace, env Env, owner bootstrap.Workload) (R
 	if err := env.Proxy.Validate(); err != nil {
 		return Result{}, err
 	}
-	podName := pod.Name
-	if podName == "" {
-		podName = pod.GenerateName
-	}
 	namespace := namespaceOf(pod, ns)
-	settings, err := bootstrap.Resolve(bootstrap.Input{
-		Defaults:             env.Defaults,
-		Mesh:                 env.Mesh,
-		NamespaceName:        namespace,
-		NamespaceAnnotations: ns.Annotations,
-		PodAnnotations:       pod.Annotations,
-		Owner:                owner,
-		PodLabels:            pod.Labels,
-		PodName:              podName,
-	})
+	settings, err := bootstrap.Resolve(env.input(&pod.ObjectMeta, ns, owner, PodName(&pod.ObjectMeta)))
 	if err != nil {
 		return Result{}, err
 	}

@@ -94,15 +94,7 @@ func (c *collector) add(kind string, m *metav1.ObjectMeta, tpl *corev1.PodTempla
 	if err != nil {
 		w.TargetErr = fmt.Errorf("the webhook refuses its pods: %w", err)
 	} else {
-		w.Target, w.TargetErr = c.hash(bootstrap.Input{
-			Defaults:             c.snap.Defaults,
-			Mesh:                 c.snap.Mesh,
-			NamespaceName:        m.Namespace,
-			NamespaceAnnotations: ns.Annotations,
-			PodAnnotations:       tpl.Annotations,
-			Owner:                bootstrap.WorkloadOf(kind, m.Name),
-			PodLabels:            tpl.Labels,
-		})
+		w.Target, w.TargetErr = c.hash(c.env().TemplateInput(bootstrap.WorkloadOf(kind, m.Name), &tpl.ObjectMeta, namespaceOf(ns)))
 	}
 	w.OptedOut, w.OptOutReason = optedOut(m.Annotations, tpl.Annotations)
 	c.index[w.Ref] = len(c.workloads)
@@ -120,7 +112,8 @@ func (c *collector) pod(p *metav1.PartialObjectMetadata) {
 	if injected, err := c.decide(&p.ObjectMeta, ns, false); !injected || err != nil {
 		return // a new pod would not be injected here (any more): nothing to compare with
 	}
-	owner := bootstrap.OwnerOf(&corev1.Pod{ObjectMeta: p.ObjectMeta})
+	pod := &corev1.Pod{ObjectMeta: p.ObjectMeta}
+	owner := bootstrap.OwnerOf(pod)
 	switch owner.Kind {
 	case KindDeployment, KindStatefulSet, KindDaemonSet:
 		if i, ok := c.index[Ref{Kind: owner.Kind, Namespace: p.Namespace, Name: owner.Name}]; ok {
@@ -137,16 +130,8 @@ func (c *collector) pod(p *metav1.PartialObjectMetadata) {
 		// A ReplicaSet of a Deployment whose pod lost its pod-template-hash label, or a
 		// standalone ReplicaSet: report it like a bare pod.
 	}
-	target, err := c.hash(bootstrap.Input{
-		Defaults:             c.snap.Defaults,
-		Mesh:                 c.snap.Mesh,
-		NamespaceName:        p.Namespace,
-		NamespaceAnnotations: ns.Annotations,
-		PodAnnotations:       p.Annotations,
-		Owner:                owner,
-		PodLabels:            p.Labels,
-		PodName:              p.Name,
-	})
+	// The webhook's own input for the pod (its generateName, not its name, when it has one).
+	target, err := c.hash(c.env().PodInput(pod, namespaceOf(ns)))
 	c.bare = append(c.bare, BarePod{
 		Ref:  Ref{Kind: KindPod, Namespace: p.Namespace, Name: p.Name},
 		UID:  p.UID,
@@ -162,9 +147,17 @@ func (c *collector) decide(m *metav1.ObjectMeta, ns *corev1.Namespace, hostNetwo
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Labels: m.Labels, Annotations: m.Annotations},
 		Spec:       corev1.PodSpec{HostNetwork: hostNetwork},
 	}
-	ok, _, err := inject.Decide(pod, inject.Namespace{Name: ns.Name, Labels: ns.Labels, Annotations: ns.Annotations},
-		c.snap.ControlPlaneNamespace)
+	ok, _, err := inject.Decide(pod, namespaceOf(ns), c.snap.ControlPlaneNamespace)
 	return ok, err
+}
+
+// env is the webhook's environment as the snapshot shows it.
+func (c *collector) env() inject.Env {
+	return inject.Env{ControlPlaneNamespace: c.snap.ControlPlaneNamespace, Defaults: c.snap.Defaults, Mesh: c.snap.Mesh}
+}
+
+func namespaceOf(ns *corev1.Namespace) inject.Namespace {
+	return inject.Namespace{Name: ns.Name, Labels: ns.Labels, Annotations: ns.Annotations}
 }
 
 // optedOut reads the auto-rebootstrap annotation, on the workload first, then on its pod

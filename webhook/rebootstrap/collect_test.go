@@ -13,6 +13,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
+	"github.com/osm-tracing/osm-tracing/webhook/inject"
 )
 
 // fakeHash names the input: owner and the address annotation, or fails on "bad".
@@ -239,22 +240,53 @@ func TestTargetMatchesWhatTheWebhookComputes(t *testing.T) {
 		Annotations:     tplAnn,
 		OwnerReferences: []metav1.OwnerReference{*ownerRef("apps/v1", "ReplicaSet", "bookbuyer-7c9")},
 	}}
-	s, err := bootstrap.Resolve(bootstrap.Input{
-		Defaults: bootstrap.Defaults("osm-system"), Mesh: mesh, NamespaceName: "app",
-		NamespaceAnnotations: nsAnn, PodAnnotations: pod.Annotations, Owner: bootstrap.OwnerOf(pod),
-		PodLabels: pod.Labels, PodName: pod.Name,
-	})
-	if err != nil {
-		t.Fatal(err)
+	// What the webhook does with that pod at admission.
+	res, err := inject.Mutate(pod, inject.Namespace{Name: "app", Labels: map[string]string{bootstrap.InjectionLabel: "enabled"}, Annotations: nsAnn},
+		inject.Env{ControlPlaneNamespace: "osm-system", Mesh: mesh})
+	if err != nil || res.Skipped {
+		t.Fatalf("the webhook does not inject the pod: %v %s", err, res.Reason)
 	}
-	g, err := bootstrap.Generate(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, s := res.Bootstrap, res.Settings
 	if ws[0].Target != g.Hash || s.ServiceName != "bookbuyer" {
 		t.Errorf("template target %s, pod hash %s (service %s)", ws[0].Target, g.Hash, s.ServiceName)
 	}
 	if !strings.Contains(string(g.YAML), "collector.tracing") {
 		t.Errorf("the bootstrap does not name the collector:\n%s", g.YAML)
+	}
+}
+
+// TestBareGenerateNamePodIsNotStale: a bare pod created with generateName and no app label
+// is named after its generateName at admission (the API server has not named it yet); the
+// collector must resolve the live pod, which has a name too, to the same hash, or the pod
+// shows as stale forever.
+func TestBareGenerateNamePodIsNotStale(t *testing.T) {
+	mesh := meshSpec(true, "collector.tracing", 9411)
+	ns := namespace("app", true, nil)
+	admitted := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "app", GenerateName: "batch-runner-"},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "main", Image: "busybox"}}},
+	}
+	res, err := inject.Mutate(admitted, inject.Namespace{Name: ns.Name, Labels: ns.Labels}, inject.Env{ControlPlaneNamespace: "osm-system", Mesh: mesh})
+	if err != nil || res.Skipped {
+		t.Fatalf("the webhook does not inject the pod: %v %s", err, res.Reason)
+	}
+	if res.Settings.ServiceName != "batch-runner" {
+		t.Fatalf("service name %q at admission, want batch-runner", res.Settings.ServiceName)
+	}
+	live := podMeta("app", "batch-runner-x7k2p", res.Bootstrap.Hash, nil, nil)
+	live.GenerateName = "batch-runner-"
+	var h Hasher
+	_, bare := Collect(&Snapshot{
+		ControlPlaneNamespace: "osm-system",
+		Defaults:              bootstrap.Defaults("osm-system"),
+		Mesh:                  mesh,
+		Namespaces:            []corev1.Namespace{ns},
+		Pods:                  []metav1.PartialObjectMetadata{live},
+	}, h.Hash)
+	if len(bare) != 1 {
+		t.Fatalf("bare pods %+v, want the one", bare)
+	}
+	if b := bare[0]; b.TargetErr != nil || b.Target != b.Hash {
+		t.Errorf("the live pod resolves to %s (err %v), but it runs %s, which the webhook gave it: it would show as stale", b.Target, b.TargetErr, b.Hash)
 	}
 }

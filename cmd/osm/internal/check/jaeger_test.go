@@ -8,6 +8,9 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap"
+	"github.com/osm-tracing/osm-tracing/webhook/inject"
 )
 
 func TestEvaluateJaegerObjects(t *testing.T) {
@@ -86,10 +89,16 @@ func TestShouldHaveSidecar(t *testing.T) {
 			Annotations: map[string]string{"openservicemesh.io/sidecar-injection": "Disabled"}}}},
 		"an explicitly enabled pod": {pod: corev1.Pod{ObjectMeta: metav1.ObjectMeta{
 			Annotations: map[string]string{"openservicemesh.io/sidecar-injection": "enabled"}}}, want: true},
+		"a job pod with a native envoy sidecar": {pod: corev1.Pod{
+			Spec:   corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, InitContainers: []corev1.Container{{Name: "osm-init"}, {Name: "envoy"}}},
+			Status: corev1.PodStatus{Phase: corev1.PodRunning}}, want: true},
+		"a pod with a malformed injection annotation": {pod: corev1.Pod{ObjectMeta: metav1.ObjectMeta{
+			Annotations: map[string]string{"openservicemesh.io/sidecar-injection": "maybe"}}}, want: true},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := ShouldHaveSidecar(&tc.pod); got != tc.want {
+			ns := inject.Namespace{Name: "app", Labels: map[string]string{bootstrap.InjectionLabel: inject.InjectionEnabled}}
+			if got := ShouldHaveSidecar(&tc.pod, ns, "osm-system"); got != tc.want {
 				t.Errorf("ShouldHaveSidecar = %t, want %t", got, tc.want)
 			}
 		})

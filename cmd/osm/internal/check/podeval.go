@@ -8,6 +8,7 @@ import (
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
+	"github.com/osm-tracing/osm-tracing/webhook/inject"
 )
 
 // PodInput is what EvaluatePod compares: the pod, its namespace's annotations, the mesh-wide
@@ -42,16 +43,8 @@ func EvaluatePod(in PodInput) PodVerdict {
 		return PodVerdict{Status: Fail, Message: in.BootstrapErr.Error()}
 	}
 	pod := in.Pod
-	settings, err := bootstrap.Resolve(bootstrap.Input{
-		Defaults:             bootstrap.Defaults(in.ControlPlane),
-		Mesh:                 in.Mesh,
-		NamespaceName:        pod.Namespace,
-		NamespaceAnnotations: in.NamespaceAnnotations,
-		PodAnnotations:       pod.Annotations,
-		Owner:                bootstrap.OwnerOf(pod),
-		PodLabels:            pod.Labels,
-		PodName:              pod.Name,
-	})
+	env := inject.Env{ControlPlaneNamespace: in.ControlPlane, Mesh: in.Mesh}
+	settings, err := bootstrap.Resolve(env.PodInput(pod, inject.Namespace{Name: pod.Namespace, Annotations: in.NamespaceAnnotations}))
 	if err != nil {
 		return PodVerdict{Status: Fail, Message: "its tracing settings are invalid now: " + oneLine(err)}
 	}

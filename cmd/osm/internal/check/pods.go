@@ -12,6 +12,7 @@ import (
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/cmd/osm/internal/proxy"
+	"github.com/osm-tracing/osm-tracing/webhook/inject"
 )
 
 // maxDetails bounds the pods listed under one result.
@@ -29,7 +30,7 @@ func (k *checker) checkPodBootstraps(ctx context.Context) []Result {
 		r.Status, r.Message = Fail, err.Error()
 		return []Result{r}
 	}
-	if k.o.Pod != "" && proxy.EnvoyContainer(&pods[0]) == nil {
+	if k.o.Pod != "" && !inject.IsInjected(&pods[0]) {
 		r.Status = Fail
 		r.Message = fmt.Sprintf("pod %s/%s is not injected: it has no envoy container", pods[0].Namespace, pods[0].Name)
 		r.Hint = fmt.Sprintf("label its namespace with 'osm namespace add %s' and re-create the pod", pods[0].Namespace)
@@ -42,7 +43,7 @@ func (k *checker) checkPodBootstraps(ctx context.Context) []Result {
 	var lastPod string
 	for i := range pods {
 		pod := &pods[i]
-		if proxy.EnvoyContainer(pod) == nil || pod.DeletionTimestamp != nil {
+		if !inject.IsInjected(pod) || pod.DeletionTimestamp != nil {
 			continue
 		}
 		ann, err := k.namespaceAnnotations(ctx, pod.Namespace, nsAnn)
@@ -111,7 +112,7 @@ func podHint(stale []string, status Status) string {
 func ownerRef(pod *corev1.Pod) string {
 	w := bootstrap.OwnerOf(pod)
 	switch w.Kind {
-	case "Deployment", "StatefulSet", "DaemonSet":
+	case bootstrap.KindDeployment, bootstrap.KindStatefulSet, bootstrap.KindDaemonSet:
 		return fmt.Sprintf("kubectl rollout restart %s/%s -n %s", strings.ToLower(w.Kind), w.Name, pod.Namespace)
 	}
 	return fmt.Sprintf("kubectl delete pod %s -n %s (then re-create it)", pod.Name, pod.Namespace)
@@ -162,16 +163,12 @@ func (k *checker) meshNamespaces(ctx context.Context) ([]string, error) {
 	}
 	var out []string
 	for _, ns := range list.Items {
-		if !neverInjected(ns.Name, k.o.ControlPlane) {
+		if never, _ := inject.NeverInjectedNamespace(ns.Name, k.o.ControlPlane); !never {
 			out = append(out, ns.Name)
 		}
 	}
 	sort.Strings(out)
 	return out, nil
-}
-
-func neverInjected(ns, controlPlane string) bool {
-	return ns == "kube-system" || ns == "kube-public" || ns == controlPlane
 }
 
 func (k *checker) namespaceAnnotations(ctx context.Context, ns string, cache map[string]map[string]string) (map[string]string, error) {

@@ -10,7 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
-	"github.com/osm-tracing/osm-tracing/cmd/osm/internal/proxy"
+	"github.com/osm-tracing/osm-tracing/webhook/inject"
 )
 
 // checkSidecars finds the pods of mesh namespaces that run without the sidecar: created
@@ -30,27 +30,29 @@ func (k *checker) checkSidecars(ctx context.Context) []Result {
 	}
 	var missing, restart []string
 	total := 0
+	names := make([]string, 0, len(namespaces))
 	for _, ns := range namespaces {
-		pods, err := k.c.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+		names = append(names, ns.Name)
+		pods, err := k.c.Kube.CoreV1().Pods(ns.Name).List(ctx, metav1.ListOptions{})
 		if err != nil {
-			r.Status, r.Message = Fail, fmt.Sprintf("cannot list the pods of namespace %s: %v", ns, err)
+			r.Status, r.Message = Fail, fmt.Sprintf("cannot list the pods of namespace %s: %v", ns.Name, err)
 			return []Result{r}
 		}
 		for i := range pods.Items {
 			pod := &pods.Items[i]
-			if !ShouldHaveSidecar(pod) {
+			if !ShouldHaveSidecar(pod, ns, k.o.ControlPlane) {
 				continue
 			}
 			total++
-			if proxy.EnvoyContainer(pod) == nil {
+			if !inject.IsInjected(pod) {
 				missing = append(missing, pod.Namespace+"/"+pod.Name)
 				restart = append(restart, ownerRef(pod))
 			}
 		}
 	}
-	scope := "namespace " + strings.Join(namespaces, ", ")
-	if len(namespaces) > 1 {
-		scope = "namespaces " + strings.Join(namespaces, ", ")
+	scope := "namespace " + strings.Join(names, ", ")
+	if len(names) > 1 {
+		scope = "namespaces " + strings.Join(names, ", ")
 	}
 	if len(missing) > 0 {
 		r.Status = Fail
@@ -65,9 +67,21 @@ func (k *checker) checkSidecars(ctx context.Context) []Result {
 }
 
 // sidecarNamespaces is -n's namespace (which must be in the mesh), or every mesh namespace.
-func (k *checker) sidecarNamespaces(ctx context.Context) ([]string, error) {
+func (k *checker) sidecarNamespaces(ctx context.Context) ([]inject.Namespace, error) {
 	if k.o.Namespace == "" {
-		return k.meshNamespaces(ctx)
+		names, err := k.meshNamespaces(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]inject.Namespace, 0, len(names))
+		for _, name := range names {
+			ns, err := k.c.Kube.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return nil, fmt.Errorf("cannot read namespace %s: %w", name, err)
+			}
+			out = append(out, inject.Namespace{Name: ns.Name, Labels: ns.Labels, Annotations: ns.Annotations})
+		}
+		return out, nil
 	}
 	ns, err := k.c.Kube.CoreV1().Namespaces().Get(ctx, k.o.Namespace, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
@@ -76,29 +90,28 @@ func (k *checker) sidecarNamespaces(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read namespace %s: %w", k.o.Namespace, err)
 	}
-	if neverInjected(ns.Name, k.o.ControlPlane) {
-		return nil, fmt.Errorf("namespace %s is never injected (Kubernetes' own or the control plane's)", ns.Name)
+	if never, reason := inject.NeverInjectedNamespace(ns.Name, k.o.ControlPlane); never {
+		return nil, fmt.Errorf("%s (Kubernetes' own or the control plane's)", reason)
 	}
-	if ns.Labels[bootstrap.InjectionLabel] != "enabled" {
+	if ns.Labels[bootstrap.InjectionLabel] != inject.InjectionEnabled {
 		return nil, fmt.Errorf("namespace %s is not in the mesh: it is not labelled %s=enabled", ns.Name, bootstrap.InjectionLabel)
 	}
-	return []string{ns.Name}, nil
+	return []inject.Namespace{{Name: ns.Name, Labels: ns.Labels, Annotations: ns.Annotations}}, nil
 }
 
-// ShouldHaveSidecar reports whether the injector injects pod when it is created in a mesh
-// namespace: not hostNetwork, not opted out, and still pending or running.
-func ShouldHaveSidecar(pod *corev1.Pod) bool {
-	if pod.Spec.HostNetwork || pod.DeletionTimestamp != nil {
+// ShouldHaveSidecar reports whether pod, live in namespace ns, is one the injector injects:
+// it carries the sidecar, or the injector's own rule (inject.Decide) injects it. Pods that are
+// terminating or done are left out: re-creating them is moot. A pod whose annotations the
+// injector would refuse counts too: it runs without the sidecar and its owner should know.
+func ShouldHaveSidecar(pod *corev1.Pod, ns inject.Namespace, controlPlane string) bool {
+	if pod.DeletionTimestamp != nil || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
 		return false
 	}
-	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
-		return false
+	if inject.IsInjected(pod) {
+		return true
 	}
-	switch strings.ToLower(pod.Annotations[bootstrap.InjectionAnnotation]) {
-	case "disabled", "false", "no":
-		return false
-	}
-	return true
+	ok, _, err := inject.Decide(pod, ns, controlPlane)
+	return ok || err != nil
 }
 
 // dedupe drops repeated strings, keeping the first of each in order.

@@ -16,10 +16,11 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
+	"github.com/osm-tracing/osm-tracing/webhook/inject"
 )
 
 // EnabledValue is the value of the injection label that opts a namespace in.
-const EnabledValue = "enabled"
+const EnabledValue = inject.InjectionEnabled
 
 // FieldManager names the CLI in the namespaces' managed fields.
 const FieldManager = "osm-cli"
@@ -27,14 +28,15 @@ const FieldManager = "osm-cli"
 // CheckInjectable refuses the namespaces the injector never injects: kube-system,
 // kube-public and the control plane's own.
 func CheckInjectable(ns, controlPlane string) error {
-	switch ns {
-	case "kube-system", "kube-public":
-		return fmt.Errorf("namespace %s is never injected: the injector leaves Kubernetes' own namespaces alone", ns)
-	case controlPlane:
+	never, reason := inject.NeverInjectedNamespace(ns, controlPlane)
+	switch {
+	case !never:
+		return nil
+	case ns == controlPlane:
 		return fmt.Errorf("namespace %s is the control plane's namespace (--osm-namespace) and is never injected; "+
 			"deploy the application to another namespace", ns)
 	}
-	return nil
+	return fmt.Errorf("%s: the injector leaves Kubernetes' own namespaces alone", reason)
 }
 
 // Add labels each namespace for injection. Pods created afterwards get the sidecar; running

@@ -7,26 +7,17 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
+	"github.com/osm-tracing/osm-tracing/webhook/inject"
 )
 
 // EnvoyContainerName is the sidecar container the injector adds.
-const EnvoyContainerName = "envoy"
-
-// EnvoyContainer returns the pod's envoy sidecar container, or nil when it has none.
-func EnvoyContainer(pod *corev1.Pod) *corev1.Container {
-	for i := range pod.Spec.Containers {
-		if pod.Spec.Containers[i].Name == EnvoyContainerName {
-			return &pod.Spec.Containers[i]
-		}
-	}
-	return nil
-}
+const EnvoyContainerName = inject.EnvoyContainerName
 
 // CheckAdminReachable says why the admin interface of pod's Envoy cannot be reached, or
 // returns nil: the pod must carry the envoy container and it must be running.
 func CheckAdminReachable(pod *corev1.Pod) error {
 	where := pod.Namespace + "/" + pod.Name
-	if EnvoyContainer(pod) == nil {
+	if inject.Sidecar(&pod.Spec) == nil {
 		return fmt.Errorf("pod %s has no %q container: it is not injected (label its namespace with "+
 			"'osm namespace add %s' and re-create the pod)", where, EnvoyContainerName, pod.Namespace)
 	}
@@ -38,14 +29,10 @@ func CheckAdminReachable(pod *corev1.Pod) error {
 			"running pod (kubectl describe pod -n %s %s); 'osm proxy bootstrap' reads its bootstrap "+
 			"without Envoy", where, phaseOf(pod), pod.Namespace, pod.Name)
 	}
-	for _, st := range pod.Status.ContainerStatuses {
-		if st.Name != EnvoyContainerName {
-			continue
-		}
-		if st.State.Running == nil {
-			return fmt.Errorf("the %q container of pod %s is not running (%s); see kubectl logs -n %s %s -c %s",
-				EnvoyContainerName, where, stateOf(st.State), pod.Namespace, pod.Name, EnvoyContainerName)
-		}
+	// A native sidecar's status is among the init containers'.
+	if st := inject.SidecarStatus(pod); st != nil && st.State.Running == nil {
+		return fmt.Errorf("the %q container of pod %s is not running (%s); see kubectl logs -n %s %s -c %s",
+			EnvoyContainerName, where, stateOf(st.State), pod.Namespace, pod.Name, EnvoyContainerName)
 	}
 	return nil
 }
@@ -77,7 +64,7 @@ func BootstrapConfigMapName(pod *corev1.Pod) (string, error) {
 			byVolume[v.Name] = v.ConfigMap.Name
 		}
 	}
-	if c := EnvoyContainer(pod); c != nil {
+	if c := inject.Sidecar(&pod.Spec); c != nil {
 		for _, m := range c.VolumeMounts {
 			if name, ok := byVolume[m.Name]; ok && strings.TrimSuffix(m.MountPath, "/") == bootstrap.EnvoyBootstrapDir {
 				return name, nil
