@@ -84,6 +84,14 @@ func TestCheckAdminReachable(t *testing.T) {
 			change: func(p *corev1.Pod) { p.DeletionTimestamp = &metav1.Time{} },
 			err:    "terminating",
 		},
+		"a Job pod whose envoy is a running native sidecar": {change: nativeSidecar},
+		"a Job pod whose native envoy sidecar crash-loops": {
+			change: func(p *corev1.Pod) {
+				nativeSidecar(p)
+				p.Status.InitContainerStatuses[0].State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}
+			},
+			err: "waiting: CrashLoopBackOff",
+		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -108,6 +116,7 @@ func TestBootstrapConfigMapName(t *testing.T) {
 			change: func(p *corev1.Pod) { p.Spec.Containers[1].VolumeMounts[0].MountPath = "/config" },
 			want:   "envoy-bootstrap-bookbuyer-0123456789",
 		},
+		"a native sidecar mounting it at /etc/envoy": {change: nativeSidecar, want: "envoy-bootstrap-bookbuyer-0123456789"},
 		"no bootstrap volume": {
 			change: func(p *corev1.Pod) { p.Spec.Volumes = p.Spec.Volumes[:1] },
 			err:    "is not injected",
@@ -129,4 +138,16 @@ func TestBootstrapConfigMapName(t *testing.T) {
 			}
 		})
 	}
+}
+
+// nativeSidecar moves the pod's envoy container and its status among the init containers,
+// as the injector does for every pod (a native sidecar, restartPolicy Always).
+func nativeSidecar(p *corev1.Pod) {
+	envoy := p.Spec.Containers[1]
+	envoy.RestartPolicy = new(corev1.ContainerRestartPolicyAlways)
+	p.Spec.RestartPolicy = corev1.RestartPolicyNever
+	p.Spec.Containers = p.Spec.Containers[:1]
+	p.Spec.InitContainers = append(p.Spec.InitContainers, envoy)
+	p.Status.InitContainerStatuses = p.Status.ContainerStatuses
+	p.Status.ContainerStatuses = nil
 }
