@@ -7,8 +7,10 @@
 // The Handler is a thin shell around the pure core (webhook/inject and bootstrap): it decodes
 // the Pod, reads the pod's Namespace and the MeshConfig from informer caches (never a live API
 // read per request), calls inject.Mutate, makes sure the content-addressed bootstrap ConfigMap
-// exists (nothing is written for dry-run requests) and answers with a JSON patch computed by
-// diffing the typed objects.
+// exists (nothing is written for dry-run requests) and answers with an append-only JSON
+// patch: "add" operations of the containers, volume and label injection made (Result.Added),
+// at the end of their lists, so that every field of the admitted JSON, those our compiled
+// k8s.io/api types do not know included, is left as the user wrote it.
 //
 // Failure policy. Tracing is observability: an injector outage must not block every
 // deployment in the labelled namespaces, so the default failurePolicy is Ignore and, under

@@ -2,14 +2,11 @@ package webhook
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"reflect"
 
 	"github.com/go-logr/logr"
-	"gomodules.xyz/jsonpatch/v2"
 	admissionv1 "k8s.io/api/admission/v1"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -70,8 +67,8 @@ func (h *Handler) handle(ctx context.Context, log logr.Logger, req admission.Req
 		log.V(1).Info("not injecting", "reason", res.Reason)
 		return admission.Allowed(res.Reason), ResultSkipped
 	}
-	if res.Pod == nil || res.ConfigMap == nil {
-		return h.internalError(log, fmt.Errorf("when injecting: the injector returned no pod or no ConfigMap")), ResultError
+	if res.ConfigMap == nil || len(res.Added.InitContainers)+len(res.Added.Containers) == 0 {
+		return h.internalError(log, fmt.Errorf("when injecting: the injector returned no ConfigMap or added no container")), ResultError
 	}
 
 	if isDryRun(req) {
@@ -88,59 +85,14 @@ func (h *Handler) handle(ctx context.Context, log logr.Logger, req admission.Req
 	}
 
 	log.V(1).Info("injecting", "configMap", res.ConfigMap.Name, "service", res.Settings.ServiceName)
-	if ops, ok := injectionPatch(pod, res.Pod); ok {
-		return admission.Patched("", ops...), ResultInjected
-	}
-	// Something besides what injectionPatch covers changed: diff the whole pods.
-	raw, err := json.Marshal(res.Pod)
+	// Append-only: the patch adds res.Added to the pod's JSON as sent and rewrites nothing,
+	// so fields our k8s.io/api types do not know survive (see appendPatch for why, and for
+	// what controller-runtime and Istio do instead).
+	ops, err := appendPatch(req.Object.Raw, pod, res.Added)
 	if err != nil {
-		return h.internalError(log, fmt.Errorf("when encoding the injected pod: %w", err)), ResultError
+		return h.internalError(log, err), ResultError
 	}
-	return admission.PatchResponseFromRaw(req.Object.Raw, raw), ResultInjected
-}
-
-// injectionPatch is the JSON patch from the admitted pod to the injected one when they differ
-// only in the fields injection changes (the labels, the init containers, the containers and
-// the volumes): each of those that changed is set to its new value whole ("add" replaces a
-// member that exists, RFC 6902 section 4.1) or removed when left empty. It saves encoding the
-// injected pod, decoding both pods into maps and diffing them (admission.PatchResponseFromRaw),
-// which was most of an admission's CPU time. The rest of the pod is left as it came. ok is
-// false when any other field differs; the caller then diffs the whole pods.
-func injectionPatch(orig, injected *corev1.Pod) (ops []jsonpatch.JsonPatchOperation, ok bool) {
-	// The paths below need "metadata" and "spec" in the admitted pod's JSON: a name (or
-	// generateName) and a container say they are there.
-	if (orig.Name == "" && orig.GenerateName == "") || len(orig.Spec.Containers) == 0 {
-		return nil, false
-	}
-	restOrig, restInjected := *orig, *injected // shallow copies, to blank the patched fields
-	restOrig.Labels, restInjected.Labels = nil, nil
-	restOrig.Spec.InitContainers, restInjected.Spec.InitContainers = nil, nil
-	restOrig.Spec.Containers, restInjected.Spec.Containers = nil, nil
-	restOrig.Spec.Volumes, restInjected.Spec.Volumes = nil, nil
-	// reflect.DeepEqual, not the much slower apiequality.Semantic: the injected pod is a deep
-	// copy, so what injection left alone is equal to the last bit; a false "differs" would
-	// only cost the full diff.
-	if !reflect.DeepEqual(&restOrig, &restInjected) {
-		return nil, false
-	}
-	set := func(path string, changed bool, after any, emptyBefore, emptyAfter bool) {
-		switch {
-		case !changed || emptyBefore && emptyAfter: // nil and empty are the same to the API
-		case emptyAfter: // not empty before, so present in the admitted pod's JSON
-			ops = append(ops, jsonpatch.NewOperation("remove", path, nil))
-		default:
-			ops = append(ops, jsonpatch.NewOperation("add", path, after))
-		}
-	}
-	o, i := orig, injected
-	set("/metadata/labels", !reflect.DeepEqual(o.Labels, i.Labels), i.Labels, len(o.Labels) == 0, len(i.Labels) == 0)
-	set("/spec/initContainers", !reflect.DeepEqual(o.Spec.InitContainers, i.Spec.InitContainers), i.Spec.InitContainers,
-		len(o.Spec.InitContainers) == 0, len(i.Spec.InitContainers) == 0)
-	set("/spec/containers", !reflect.DeepEqual(o.Spec.Containers, i.Spec.Containers), i.Spec.Containers,
-		len(o.Spec.Containers) == 0, len(i.Spec.Containers) == 0)
-	set("/spec/volumes", !reflect.DeepEqual(o.Spec.Volumes, i.Spec.Volumes), i.Spec.Volumes,
-		len(o.Spec.Volumes) == 0, len(i.Spec.Volumes) == 0)
-	return ops, true
+	return admission.Patched("", ops...), ResultInjected
 }
 
 // decodePod decodes the admitted pod's JSON as the admission decoder does for a typed object

@@ -3,14 +3,18 @@ package webhook
 import (
 	"context"
 	"encoding/json"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/go-logr/logr"
+	"github.com/google/go-cmp/cmp"
+	evanphx "gopkg.in/evanphx/json-patch.v4"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -19,82 +23,172 @@ import (
 	"github.com/osm-tracing/osm-tracing/webhook/inject"
 )
 
-// TestInjectionPatchGivesTheInjectedPod applies the handler's patch to the admitted pod's
-// JSON, as kube-apiserver does, and wants exactly the pod inject.Mutate made.
-func TestInjectionPatchGivesTheInjectedPod(t *testing.T) {
-	app := corev1.Container{Name: "app", Image: "bookbuyer"}
-	cases := map[string]*corev1.Pod{
-		"the load tool's bookbuyer pod": benchPod(),
-		"a pod without labels or volumes": {
-			ObjectMeta: metav1.ObjectMeta{GenerateName: "plain-"},
-			Spec:       corev1.PodSpec{Containers: []corev1.Container{app}},
+// futurePod is a Deployment's pod as an API server newer than our k8s.io/api could send it:
+// fields our types do not know in the metadata, the spec, a container, an init container and
+// a volume.
+const futurePod = `{
+  "apiVersion": "v1", "kind": "Pod",
+  "metadata": {
+    "generateName": "web-7d9f-", "namespace": "bookbuyer",
+    "labels": {"app": "web"},
+    "futureMeta": "kept"
+  },
+  "spec": {
+    "restartPolicy": "Always",
+    "futureSpecField": {"mode": "new"},
+    "initContainers": [{"name": "migrate", "image": "migrate:1", "futureField": {"x": 1}}],
+    "containers": [
+      {"name": "web", "image": "web:1", "futureField": {"x": 1}, "ports": [{"containerPort": 8080, "futurePortField": true}]},
+      {"name": "cache", "image": "redis:7"}
+    ],
+    "volumes": [{"name": "data", "emptyDir": {}, "futureVolumeField": [1, 2]}]
+  }
+}`
+
+// TestPatchKeepsWhatTheUserWrote sends pods as raw JSON through the real Handler and
+// inject.Mutate, applies the answer with the JSON patch library kube-apiserver uses, and
+// wants: every operation an "add" (but where a case says what is replaced), none of them on a
+// list or map that holds something, everything of the admitted JSON still there (arrays only
+// grow at their end), and the result decoding to the pod inject.Mutate made.
+func TestPatchKeepsWhatTheUserWrote(t *testing.T) {
+	cases := map[string]struct {
+		raw string
+		// replaced are the JSON pointers of the admitted pod that injection may replace
+		// (removed, or overwritten by an add).
+		replaced []string
+		// unknown is a JSON pointer of the admitted pod to a field our types do not know.
+		unknown string
+	}{
+		"a Deployment's pod keeps the fields our types do not know": {
+			raw: futurePod, unknown: "/spec/containers/0/futureField",
 		},
-		"a Job's pod gets a native sidecar": {
-			ObjectMeta: metav1.ObjectMeta{Name: "job-x", Labels: map[string]string{"app": "job"}},
-			Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{app},
-				InitContainers: []corev1.Container{{Name: "setup", Image: "busybox"}}},
+		"a Job's pod gets envoy as a native sidecar after its own init containers": {
+			raw:     strings.Replace(futurePod, `"restartPolicy": "Always"`, `"restartPolicy": "Never"`, 1),
+			unknown: "/spec/initContainers/0/futureField",
 		},
-		"a pod with annotations and its own volumes": {
-			ObjectMeta: metav1.ObjectMeta{GenerateName: "web-", Annotations: map[string]string{bootstrap.AnnotationPrefix + "sampling": "5"}},
-			Spec: corev1.PodSpec{Containers: []corev1.Container{app},
-				Volumes: []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}},
+		"a Job's pod without init containers, volumes or labels gets the lists whole": {
+			raw: `{"metadata": {"name": "job-x-1"}, "spec": {"restartPolicy": "OnFailure",
+				"containers": [{"name": "work", "image": "work:1", "futureField": 1}]}}`,
+			unknown: "/spec/containers/0/futureField",
 		},
+		"a pod whose lists and labels are null": {
+			raw: `{"metadata": {"name": "plain", "labels": null}, "spec": {"initContainers": null, "volumes": null,
+				"containers": [{"name": "app", "image": "app:1"}]}}`,
+		},
+		"a pod whose lists and labels are empty": {
+			raw: `{"metadata": {"name": "plain", "labels": {}}, "spec": {"initContainers": [], "volumes": [],
+				"containers": [{"name": "app", "image": "app:1"}]}}`,
+		},
+		"a user label that reads like the escaped hash key is left alone": {
+			raw: `{"metadata": {"name": "odd", "labels": {"example.com/a~b": "c", "tracing.openservicemesh.io~1bootstrap-hash": "x"}},
+				"spec": {"containers": [{"name": "app", "image": "app:1"}]}}`,
+		},
+		"a leftover bootstrap volume and hash label are replaced": {
+			raw: `{"metadata": {"name": "copied", "labels": {"tracing.openservicemesh.io/bootstrap-hash": "stale", "app": "x"}},
+				"spec": {"containers": [{"name": "app", "image": "app:1"}],
+				"volumes": [{"name": "data", "emptyDir": {}}, {"name": "envoy-bootstrap", "configMap": {"name": "old"}, "futureVolumeField": 1}]}}`,
+			replaced: []string{"/spec/volumes/1", "/metadata/labels/tracing.openservicemesh.io~1bootstrap-hash"},
+		},
+		"two leftover bootstrap volumes are removed from the last": {
+			raw: `{"metadata": {"name": "twice"}, "spec": {"containers": [{"name": "app", "image": "app:1"}],
+				"volumes": [{"name": "envoy-bootstrap", "configMap": {"name": "old"}}, {"name": "data", "emptyDir": {}},
+				{"name": "envoy-bootstrap", "configMap": {"name": "older"}}]}}`,
+			replaced: []string{"/spec/volumes/0", "/spec/volumes/2"},
+		},
+		"metadata with neither name nor labels is kept": {
+			raw: `{"metadata": {"annotations": {"note": "kept"}, "futureMeta": 1}, "spec": {"containers": [{"name": "app", "image": "app:1"}]}}`,
+		},
+		"a spec without containers is kept": {
+			raw: `{"metadata": {"name": "bare"}, "spec": {"restartPolicy": "Never", "futureSpecField": true}}`,
+		},
+		"a pod without metadata gets it": {
+			raw: `{"kind": "Pod", "spec": {"containers": [{"name": "app", "image": "app:1"}]}}`,
+		},
+		"a pod without a spec gets one": {
+			raw: `{"metadata": {"name": "empty"}, "spec": null}`,
+		},
+		"the load tool's bookbuyer pod": {raw: string(mustJSON(t, benchPod()))},
 	}
-	for name, pod := range cases {
+	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			pod = pod.DeepCopy()
-			pod.APIVersion, pod.Kind, pod.Namespace = "v1", "Pod", testNS
-			raw, err := json.Marshal(pod)
-			if err != nil {
+			raw := []byte(tc.raw)
+			if tc.unknown != "" {
+				requireUnknownField(t, raw, tc.unknown)
+			}
+			pod := &corev1.Pod{}
+			if err := decodePod(raw, pod); err != nil {
 				t.Fatal(err)
 			}
 			want := mutateForTest(t, pod)
-			h := newRealHandler(t)
-			resp := h.Handle(context.Background(), admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+
+			resp := newRealHandler(t).Handle(context.Background(), admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
 				UID: "u", Kind: podKind, Namespace: testNS, Operation: admissionv1.Create,
 				Object: runtime.RawExtension{Raw: raw}, DryRun: ptr.To(true),
 			}})
 			if !resp.Allowed || len(resp.Patches) == 0 {
 				t.Fatalf("want an allowed answer with a patch, got %+v", resp.Result)
 			}
-			if fast, ok := injectionPatch(pod, want); !ok || len(fast) != len(resp.Patches) {
-				t.Errorf("the handler did not answer with injectionPatch's patch (ok %t): %d ops", ok, len(resp.Patches))
-			}
-			doc := map[string]any{}
-			if err := json.Unmarshal(raw, &doc); err != nil {
-				t.Fatal(err)
-			}
+			admitted := decodeJSON(t, raw)
 			for _, op := range resp.Patches {
-				applyMemberOp(t, doc, op.Operation, op.Path, op.Value)
+				target, found := lookup(admitted, op.Path)
+				switch {
+				case op.Operation == "remove" || op.Operation == "add" && found && !isEmpty(target):
+					if !slices.Contains(tc.replaced, op.Path) {
+						t.Errorf("%s %s: it would replace what the user wrote: %s", op.Operation, op.Path, mustJSON(t, target))
+					}
+				case op.Operation != "add":
+					t.Errorf("%s %s: want only add operations", op.Operation, op.Path)
+				}
 			}
-			patched, err := json.Marshal(doc)
-			if err != nil {
-				t.Fatal(err)
+
+			patched := applyPatch(t, raw, mustJSON(t, resp.Patches))
+			kept := raw
+			for i := len(tc.replaced) - 1; i >= 0; i-- { // the last first, as indexes shift
+				kept = applyPatch(t, kept, mustJSON(t, []map[string]string{{"op": "remove", "path": tc.replaced[i]}}))
+			}
+			if where := notWithin(decodeJSON(t, kept), decodeJSON(t, patched), ""); where != "" {
+				t.Errorf("the patch changed what the user wrote at %s; admitted:\n%s", where, raw)
 			}
 			got := &corev1.Pod{}
-			if err := json.Unmarshal(patched, got); err != nil {
+			if err := decodePod(patched, got); err != nil {
 				t.Fatal(err)
 			}
 			if !apiequality.Semantic.DeepEqual(got, want) {
-				t.Errorf("the patched pod differs from the injected one:\npatched:  %s\ninjected: %s", patched, mustJSON(t, want))
+				t.Errorf("the patched pod differs from inject.Mutate's (-injected +patched):\n%s", cmp.Diff(want, got))
 			}
 		})
 	}
 }
 
-// TestInjectionPatchRefusesOtherChanges: a change outside the four fields is left to the
-// full diff.
-func TestInjectionPatchRefusesOtherChanges(t *testing.T) {
-	orig := benchPod()
-	changed := orig.DeepCopy()
-	changed.Spec.ServiceAccountName = "someone-else"
-	if _, ok := injectionPatch(orig, changed); ok {
-		t.Error("injectionPatch covered a change of spec.serviceAccountName")
+func TestEscapePointer(t *testing.T) {
+	cases := map[string]struct{ token, want string }{
+		"a plain key is left alone":           {"app", "app"},
+		"a slash is ~1":                       {"tracing.openservicemesh.io/bootstrap-hash", "tracing.openservicemesh.io~1bootstrap-hash"},
+		"a tilde is ~0":                       {"a~b", "a~0b"},
+		"a written ~1 is not read as a slash": {"a~1b/c", "a~01b~1c"},
 	}
-	changed = orig.DeepCopy()
-	changed.Annotations = map[string]string{"x": "y"}
-	if _, ok := injectionPatch(orig, changed); ok {
-		t.Error("injectionPatch covered a change of the annotations")
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := escapePointer(tc.token); got != tc.want {
+				t.Errorf("escapePointer(%q) = %q, want %q", tc.token, got, tc.want)
+			}
+		})
+	}
+}
+
+// requireUnknownField fails unless the member at pointer of raw is lost in a round trip
+// through our types: the case would not show that the patch keeps what they do not know.
+func requireUnknownField(t *testing.T, raw []byte, pointer string) {
+	t.Helper()
+	if _, ok := lookup(decodeJSON(t, raw), pointer); !ok {
+		t.Fatalf("the admitted pod has nothing at %s", pointer)
+	}
+	pod := &corev1.Pod{}
+	if err := decodePod(raw, pod); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := lookup(decodeJSON(t, mustJSON(t, pod)), pointer); ok {
+		t.Fatalf("our types know %s: the case needs a field they do not", pointer)
 	}
 }
 
@@ -121,51 +215,126 @@ func mutateForTest(t *testing.T, pod *corev1.Pod) *corev1.Pod {
 	res, err := inject.Mutate(pod, inject.Namespace{Name: testNS, Labels: map[string]string{bootstrap.InjectionLabel: "enabled"}},
 		inject.Env{ControlPlaneNamespace: "osm-system", Defaults: h.defaults, Mesh: mesh, Proxy: h.opts.Proxy, Generate: h.bootstraps.Generate})
 	if err != nil || res.Pod == nil || res.Skipped {
-		t.Fatalf("inject.Mutate: %v (skipped %t)", err, res.Skipped)
+		t.Fatalf("inject.Mutate: %v (skipped %t: %s)", err, res.Skipped, res.Reason)
 	}
 	return res.Pod
 }
 
-// applyMemberOp applies an add or remove of an object member, the only operations
-// injectionPatch makes.
-func applyMemberOp(t *testing.T, doc map[string]any, op, path string, value any) {
+// applyPatch applies patch to doc as kube-apiserver applies a webhook's JSON patch.
+func applyPatch(t *testing.T, doc, patch []byte) []byte {
 	t.Helper()
-	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
-	parent := doc
-	for _, p := range parts[:len(parts)-1] {
-		next, ok := parent[p].(map[string]any)
-		if !ok {
-			t.Fatalf("%s %s: no object at %q", op, path, p)
-		}
-		parent = next
+	p, err := evanphx.DecodePatch(patch)
+	if err != nil {
+		t.Fatalf("decoding the patch %s: %v", patch, err)
 	}
-	last := parts[len(parts)-1]
-	switch op {
-	case "add":
-		data, err := json.Marshal(value)
-		if err != nil {
-			t.Fatal(err)
+	out, err := p.Apply(doc)
+	if err != nil {
+		var ops []string
+		for _, op := range p {
+			path, _ := op.Path()
+			ops = append(ops, op.Kind()+" "+path)
 		}
-		var v any
-		if err := json.Unmarshal(data, &v); err != nil {
-			t.Fatal(err)
+		t.Fatalf("applying the patch [%s]: %v", strings.Join(ops, ", "), err)
+	}
+	return out
+}
+
+// notWithin is the JSON pointer (under at) of the first part of want that got lacks or has
+// otherwise; "" when got holds all of want. Objects may gain members, arrays elements at
+// their end, and a null may become a value; any other value must be equal.
+func notWithin(want, got any, at string) string {
+	switch w := want.(type) {
+	case nil:
+		return ""
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return at + " (not an object)"
 		}
-		parent[last] = v
-	case "remove":
-		if _, ok := parent[last]; !ok {
-			t.Fatalf("remove %s: no such member", path)
+		for k, wv := range w {
+			gv, ok := g[k]
+			if !ok {
+				return at + "/" + escapePointer(k) + " (missing)"
+			}
+			if where := notWithin(wv, gv, at+"/"+escapePointer(k)); where != "" {
+				return where
+			}
 		}
-		delete(parent, last)
+		return ""
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) < len(w) {
+			return at + " (not an array as long)"
+		}
+		for i := range w {
+			if where := notWithin(w[i], g[i], at+"/"+strconv.Itoa(i)); where != "" {
+				return where
+			}
+		}
+		return ""
 	default:
-		t.Fatalf("unexpected operation %s %s", op, path)
+		if !reflect.DeepEqual(want, got) {
+			return at
+		}
+		return ""
 	}
 }
 
-func mustJSON(t *testing.T, v any) string {
+// lookup is the value at a JSON pointer of doc, and whether there is one.
+func lookup(doc any, pointer string) (any, bool) {
+	if pointer == "" {
+		return doc, true
+	}
+	cur := doc
+	for _, tok := range strings.Split(strings.TrimPrefix(pointer, "/"), "/") {
+		tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+		switch c := cur.(type) {
+		case map[string]any:
+			next, ok := c[tok]
+			if !ok {
+				return nil, false
+			}
+			cur = next
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(c) {
+				return nil, false
+			}
+			cur = c[i]
+		default:
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+// isEmpty is a null, an empty array or an empty object: nothing an add over it loses.
+func isEmpty(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case []any:
+		return len(x) == 0
+	case map[string]any:
+		return len(x) == 0
+	}
+	return false
+}
+
+func decodeJSON(t *testing.T, data []byte) any {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatalf("decoding %s: %v", data, err)
+	}
+	return v
+}
+
+func mustJSON(t *testing.T, v any) []byte {
 	t.Helper()
 	data, err := json.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(data)
+	return data
 }

@@ -42,8 +42,9 @@ func testScheme(t *testing.T) *runtime.Scheme {
 	return s
 }
 
-// fakeMutate injects a marker container and a hash label, or refuses/skips on the pod's
-// annotations "test/deny" and "test/skip", or panics on "test/panic".
+// fakeMutate injects a marker container and a hash label (only the label on the pod's
+// annotation "test/add-nothing"), or refuses/skips on "test/deny" and "test/skip", or panics
+// on "test/panic".
 func fakeMutate(pod *corev1.Pod, ns inject.Namespace, _ inject.Env) (inject.Result, error) {
 	switch {
 	case pod.Annotations["test/panic"] != "":
@@ -58,13 +59,17 @@ func fakeMutate(pod *corev1.Pod, ns inject.Namespace, _ inject.Env) (inject.Resu
 		return inject.Result{Skipped: true, Reason: pod.Annotations["test/skip"], Pod: pod}, nil
 	}
 	g := bootstrap.Generated{Settings: bootstrap.Settings{ServiceName: "bookbuyer"}, YAML: []byte("{}"), Hash: "abc123"}
+	added := inject.Additions{Labels: map[string]string{bootstrap.BootstrapHashKey: g.Hash}}
+	if pod.Annotations["test/add-nothing"] == "" {
+		added.Containers = []corev1.Container{{Name: "envoy", Image: "envoy"}}
+	}
 	out := pod.DeepCopy()
-	out.Spec.Containers = append(out.Spec.Containers, corev1.Container{Name: "envoy", Image: "envoy"})
+	out.Spec.Containers = append(out.Spec.Containers, added.Containers...)
 	if out.Labels == nil {
 		out.Labels = map[string]string{}
 	}
 	out.Labels[bootstrap.BootstrapHashKey] = g.Hash
-	return inject.Result{Settings: g.Settings, Bootstrap: g, ConfigMap: bootstrap.ConfigMap(ns.Name, g), Pod: out}, nil
+	return inject.Result{Settings: g.Settings, Bootstrap: g, ConfigMap: bootstrap.ConfigMap(ns.Name, g), Pod: out, Added: added}, nil
 }
 
 type fixture struct {
@@ -220,6 +225,14 @@ func TestHandlerAnswers(t *testing.T) {
 			},
 			code:    http.StatusInternalServerError,
 			message: "bad proxy config",
+		},
+		"an injector that adds no container is an internal error, not a pod without the sidecar": {
+			policy: admissionregistrationv1.Fail,
+			req: func(t *testing.T) admission.Request {
+				return podRequest(t, map[string]string{"test/add-nothing": "y"}, false)
+			},
+			code:    http.StatusInternalServerError,
+			message: "added no container",
 		},
 		"a skipped pod is allowed with the reason": {
 			req: func(t *testing.T) admission.Request {

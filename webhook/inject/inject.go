@@ -11,7 +11,7 @@ import (
 // network), the container envoy, the bootstrap ConfigMap's volume, and the pod label
 // tracing.openservicemesh.io/bootstrap-hash=<hash>. A sidecar already there is replaced, so
 // Inject(Inject(p, g), g) equals Inject(p, g), and injecting with another bootstrap updates
-// it. The input pod is never modified.
+// it. The input pod is never modified. What it adds is Parts(pod, g, proxy).
 //
 // Envoy comes after the application's containers, as in OSM and Istio's default: the kubelet
 // starts containers in order but does not wait for one to be ready before the next, so
@@ -21,24 +21,7 @@ import (
 // restartPolicy Always: a regular Envoy container would never exit and keep the Job from ever
 // completing, whereas the kubelet stops a native sidecar once the application is done.
 func Inject(pod *corev1.Pod, g bootstrap.Generated, proxy ProxyConfig) *corev1.Pod {
-	out := Uninject(pod)
-	if out == nil {
-		return nil
-	}
-	proxy = proxy.withDefaults()
-	out.Spec.InitContainers = append(out.Spec.InitContainers, initContainer(proxy))
-	envoy := envoyContainer(proxy)
-	if nativeSidecar(out) {
-		envoy.RestartPolicy = new(corev1.ContainerRestartPolicyAlways)
-		out.Spec.InitContainers = append(out.Spec.InitContainers, envoy)
-	} else {
-		out.Spec.Containers = append(out.Spec.Containers, envoy)
-	}
-	out.Spec.Volumes = append(out.Spec.Volumes, bootstrapVolume(g))
-	if out.Labels == nil {
-		out.Labels = make(map[string]string, 1)
-	}
-	out.Labels[bootstrap.BootstrapHashKey] = g.Hash
+	out, _ := injectParts(pod, g, proxy)
 	return out
 }
 

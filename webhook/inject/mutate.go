@@ -43,10 +43,12 @@ func mutate(pod *corev1.Pod, ns Namespace, env Env, owner bootstrap.Workload) (R
 	if err != nil {
 		return Result{}, fmt.Errorf("when generating the Envoy bootstrap of service %q: %w", settings.ServiceName, err)
 	}
+	injected, added := injectParts(pod, g, env.Proxy)
 	return Result{
 		Settings:  settings,
 		Bootstrap: g,
 		ConfigMap: bootstrap.ConfigMap(namespace, g),
-		Pod:       Inject(pod, g, env.Proxy),
+		Pod:       injected,
+		Added:     added,
 	}, nil
 }

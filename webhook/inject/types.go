@@ -140,4 +140,10 @@ type Result struct {
 	Bootstrap bootstrap.Generated
 	ConfigMap *corev1.ConfigMap
 	Pod       *corev1.Pod
+	// Added is what Inject added to make Pod (Parts): the admission webhook's patch appends
+	// exactly these. A volume or label of the input with the name of one of them was replaced
+	// (Decide refuses pods with the sidecar's containers). Its containers and volume are the
+	// ones in Pod, so their pointer fields are shared: deep-copy before changing either.
+	// Zero when Skipped.
+	Added Additions
 }

@@ -1,0 +1,39 @@
+package inject_test
+
+import (
+	"maps"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap"
+	"github.com/osm-tracing/osm-tracing/webhook/inject"
+)
+
+// TestMutateAddsExactlyItsParts: the injected pod is the input with Result.Added appended and
+// nothing else, since the admission webhook's patch is built from Added alone.
+func TestMutateAddsExactlyItsParts(t *testing.T) {
+	for name, pod := range podsToInject(t) {
+		t.Run(name, func(t *testing.T) {
+			ns := inject.Namespace{Name: pod.Namespace, Labels: map[string]string{bootstrap.InjectionLabel: inject.InjectionEnabled}}
+			res, err := inject.Mutate(pod, ns, goldenEnv(meshOn))
+			if err != nil || res.Skipped {
+				t.Fatalf("Mutate: %v (skipped: %s)", err, res.Reason)
+			}
+			want := pod.DeepCopy()
+			want.Spec.InitContainers = append(want.Spec.InitContainers, res.Added.InitContainers...)
+			want.Spec.Containers = append(want.Spec.Containers, res.Added.Containers...)
+			want.Spec.Volumes = append(want.Spec.Volumes, res.Added.Volumes...)
+			if want.Labels == nil {
+				want.Labels = map[string]string{}
+			}
+			maps.Copy(want.Labels, res.Added.Labels)
+			if diff := cmp.Diff(want, res.Pod); diff != "" {
+				t.Errorf("the injected pod is not the input with Added appended (-want +got):\n%s", diff)
+			}
+			if len(res.Added.InitContainers) == 0 || len(res.Added.Volumes) == 0 || len(res.Added.Labels) == 0 {
+				t.Errorf("Added lacks a part: %+v", res.Added)
+			}
+		})
+	}
+}

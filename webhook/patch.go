@@ -1,0 +1,131 @@
+package webhook
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gomodules.xyz/jsonpatch/v2"
+	corev1 "k8s.io/api/core/v1"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+
+	"github.com/osm-tracing/osm-tracing/webhook/inject"
+)
+
+// appendPatch is the JSON patch (RFC 6902) that adds what injection adds to the admitted pod:
+// raw is its JSON as the API server sent it, pod the same decoded into our types.
+//
+// Why append-only. Our k8s.io/api types are those we compiled against; the API server may be
+// newer, and a pod may carry fields they do not know (a new container or spec field). A patch
+// that sets a list whole, or a diff of the raw JSON against the typed pod re-encoded, would
+// silently drop such fields from the user's own containers. So every operation is an "add"
+// of something injection made, at the end of a list ("/spec/initContainers/-") or as a new
+// member, and nothing the user wrote is rewritten. controller-runtime's defaulter reaches the
+// same end the other way round: it diffs the whole pods, then drops the removals the scheme
+// alone caused (dropSchemeRemovals); Istio's injector diffs a re-encoding of the typed pod,
+// so that unknown fields are on neither side. Appending needs neither diff and is cheaper.
+//
+// RFC 6902 section 4.1: the parent of an added member must exist and "-" appends only to an
+// existing array. So a list that is empty, null or missing is added whole (it holds nothing
+// to keep), and a missing or null "metadata" or "spec" is first added as {}. The labels are
+// set one by one when the pod has some ("add" replaces a member that exists, here a stale
+// bootstrap-hash label), or added whole when it has none.
+//
+// The one exception to "add": a volume or container of the pod with the name of one injection
+// adds is removed first, as inject.Inject replaces it. Decide refuses pods that carry the
+// sidecar's containers, so only a leftover bootstrap volume can be there.
+func appendPatch(raw []byte, pod *corev1.Pod, add inject.Additions) ([]jsonpatch.JsonPatchOperation, error) {
+	hasMeta, hasSpec, err := parents(raw, pod)
+	if err != nil {
+		return nil, err
+	}
+	// Room for the usual patch: the label, osm-init, envoy and the volume.
+	ops := make([]jsonpatch.JsonPatchOperation, 0, 4)
+	addOp := func(path string, value any) {
+		ops = append(ops, jsonpatch.JsonPatchOperation{Operation: "add", Path: path, Value: value})
+	}
+
+	if len(add.Labels) > 0 {
+		if !hasMeta {
+			addOp("/metadata", map[string]any{})
+		}
+		if len(pod.Labels) == 0 {
+			addOp("/metadata/labels", add.Labels)
+		} else {
+			for _, k := range slices.Sorted(maps.Keys(add.Labels)) {
+				addOp("/metadata/labels/"+escapePointer(k), add.Labels[k])
+			}
+		}
+	}
+
+	if !hasSpec && (len(add.InitContainers) > 0 || len(add.Containers) > 0 || len(add.Volumes) > 0) {
+		addOp("/spec", map[string]any{})
+	}
+	// The typed lists stand for the JSON's: decoding keeps every element of a JSON array, in
+	// order, so their lengths and indexes are the JSON's, and an empty one is an empty, null
+	// or missing list, over which an "add" of the whole list is right in all three cases.
+	ops = appendList(ops, "/spec/initContainers", pod.Spec.InitContainers, add.InitContainers, containerName)
+	ops = appendList(ops, "/spec/containers", pod.Spec.Containers, add.Containers, containerName)
+	ops = appendList(ops, "/spec/volumes", pod.Spec.Volumes, add.Volumes, volumeName)
+	return ops, nil
+}
+
+// appendList appends to ops the operations that add items to the list at path, which holds
+// have. A list that holds nothing (empty, null or missing) is added whole; otherwise the
+// elements of the same name as an item are removed (the last first, so that the indexes stay
+// right) and the items appended one by one ("-" appends to an existing array, even one the
+// removals left empty).
+func appendList[T any](ops []jsonpatch.JsonPatchOperation, path string, have, items []T, name func(*T) string) []jsonpatch.JsonPatchOperation {
+	if len(items) == 0 {
+		return ops
+	}
+	if len(have) == 0 {
+		return append(ops, jsonpatch.JsonPatchOperation{Operation: "add", Path: path, Value: items})
+	}
+	for i := len(have) - 1; i >= 0; i-- {
+		for j := range items {
+			if name(&have[i]) == name(&items[j]) {
+				ops = append(ops, jsonpatch.JsonPatchOperation{Operation: "remove", Path: path + "/" + strconv.Itoa(i)})
+				break
+			}
+		}
+	}
+	for i := range items {
+		// A pointer: boxing the element itself would copy it.
+		ops = append(ops, jsonpatch.JsonPatchOperation{Operation: "add", Path: path + "/-", Value: &items[i]})
+	}
+	return ops
+}
+
+func containerName(c *corev1.Container) string { return c.Name }
+func volumeName(v *corev1.Volume) string       { return v.Name }
+
+// parents reports whether the admitted pod's JSON has a "metadata" and a "spec" object. The
+// typed pod proves it for nearly every pod (a name, a namespace or a label is only decoded
+// from a metadata object, a container only from a spec object); otherwise the JSON is read
+// again for those two members alone.
+func parents(raw []byte, pod *corev1.Pod) (hasMeta, hasSpec bool, err error) {
+	hasMeta = pod.Name != "" || pod.GenerateName != "" || pod.Namespace != "" || len(pod.Labels) > 0
+	hasSpec = len(pod.Spec.Containers) > 0
+	if hasMeta && hasSpec {
+		return true, true, nil
+	}
+	// A pointer stays nil for a member that is missing or null; the members' contents are
+	// skipped. The pod decoded, so both are objects when present.
+	var top struct {
+		Metadata *struct{} `json:"metadata"`
+		Spec     *struct{} `json:"spec"`
+	}
+	if err := utiljson.Unmarshal(raw, &top); err != nil {
+		return false, false, fmt.Errorf("when reading the pod's metadata and spec: %w", err)
+	}
+	return top.Metadata != nil, top.Spec != nil, nil
+}
+
+// pointerEscaper escapes a reference token of a JSON pointer (RFC 6901 section 3): "~" is
+// written "~0" and "/" "~1", in one pass, so that a "~1" in a key stays "~01".
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
+
+func escapePointer(token string) string { return pointerEscaper.Replace(token) }
