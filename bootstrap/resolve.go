@@ -115,7 +115,7 @@ func (l layer) String() string {
 	if l.pod {
 		return SourcePod
 	}
-	return namespaceSource(l.namespace)
+	return NamespaceSource(l.namespace)
 }
 
 // overlayAnnotations applies the tracing annotations of one layer (a namespace's or a pod's)

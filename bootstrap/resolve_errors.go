@@ -91,8 +91,8 @@ func FieldErrors(err error) []*FieldError {
 	return out
 }
 
-// namespaceSource is the Source of an error in namespace ns's annotations.
-func namespaceSource(ns string) string {
+// NamespaceSource is the Source of an error in namespace ns's annotations.
+func NamespaceSource(ns string) string {
 	return "namespace " + strconv.Quote(ns) + " annotation"
 }
 

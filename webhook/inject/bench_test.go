@@ -27,6 +27,6 @@ func BenchmarkInject(b *testing.B) {
 	proxy := inject.DefaultProxyConfig()
 	b.ReportAllocs()
 	for b.Loop() {
-		inject.Inject(pod, g, proxy)
+		inject.Inject(pod, g, proxy, inject.Traffic{})
 	}
 }

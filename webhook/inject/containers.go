@@ -1,6 +1,8 @@
 package inject
 
 import (
+	"strconv"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
@@ -18,69 +20,16 @@ const (
 // bootstrapPath is where Envoy reads its bootstrap.
 const bootstrapPath = bootstrap.EnvoyBootstrapDir + "/" + bootstrap.BootstrapKey
 
-// iptablesScript is the init container's script. It installs the redirect in the pod's
-// network namespace in one iptables-restore transaction:
-//   - inbound: every TCP connection to the pod goes to Envoy's inbound listener (15003),
-//     except to the health port (15021, the kubelet's probes reach Envoy directly) and the
-//     admin port (15000, loopback only anyway);
-//   - outbound: every TCP connection the pod opens goes to Envoy's outbound listener (15001),
-//     except Envoy's own (uid 1500, or it would loop) and loopback traffic.
-//
-// It prefers the nf_tables backend, which needs only CAP_NET_ADMIN (the legacy backend opens
-// a raw socket and would need CAP_NET_RAW too); images without it fall back to iptables-restore.
-// Only IPv4 TCP is redirected: UDP (DNS) and IPv6 flow as they would without the sidecar.
-const iptablesScript = `set -eu
-restore=iptables-restore
-if command -v iptables-nft-restore >/dev/null 2>&1; then restore=iptables-nft-restore; fi
-"$restore" --noflush <<'RULES'
-*nat
-:PROXY_INBOUND - [0:0]
-:PROXY_IN_REDIRECT - [0:0]
-:PROXY_OUTPUT - [0:0]
-:PROXY_REDIRECT - [0:0]
-# Inbound: TCP to the pod goes to Envoy's inbound listener, but for the health and admin ports.
--A PROXY_IN_REDIRECT -p tcp -j REDIRECT --to-ports ` + inboundPort + `
--A PROXY_INBOUND -p tcp --dport ` + healthPort + ` -j RETURN
--A PROXY_INBOUND -p tcp --dport ` + adminPort + ` -j RETURN
--A PROXY_INBOUND -p tcp -j PROXY_IN_REDIRECT
--A PREROUTING -p tcp -j PROXY_INBOUND
-# Outbound: TCP from the pod goes to Envoy's outbound listener, but Envoy's own and loopback.
--A PROXY_REDIRECT -p tcp -j REDIRECT --to-ports ` + outboundPort + `
--A PROXY_OUTPUT -m owner --uid-owner ` + envoyUID + ` -j RETURN
--A PROXY_OUTPUT -o lo -j RETURN
--A PROXY_OUTPUT -d 127.0.0.1/32 -j RETURN
--A PROXY_OUTPUT -j PROXY_REDIRECT
--A OUTPUT -p tcp -j PROXY_OUTPUT
-COMMIT
-RULES
-echo "osm-init: traffic redirected to Envoy (inbound ` + inboundPort + `, outbound ` + outboundPort + `) with $restore"
-`
-
-// The numbers the script is written with.
-const (
-	inboundPort  = "15003"
-	outboundPort = "15001"
-	healthPort   = "15021"
-	adminPort    = "15000"
-	envoyUID     = "1500"
-)
-
-// Compile-time checks that the script's numbers are the bootstrap's.
-var (
-	_ = [1]struct{}{}[bootstrap.InboundPort-15003]
-	_ = [1]struct{}{}[bootstrap.OutboundPort-15001]
-	_ = [1]struct{}{}[bootstrap.HealthPort-15021]
-	_ = [1]struct{}{}[bootstrap.AdminPort-15000]
-	_ = [1]struct{}{}[bootstrap.EnvoyUID-1500]
-)
-
-// initContainer is osm-init: root with NET_ADMIN and nothing else, not privileged.
-func initContainer(proxy ProxyConfig) corev1.Container {
+// initContainer is osm-init: root with NET_ADMIN and NET_RAW and nothing else, not
+// privileged. The nf_tables backend needs only NET_ADMIN, but images whose iptables is the
+// legacy one open a raw socket and need NET_RAW too (Istio's init container has both, for the
+// same reason); without it the legacy fallback would fail on every node.
+func initContainer(proxy ProxyConfig, t Traffic) corev1.Container {
 	return corev1.Container{
 		Name:                     InitContainerName,
 		Image:                    proxy.InitImage,
 		ImagePullPolicy:          corev1.PullIfNotPresent,
-		Command:                  []string{"/bin/sh", "-c", iptablesScript},
+		Command:                  []string{"/bin/sh", "-c", initScript(t)},
 		Resources:                *proxy.InitResources.DeepCopy(),
 		TerminationMessagePath:   corev1.TerminationMessagePathDefault,
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
@@ -90,7 +39,7 @@ func initContainer(proxy ProxyConfig) corev1.Container {
 			Privileged:               new(false),
 			AllowPrivilegeEscalation: new(false),
 			Capabilities: &corev1.Capabilities{
-				Add:  []corev1.Capability{"NET_ADMIN"},
+				Add:  []corev1.Capability{"NET_ADMIN", "NET_RAW"},
 				Drop: []corev1.Capability{"ALL"},
 			},
 			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
@@ -98,21 +47,38 @@ func initContainer(proxy ProxyConfig) corev1.Container {
 	}
 }
 
-// envoyContainer is the sidecar: non-root uid 1500 on a read-only root filesystem, no
-// capabilities, reading the bootstrap from the ConfigMap. --service-node makes node.id
-// <pod>.<namespace> (node.cluster, the service name spans carry, stays the bootstrap's);
-// hot restart is off, a sidecar is restarted by the kubelet, not in place.
-func envoyContainer(proxy ProxyConfig) corev1.Container {
+// envoyContainer is the sidecar: a native sidecar (an init container with restartPolicy
+// Always, after osm-init), non-root uid 1500 on a read-only root filesystem, no
+// capabilities, reading the bootstrap from the ConfigMap.
+//
+// Native, in every pod (Kubernetes 1.29 or later): the kubelet starts the app's containers
+// only once Envoy's startup probe passes, so the app's first outbound connections find the
+// outbound listener up, and at termination it stops Envoy only after every app container has
+// exited, so requests in flight are not reset. As a regular container Envoy could start after
+// the app and exit before it (Istio's holdApplicationUntilProxyStarts and its preStop hooks
+// work around exactly that); a Job's pod would never complete.
+//
+// --service-node makes node.id <pod>.<namespace> (node.cluster, the service name spans
+// carry, stays the bootstrap's); hot restart is off, a sidecar is restarted by the kubelet,
+// not in place; --concurrency bounds the worker threads (Envoy's default is one per hardware
+// thread of the node, dozens on a large node, in every pod).
+func envoyContainer(proxy ProxyConfig, t Traffic) corev1.Container {
+	concurrency := t.Concurrency
+	if concurrency < 1 {
+		concurrency = DefaultConcurrency
+	}
 	return corev1.Container{
 		Name:            EnvoyContainerName,
 		Image:           proxy.EnvoyImage,
 		ImagePullPolicy: corev1.PullIfNotPresent,
+		RestartPolicy:   new(corev1.ContainerRestartPolicyAlways),
 		Command:         []string{"envoy"},
 		Args: []string{
 			"-c", bootstrapPath,
 			"--log-level", proxy.LogLevel,
 			"--service-node", "$(POD_NAME).$(POD_NAMESPACE)",
 			"--disable-hot-restart",
+			"--concurrency", strconv.Itoa(concurrency),
 		},
 		Env: []corev1.EnvVar{
 			fieldEnv("POD_NAME", "metadata.name"),

@@ -6,28 +6,22 @@ import (
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 )
 
-// Inject returns a copy of pod with the sidecar of bootstrap g: the init container osm-init
-// after the pod's own init containers (so theirs run before the redirect and keep their
-// network), the container envoy, the bootstrap ConfigMap's volume, and the pod label
+// Inject returns a copy of pod with the sidecar of bootstrap g and traffic settings t (see
+// ResolveTraffic): the init container osm-init after the pod's own init containers (so theirs
+// run before the redirect and keep their network), then envoy as a native sidecar (see
+// envoyContainer), the bootstrap ConfigMap's volume, and the pod label
 // tracing.openservicemesh.io/bootstrap-hash=<hash>. A sidecar already there is replaced, so
 // Inject(Inject(p, g), g) equals Inject(p, g), and injecting with another bootstrap updates
-// it. The input pod is never modified. What it adds is Parts(pod, g, proxy).
+// it. The input pod is never modified. What it adds is Parts(pod, g, proxy, t).
 //
-// Envoy comes after the application's containers, as in OSM and Istio's default: the kubelet
-// starts containers in order but does not wait for one to be ready before the next, so
-// putting it first would buy little, and would make it the default container of kubectl logs
-// and exec. A pod that does not restart its containers (restartPolicy Never or OnFailure: a
-// Job's, say) gets Envoy as a native sidecar instead, the last init container with
-// restartPolicy Always: a regular Envoy container would never exit and keep the Job from ever
-// completing, whereas the kubelet stops a native sidecar once the application is done.
-func Inject(pod *corev1.Pod, g bootstrap.Generated, proxy ProxyConfig) *corev1.Pod {
-	out, _ := injectParts(pod, g, proxy)
+// Istio puts its native sidecar first among the init containers, so the pod's own init
+// containers already have the mesh; here they run before both, with the network they would
+// have without the injector (an init container fetching a secret from outside the cluster
+// keeps working, and none waits for an Envoy that is not started yet). A native sidecar of
+// the user's own (restartPolicy Always) declared among them runs outside the redirect.
+func Inject(pod *corev1.Pod, g bootstrap.Generated, proxy ProxyConfig, t Traffic) *corev1.Pod {
+	out, _ := injectParts(pod, g, proxy, t)
 	return out
-}
-
-// nativeSidecar reports a pod whose containers are meant to finish.
-func nativeSidecar(pod *corev1.Pod) bool {
-	return pod.Spec.RestartPolicy == corev1.RestartPolicyNever || pod.Spec.RestartPolicy == corev1.RestartPolicyOnFailure
 }
 
 // Uninject returns a copy of pod without what Inject adds: the containers envoy (regular or

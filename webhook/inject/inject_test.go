@@ -40,8 +40,8 @@ func TestInjectIsIdempotent(t *testing.T) {
 	g := fakeGenerated("web", "0123456789")
 	for name, pod := range podsToInject(t) {
 		t.Run(name, func(t *testing.T) {
-			once := inject.Inject(pod, g, inject.DefaultProxyConfig())
-			twice := inject.Inject(once, g, inject.DefaultProxyConfig())
+			once := inject.Inject(pod, g, inject.DefaultProxyConfig(), inject.Traffic{})
+			twice := inject.Inject(once, g, inject.DefaultProxyConfig(), inject.Traffic{})
 			if !equality.Semantic.DeepEqual(once, twice) {
 				t.Errorf("Inject(Inject(p)) != Inject(p):\n%s", cmp.Diff(once, twice))
 			}
@@ -54,7 +54,7 @@ func TestUninjectUndoesInject(t *testing.T) {
 	for name, pod := range podsToInject(t) {
 		t.Run(name, func(t *testing.T) {
 			before := pod.DeepCopy()
-			injected := inject.Inject(pod, g, inject.DefaultProxyConfig())
+			injected := inject.Inject(pod, g, inject.DefaultProxyConfig(), inject.Traffic{})
 			if !equality.Semantic.DeepEqual(pod, before) {
 				t.Fatalf("Inject modified its input:\n%s", cmp.Diff(before, pod))
 			}
@@ -74,9 +74,9 @@ func TestUninjectUndoesInject(t *testing.T) {
 
 func TestInjectReplacesAnOlderSidecar(t *testing.T) {
 	pod := appPod("shop")
-	old := inject.Inject(pod, fakeGenerated("web", "1111111111"), inject.ProxyConfig{EnvoyImage: "envoy:old"})
-	got := inject.Inject(old, fakeGenerated("web", "2222222222"), inject.DefaultProxyConfig())
-	want := inject.Inject(pod, fakeGenerated("web", "2222222222"), inject.DefaultProxyConfig())
+	old := inject.Inject(pod, fakeGenerated("web", "1111111111"), inject.ProxyConfig{EnvoyImage: "envoy:old"}, inject.Traffic{})
+	got := inject.Inject(old, fakeGenerated("web", "2222222222"), inject.DefaultProxyConfig(), inject.Traffic{})
+	want := inject.Inject(pod, fakeGenerated("web", "2222222222"), inject.DefaultProxyConfig(), inject.Traffic{})
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("re-injection (-want +got):\n%s", diff)
 	}
@@ -87,13 +87,13 @@ func TestInjectAddsTheSidecar(t *testing.T) {
 	pod := appPod("shop", func(p *corev1.Pod) {
 		p.Spec.InitContainers = []corev1.Container{{Name: "migrate"}}
 	})
-	got := inject.Inject(pod, fakeGenerated("web", "0123456789"), proxy)
+	got := inject.Inject(pod, fakeGenerated("web", "0123456789"), proxy, inject.Traffic{})
 
-	if names := containerNames(got.Spec.Containers); !slices.Equal(names, []string{"web", "envoy"}) {
-		t.Errorf("containers = %v, want the app's then envoy", names)
+	if names := containerNames(got.Spec.Containers); !slices.Equal(names, []string{"web"}) {
+		t.Errorf("containers = %v, want the app's only", names)
 	}
-	if names := containerNames(got.Spec.InitContainers); !slices.Equal(names, []string{"migrate", "osm-init"}) {
-		t.Errorf("init containers = %v, want the app's then osm-init", names)
+	if names := containerNames(got.Spec.InitContainers); !slices.Equal(names, []string{"migrate", "osm-init", "envoy"}) {
+		t.Fatalf("init containers = %v, want the app's, then osm-init, then envoy", names)
 	}
 	if v := got.Labels[bootstrap.BootstrapHashKey]; v != "0123456789" {
 		t.Errorf("bootstrap-hash label = %q", v)
@@ -103,11 +103,15 @@ func TestInjectAddsTheSidecar(t *testing.T) {
 		t.Errorf("bootstrap volume = %+v", vol)
 	}
 
-	envoy := got.Spec.Containers[1]
+	envoy := got.Spec.InitContainers[2]
 	if envoy.Image != proxy.EnvoyImage {
 		t.Errorf("envoy image = %q", envoy.Image)
 	}
-	if want := []string{"-c", "/etc/envoy/bootstrap.yaml", "--log-level", "info", "--service-node", "$(POD_NAME).$(POD_NAMESPACE)", "--disable-hot-restart"}; !slices.Equal(envoy.Args, want) {
+	if envoy.RestartPolicy == nil || *envoy.RestartPolicy != corev1.ContainerRestartPolicyAlways {
+		t.Errorf("envoy's restart policy = %v, want Always (a native sidecar)", envoy.RestartPolicy)
+	}
+	if want := []string{"-c", "/etc/envoy/bootstrap.yaml", "--log-level", "info", "--service-node", "$(POD_NAME).$(POD_NAMESPACE)",
+		"--disable-hot-restart", "--concurrency", "2"}; !slices.Equal(envoy.Args, want) {
 		t.Errorf("envoy args = %q", envoy.Args)
 	}
 	sc := envoy.SecurityContext
@@ -137,7 +141,7 @@ func TestInjectAddsTheSidecar(t *testing.T) {
 	initC := got.Spec.InitContainers[1]
 	isc := initC.SecurityContext
 	if initC.Image != proxy.InitImage || *isc.RunAsUser != 0 || *isc.RunAsNonRoot || *isc.Privileged ||
-		!slices.Equal(isc.Capabilities.Add, []corev1.Capability{"NET_ADMIN"}) ||
+		!slices.Equal(isc.Capabilities.Add, []corev1.Capability{"NET_ADMIN", "NET_RAW"}) ||
 		!slices.Equal(isc.Capabilities.Drop, []corev1.Capability{"ALL"}) {
 		t.Errorf("osm-init = %+v, security context %+v", initC, isc)
 	}
@@ -159,11 +163,11 @@ func TestInjectAddsTheSidecar(t *testing.T) {
 	}
 }
 
-func TestInjectMakesEnvoyANativeSidecarOfPodsThatFinish(t *testing.T) {
-	for _, policy := range []corev1.RestartPolicy{corev1.RestartPolicyNever, corev1.RestartPolicyOnFailure} {
+func TestInjectMakesEnvoyANativeSidecarOfEveryPod(t *testing.T) {
+	for _, policy := range []corev1.RestartPolicy{corev1.RestartPolicyAlways, corev1.RestartPolicyNever, corev1.RestartPolicyOnFailure} {
 		t.Run(string(policy), func(t *testing.T) {
 			pod := appPod("shop", func(p *corev1.Pod) { p.Spec.RestartPolicy = policy })
-			got := inject.Inject(pod, fakeGenerated("web", "0123456789"), inject.DefaultProxyConfig())
+			got := inject.Inject(pod, fakeGenerated("web", "0123456789"), inject.DefaultProxyConfig(), inject.Traffic{})
 			if names := containerNames(got.Spec.Containers); !slices.Equal(names, []string{"web"}) {
 				t.Errorf("containers = %v", names)
 			}
@@ -178,8 +182,8 @@ func TestInjectMakesEnvoyANativeSidecarOfPodsThatFinish(t *testing.T) {
 }
 
 func TestInjectDefaultsAnEmptyProxyConfig(t *testing.T) {
-	got := inject.Inject(appPod("shop"), fakeGenerated("web", "0123456789"), inject.ProxyConfig{})
-	envoy := got.Spec.Containers[1]
+	got := inject.Inject(appPod("shop"), fakeGenerated("web", "0123456789"), inject.ProxyConfig{}, inject.Traffic{})
+	envoy := got.Spec.InitContainers[1]
 	if envoy.Image != inject.DefaultEnvoyImage || got.Spec.InitContainers[0].Image != inject.DefaultInitImage ||
 		!slices.Contains(envoy.Args, inject.DefaultLogLevel) {
 		t.Errorf("an empty ProxyConfig gave envoy %q %q, init %q", envoy.Image, envoy.Args, got.Spec.InitContainers[0].Image)
@@ -187,7 +191,7 @@ func TestInjectDefaultsAnEmptyProxyConfig(t *testing.T) {
 }
 
 func TestUninjectNil(t *testing.T) {
-	if inject.Uninject(nil) != nil || inject.Inject(nil, bootstrap.Generated{}, inject.ProxyConfig{}) != nil {
+	if inject.Uninject(nil) != nil || inject.Inject(nil, bootstrap.Generated{}, inject.ProxyConfig{}, inject.Traffic{}) != nil {
 		t.Fatal("nil in, non-nil out")
 	}
 }

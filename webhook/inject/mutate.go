@@ -1,6 +1,7 @@
 package inject
 
 import (
+	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -34,16 +35,20 @@ func mutate(pod *corev1.Pod, ns Namespace, env Env, owner bootstrap.Workload) (R
 	if err := env.Proxy.Validate(); err != nil {
 		return Result{}, err
 	}
+	if err := env.checkServerVersion(); err != nil {
+		return Result{}, err
+	}
 	namespace := namespaceOf(pod, ns)
 	settings, err := bootstrap.Resolve(env.input(&pod.ObjectMeta, ns, owner, PodName(&pod.ObjectMeta)))
-	if err != nil {
-		return Result{}, err
+	traffic, trafficErr := ResolveTraffic(pod, ns, env.Proxy)
+	if err != nil || trafficErr != nil {
+		return Result{}, errors.Join(err, trafficErr)
 	}
 	g, err := env.Generate(settings)
 	if err != nil {
 		return Result{}, fmt.Errorf("when generating the Envoy bootstrap of service %q: %w", settings.ServiceName, err)
 	}
-	injected, added := injectParts(pod, g, env.Proxy)
+	injected, added := injectParts(pod, g, env.Proxy, traffic)
 	return Result{
 		Settings:  settings,
 		Bootstrap: g,

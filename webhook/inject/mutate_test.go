@@ -257,7 +257,7 @@ func TestMutateUsesDefaultsForAnEmptyEnv(t *testing.T) {
 	if res.Settings.Tracing != func() bootstrap.Tracing { d := bootstrap.Defaults("osm-system"); d.Enable = true; return d }() {
 		t.Errorf("settings = %+v", res.Settings)
 	}
-	if res.Pod.Spec.Containers[1].Image != inject.DefaultEnvoyImage {
-		t.Errorf("envoy image = %q", res.Pod.Spec.Containers[1].Image)
+	if inject.Sidecar(&res.Pod.Spec).Image != inject.DefaultEnvoyImage {
+		t.Errorf("envoy image = %q", inject.Sidecar(&res.Pod.Spec).Image)
 	}
 }

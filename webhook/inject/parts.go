@@ -12,10 +12,11 @@ import (
 // webhook answers with a JSON patch that appends exactly these to the pod it was sent, and
 // leaves everything else as the user wrote it.
 type Additions struct {
-	// InitContainers go after the pod's own: osm-init, then envoy when it is a native
-	// sidecar (restartPolicy Always).
+	// InitContainers go after the pod's own: osm-init, then envoy as a native sidecar
+	// (restartPolicy Always).
 	InitContainers []corev1.Container
-	// Containers go after the pod's own: envoy when it is a regular container.
+	// Containers go after the pod's own. The injector adds none any more (envoy is a native
+	// sidecar); the field stays so a patch built from Additions appends whatever is there.
 	Containers []corev1.Container
 	// Volumes go after the pod's own: the bootstrap ConfigMap's.
 	Volumes []corev1.Volume
@@ -23,37 +24,29 @@ type Additions struct {
 	Labels map[string]string
 }
 
-// Parts returns what Inject adds to pod for bootstrap g: envoy is a native sidecar when the
-// pod's containers are meant to finish (see Inject). Only the pod's restart policy is read;
-// a nil pod gives none. The values are new: nothing is shared with pod, g or proxy.
-func Parts(pod *corev1.Pod, g bootstrap.Generated, proxy ProxyConfig) Additions {
+// Parts returns what Inject adds to a pod for bootstrap g and traffic settings t: osm-init
+// with t's redirect, envoy as a native sidecar, the bootstrap volume and the hash label. A nil
+// pod gives none. The values are new: nothing is shared with pod, g, proxy or t.
+func Parts(pod *corev1.Pod, g bootstrap.Generated, proxy ProxyConfig, t Traffic) Additions {
 	if pod == nil {
 		return Additions{}
 	}
 	proxy = proxy.withDefaults()
-	add := Additions{
-		InitContainers: []corev1.Container{initContainer(proxy)},
+	return Additions{
+		InitContainers: []corev1.Container{initContainer(proxy, t), envoyContainer(proxy, t)},
 		Volumes:        []corev1.Volume{bootstrapVolume(g)},
 		Labels:         map[string]string{bootstrap.BootstrapHashKey: g.Hash},
 	}
-	envoy := envoyContainer(proxy)
-	if nativeSidecar(pod) {
-		envoy.RestartPolicy = new(corev1.ContainerRestartPolicyAlways)
-		add.InitContainers = append(add.InitContainers, envoy)
-	} else {
-		add.Containers = []corev1.Container{envoy}
-	}
-	return add
 }
 
 // injectParts is Inject, and what it added: the additions' containers and volume are in the
 // pod by value, so their pointers, slices and maps are shared with it.
-func injectParts(pod *corev1.Pod, g bootstrap.Generated, proxy ProxyConfig) (*corev1.Pod, Additions) {
+func injectParts(pod *corev1.Pod, g bootstrap.Generated, proxy ProxyConfig, t Traffic) (*corev1.Pod, Additions) {
 	out := Uninject(pod)
 	if out == nil {
 		return nil, Additions{}
 	}
-	add := Parts(out, g, proxy)
+	add := Parts(out, g, proxy, t)
 	add.addTo(out)
 	return out, add
 }

@@ -2,6 +2,7 @@ package inject
 
 import (
 	"fmt"
+	"net/netip"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -38,6 +39,14 @@ type ProxyConfig struct {
 	LogLevel      string
 	Resources     corev1.ResourceRequirements
 	InitResources corev1.ResourceRequirements
+	// Concurrency is Envoy's worker threads unless a pod or namespace annotation says
+	// otherwise; zero means DefaultConcurrency.
+	Concurrency int
+	// The mesh-wide redirect exclusions (chart values); annotations add to them.
+	OutboundPortExclusions []uint16
+	InboundPortExclusions  []uint16
+	OutboundIPExclusions   []netip.Prefix
+	OutboundIPInclusions   []netip.Prefix
 }
 
 // DefaultProxyConfig is the chart's default: the default images, log level info, and modest
@@ -72,10 +81,13 @@ func DefaultProxyConfig() ProxyConfig {
 // envoyLogLevels are the values of Envoy's --log-level.
 var envoyLogLevels = []string{"trace", "debug", "info", "warning", "warn", "error", "critical", "off"}
 
-// Validate reports a log level Envoy does not know. Images are not checked: the container
-// runtime is the judge of an image reference.
+// Validate reports a log level Envoy does not know, and a concurrency out of range. Images
+// are not checked: the container runtime is the judge of an image reference.
 func (p ProxyConfig) Validate() error {
 	p = p.withDefaults()
+	if p.Concurrency < 1 || p.Concurrency > maxConcurrency {
+		return fmt.Errorf("proxy concurrency %d: %s", p.Concurrency, acceptedConcurrency)
+	}
 	for _, l := range envoyLogLevels {
 		if p.LogLevel == l {
 			return nil
@@ -95,6 +107,9 @@ func (p ProxyConfig) withDefaults() ProxyConfig {
 	if p.LogLevel == "" {
 		p.LogLevel = DefaultLogLevel
 	}
+	if p.Concurrency == 0 {
+		p.Concurrency = DefaultConcurrency
+	}
 	return p
 }
 
@@ -106,6 +121,11 @@ type Env struct {
 	Defaults              bootstrap.Tracing
 	Mesh                  *v1alpha2.TracingSpec
 	Proxy                 ProxyConfig
+	// ServerVersion is the API server's version (as discovery reports it, v1.31.2); pods
+	// are refused with an *UnsupportedClusterError on clusters older than
+	// 1.MinKubernetesMinor. Empty means unknown: osm inject, which writes manifests for any
+	// cluster, does not check.
+	ServerVersion string
 	// Generate builds the bootstrap of settings; nil means bootstrap.Generate. The webhook
 	// passes a bootstrap.Cache's Generate so repeated settings cost a look-up.
 	Generate func(bootstrap.Settings) (bootstrap.Generated, error)
