@@ -1,8 +1,20 @@
-// Package inject is the pure core of sidecar injection, shared by the admission webhook and
-// `osm inject`: Decide says whether a pod is injected, Mutate resolves its tracing settings,
-// generates its Envoy bootstrap and returns the injected copy with the ConfigMap it mounts,
-// Inject and Uninject add and remove exactly the sidecar's parts, and Manifest does the
-// same to the pod templates of a multi-document YAML stream.
+// Package inject is the pod core of osm-tracing: every rule about a pod, shared by the
+// admission webhook, the re-bootstrap controller, `osm inject` and the CLI's proxy and check
+// commands, none of which re-derives any of them.
+//
+//   - Decide says whether a pod is injected (the namespace label, the opt-out annotation, the
+//     never-injected namespaces of NeverInjectedNamespace, hostNetwork, a sidecar already
+//     there); IsInjected, Sidecar and SidecarStatus find the sidecar, a native one (an init
+//     container with restartPolicy Always, as injected now) or a regular container.
+//   - Env.PodInput and Env.TemplateInput are the bootstrap.Input of a pod or of a workload's
+//     pod template; PodName is the name a pod's service name falls back to (its
+//     generateName first, as the webhook sees it at admission).
+//   - ResolveTraffic reads the redirect exclusions and Envoy's concurrency (OSM 1.2's
+//     openservicemesh.io/* annotations over the mesh-wide lists).
+//   - Mutate resolves a pod's settings, generates its Envoy bootstrap and returns the
+//     injected copy, the ConfigMap it mounts and exactly what injection added (Parts), from
+//     which the webhook builds an append-only patch; Inject and Uninject add and remove the
+//     sidecar's parts; Manifest does the same to the pod templates of a YAML stream.
 //
 // Nothing here talks to a cluster: values in, values out. Inputs are never modified.
 package inject
