@@ -253,7 +253,17 @@ func cliNativeAndGenerateName(ctx context.Context, t *testing.T, c *framework.Cl
 	if out, _, err := c.Kubectl("create", "-f", injected); err != nil {
 		t.Fatalf("kubectl create of osm inject's output: %v\n%s", err, out)
 	}
-	job := cliRunningPod(ctx, t, c, "bookbuyer", "role=nightly-report")
+	// kwok completes a Job's pod as soon as it runs: any phase will do, the bootstrap is read
+	// from its ConfigMap.
+	var job *corev1.Pod
+	cliWait(ctx, t, "the Job's pod", func(ctx context.Context) (bool, error) {
+		pods, err := c.Clientset.CoreV1().Pods("bookbuyer").List(ctx, metav1.ListOptions{LabelSelector: "role=nightly-report"})
+		if err != nil || len(pods.Items) == 0 {
+			return false, err
+		}
+		job = &pods.Items[0]
+		return true, nil
+	})
 	if n := len(job.Spec.InitContainers); n == 0 || job.Spec.InitContainers[n-1].Name != "envoy" ||
 		job.Spec.InitContainers[n-1].RestartPolicy == nil || *job.Spec.InitContainers[n-1].RestartPolicy != corev1.ContainerRestartPolicyAlways {
 		t.Fatalf("the Job's pod has no native envoy sidecar: init containers %+v", job.Spec.InitContainers)
