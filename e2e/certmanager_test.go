@@ -38,6 +38,7 @@ import (
 	"github.com/osm-tracing/osm-tracing/manifests"
 	"github.com/osm-tracing/osm-tracing/webhook"
 	"github.com/osm-tracing/osm-tracing/webhook/certs"
+	"github.com/osm-tracing/osm-tracing/webhook/inject"
 )
 
 // certManagerVersion is the cert-manager whose controllers hack/testbin.sh certmanager builds
@@ -526,7 +527,7 @@ func cmCheckRealPodInjected(ctx context.Context, t *testing.T, c *framework.Clus
 	if err != nil {
 		t.Fatalf("creating a pod in %s: %v", cmWorkloads, err)
 	}
-	if findContainer(got.Spec.Containers, "envoy") == nil {
+	if inject.Sidecar(&got.Spec) == nil {
 		t.Fatalf("pod %s/%s was not injected: containers %v", cmWorkloads, got.Name, got.Spec.Containers)
 	}
 }
@@ -540,7 +541,7 @@ func cmAdmit(ctx context.Context, c *framework.Cluster) error {
 	if err != nil {
 		return err
 	}
-	if findContainer(got.Spec.Containers, "envoy") == nil {
+	if inject.Sidecar(&got.Spec) == nil {
 		return errors.New("admitted without the envoy container: the webhook call failed")
 	}
 	return nil

@@ -370,12 +370,7 @@ func guideWait(ctx context.Context, t *testing.T, what string, f func(context.Co
 }
 
 func guideHasEnvoy(p *corev1.Pod) bool {
-	for _, c := range p.Spec.Containers {
-		if c.Name == "envoy" {
-			return true
-		}
-	}
-	return false
+	return inject.Sidecar(&p.Spec) != nil
 }
 
 // guideRunningPod waits for a Running and Ready pod with the selector and returns it.

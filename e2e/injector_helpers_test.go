@@ -23,6 +23,7 @@ import (
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/cmd/osm-injector/app"
 	"github.com/osm-tracing/osm-tracing/e2e/framework"
+	"github.com/osm-tracing/osm-tracing/webhook/inject"
 )
 
 // envInjectorLogs set to anything prints the injector's logs even when the test passes.
@@ -180,7 +181,7 @@ func (in *injector) waitReady(ctx context.Context, c *framework.Cluster, ns stri
 		if err != nil {
 			return err
 		}
-		if findContainer(got.Spec.Containers, "envoy") == nil {
+		if inject.Sidecar(&got.Spec) == nil {
 			return errors.New("the dry-run pod has no envoy container yet")
 		}
 		return nil

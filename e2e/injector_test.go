@@ -19,6 +19,7 @@ import (
 	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
 	"github.com/osm-tracing/osm-tracing/e2e/framework"
 	"github.com/osm-tracing/osm-tracing/webhook"
+	"github.com/osm-tracing/osm-tracing/webhook/inject"
 )
 
 const (
@@ -103,7 +104,7 @@ func TestInjector(t *testing.T) {
 		if err != nil {
 			t.Fatalf("creating a pod after the restart: %v", err)
 		}
-		if findContainer(pod.Spec.Containers, "envoy") == nil {
+		if inject.Sidecar(&pod.Spec) == nil {
 			t.Errorf("the pod created after the restart was not injected: %v", pod.Spec.Containers)
 		}
 	})
@@ -167,7 +168,7 @@ func checkDeployment(ctx context.Context, t *testing.T, c *framework.Cluster) {
 	for _, pod := range pods {
 		hash := pod.Labels[bootstrap.BootstrapHashKey]
 		hashes[hash] = true
-		if hash == "" || findContainer(pod.Spec.InitContainers, "osm-init") == nil || findContainer(pod.Spec.Containers, "envoy") == nil {
+		if hash == "" || findContainer(pod.Spec.InitContainers, "osm-init") == nil || inject.Sidecar(&pod.Spec) == nil {
 			t.Errorf("pod %s is not injected: label %q, init %v, containers %v", pod.Name, hash,
 				names(pod.Spec.InitContainers), names(pod.Spec.Containers))
 			continue
@@ -222,7 +223,7 @@ func checkOptOut(ctx context.Context, t *testing.T, c *framework.Cluster) {
 		if err != nil {
 			t.Fatalf("%s: %v", value, err)
 		}
-		if findContainer(pod.Spec.Containers, "envoy") != nil || len(pod.Spec.InitContainers) != 0 {
+		if inject.Sidecar(&pod.Spec) != nil || len(pod.Spec.InitContainers) != 0 {
 			t.Errorf("a pod annotated %s: %s was injected", bootstrap.InjectionAnnotation, value)
 		}
 	}
@@ -274,7 +275,7 @@ spec:
 	if err := yaml.Unmarshal([]byte(out), pod); err != nil {
 		t.Fatalf("decoding kubectl's output: %v\n%s", err, out)
 	}
-	if findContainer(pod.Spec.Containers, "envoy") == nil || findContainer(pod.Spec.InitContainers, "osm-init") == nil {
+	if inject.Sidecar(&pod.Spec) == nil || findContainer(pod.Spec.InitContainers, "osm-init") == nil {
 		t.Errorf("the dry run did not return the injected pod:\n%s", out)
 	}
 	hash := pod.Labels[bootstrap.BootstrapHashKey]

@@ -206,12 +206,7 @@ func (f *forwarder) close() {
 }
 
 func hasEnvoy(p *corev1.Pod) bool {
-	for _, c := range p.Spec.Containers {
-		if c.Name == "envoy" {
-			return true
-		}
-	}
-	return false
+	return inject.Sidecar(&p.Spec) != nil
 }
 
 // bootstrapConfigMap is the name of the bootstrap ConfigMap the pod mounts, or "".
