@@ -14,15 +14,10 @@ import (
 // tracing enabled, the Zipkin tracer on the traffic HCMs and envoy-tracing-cluster. Settings
 // that cannot make a bootstrap are reported with the field's name. Build is pure.
 func Build(s Settings) (*bootstrapv3.Bootstrap, error) {
-	var bl builder
-	return bl.build(s)
-}
-
-// build is Build, remembering the packed messages.
-func (bl *builder) build(s Settings) (*bootstrapv3.Bootstrap, error) {
 	if err := checkSettings(s); err != nil {
 		return nil, fmt.Errorf("invalid bootstrap settings: %w", err)
 	}
+	var bl builder
 	listeners, err := bl.listeners(s.Tracing)
 	if err != nil {
 		return nil, err
@@ -51,9 +46,6 @@ func envoyNode(service string) *corev3.Node {
 
 // admin binds Envoy's admin interface to loopback only.
 func (bl *builder) admin() *bootstrapv3.Admin {
-	if bl.fixed != nil {
-		return bl.fixed.admin
-	}
 	return &bootstrapv3.Admin{Address: socketAddress(AdminAddress, AdminPort)}
 }
 
@@ -82,20 +74,15 @@ func (bl *builder) listeners(t Tracing) ([]*listenerv3.Listener, error) {
 // clusters are the passthrough clusters, the admin cluster and, with tracing on, the
 // tracing cluster.
 func (bl *builder) clusters(t Tracing) ([]*clusterv3.Cluster, error) {
-	cs := make([]*clusterv3.Cluster, 0, 4)
-	if bl.fixed != nil {
-		cs = append(cs, bl.fixed.clusters...)
-	} else {
-		outbound, err := bl.passthroughCluster(OutboundPassthroughCluster)
-		if err != nil {
-			return nil, err
-		}
-		inbound, err := bl.passthroughCluster(InboundPassthroughCluster)
-		if err != nil {
-			return nil, err
-		}
-		cs = append(cs, outbound, inbound, adminCluster())
+	outbound, err := bl.passthroughCluster(OutboundPassthroughCluster)
+	if err != nil {
+		return nil, err
 	}
+	inbound, err := bl.passthroughCluster(InboundPassthroughCluster)
+	if err != nil {
+		return nil, err
+	}
+	cs := []*clusterv3.Cluster{outbound, inbound, adminCluster()}
 	if t.Enable {
 		cs = append(cs, tracingCluster(t))
 	}

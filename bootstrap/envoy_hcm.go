@@ -43,9 +43,6 @@ func (bl *builder) hcmFilter(statPrefix string, routes *routev3.RouteConfigurati
 // routerFilter is the (typed) router, the last HTTP filter of every HCM. A builder makes one
 // and shares it: every HCM is packed into its own bytes right away.
 func (bl *builder) routerFilter() (*hcmv3.HttpFilter, error) {
-	if bl.fixed != nil {
-		return bl.fixed.router, nil
-	}
 	if bl.router == nil {
 		router, err := bl.pack(&routerv3.Router{})
 		if err != nil {
@@ -60,9 +57,6 @@ func (bl *builder) routerFilter() (*hcmv3.HttpFilter, error) {
 // ORIGINAL_DST cluster, so the request goes where the application sent it). The route
 // timeout is off: the sidecar must not cut long requests or streams the app allows.
 func (bl *builder) passthroughRoutes(name, cluster string) *routev3.RouteConfiguration {
-	if routes := bl.fixed.routes(name); routes != nil {
-		return routes
-	}
 	return &routev3.RouteConfiguration{
 		Name: name,
 		VirtualHosts: []*routev3.VirtualHost{{

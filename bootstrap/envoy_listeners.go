@@ -74,9 +74,6 @@ func (bl *builder) captureListener(name string, port uint32, direction corev3.Tr
 // listenerFilters restore the original destination of a redirected connection and detect
 // HTTP, for the filter chain match.
 func (bl *builder) listenerFilters() ([]*listenerv3.ListenerFilter, error) {
-	if bl.fixed != nil {
-		return bl.fixed.listenerFilters, nil
-	}
 	originalDst, err := bl.listenerFilter(originalDstFilterName, &original_dstv3.OriginalDst{})
 	if err != nil {
 		return nil, err
@@ -91,9 +88,6 @@ func (bl *builder) listenerFilters() ([]*listenerv3.ListenerFilter, error) {
 // tcpChain is a capture listener's default filter chain: whatever is not HTTP goes to cluster
 // untouched.
 func (bl *builder) tcpChain(listener, cluster string) (*listenerv3.FilterChain, error) {
-	if chain := bl.fixed.tcpChain(listener); chain != nil {
-		return chain, nil
-	}
 	tcp, err := bl.tcpProxyFilter(listener, cluster)
 	if err != nil {
 		return nil, err
@@ -104,9 +98,6 @@ func (bl *builder) tcpChain(listener, cluster string) (*listenerv3.FilterChain, 
 // healthListener serves HealthReadyPath on every interface for the kubelet. It carries no
 // tracer on purpose: a span per readiness probe would bury the application's traces.
 func (bl *builder) healthListener() (*listenerv3.Listener, error) {
-	if bl.fixed != nil {
-		return bl.fixed.health, nil
-	}
 	hcm, err := bl.hcmFilter(HealthListenerName, healthRoutes(), nil)
 	if err != nil {
 		return nil, err

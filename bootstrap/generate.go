@@ -3,7 +3,6 @@ package bootstrap
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 )
 
 // Generated is a built, validated and rendered bootstrap.
@@ -21,18 +20,13 @@ const HashLen = 10
 // Generate builds the bootstrap for s, validates it, renders it and hashes it. Equal
 // settings give equal YAML and hash; settings that change the bootstrap change the hash.
 func Generate(s Settings) (Generated, error) {
-	fixed, err := sharedFixedParts()
+	b, err := Build(s)
 	if err != nil {
 		return Generated{}, err
 	}
-	bl := builder{fixed: fixed}
-	b, err := bl.build(s)
+	y, err := Marshal(b)
 	if err != nil {
 		return Generated{}, err
-	}
-	y, err := encodeYAML(b, &bl)
-	if err != nil {
-		return Generated{}, fmt.Errorf("when rendering the bootstrap as YAML: %w", err)
 	}
 	return Generated{Settings: s, YAML: y, Hash: Hash(y)}, nil
 }

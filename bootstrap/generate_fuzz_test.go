@@ -14,7 +14,8 @@ import (
 // FuzzGenerate feeds Generate arbitrary settings. It must never panic; it may refuse only
 // settings checkSettings refuses (so Build's own validation never trips on settings we let
 // through); and what it returns validates, parses back strictly to the same message, survives
-// a strict protojson round trip, equals Marshal(Build(s)) and names a valid ConfigMap.
+// a strict protojson round trip, is what a second Marshal(Build(s)) renders (no map order or
+// other chance leaks into the bytes) and names a valid ConfigMap.
 func FuzzGenerate(f *testing.F) {
 	for _, s := range demoCases() {
 		f.Add(s.ServiceName, s.Tracing.Enable, s.Tracing.Address, s.Tracing.Port, s.Tracing.Endpoint, s.Tracing.Sampling)

@@ -13,12 +13,15 @@ import (
 
 // Marshal renders b as YAML with proto field names. The output is deterministic: fields
 // appear in the order the .proto files declare them, map keys sorted, strings quoted only
-// when a YAML parser could read them as something else.
+// when a YAML parser could read them as something else. Generate's YAML is Marshal(Build(s)),
+// and its bytes are pinned (TestGolden, TestPinnedHashes). Marshal supports the kinds of
+// values Build's bootstraps hold; others (64-bit integers, bytes, Struct, Timestamp, wrappers
+// other than BoolValue, Durations with fractions...) are errors.
 func Marshal(b *bootstrapv3.Bootstrap) ([]byte, error) {
 	if b == nil {
 		return nil, errors.New("when rendering the bootstrap: it is nil")
 	}
-	y, err := encodeYAML(b, nil)
+	y, err := encodeYAML(b)
 	if err != nil {
 		return nil, fmt.Errorf("when rendering the bootstrap as YAML: %w", err)
 	}

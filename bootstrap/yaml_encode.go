@@ -4,64 +4,71 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // yamlEncoder writes a message as block-style YAML following protojson's mapping with proto
 // field names: fields in declaration order, map keys sorted, Any as "@type" plus the packed
-// message's fields, well-known types in their JSON forms. It walks the message with
-// protoreflect instead of going through JSON, which makes it several times cheaper than
-// protojson plus a YAML round trip, and its output is stable byte for byte.
+// message's fields, Duration and BoolValue in their JSON forms. Its output is stable byte for
+// byte: those bytes are hashed into ConfigMap names and pod labels (see TestGolden and
+// TestPinnedHashes), so a change of them rolls every injected workload on upgrade.
+//
+// It reads the message's deterministic binary encoding, guided by the descriptors, rather
+// than walking it with protoreflect: that is several times cheaper (protoreflect goes through
+// reflect for every field it looks at, set or not), and an Any's content is read from its
+// bytes like any other message, without being decoded.
+//
+// It supports what Build produces under any valid Settings, and nothing more: strings, bools,
+// uint32s, doubles and enums; messages, lists of messages and strings, and string-keyed maps
+// of messages; Any, Duration (whole non-negative seconds) and BoolValue. Anything else (64-bit
+// integers, bytes, packed lists, Struct, Timestamp, other wrappers...) is an error, never a
+// guess.
 //
 // Layout: a mapping's entries sit at column indent+2 of the "key:" or "- " that holds them;
-// lists under a key are not indented (kubectl's style); empty mappings and lists are {} and [].
+// lists under a key are not indented (kubectl's style); empty mappings are {}.
 type yamlEncoder struct {
 	out []byte
-	// fields is a stack of the populated fields of the messages being written.
-	fields []fieldValue
-	// packed holds the messages behind Anys, when known; other Anys are decoded.
-	packed packedAnys
-	// fixed supplies the YAML of shared parts already rendered, if any.
-	fixed *fixedParts
+	// fields is a stack of the fields of the messages being written.
+	fields []wireField
 }
 
-type fieldValue struct {
-	fd protoreflect.FieldDescriptor
-	v  protoreflect.Value
+// wireField is one field as it appears in the binary encoding.
+type wireField struct {
+	fd  protoreflect.FieldDescriptor
+	typ protowire.Type
+	num uint64 // a varint or fixed64 value
+	val []byte // a length-delimited value: a string or an encoded message
 }
 
-// encodeYAML renders m. The builder, if any, supplies the messages behind Anys and the YAML
-// of fixed parts.
-func encodeYAML(m proto.Message, bl *builder) ([]byte, error) {
-	e := yamlEncoder{out: make([]byte, 0, 8<<10), fields: make([]fieldValue, 0, 64)}
-	if bl != nil {
-		e.packed, e.fixed = bl.packed, bl.fixed
+// encodeYAML renders m.
+func encodeYAML(m proto.Message) ([]byte, error) {
+	wire, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	if err != nil {
+		return nil, err
 	}
+	e := yamlEncoder{out: make([]byte, 0, 8<<10), fields: make([]wireField, 0, 64)}
 	// The top level is laid out like a list item at column -2: keys at column 0, the first
 	// one not indented.
-	if err := e.message(m.ProtoReflect(), -2, true); err != nil {
+	if err := e.message(m.ProtoReflect().Descriptor(), wire, -2, true); err != nil {
 		return nil, err
 	}
 	return e.out, nil
 }
 
-// message writes m as the value of a "key:" at indent, or, with dash, as a list item whose
-// "- " has just been written.
-func (e *yamlEncoder) message(m protoreflect.Message, indent int, dash bool) error {
-	if y := e.fixed.lookup(m.Interface(), indent, dash); y != nil {
-		e.out = append(e.out, y...)
-		return nil
+// message writes the message md encoded in b as the value of a "key:" at indent, or, with
+// dash, as a list item whose "- " has just been written.
+func (e *yamlEncoder) message(md protoreflect.MessageDescriptor, b []byte, indent int, dash bool) error {
+	if md.FullName().Parent() == "google.protobuf" {
+		return e.wellKnown(md, b, indent, dash)
 	}
-	if m.Descriptor().FullName().Parent() == "google.protobuf" {
-		if done, err := e.wellKnown(m, indent, dash); done {
-			return err
-		}
-	}
-	lo := e.collect(m)
+	lo, err := e.parse(md, b)
 	defer func() { e.fields = e.fields[:lo] }()
+	if err != nil {
+		return err
+	}
 	if len(e.fields) == lo {
 		e.scalarPrefix(dash)
 		e.out = append(e.out, "{}\n"...)
@@ -73,36 +80,82 @@ func (e *yamlEncoder) message(m protoreflect.Message, indent int, dash bool) err
 	return e.entries(lo, indent+2, dash)
 }
 
-// collect pushes m's populated fields on the stack, in declaration order, and returns where
-// they start.
-func (e *yamlEncoder) collect(m protoreflect.Message) int {
+// parse pushes the fields of the message md encoded in b on the stack, in declaration order
+// (a list's items keep theirs), and returns where they start.
+func (e *yamlEncoder) parse(md protoreflect.MessageDescriptor, b []byte) (int, error) {
 	lo := len(e.fields)
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		e.fields = append(e.fields, fieldValue{fd, v})
-		return true
-	})
-	// Range's order is unspecified; it is usually declaration order, so this is cheap.
+	fds := md.Fields()
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return lo, fmt.Errorf("%s: %w", md.FullName(), protowire.ParseError(n))
+		}
+		b = b[n:]
+		f := wireField{fd: fds.ByNumber(num), typ: typ}
+		if f.fd == nil {
+			return lo, fmt.Errorf("%s: unknown field %d", md.FullName(), num)
+		}
+		switch typ {
+		case protowire.VarintType:
+			f.num, n = protowire.ConsumeVarint(b)
+		case protowire.Fixed64Type:
+			f.num, n = protowire.ConsumeFixed64(b)
+		case protowire.BytesType:
+			f.val, n = protowire.ConsumeBytes(b)
+		default:
+			return lo, fmt.Errorf("%s: wire type %d is not supported", f.fd.FullName(), typ)
+		}
+		if n < 0 {
+			return lo, fmt.Errorf("%s: %w", f.fd.FullName(), protowire.ParseError(n))
+		}
+		b = b[n:]
+		e.fields = append(e.fields, f)
+	}
+	// Deterministic encodings are in field number order; usually that is declaration order,
+	// so this (stable) insertion sort is cheap.
 	for i := lo + 1; i < len(e.fields); i++ {
 		for j := i; j > lo && e.fields[j].fd.Index() < e.fields[j-1].fd.Index(); j-- {
 			e.fields[j], e.fields[j-1] = e.fields[j-1], e.fields[j]
 		}
 	}
-	return lo
+	// A singular field set twice is merged by a decoder; Marshal never writes one.
+	for i := lo + 1; i < len(e.fields); i++ {
+		if f := e.fields[i].fd; f == e.fields[i-1].fd && !f.IsList() && !f.IsMap() {
+			return lo, fmt.Errorf("%s: set twice", f.FullName())
+		}
+	}
+	return lo, nil
 }
 
-// entries writes the collected fields from lo to the top of the stack at column col; with
-// inline, the first key follows a "- ".
+// entries writes the fields from lo to the top of the stack at column col; with inline, the
+// first key follows a "- ". The items of a list or map are consecutive fields.
 func (e *yamlEncoder) entries(lo, col int, inline bool) error {
-	for i := lo; i < len(e.fields); i++ {
-		fd, v := e.fields[i].fd, e.fields[i].v
-		name := string(fd.Name())
-		if fd.IsExtension() {
-			name = "[" + string(fd.FullName()) + "]"
+	for i := lo; i < len(e.fields); {
+		fd := e.fields[i].fd
+		end := i + 1
+		for end < len(e.fields) && e.fields[end].fd == fd {
+			end++
 		}
-		e.key(name, col, inline && i == lo)
-		if err := e.field(fd, v, col); err != nil {
+		e.key(string(fd.Name()), col, inline && i == lo)
+		var err error
+		switch {
+		case fd.IsMap():
+			e.out = append(e.out, '\n')
+			err = e.mapEntries(fd, i, end, col+2)
+		case fd.IsList():
+			e.out = append(e.out, '\n')
+			for k := i; k < end && err == nil; k++ {
+				e.indent(col)
+				e.out = append(e.out, '-', ' ')
+				err = e.single(fd, e.fields[k], col, true)
+			}
+		default:
+			err = e.single(fd, e.fields[i], col, false)
+		}
+		if err != nil {
 			return err
 		}
+		i = end
 	}
 	return nil
 }
@@ -116,94 +169,68 @@ func (e *yamlEncoder) key(k string, col int, inline bool) {
 	e.out = append(e.out, ':')
 }
 
-// field writes the value of fd after its "key:" at col.
-func (e *yamlEncoder) field(fd protoreflect.FieldDescriptor, v protoreflect.Value, col int) error {
-	switch {
-	case fd.IsList():
-		e.out = append(e.out, '\n')
-		return e.list(fd, v.List(), col, false)
-	case fd.IsMap():
-		e.out = append(e.out, '\n')
-		return e.mapEntries(fd, v.Map(), col+2, false)
-	}
-	return e.single(fd, v, col, false)
-}
-
 // single writes one value of fd: a scalar, or a message.
-func (e *yamlEncoder) single(fd protoreflect.FieldDescriptor, v protoreflect.Value, indent int, dash bool) error {
-	if fd.Message() != nil {
-		return e.message(v.Message(), indent, dash)
-	}
-	if fd.Kind() == protoreflect.StringKind && !utf8.ValidString(v.String()) {
-		return fmt.Errorf("%s: invalid UTF-8 %q", fd.FullName(), v.String())
+func (e *yamlEncoder) single(fd protoreflect.FieldDescriptor, f wireField, indent int, dash bool) error {
+	if md := fd.Message(); md != nil {
+		if f.typ != protowire.BytesType {
+			return fmt.Errorf("%s: wire type %d for a message", fd.FullName(), f.typ)
+		}
+		return e.message(md, f.val, indent, dash)
 	}
 	e.scalarPrefix(dash)
-	e.out = appendScalar(e.out, fd, v)
-	e.out = append(e.out, '\n')
+	out, err := appendScalar(e.out, fd, f)
+	if err != nil {
+		return err
+	}
+	e.out = append(out, '\n')
 	return nil
 }
 
-// list writes the items of a non-empty list at column col.
-func (e *yamlEncoder) list(fd protoreflect.FieldDescriptor, l protoreflect.List, col int, inline bool) error {
-	for i := range l.Len() {
-		if !inline || i > 0 {
-			e.indent(col)
+// mapEntries writes the entries of a string-keyed map, the fields lo to hi of the stack, at
+// col, keys sorted bytewise as protojson sorts them.
+func (e *yamlEncoder) mapEntries(fd protoreflect.FieldDescriptor, lo, hi, col int) error {
+	if fd.MapKey().Kind() != protoreflect.StringKind {
+		return fmt.Errorf("%s: map keys of kind %v are not supported", fd.FullName(), fd.MapKey().Kind())
+	}
+	type entry struct {
+		key   string
+		value wireField
+	}
+	entries := make([]entry, 0, hi-lo)
+	for i := lo; i < hi; i++ {
+		// An entry is a message of key (1) and value (2); either may be absent.
+		kv := entry{value: wireField{fd: fd.MapValue(), typ: protowire.BytesType}}
+		top, err := e.parse(fd.Message(), e.fields[i].val)
+		for _, f := range e.fields[top:] {
+			switch {
+			case f.fd.Number() == 2:
+				kv.value = f
+			case f.typ != protowire.BytesType:
+				err = fmt.Errorf("%s: wire type %d for a string key", fd.FullName(), f.typ)
+			default:
+				kv.key = string(f.val)
+			}
 		}
-		e.out = append(e.out, '-', ' ')
-		if err := e.single(fd, l.Get(i), col, true); err != nil {
+		e.fields = e.fields[:top]
+		if err != nil {
+			return err
+		}
+		if err := checkUTF8(fd.MapKey(), []byte(kv.key)); err != nil {
+			return err
+		}
+		entries = append(entries, kv)
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.key, b.key) })
+	for i, kv := range entries {
+		if i > 0 && kv.key == entries[i-1].key {
+			return fmt.Errorf("%s: key %q set twice", fd.FullName(), kv.key)
+		}
+		e.key(kv.key, col, false)
+		if err := e.single(fd.MapValue(), kv.value, col, false); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// mapEntries writes a non-empty map's entries at col, keys sorted as protojson sorts them;
-// with inline, the first key follows a "- ".
-func (e *yamlEncoder) mapEntries(fd protoreflect.FieldDescriptor, m protoreflect.Map, col int, inline bool) error {
-	keys := make([]protoreflect.MapKey, 0, m.Len())
-	m.Range(func(k protoreflect.MapKey, _ protoreflect.Value) bool {
-		keys = append(keys, k)
-		return true
-	})
-	slices.SortFunc(keys, compareMapKeys)
-	for i, k := range keys {
-		if !utf8.ValidString(k.String()) {
-			return fmt.Errorf("%s: invalid UTF-8 in key %q", fd.FullName(), k.String())
-		}
-		e.key(k.String(), col, inline && i == 0)
-		if err := e.single(fd.MapValue(), m.Get(k), col, false); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// compareMapKeys orders bools false first, integers numerically and strings bytewise.
-func compareMapKeys(a, b protoreflect.MapKey) int {
-	switch x := a.Interface().(type) {
-	case bool:
-		if x == b.Bool() {
-			return 0
-		} else if !x {
-			return -1
-		}
-		return 1
-	case int32, int64:
-		return cmpOrdered(a.Int(), b.Int())
-	case uint32, uint64:
-		return cmpOrdered(a.Uint(), b.Uint())
-	}
-	return strings.Compare(a.String(), b.String())
-}
-
-func cmpOrdered[T int64 | uint64](a, b T) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // scalarPrefix separates a scalar from its "key:"; after "- " nothing is needed.

@@ -1,66 +1,69 @@
 package bootstrap
 
 import (
-	"encoding/base64"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
-// appendScalar writes a singular non-message field value as protojson would write it (int64s
-// and bytes as strings, enums by name, NaN and infinities as strings), in YAML.
-func appendScalar(out []byte, fd protoreflect.FieldDescriptor, v protoreflect.Value) []byte {
+// appendScalar writes a singular non-message field value as protojson would write it, in
+// YAML: bools, uint32s, finite doubles, enums by name and valid UTF-8 strings, the kinds
+// Build's messages use. Other kinds and values are errors.
+func appendScalar(out []byte, fd protoreflect.FieldDescriptor, f wireField) ([]byte, error) {
+	want := protowire.VarintType
+	switch fd.Kind() {
+	case protoreflect.DoubleKind:
+		want = protowire.Fixed64Type
+	case protoreflect.StringKind:
+		want = protowire.BytesType
+	}
+	if f.typ != want {
+		return nil, fmt.Errorf("%s: %v values of wire type %d are not supported", fd.FullName(), fd.Kind(), f.typ)
+	}
 	switch fd.Kind() {
 	case protoreflect.BoolKind:
-		return strconv.AppendBool(out, v.Bool())
-	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
-		return strconv.AppendInt(out, v.Int(), 10)
-	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
-		return strconv.AppendUint(out, v.Uint(), 10)
-	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
-		return append(strconv.AppendInt(append(out, '"'), v.Int(), 10), '"')
-	case protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
-		return append(strconv.AppendUint(append(out, '"'), v.Uint(), 10), '"')
-	case protoreflect.FloatKind:
-		return appendFloat(out, v.Float(), 32)
+		return strconv.AppendBool(out, f.num != 0), nil
+	case protoreflect.Uint32Kind:
+		return strconv.AppendUint(out, uint64(uint32(f.num)), 10), nil //nolint:gosec // G115: a uint32 field is encoded as its 32 bits
 	case protoreflect.DoubleKind:
-		return appendFloat(out, v.Float(), 64)
+		v := math.Float64frombits(f.num)
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%s: %v is not supported", fd.FullName(), v)
+		}
+		// protojson's form: exponents only for very small or large magnitudes.
+		format := byte('f')
+		if abs := math.Abs(v); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+			format = 'e'
+		}
+		return strconv.AppendFloat(out, v, format, -1, 64), nil
 	case protoreflect.StringKind:
-		return appendString(out, v.String())
-	case protoreflect.BytesKind:
-		return appendString(out, base64.StdEncoding.EncodeToString(v.Bytes()))
+		if err := checkUTF8(fd, f.val); err != nil {
+			return nil, err
+		}
+		return appendString(out, string(f.val)), nil
 	case protoreflect.EnumKind:
-		if fd.Enum().FullName() == "google.protobuf.NullValue" {
-			return append(out, "null"...)
+		n := protoreflect.EnumNumber(int32(f.num)) //nolint:gosec // G115: an enum is encoded as its int32 sign-extended
+		if ev := fd.Enum().Values().ByNumber(n); ev != nil {
+			return appendString(out, string(ev.Name())), nil
 		}
-		if ev := fd.Enum().Values().ByNumber(v.Enum()); ev != nil {
-			return appendString(out, string(ev.Name()))
-		}
-		return strconv.AppendInt(out, int64(v.Enum()), 10)
+		return nil, fmt.Errorf("%s: enum value %d has no name", fd.FullName(), n)
 	}
-	return append(out, "null"...) // unreachable: message kinds are not scalars
+	return nil, fmt.Errorf("%s: fields of kind %v are not supported", fd.FullName(), fd.Kind())
 }
 
-// appendFloat writes a float as protojson does: NaN and infinities as strings, exponents
-// only for very small or large magnitudes.
-func appendFloat(out []byte, f float64, bits int) []byte {
-	switch {
-	case math.IsNaN(f):
-		return append(out, `"NaN"`...)
-	case math.IsInf(f, 1):
-		return append(out, `"Infinity"`...)
-	case math.IsInf(f, -1):
-		return append(out, `"-Infinity"`...)
+// checkUTF8 refuses invalid UTF-8, as protojson does. (It takes the bytes so that the
+// string made of them for writing can stay on the stack.)
+func checkUTF8(fd protoreflect.FieldDescriptor, b []byte) error {
+	if !utf8.Valid(b) {
+		return fmt.Errorf("%s: invalid UTF-8 %q", fd.FullName(), b)
 	}
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	return strconv.AppendFloat(out, f, format, -1, bits)
+	return nil
 }
 
 // appendString writes s plain when YAML reads it back as that same string, else quoted.
@@ -96,7 +99,8 @@ func plainSafe(s string) bool {
 	return true
 }
 
-// isDuration reports protojson's rendering of a Duration: digits, an optional fraction, 's'.
+// isDuration reports strings of the form digits, an optional fraction, 's' (protojson's
+// rendering of a Duration; also a service name such as 0.25s, written plain all the same).
 func isDuration(s string) bool {
 	digits, dot := 0, false
 	for i := 0; i < len(s)-1; i++ {

@@ -107,17 +107,6 @@ func demoNamespace(name string, annotations map[string]string) inject.Namespace 
 	return inject.Namespace{Name: name, Labels: map[string]string{bootstrap.InjectionLabel: "enabled"}, Annotations: annotations}
 }
 
-// normalizeHash replaces every occurrence of a bootstrap hash by HASH, so golden files
-// follow the injector's output, not the generator's bytes.
-func normalizeHash(b []byte, hashes ...string) []byte {
-	for _, h := range hashes {
-		if h != "" {
-			b = bytes.ReplaceAll(b, []byte(h), []byte("HASH"))
-		}
-	}
-	return b
-}
-
 // compareGolden compares got with the golden file path structurally (document by document,
 // as YAML values), or rewrites the file with -update.
 func compareGolden(t *testing.T, path string, got []byte) {

@@ -43,12 +43,13 @@ type goldenSummary struct {
 	ConfigMap   string            `json:"configMap"`
 }
 
-// mutationGolden renders a mutation for a golden file: a summary, the pod, with the hash
-// normalized.
+// mutationGolden renders a mutation for a golden file: a summary and the pod, bootstrap hash
+// included, so that a change of the bootstrap's bytes (which renames the ConfigMap and
+// relabels the pod) fails the golden test.
 func mutationGolden(t *testing.T, res inject.Result) []byte {
 	t.Helper()
 	sum := goldenSummary{ServiceName: res.Settings.ServiceName, Tracing: res.Settings.Tracing, ConfigMap: res.ConfigMap.Name}
-	return normalizeHash(toYAML(t, sum, res.Pod), res.Bootstrap.Hash)
+	return toYAML(t, sum, res.Pod)
 }
 
 // tracingCluster is the envoy-tracing-cluster of a ConfigMap's bootstrap, or nil.
