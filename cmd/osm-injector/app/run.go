@@ -13,11 +13,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
-	"github.com/osm-tracing/osm-tracing/webhook/gc"
-	"github.com/osm-tracing/osm-tracing/webhook/rebootstrap"
 	"github.com/osm-tracing/osm-tracing/webhook"
 	"github.com/osm-tracing/osm-tracing/webhook/certs"
+	"github.com/osm-tracing/osm-tracing/webhook/gc"
 	"github.com/osm-tracing/osm-tracing/webhook/inject"
+	"github.com/osm-tracing/osm-tracing/webhook/rebootstrap"
 )
 
 // maxKnownTTL bounds how long the admission path trusts its own memory of a ConfigMap.
