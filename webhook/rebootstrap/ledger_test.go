@@ -18,7 +18,7 @@ func TestStampLedger(t *testing.T) {
 	l.record(a.Ref, "ua", "new", 5)
 	l.record(b.Ref, "ub", "new", 2)
 	l.record(c.Ref, "other-uid", "new", 2)
-	l.record(Ref{Kind: KindDeployment, Namespace: "ns", Name: "gone"}, "ug", "new", 2)
+	l.record(Ref{Kind: bootstrap.KindDeployment, Namespace: "ns", Name: "gone"}, "ug", "new", 2)
 
 	ws := []Workload{a, b, c}
 	l.apply(ws)
