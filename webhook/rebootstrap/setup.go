@@ -91,9 +91,6 @@ func Setup(mgr manager.Manager, opts Options) error {
 		return fmt.Errorf("when setting up the re-bootstrap controller: the manager's scheme lacks %s MeshConfig "+
 			"(add v1alpha2.AddToScheme to it)", v1alpha2.GroupVersion)
 	}
-	if err := registerMetrics(); err != nil {
-		return fmt.Errorf("when registering the re-bootstrap metrics: %w", err)
-	}
 	rolloutSlotsGauge.Set(float64(opts.MaxConcurrent))
 	c, err := newCache(mgr, opts)
 	if err != nil {
