@@ -267,7 +267,10 @@ func TestInvalidSettings(t *testing.T) {
 		"address with a port":      {func(s *Settings) { s.Tracing.Address = "jaeger:9411" }, "tracing.address"},
 		"empty service name":       {func(s *Settings) { s.ServiceName = "" }, "serviceName"},
 		"service name with space":  {func(s *Settings) { s.ServiceName = "book buyer" }, "serviceName"},
-		"service name too long":    {func(s *Settings) { s.ServiceName = strings.Repeat("a", 254) }, "serviceName"},
+		"service name too long":    {func(s *Settings) { s.ServiceName = strings.Repeat("a", 64) }, "serviceName"},
+		"service name not a label": {func(s *Settings) { s.ServiceName = "Book_Buyer" }, "serviceName"},
+		"address in upper case":    {func(s *Settings) { s.Tracing.Address = "Jaeger.example.com" }, "tracing.address"},
+		"address with a final dot": {func(s *Settings) { s.Tracing.Address = "jaeger." }, "tracing.address"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -302,7 +305,6 @@ func TestValidAddresses(t *testing.T) {
 	for address, host := range map[string]string{
 		"jaeger.osm-system.svc.cluster.local": "jaeger.osm-system.svc.cluster.local",
 		"jaeger":                              "jaeger",
-		"Jaeger.Example.COM.":                 "Jaeger.Example.COM.",
 		"10.96.0.12":                          "10.96.0.12",
 		"fd00::12":                            "[fd00::12]",
 	} {

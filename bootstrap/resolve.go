@@ -80,7 +80,7 @@ func meshTracing(defaults Tracing, spec *v1alpha2.TracingSpec, errs []error) (Tr
 		}
 	}
 	if spec.Port != nil {
-		if p := *spec.Port; p >= 1 && p <= 65535 {
+		if p := *spec.Port; validPort(int64(p)) {
 			t.Port = uint32(p)
 		} else {
 			errs = append(errs, meshError("port", formatInt(int64(p)), acceptedPort))

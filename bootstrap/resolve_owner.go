@@ -25,8 +25,11 @@ func (w Workload) String() string {
 	return w.Kind + "/" + w.Name
 }
 
-// Kinds of the workloads that own injected pods.
+// Kinds of the workloads that own injected pods, and of the pods themselves. They are the one
+// definition of these names in the module: the re-bootstrap controller, the CLI and the
+// admission path use them.
 const (
+	KindPod         = "Pod"
 	KindDeployment  = "Deployment"
 	KindReplicaSet  = "ReplicaSet"
 	KindStatefulSet = "StatefulSet"

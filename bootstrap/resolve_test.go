@@ -180,6 +180,7 @@ func TestResolveRefusesMalformedValues(t *testing.T) {
 		"an address that is a bad IPv4 address": {bootstrap.AnnotationAddress, "10.0.0.256", address},
 		"an IPv6 address in brackets":           {bootstrap.AnnotationAddress, "[fd00::1]", address},
 		"an IPv6 address with a zone":           {bootstrap.AnnotationAddress, "fe80::1%eth0", address},
+		"an IPv4-mapped IPv6 address":           {bootstrap.AnnotationAddress, "::ffff:10.0.0.7", address},
 		"an address with an empty label":        {bootstrap.AnnotationAddress, "jaeger..svc", address},
 		"an address with a trailing dot":        {bootstrap.AnnotationAddress, "jaeger.svc.", address},
 		"an empty address":                      {bootstrap.AnnotationAddress, "", address},

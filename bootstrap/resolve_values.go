@@ -7,12 +7,22 @@ import (
 	"strings"
 )
 
+// This file holds the one validator of each tracing field. The annotation parsers, the
+// MeshConfig overlay (meshTracing) and the generator's guard (checkSettings) all call them,
+// and they state the same rules as the MeshConfig CRD's OpenAPI bounds and CEL rules
+// (api/v1alpha2/types.go); manifests/tracing_fields_test.go feeds the same values to all of
+// them and to the generated CRD, and fails when any two disagree.
+
 // Limits of the accepted values.
 const (
 	maxAddressLen  = 253 // a DNS name
 	maxLabelLen    = 63  // a DNS label
 	maxEndpointLen = 1024
 	maxSamplingLen = 32 // "12.5" needs 4; anything longer is a mistake
+	minPort        = 1
+	maxPort        = 65535
+	minSampling    = 0
+	maxSampling    = 100
 )
 
 // parseEnable accepts "true" and "false" (in any case).
@@ -26,7 +36,7 @@ func parseEnable(v string) (value, ok bool) {
 	return false, false
 }
 
-// parsePort accepts a decimal integer from 1 to 65535, digits only.
+// parsePort accepts a decimal integer (digits only) that validPort accepts.
 func parsePort(v string) (uint32, bool) {
 	if v == "" || len(v) > 5 {
 		return 0, false
@@ -39,8 +49,11 @@ func parsePort(v string) (uint32, bool) {
 		}
 		n = n*10 + uint32(c-'0')
 	}
-	return n, n >= 1 && n <= 65535
+	return n, validPort(int64(n))
 }
+
+// validPort reports a TCP port from 1 to 65535.
+func validPort(p int64) bool { return p >= minPort && p <= maxPort }
 
 // parseSampling accepts a plain decimal number (digits with at most one '.') from 0 to 100.
 // Signs, exponents, hex, NaN and infinities are refused.
@@ -71,20 +84,22 @@ func parseSampling(v string) (float64, bool) {
 
 // validSampling reports a percentage from 0 to 100.
 func validSampling(f float64) bool {
-	return !math.IsNaN(f) && f >= 0 && f <= 100
+	return !math.IsNaN(f) && f >= minSampling && f <= maxSampling
 }
 
-// validAddress accepts an IP address (v4 or v6, without a zone) or a DNS name: a lowercase
-// RFC 1123 subdomain of at most 253 bytes. A name of digits and dots only must be an IP
-// address, so 10.0.0.256 is refused rather than looked up as a host name. This is the rule
-// the MeshConfig CRD's CEL validation applies too.
+// validAddress accepts an IP address or a DNS name: a lowercase RFC 1123 subdomain of at
+// most 253 bytes. A name of digits and dots only must be an IP address, so 10.0.0.256 is
+// refused rather than looked up as a host name. An IP address is what the CRD's CEL isIP()
+// accepts: IPv4 or IPv6, without a zone, and not an IPv4-mapped IPv6 address (write
+// 10.0.0.7, not ::ffff:10.0.0.7). This is the rule the MeshConfig CRD's CEL validation
+// applies too.
 func validAddress(v string) bool {
 	if v == "" || len(v) > maxAddressLen {
 		return false
 	}
 	if strings.Contains(v, ":") || strings.Trim(v, "0123456789.") == "" {
 		ip, err := netip.ParseAddr(v) // only here: a failed parse allocates its error
-		return err == nil && ip.Zone() == ""
+		return err == nil && ip.Zone() == "" && !ip.Is4In6()
 	}
 	return isDNSSubdomain(v)
 }
@@ -126,7 +141,7 @@ func validServiceName(v string) bool { return isDNSLabel(v) }
 // validEndpoint accepts an HTTP path: it begins with '/', has at most 1024 bytes of visible
 // ASCII (no whitespace, no control or non-ASCII bytes; percent-encode those) and no '#', since
 // a fragment is never sent. A query string is allowed: some collectors take the tenant there.
-// The MeshConfig CRD refuses a missing '/' and whitespace itself.
+// The MeshConfig CRD's maxLength and CEL rules state the same.
 func validEndpoint(v string) bool {
 	if v == "" || v[0] != '/' || len(v) > maxEndpointLen {
 		return false
@@ -140,6 +155,10 @@ func validEndpoint(v string) bool {
 }
 
 func isLowerAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+
+func asciiAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
 
 func formatInt(n int64) string { return strconv.FormatInt(n, 10) }
 

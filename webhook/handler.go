@@ -39,6 +39,10 @@ type HandlerOptions struct {
 	// KnownTTL is how long a ConfigMap this process created or saw is taken to exist without
 	// looking again; it must stay below the garbage collector's grace period. Zero disables it.
 	KnownTTL time.Duration
+	// Bootstraps memoises bootstrap generation (most admissions repeat settings seen before);
+	// osm-injector shares it with the re-bootstrap controller, so the process keeps one memo.
+	// Nil means a cache of the handler's own.
+	Bootstraps *bootstrap.Cache
 	// Log is the base logger.
 	Log logr.Logger
 	// Mutate is inject.Mutate; tests replace it.
@@ -47,10 +51,9 @@ type HandlerOptions struct {
 
 // Handler is the mutating admission handler served at Path.
 type Handler struct {
-	opts     HandlerOptions
-	defaults bootstrap.Tracing
-	mesh     *MeshSource
-	// bootstraps memoises bootstrap generation: most admissions repeat settings seen before.
+	opts       HandlerOptions
+	defaults   bootstrap.Tracing
+	mesh       *MeshSource
 	bootstraps *bootstrap.Cache
 	ensurer    *configMapEnsurer
 	mutate     func(*corev1.Pod, inject.Namespace, inject.Env) (inject.Result, error)
@@ -79,10 +82,14 @@ func NewHandler(o HandlerOptions) (*Handler, error) {
 	if mutate == nil {
 		mutate = inject.Mutate
 	}
+	bootstraps := o.Bootstraps
+	if bootstraps == nil {
+		bootstraps = bootstrap.NewCache(bootstrap.DefaultCacheSize)
+	}
 	return &Handler{
 		opts:       o,
 		defaults:   defaults,
-		bootstraps: bootstrap.NewCache(bootstrap.DefaultCacheSize),
+		bootstraps: bootstraps,
 		mesh: &MeshSource{
 			Reader:   o.Cache,
 			Key:      types.NamespacedName{Namespace: o.ControlPlaneNamespace, Name: o.MeshConfigName},

@@ -15,6 +15,8 @@ const (
 	ResultError    = "error"
 )
 
+// The metrics live in controller-runtime's registry, served on the manager's metrics address,
+// registered when the package is loaded, as controller-runtime registers its own.
 var (
 	admissionsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "osm_injector_admissions_total",

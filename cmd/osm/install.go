@@ -14,7 +14,8 @@ func newInstallCmd() *cobra.Command {
 		Short: "Install the osm-tracing control plane (injector, MeshConfig, optional Jaeger)",
 		Long: `Install the osm-tracing control plane in a cluster: the embedded Helm chart is installed as the
 Helm release --mesh-name in the namespace --osm-namespace (created when absent). Values are
-set as with helm: --set key=value[,key=value...] (repeatable) and --values/-f FILE.
+set and merged as with helm install: --values/-f FILE, --set key=value[,key=value...],
+--set-string and --set-file (all repeatable; later ones win).
 
 Only one mesh may be installed per cluster: install refuses when it finds one, and says how to
 remove it.`,
@@ -39,8 +40,10 @@ remove it.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&o.Set, "set", nil, "chart values on the command line: key=value[,key2=value2] (repeatable)")
-	f.StringSliceVarP(&o.ValueFiles, "values", "f", nil, "chart values from YAML files (repeatable; later files win)")
+	f.StringSliceVarP(&o.Values.ValueFiles, "values", "f", nil, "chart values from YAML files, or - for standard input (repeatable; later files win)")
+	f.StringArrayVar(&o.Values.Values, "set", nil, "chart values on the command line: key=value[,key2=value2] (repeatable)")
+	f.StringArrayVar(&o.Values.StringValues, "set-string", nil, "chart values kept as strings: key=value[,key2=value2] (repeatable)")
+	f.StringArrayVar(&o.Values.FileValues, "set-file", nil, "chart values read from files: key=path[,key2=path2] (repeatable)")
 	f.StringVar(&o.Namespace, "osm-namespace", mesh.DefaultNamespace, "namespace of the control plane (created when absent)")
 	f.StringVar(&o.MeshName, "mesh-name", mesh.DefaultMeshName, "name of the mesh, and of its Helm release")
 	f.BoolVar(&o.Wait, "wait", true, "wait until the control plane's objects are ready, printing what is not ready yet")

@@ -129,6 +129,7 @@ func (e *env) badRefused(t *testing.T) {
 		"an address in upper case":             {v1alpha2.TracingSpec{Address: "Jaeger.example.com"}, "address"},
 		"an address ending with a dot":         {v1alpha2.TracingSpec{Address: "jaeger."}, "address"},
 		"an IPv4-like bad address":             {v1alpha2.TracingSpec{Address: "300.1.2.3"}, "address"},
+		"an IPv4-mapped IPv6 address":          {v1alpha2.TracingSpec{Address: "::ffff:10.0.0.7"}, "address"},
 		"a URL as address":                     {v1alpha2.TracingSpec{Address: "http://jaeger:9411"}, "address"},
 		"an address with a 64-character label": {v1alpha2.TracingSpec{Address: strings.Repeat("a", 64) + ".example.com"}, "address"},
 		"an over-long address":                 {v1alpha2.TracingSpec{Address: strings.Repeat("a", 254)}, "address"},

@@ -62,10 +62,22 @@ func (e *externalCert) decodePair(certPEM, keyPEM []byte) (*tls.Certificate, err
 	if err != nil {
 		return nil, fmt.Errorf("%s and %s are not a key pair: %w", KeyServingCert, KeyServingKey, err)
 	}
+	return e.checkPair(&pair)
+}
+
+// checkPair checks that the leaf of a decoded pair parses and is valid at the current time.
+// It returns the pair with its Leaf set, without modifying the one it is given.
+func (e *externalCert) checkPair(given *tls.Certificate) (*tls.Certificate, error) {
+	if given == nil || len(given.Certificate) == 0 {
+		return nil, fmt.Errorf("%s holds no certificate", KeyServingCert)
+	}
+	pair := *given
 	if pair.Leaf == nil {
-		if pair.Leaf, err = x509.ParseCertificate(pair.Certificate[0]); err != nil {
+		leaf, err := x509.ParseCertificate(pair.Certificate[0])
+		if err != nil {
 			return nil, fmt.Errorf("%s does not parse: %w", KeyServingCert, err)
 		}
+		pair.Leaf = leaf
 	}
 	if err := validAt(pair.Leaf, e.clock.Now()); err != nil {
 		return nil, fmt.Errorf("the certificate serial %x is %w", pair.Leaf.SerialNumber, err)
@@ -80,6 +92,22 @@ func (e *externalCert) offer(certPEM, keyPEM []byte) {
 		e.fail(err)
 		return
 	}
+	e.load(pair)
+}
+
+// offerPair loads a pair decoded elsewhere (controller-runtime's certwatcher), or records
+// why it cannot be loaded.
+func (e *externalCert) offerPair(decoded *tls.Certificate) {
+	pair, err := e.checkPair(decoded)
+	if err != nil {
+		e.fail(err)
+		return
+	}
+	e.load(pair)
+}
+
+// load serves a checked pair and clears the source's problem.
+func (e *externalCert) load(pair *tls.Certificate) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	fresh := e.cert == nil || !bytes.Equal(e.cert.Certificate[0], pair.Certificate[0])
@@ -99,13 +127,6 @@ func (e *externalCert) fail(err error) {
 			"source", e.source, "reason", err.Error(), "stillServing", e.cert != nil)
 	}
 	e.problem = err
-}
-
-// healthy reports whether the source's pair was loaded the last time it was offered.
-func (e *externalCert) healthy() bool {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return e.problem == nil
 }
 
 // GetCertificate returns the last good serving certificate while it is valid.

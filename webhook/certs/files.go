@@ -1,17 +1,16 @@
 package certs
 
 import (
-	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync/atomic"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
 	"github.com/go-logr/logr"
+	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
@@ -19,19 +18,17 @@ import (
 const (
 	// DefaultCertDir is where the chart mounts the serving Secret (flag --cert-dir).
 	DefaultCertDir = "/etc/osm-injector/certs"
-	// DefaultPollInterval bounds how long a change the file watch missed goes unnoticed.
+	// DefaultPollInterval bounds how long a change the file watch missed, or a problem with
+	// the files, goes unnoticed.
 	DefaultPollInterval = 10 * time.Second
-	// settleDelay lets a burst of file events (one atomic-writer swap is several) end before
-	// the files are read.
-	settleDelay = 100 * time.Millisecond
 )
 
 // FileOptions configure a FileProvider.
 type FileOptions struct {
 	// Dir holds tls.crt and tls.key, as a mounted kubernetes.io/tls Secret does. Required.
 	Dir string
-	// PollInterval is how often the files are read again even without a file event; default
-	// DefaultPollInterval.
+	// PollInterval is how often the files are read again even without a file event, and how
+	// often Ready learns whether they are still usable; default DefaultPollInterval.
 	PollInterval time.Duration
 	// Clock is the time source; default the system clock.
 	Clock Clock
@@ -39,22 +36,27 @@ type FileOptions struct {
 
 // FileProvider is a Provider that serves the certificate an outside issuer (cert-manager)
 // writes into a directory: tls.crt and tls.key of a Secret volume. It reloads them when they
-// change, without a restart, and handles the kubelet's atomic writer, which swaps the
-// ..data symlink to a new timestamped folder instead of writing the files in place: the
-// directory itself is watched (fsnotify), so the swap is seen, and the files are also read
-// every PollInterval in case an event was missed or the directory appeared late.
+// change, without a restart.
 //
-// Ready reports an error until a valid pair is loaded, and again whenever the files are
-// missing, undecodable or expired. Note what a Secret volume does when its Secret is
-// deleted: the kubelet keeps the last files, so this provider stays ready (and serves a
-// still-valid certificate). SecretProvider, which watches the Secret through the API, reports
-// the deletion. See externalCert for what both promise.
+// Controller-runtime's certwatcher reads and follows the files: it watches them (fsnotify),
+// which also sees the kubelet's atomic writer swap the ..data symlink to a new timestamped
+// folder (the watched file is removed, and the watch is set again on the new one), and reads
+// them again every PollInterval. FileProvider adds what certwatcher leaves to its caller:
+//   - certwatcher needs the files to exist when it is made, so until they do the provider
+//     tries again every PollInterval (the volume may be populated late);
+//   - certwatcher only logs a failed read, so every PollInterval the provider reads the files
+//     through it and records the outcome, which Ready reports;
+//   - a pair is served only while it is within its validity period (external.go).
+//
+// Ready reports an error until a valid pair is loaded, and again, within PollInterval,
+// whenever the files are missing, undecodable or expired. Note what a Secret volume does when
+// its Secret is deleted: the kubelet keeps the last files, so this provider stays ready (and
+// serves a still-valid certificate). SecretProvider, which watches the Secret through the
+// API, reports the deletion. See externalCert for what both promise.
 type FileProvider struct {
 	externalCert
 	opts    FileOptions
 	started atomic.Bool
-	// last are the bytes last read, so an unchanged pair is not decoded and logged again.
-	lastCert, lastKey []byte
 }
 
 var _ Provider = (*FileProvider)(nil)
@@ -68,7 +70,8 @@ func NewFileProvider(opts FileOptions) (*FileProvider, error) {
 		opts.PollInterval = DefaultPollInterval
 	}
 	if opts.PollInterval < 0 {
-		return nil, fmt.Errorf("certs: FileOptions.PollInterval %s is negative", opts.PollInterval)
+		return nil, fmt.Errorf("certs: FileOptions.PollInterval %s is negative, want a positive duration such as %s",
+			opts.PollInterval, DefaultPollInterval)
 	}
 	dir := filepath.Clean(opts.Dir)
 	opts.Dir = dir
@@ -84,92 +87,74 @@ func (f *FileProvider) WithLogger(log logr.Logger) *FileProvider {
 	return f
 }
 
-// Start reads the files, then follows them until ctx ends. It returns nil when ctx ends.
+// Start reads the files, then follows them until ctx ends. It returns nil when ctx ends, and
+// an error when certwatcher cannot watch files it has just read (they vanished at once); the
+// manager then stops, as it does when its own webhook server cannot watch its certificate.
 func (f *FileProvider) Start(ctx context.Context) error {
 	if !f.started.CompareAndSwap(false, true) {
 		return errStartedTwice
 	}
-	var events <-chan fsnotify.Event
-	var errs <-chan error
-	watcher, err := fsnotify.NewWatcher()
-	if err != nil {
-		// Polling alone still works; only the reaction is slower.
-		f.log.Error(err, "cannot watch the certificate directory; polling it only", "every", f.opts.PollInterval)
-	} else {
-		defer func() { _ = watcher.Close() }()
-		events, errs = watcher.Events, watcher.Errors
-	}
-	watching := false
 	poll := time.NewTicker(f.opts.PollInterval)
 	defer poll.Stop()
-	for {
-		// (Re)establish the watch: the directory may appear after the start, or be replaced.
-		if watcher != nil && !watching {
-			watching = watcher.Add(f.opts.Dir) == nil
+	certFile, keyFile := filepath.Join(f.opts.Dir, KeyServingCert), filepath.Join(f.opts.Dir, KeyServingKey)
+	var watcher *certwatcher.CertWatcher
+	for watcher == nil {
+		w, err := certwatcher.New(certFile, keyFile)
+		if err == nil {
+			watcher = w.WithWatchInterval(f.opts.PollInterval)
+			break
 		}
-		f.reload()
+		f.fail(loadError(err))
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-poll.C:
-		case ev, ok := <-events:
-			if !ok {
-				events = nil
-				continue
-			}
-			if ev.Name == f.opts.Dir && ev.Has(fsnotify.Remove|fsnotify.Rename) {
-				watching = false
-			}
-			// One atomic-writer swap is several events: let the burst end, then read once.
-			if !drain(ctx, events, settleDelay) {
-				return nil
-			}
-		case err, ok := <-errs:
-			if !ok {
-				errs = nil
-				continue
-			}
-			f.log.Error(err, "certificate directory watch error; the files are still polled", "every", f.opts.PollInterval)
 		}
 	}
-}
-
-// drain discards events for d; false when ctx ended meanwhile.
-func drain(ctx context.Context, events <-chan fsnotify.Event, d time.Duration) bool {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
+	// The callback runs with the watcher's lock held (at once, for the pair New read) or on a
+	// goroutine of its own per change: it only signals, and this loop loads the watcher's
+	// current pair, so loads never race and never reorder.
+	changed := make(chan struct{}, 1)
+	watcher.RegisterCallback(func(tls.Certificate) {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	})
+	watchDone := make(chan error, 1)
+	go func() { watchDone <- watcher.Start(ctx) }()
 	for {
 		select {
 		case <-ctx.Done():
-			return false
-		case <-timer.C:
-			return true
-		case _, ok := <-events:
-			if !ok {
-				events = nil
+			<-watchDone // it closes its file watch
+			return nil
+		case err := <-watchDone:
+			if ctx.Err() != nil {
+				return nil
 			}
+			return fmt.Errorf("certs: when watching %s and %s: %w", certFile, keyFile, err)
+		case <-changed:
+			f.loadCurrent(watcher)
+		case <-poll.C:
+			// A read that fails leaves the watcher's pair in place and is only logged by it;
+			// one that succeeds may bring back the pair it already holds, with no callback.
+			if err := watcher.ReadCertificate(); err != nil {
+				f.fail(loadError(err))
+				continue
+			}
+			f.loadCurrent(watcher)
 		}
 	}
 }
 
-// reload reads tls.crt and tls.key (following the atomic writer's symlinks) and offers them.
-func (f *FileProvider) reload() {
-	certPEM, err := os.ReadFile(filepath.Join(f.opts.Dir, KeyServingCert))
-	if err != nil {
-		f.lastCert, f.lastKey = nil, nil
-		f.fail(fmt.Errorf("when reading %s: %w", KeyServingCert, err))
-		return
+// loadCurrent offers the pair the watcher holds.
+func (f *FileProvider) loadCurrent(watcher *certwatcher.CertWatcher) {
+	if pair, _ := watcher.GetCertificate(nil); pair != nil {
+		f.offerPair(pair)
 	}
-	keyPEM, err := os.ReadFile(filepath.Join(f.opts.Dir, KeyServingKey))
-	if err != nil {
-		f.lastCert, f.lastKey = nil, nil
-		f.fail(fmt.Errorf("when reading %s: %w", KeyServingKey, err))
-		return
-	}
-	if f.healthy() && bytes.Equal(certPEM, f.lastCert) && bytes.Equal(keyPEM, f.lastKey) {
-		// Unchanged and loaded; Ready notices expiry on its own.
-		return
-	}
-	f.lastCert, f.lastKey = certPEM, keyPEM
-	f.offer(certPEM, keyPEM)
+}
+
+// loadError says what failed when certwatcher read the files.
+func loadError(err error) error {
+	return fmt.Errorf("when loading %s and %s: %w", KeyServingCert, KeyServingKey, err)
 }

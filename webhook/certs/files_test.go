@@ -159,7 +159,9 @@ func notReady(p Provider, want string) func() error {
 func TestFileProviderFollowsAtomicWriterSwaps(t *testing.T) {
 	now := time.Now()
 	w := &atomicWriter{t: t, dir: t.TempDir()}
-	// A poll interval of an hour: every reload in this test comes from a file event.
+	first := newPairPEM(t, now, time.Hour)
+	w.writePair(first)
+	// A poll interval of an hour: every reload after the first read comes from a file event.
 	p, err := NewFileProvider(FileOptions{Dir: w.dir, PollInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -168,6 +170,33 @@ func TestFileProviderFollowsAtomicWriterSwaps(t *testing.T) {
 	if p.CABundle() != nil {
 		t.Error("CABundle() is not nil: the cainjector owns the caBundle")
 	}
+	if err := notReady(p, "no serving certificate loaded yet")(); err != nil {
+		t.Errorf("before Start: %v", err)
+	}
+	startProvider(t, p.Start)
+	waitUntil(t, "the first certificate", serves(p, first.serial))
+	if err := p.Ready(); err != nil {
+		t.Errorf("Ready() = %v after a valid pair was read", err)
+	}
+
+	for i := range 3 {
+		renewed := newPairPEM(t, now, time.Hour)
+		w.writePair(renewed)
+		waitUntil(t, fmt.Sprintf("renewal %d", i+1), serves(p, renewed.serial))
+	}
+	if err := p.Ready(); err != nil {
+		t.Errorf("Ready() = %v after renewals", err)
+	}
+}
+
+func TestFileProviderReportsUnusableFilesAndRecovers(t *testing.T) {
+	now := time.Now()
+	w := &atomicWriter{t: t, dir: t.TempDir()}
+	p, err := NewFileProvider(FileOptions{Dir: w.dir, PollInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.WithLogger(testr.New(t))
 	startProvider(t, p.Start)
 	waitUntil(t, "not ready before any file", notReady(p, "no such file"))
 	if _, err := p.GetCertificate(&tls.ClientHelloInfo{}); err == nil {
@@ -181,29 +210,28 @@ func TestFileProviderFollowsAtomicWriterSwaps(t *testing.T) {
 		t.Errorf("Ready() = %v after a valid pair was written", err)
 	}
 
-	renewed := newPairPEM(t, now, time.Hour)
-	w.writePair(renewed)
-	waitUntil(t, "the renewed certificate", serves(p, renewed.serial))
-
-	// A key that does not match: not loaded, not ready, the renewed pair is still served.
-	w.write(map[string][]byte{KeyServingCert: first.cert, KeyServingKey: renewed.key})
-	waitUntil(t, "not ready on a mismatched pair", notReady(p, "not a key pair"))
-	if err := serves(p, renewed.serial)(); err != nil {
+	// A key that does not match: not loaded, not ready, the first pair is still served.
+	other := newPairPEM(t, now, time.Hour)
+	w.write(map[string][]byte{KeyServingCert: other.cert, KeyServingKey: first.key})
+	waitUntil(t, "not ready on a mismatched pair", notReady(p, "does not match"))
+	if err := serves(p, first.serial)(); err != nil {
 		t.Errorf("after a bad write: %v", err)
 	}
 
+	// The good pair written back is the pair already held: ready again all the same.
+	w.writePair(first)
+	waitUntil(t, "ready with the good pair back", p.Ready)
+
 	w.clear()
 	waitUntil(t, "not ready once the files are gone", notReady(p, "no such file"))
-	if err := serves(p, renewed.serial)(); err != nil {
+	if err := serves(p, first.serial)(); err != nil {
 		t.Errorf("after the files vanished: %v (the last valid certificate must still be served)", err)
 	}
 
 	again := newPairPEM(t, now, time.Hour)
 	w.writePair(again)
 	waitUntil(t, "recovery", serves(p, again.serial))
-	if err := p.Ready(); err != nil {
-		t.Errorf("Ready() = %v after recovery", err)
-	}
+	waitUntil(t, "ready after recovery", p.Ready)
 }
 
 func TestFileProviderPollsADirectoryThatAppearsLater(t *testing.T) {
@@ -260,5 +288,18 @@ func TestNewFileProviderNeedsADirectory(t *testing.T) {
 	}
 	if _, err := NewFileProvider(FileOptions{Dir: "x", PollInterval: -time.Second}); err == nil {
 		t.Error("NewFileProvider accepted a negative PollInterval")
+	}
+}
+
+func TestFileProviderStartsOnce(t *testing.T) {
+	p, err := NewFileProvider(FileOptions{Dir: t.TempDir(), PollInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.WithLogger(testr.New(t))
+	startProvider(t, p.Start)
+	waitUntil(t, "the first start to run", notReady(p, "no such file"))
+	if err := p.Start(context.Background()); err == nil {
+		t.Error("a second Start succeeded")
 	}
 }

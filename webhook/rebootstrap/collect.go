@@ -48,15 +48,15 @@ func Collect(s *Snapshot, hash HashFunc) ([]Workload, []BarePod) {
 	c := collector{snap: s, hash: hash, namespaces: namespaces, index: map[Ref]int{}}
 	for i := range s.Deployments {
 		d := &s.Deployments[i]
-		c.add(KindDeployment, &d.ObjectMeta, &d.Spec.Template, DeploymentRollout(d), DeploymentBlocked(d))
+		c.add(bootstrap.KindDeployment, &d.ObjectMeta, &d.Spec.Template, DeploymentRollout(d), DeploymentBlocked(d))
 	}
 	for i := range s.StatefulSets {
 		st := &s.StatefulSets[i]
-		c.add(KindStatefulSet, &st.ObjectMeta, &st.Spec.Template, StatefulSetRollout(st), StatefulSetBlocked(st))
+		c.add(bootstrap.KindStatefulSet, &st.ObjectMeta, &st.Spec.Template, StatefulSetRollout(st), StatefulSetBlocked(st))
 	}
 	for i := range s.DaemonSets {
 		ds := &s.DaemonSets[i]
-		c.add(KindDaemonSet, &ds.ObjectMeta, &ds.Spec.Template, DaemonSetRollout(ds), DaemonSetBlocked(ds))
+		c.add(bootstrap.KindDaemonSet, &ds.ObjectMeta, &ds.Spec.Template, DaemonSetRollout(ds), DaemonSetBlocked(ds))
 	}
 	for i := range s.Pods {
 		c.pod(&s.Pods[i])
@@ -115,7 +115,7 @@ func (c *collector) pod(p *metav1.PartialObjectMetadata) {
 	pod := &corev1.Pod{ObjectMeta: p.ObjectMeta}
 	owner := bootstrap.OwnerOf(pod)
 	switch owner.Kind {
-	case KindDeployment, KindStatefulSet, KindDaemonSet:
+	case bootstrap.KindDeployment, bootstrap.KindStatefulSet, bootstrap.KindDaemonSet:
 		if i, ok := c.index[Ref{Kind: owner.Kind, Namespace: p.Namespace, Name: owner.Name}]; ok {
 			w := &c.workloads[i]
 			if w.PodHashes == nil {
@@ -133,7 +133,7 @@ func (c *collector) pod(p *metav1.PartialObjectMetadata) {
 	// The webhook's own input for the pod (its generateName, not its name, when it has one).
 	target, err := c.hash(c.env().PodInput(pod, namespaceOf(ns)))
 	c.bare = append(c.bare, BarePod{
-		Ref:  Ref{Kind: KindPod, Namespace: p.Namespace, Name: p.Name},
+		Ref:  Ref{Kind: bootstrap.KindPod, Namespace: p.Namespace, Name: p.Name},
 		UID:  p.UID,
 		Hash: hash, Target: target, TargetErr: err,
 	})

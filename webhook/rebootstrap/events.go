@@ -188,7 +188,7 @@ func meshReportOf(st *v1alpha2.MeshConfigStatus) meshReport {
 
 func objectRef(d *Decision) *corev1.ObjectReference {
 	apiVersion := "apps/v1"
-	if d.Ref.Kind == KindPod {
+	if d.Ref.Kind == bootstrap.KindPod {
 		apiVersion = "v1"
 	}
 	return &corev1.ObjectReference{

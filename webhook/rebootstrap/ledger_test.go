@@ -18,7 +18,7 @@ func TestStampLedger(t *testing.T) {
 	l.record(a.Ref, "ua", "new", 5)
 	l.record(b.Ref, "ub", "new", 2)
 	l.record(c.Ref, "other-uid", "new", 2)
-	l.record(Ref{Kind: KindDeployment, Namespace: "ns", Name: "gone"}, "ug", "new", 2)
+	l.record(Ref{Kind: bootstrap.KindDeployment, Namespace: "ns", Name: "gone"}, "ug", "new", 2)
 
 	ws := []Workload{a, b, c}
 	l.apply(ws)
@@ -66,50 +66,49 @@ func TestSettleClock(t *testing.T) {
 	}
 }
 
-func TestHasherRemembersGeneratedHashes(t *testing.T) {
-	var mu sync.Mutex
-	generated := 0
+func TestHasherGeneratesThroughTheBootstrapCache(t *testing.T) {
+	shared := bootstrap.NewCache(0)
 	h := Hasher{
+		Bootstraps: shared,
 		Resolve: func(in bootstrap.Input) (bootstrap.Settings, error) {
 			if in.PodName == "bad" {
 				return bootstrap.Settings{}, errors.New("bad annotation")
 			}
 			return bootstrap.Settings{ServiceName: in.Owner.Name}, nil
 		},
-		Generate: func(s bootstrap.Settings) (bootstrap.Generated, error) {
-			mu.Lock()
-			generated++
-			mu.Unlock()
-			if s.ServiceName == "fails" {
-				return bootstrap.Generated{}, errors.New("invalid bootstrap")
-			}
-			return bootstrap.Generated{Hash: "h-" + s.ServiceName}, nil
-		},
+	}
+	want := map[string]string{}
+	for _, name := range []string{"a", "b"} {
+		g, err := bootstrap.Generate(bootstrap.Settings{ServiceName: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[name] = g.Hash
 	}
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
 			for _, name := range []string{"a", "b", "a", "b"} {
-				if got, err := h.Hash(bootstrap.Input{Owner: bootstrap.Workload{Kind: "Deployment", Name: name}}); err != nil || got != "h-"+name {
-					t.Errorf("hash of %s: %q %v", name, got, err)
+				got, err := h.Hash(bootstrap.Input{Owner: bootstrap.Workload{Kind: bootstrap.KindDeployment, Name: name}})
+				if err != nil || got != want[name] {
+					t.Errorf("hash of %s: %q %v, want %q", name, got, err, want[name])
 				}
 			}
 		})
 	}
 	wg.Wait()
-	if generated < 2 || generated > 16 {
-		t.Errorf("generated %d times for 2 distinct settings", generated)
-	}
-	before := generated
-	if _, err := h.Hash(bootstrap.Input{Owner: bootstrap.Workload{Name: "a"}}); err != nil || generated != before {
-		t.Errorf("a remembered hash is generated again (%d -> %d, %v)", before, generated, err)
+	if n := shared.Len(); n != 2 {
+		t.Errorf("the shared cache holds %d bootstraps for 2 distinct settings", n)
 	}
 	if _, err := h.Hash(bootstrap.Input{PodName: "bad"}); err == nil || err.Error() != "bad annotation" {
 		t.Errorf("resolve error: %v", err)
 	}
-	if _, err := h.Hash(bootstrap.Input{Owner: bootstrap.Workload{Name: "fails"}}); err == nil ||
-		!strings.Contains(err.Error(), `when generating the bootstrap of service "fails"`) {
+	if _, err := h.Hash(bootstrap.Input{Owner: bootstrap.Workload{Name: "not a label"}}); err == nil ||
+		!strings.Contains(err.Error(), `when generating the bootstrap of service "not a label"`) {
 		t.Errorf("generate error: %v", err)
+	}
+	if n := shared.Len(); n != 2 {
+		t.Errorf("the shared cache holds %d bootstraps after errors, want 2 (errors are not cached)", n)
 	}
 }
 

@@ -1,14 +1,13 @@
 package rebootstrap
 
 import (
-	"errors"
-	"sync"
-
 	"github.com/prometheus/client_golang/prometheus"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
 // The metrics live in controller-runtime's registry, served on the manager's metrics address.
+// They are registered when the package is loaded, as controller-runtime registers its own
+// (and as webhook and webhook/gc do), so they are there whether or not Setup runs.
 var (
 	workloadsGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "osm_rebootstrap_workloads",
@@ -38,24 +37,8 @@ var (
 	})
 )
 
-var registerOnce sync.Once
-
-// registerMetrics adds the collectors to controller-runtime's registry once per process (a
-// test may set up several managers); a collector already registered is not an error.
-func registerMetrics() error {
-	var err error
-	registerOnce.Do(func() {
-		for _, c := range []prometheus.Collector{
-			workloadsGauge, stampedTotal, stampErrorsTotal, failuresTotal, pausedGauge, rolloutSlotsGauge,
-		} {
-			if e := metrics.Registry.Register(c); e != nil {
-				if are := (prometheus.AlreadyRegisteredError{}); !errors.As(e, &are) {
-					err = errors.Join(err, e)
-				}
-			}
-		}
-	})
-	return err
+func init() {
+	crmetrics.Registry.MustRegister(workloadsGauge, stampedTotal, stampErrorsTotal, failuresTotal, pausedGauge, rolloutSlotsGauge)
 }
 
 // exportSummary sets the gauges from a summary.

@@ -6,12 +6,14 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap"
 )
 
 // wl is a Deployment in namespace ns whose target is "new", complete, with one pod on "old".
 func wl(name string, edits ...func(*Workload)) Workload {
 	w := Workload{
-		Ref:       Ref{Kind: KindDeployment, Namespace: "ns", Name: name},
+		Ref:       Ref{Kind: bootstrap.KindDeployment, Namespace: "ns", Name: name},
 		Target:    "new",
 		PodHashes: map[string]int{"old": 1},
 		Rollout:   Rollout{Phase: PhaseComplete, Message: "done"},
@@ -118,10 +120,10 @@ func TestClassify(t *testing.T) {
 			w: wl("a", blocked, stamped("new"), phase(PhaseFailed)), state: StateFailed,
 		},
 		"a StatefulSet follows the same rules": {
-			w: wl("a", kind(KindStatefulSet), stamped("new"), phase(PhaseProgressing)), state: StateRolling,
+			w: wl("a", kind(bootstrap.KindStatefulSet), stamped("new"), phase(PhaseProgressing)), state: StateRolling,
 		},
 		"a DaemonSet follows the same rules": {
-			w: wl("a", kind(KindDaemonSet)), state: StatePending, stamp: true,
+			w: wl("a", kind(bootstrap.KindDaemonSet)), state: StatePending, stamp: true,
 		},
 	}
 	for name, tt := range tests {
@@ -260,7 +262,7 @@ func TestPlanDoesNotModifyItsInput(t *testing.T) {
 
 func TestPlanBarePods(t *testing.T) {
 	pod := func(name, hash, target string, err error) BarePod {
-		return BarePod{Ref: Ref{Kind: KindPod, Namespace: "ns", Name: name}, Hash: hash, Target: target, TargetErr: err}
+		return BarePod{Ref: Ref{Kind: bootstrap.KindPod, Namespace: "ns", Name: name}, Hash: hash, Target: target, TargetErr: err}
 	}
 	res := Plan(Input{
 		Workloads: []Workload{wl("w")},
@@ -275,7 +277,7 @@ func TestPlanBarePods(t *testing.T) {
 	var got []string
 	for _, d := range res.Decisions {
 		got = append(got, d.Ref.String()+"="+string(d.State))
-		if d.Ref.Kind == KindPod && (d.Stamp || !strings.Contains(d.Reason, "never restarted")) {
+		if d.Ref.Kind == bootstrap.KindPod && (d.Stamp || !strings.Contains(d.Reason, "never restarted")) {
 			t.Errorf("bare pod decision %+v", d)
 		}
 	}

@@ -47,6 +47,9 @@ type Options struct {
 	// SettleDelay holds new rollouts back after the tracing settings change (default
 	// DefaultSettleDelay; negative: no delay).
 	SettleDelay time.Duration
+	// Bootstraps memoises bootstrap generation: osm-injector passes the admission handler's,
+	// so the process keeps one memo. Nil means a cache of the controller's own.
+	Bootstraps *bootstrap.Cache
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -91,9 +94,6 @@ func Setup(mgr manager.Manager, opts Options) error {
 		return fmt.Errorf("when setting up the re-bootstrap controller: the manager's scheme lacks %s MeshConfig "+
 			"(add v1alpha2.AddToScheme to it)", v1alpha2.GroupVersion)
 	}
-	if err := registerMetrics(); err != nil {
-		return fmt.Errorf("when registering the re-bootstrap metrics: %w", err)
-	}
 	rolloutSlotsGauge.Set(float64(opts.MaxConcurrent))
 	c, err := newCache(mgr, opts)
 	if err != nil {
@@ -110,6 +110,7 @@ func Setup(mgr manager.Manager, opts Options) error {
 		Key:      key,
 		Options:  opts,
 		Log:      mgr.GetLogger().WithName(ControllerName),
+		hasher:   Hasher{Bootstraps: opts.Bootstraps},
 	}
 	now := enqueue{key: key}
 	later := enqueue{key: key, delay: workloadBatch}

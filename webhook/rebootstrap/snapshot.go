@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
 )
 
@@ -39,7 +40,7 @@ func (r *Reconciler) snapshot(ctx context.Context, mc *v1alpha2.MeshConfig) (*Sn
 // podMetadata is an empty pod metadata object, for the cache and its watches.
 func podMetadata() *metav1.PartialObjectMetadata {
 	m := &metav1.PartialObjectMetadata{}
-	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Pod"))
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind(bootstrap.KindPod))
 	return m
 }
 

@@ -24,11 +24,11 @@ const FieldOwner = "osm-injector-rebootstrap"
 func stamp(ctx context.Context, c client.Client, ref Ref, hash string) (int64, types.UID, error) {
 	var obj client.Object
 	switch ref.Kind {
-	case KindDeployment:
+	case bootstrap.KindDeployment:
 		obj = &appsv1.Deployment{}
-	case KindStatefulSet:
+	case bootstrap.KindStatefulSet:
 		obj = &appsv1.StatefulSet{}
-	case KindDaemonSet:
+	case bootstrap.KindDaemonSet:
 		obj = &appsv1.DaemonSet{}
 	default:
 		return 0, "", fmt.Errorf("when stamping %s: only Deployments, StatefulSets and DaemonSets are stamped", ref)

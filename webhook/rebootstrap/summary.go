@@ -3,6 +3,7 @@ package rebootstrap
 import (
 	"math"
 
+	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
 )
 
@@ -30,7 +31,7 @@ func Summarize(ds []Decision) Summary {
 	var s Summary
 	for i := range ds {
 		d := &ds[i]
-		if d.Ref.Kind != KindPod {
+		if d.Ref.Kind != bootstrap.KindPod {
 			s.Workloads++
 		}
 		if d.OptedOut {

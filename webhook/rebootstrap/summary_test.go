@@ -9,13 +9,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
 )
 
 func decision(name string, s State, optedOut bool) Decision {
-	kind := KindDeployment
+	kind := bootstrap.KindDeployment
 	if strings.HasPrefix(name, "pod-") {
-		kind = KindPod
+		kind = bootstrap.KindPod
 	}
 	return Decision{Ref: Ref{Kind: kind, Namespace: "ns", Name: name}, State: s, OptedOut: optedOut}
 }

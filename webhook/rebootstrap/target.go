@@ -20,51 +20,39 @@ func MeshTarget(t bootstrap.Tracing) string {
 	return hex.EncodeToString(sum[:5])
 }
 
-// maxMemo bounds the hasher's memo; it is emptied when full. Distinct settings are few
-// (services times override combinations), so this is rarely reached.
-const maxMemo = 8192
-
 // Hasher computes the bootstrap hash a pod would get from the webhook now: the same
-// bootstrap.Resolve and bootstrap.Generate, with Generate's result remembered per Settings
-// (rendering and validating an Envoy bootstrap is the expensive part, and many workloads
-// share settings across reconciles). Safe for concurrent use.
+// bootstrap.Resolve, and bootstrap generation through a bootstrap.Cache (rendering and
+// validating an Envoy bootstrap is the expensive part, and many workloads share settings
+// across reconciles). osm-injector gives it the admission handler's cache, so the process
+// keeps one memo of generated bootstraps. Safe for concurrent use.
 type Hasher struct {
-	// Resolve and Generate default to the bootstrap package's (tests replace them).
-	Resolve  func(bootstrap.Input) (bootstrap.Settings, error)
-	Generate func(bootstrap.Settings) (bootstrap.Generated, error)
+	// Bootstraps memoises generation; nil means a cache of the Hasher's own, made on first
+	// use.
+	Bootstraps *bootstrap.Cache
+	// Resolve defaults to bootstrap.Resolve (tests replace it).
+	Resolve func(bootstrap.Input) (bootstrap.Settings, error)
 
-	mu   sync.Mutex
-	memo map[bootstrap.Settings]string
+	once sync.Once
 }
 
 // Hash returns the bootstrap hash for in, or an error naming what cannot be resolved.
 func (h *Hasher) Hash(in bootstrap.Input) (string, error) {
-	resolve, generate := h.Resolve, h.Generate
+	h.once.Do(func() {
+		if h.Bootstraps == nil {
+			h.Bootstraps = bootstrap.NewCache(bootstrap.DefaultCacheSize)
+		}
+	})
+	resolve := h.Resolve
 	if resolve == nil {
 		resolve = bootstrap.Resolve
-	}
-	if generate == nil {
-		generate = bootstrap.Generate
 	}
 	s, err := resolve(in)
 	if err != nil {
 		return "", err
 	}
-	h.mu.Lock()
-	hash, ok := h.memo[s]
-	h.mu.Unlock()
-	if ok {
-		return hash, nil
-	}
-	g, err := generate(s)
+	g, err := h.Bootstraps.Generate(s)
 	if err != nil {
 		return "", fmt.Errorf("when generating the bootstrap of service %q: %w", s.ServiceName, err)
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.memo == nil || len(h.memo) >= maxMemo {
-		h.memo = make(map[bootstrap.Settings]string)
-	}
-	h.memo[s] = g.Hash
 	return g.Hash, nil
 }

@@ -8,17 +8,10 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 )
 
-// Kinds of the objects the planner knows.
-const (
-	KindDeployment  = "Deployment"
-	KindStatefulSet = "StatefulSet"
-	KindDaemonSet   = "DaemonSet"
-	// KindPod is the kind of a bare pod: one no Deployment, StatefulSet or DaemonSet owns.
-	KindPod = "Pod"
-)
-
 // Ref names a workload or a bare pod.
 type Ref struct {
+	// Kind is bootstrap.KindDeployment, KindStatefulSet or KindDaemonSet, or
+	// bootstrap.KindPod for a bare pod (one no Deployment, StatefulSet or DaemonSet owns).
 	Kind      string
 	Namespace string
 	Name      string

@@ -47,7 +47,9 @@ type ObservabilitySpec struct {
 //
 // The API server refuses bad values itself (OpenAPI bounds and CEL rules below), with a
 // message that names the field. Strings carry a maxLength so that the CEL rules have a bounded
-// cost, which the API server requires before it accepts the CRD.
+// cost, which the API server requires before it accepts the CRD. The injector applies the same
+// rules to these fields and to the tracing annotations (bootstrap/resolve_values.go);
+// manifests/tracing_fields_test.go evaluates the generated CRD against them.
 type TracingSpec struct {
 	// Enable turns tracing on for every injected Envoy. Default false.
 	// +optional
@@ -55,7 +57,8 @@ type TracingSpec struct {
 
 	// Address is the DNS name (RFC 1123 subdomain, lower case) or IP address of the Zipkin
 	// collector. Default jaeger.<control-plane-namespace>.svc.cluster.local.
-	// A name made only of digits and dots must be a valid IPv4 address.
+	// A name made only of digits and dots must be a valid IPv4 address; an IPv6 address has
+	// no zone and is not IPv4-mapped (write 10.0.0.7, not ::ffff:10.0.0.7).
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:XValidation:rule=`isIP(self) || (!self.matches('^[0-9.]+$') && self.matches('^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?([.][a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$'))`,message="spec.observability.tracing.address must be a DNS name or an IP address",messageExpression=`"spec.observability.tracing.address must be a DNS name (a lower-case RFC 1123 subdomain such as jaeger.osm-system.svc.cluster.local) or an IP address, not '" + self + "'"`

@@ -53,10 +53,13 @@ func Run(ctx context.Context, o Options) error {
 	if err := mgr.Add(everyReplica{provider}); err != nil {
 		return fmt.Errorf("when adding the certificate provider: %w", err)
 	}
-	if err := setupWebhook(mgr, o, log); err != nil {
+	// One memo of generated bootstraps for the process: the admission path and the
+	// re-bootstrap controller generate the same bootstraps for the same settings.
+	bootstraps := bootstrap.NewCache(bootstrap.DefaultCacheSize)
+	if err := setupWebhook(mgr, o, bootstraps, log); err != nil {
 		return err
 	}
-	if err := setupControllers(mgr, o, provider, log); err != nil {
+	if err := setupControllers(mgr, o, provider, bootstraps, log); err != nil {
 		return err
 	}
 	if err := setupProbes(mgr, provider); err != nil {
@@ -76,7 +79,7 @@ func Run(ctx context.Context, o Options) error {
 }
 
 // setupWebhook registers the admission handler at webhook.Path.
-func setupWebhook(mgr manager.Manager, o Options, log logr.Logger) error {
+func setupWebhook(mgr manager.Manager, o Options, bootstraps *bootstrap.Cache, log logr.Logger) error {
 	policy, _ := o.failurePolicy()
 	h, err := webhook.NewHandler(webhook.HandlerOptions{
 		Cache:                 mgr.GetCache(),
@@ -87,6 +90,7 @@ func setupWebhook(mgr manager.Manager, o Options, log logr.Logger) error {
 		Proxy:                 o.proxyConfig(),
 		FailurePolicy:         policy,
 		KnownTTL:              min(o.ConfigMapGCGrace/2, maxKnownTTL),
+		Bootstraps:            bootstraps,
 		Log:                   log.WithName("admission"),
 	})
 	if err != nil {
@@ -99,7 +103,7 @@ func setupWebhook(mgr manager.Manager, o Options, log logr.Logger) error {
 }
 
 // setupControllers registers the leader-elected controllers.
-func setupControllers(mgr manager.Manager, o Options, provider certs.Provider, log logr.Logger) error {
+func setupControllers(mgr manager.Manager, o Options, provider certs.Provider, bootstraps *bootstrap.Cache, log logr.Logger) error {
 	policy, _ := o.failurePolicy()
 	var injectCAFrom string
 	if o.CertProviderKind == CertProviderCertManager {
@@ -144,6 +148,7 @@ func setupControllers(mgr manager.Manager, o Options, provider certs.Provider, l
 		MeshConfigName: o.MeshConfigName,
 		MaxConcurrent:  o.MaxConcurrentRollouts,
 		Defaults:       bootstrap.Defaults(o.Namespace),
+		Bootstraps:     bootstraps,
 	})
 }
 

@@ -11,6 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap"
 )
 
 // JaegerSelector selects the Jaeger objects, as the guide's kubectl commands do.
@@ -176,7 +178,7 @@ func DescribePod(pod *corev1.Pod) (string, bool) {
 // podEvents returns the pod's most recent events, as kubectl describe shows them.
 func (k *checker) podEvents(ctx context.Context, pod *corev1.Pod) []string {
 	sel := fields.AndSelectors(
-		fields.OneTermEqualSelector("involvedObject.kind", "Pod"),
+		fields.OneTermEqualSelector("involvedObject.kind", bootstrap.KindPod),
 		fields.OneTermEqualSelector("involvedObject.name", pod.Name),
 	).String()
 	list, err := k.c.Kube.CoreV1().Events(pod.Namespace).List(ctx, metav1.ListOptions{FieldSelector: sel})

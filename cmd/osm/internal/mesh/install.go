@@ -10,6 +10,7 @@ import (
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/cli/values"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/osm-tracing/osm-tracing/cmd/osm/internal/kube"
@@ -30,9 +31,9 @@ type InstallOptions struct {
 	Namespace string
 	// MeshName names the mesh and its Helm release.
 	MeshName string
-	// ValueFiles (--values/-f) and Set (--set) are merged as helm merges them.
-	ValueFiles []string
-	Set        []string
+	// Values are the chart values of the command line (--values/-f, --set, --set-string,
+	// --set-file), merged by Helm as helm install merges them.
+	Values values.Options
 	// Wait waits until the release's objects are ready, at most Timeout.
 	Wait    bool
 	Timeout time.Duration
@@ -53,7 +54,7 @@ func Install(ctx context.Context, c *kube.Clients, o InstallOptions) error {
 	if ch == nil || ch.Metadata == nil {
 		return fmt.Errorf("this osm binary carries no chart to install")
 	}
-	vals, err := Values(o.ValueFiles, o.Set)
+	vals, err := Values(o.Values)
 	if err != nil {
 		return err
 	}

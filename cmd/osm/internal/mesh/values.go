@@ -2,64 +2,58 @@ package mesh
 
 import (
 	"fmt"
-	"os"
+	"strings"
 
+	"helm.sh/helm/v3/pkg/cli/values"
+	"helm.sh/helm/v3/pkg/getter"
 	"helm.sh/helm/v3/pkg/strvals"
-	"sigs.k8s.io/yaml"
 )
 
-// Values merges the chart values given on the command line the way helm does: the files of
-// --values/-f in order (later files win), then every --set (comma lists like
-// a=1,b.c=true; later ones win).
-func Values(files, sets []string) (map[string]any, error) {
-	base := map[string]any{}
-	for _, f := range files {
-		data, err := readValuesFile(f)
-		if err != nil {
-			return nil, err
-		}
-		cur := map[string]any{}
-		if err := yaml.Unmarshal(data, &cur); err != nil {
-			return nil, fmt.Errorf("values file %s is not a YAML map: %w", f, err)
-		}
-		base = mergeMaps(base, cur)
-	}
-	for _, s := range sets {
-		if err := strvals.ParseInto(s, base); err != nil {
-			return nil, fmt.Errorf("--set %q: %w (expected key=value, e.g. osm.tracing.enable=true; "+
-				"separate several with commas)", s, err)
-		}
-	}
-	return base, nil
-}
-
-func readValuesFile(path string) ([]byte, error) {
-	if path == "-" {
-		return nil, fmt.Errorf("--values - (stdin) is not supported; give a file")
-	}
-	data, err := os.ReadFile(path) //nolint:gosec // G304: reading the file the user named is the point
+// Values merges the chart values given on the command line with Helm's own merging
+// (helm.sh/helm/v3/pkg/cli/values), so osm install reads them exactly as helm install does:
+// the files of --values/-f in order (later files win; "-" is standard input), then every
+// --set, --set-string and --set-file (comma lists like a=1,b.c=true; later ones win). Value
+// files are read from the local disk only: no getter is given, so URLs are not fetched.
+func Values(opts values.Options) (map[string]any, error) {
+	vals, err := opts.MergeValues(getter.Providers{})
 	if err != nil {
-		return nil, fmt.Errorf("when reading values file: %w", err)
+		return nil, explainValues(opts, err)
 	}
-	return data, nil
+	return vals, nil
 }
 
-// mergeMaps merges b into a (b wins), descending into maps present in both, as helm does.
-func mergeMaps(a, b map[string]any) map[string]any {
-	out := make(map[string]any, len(a))
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		if bm, ok := v.(map[string]any); ok {
-			if am, ok := out[k].(map[string]any); ok {
-				out[k] = mergeMaps(am, bm)
-				continue
-			}
+// explainValues names the command-line value Helm could not take, and the form it accepts.
+// Helm's message names a bad file and a bad key, not the --set argument they came from: each
+// argument is parsed again alone (Helm's parser, on an empty map, with no file read) to find
+// it. When none fails alone, Helm's message is returned as it is.
+func explainValues(opts values.Options, err error) error {
+	for _, s := range opts.Values {
+		if e := strvals.ParseInto(s, map[string]any{}); e != nil {
+			return fmt.Errorf("--set %q: %w (want key=value, e.g. osm.tracing.enable=true; separate several with commas)", s, e)
 		}
-		out[k] = v
 	}
-	return out
+	for _, s := range opts.StringValues {
+		if e := strvals.ParseIntoString(s, map[string]any{}); e != nil {
+			return fmt.Errorf("--set-string %q: %w (want key=value, e.g. osm.tracing.address=10.0.0.7; the value stays a string)", s, e)
+		}
+	}
+	noRead := func([]rune) (any, error) { return "", nil }
+	for _, s := range opts.FileValues {
+		if e := strvals.ParseIntoFile(s, map[string]any{}, noRead); e != nil {
+			return fmt.Errorf("--set-file %q: %w (want key=path, the value being the file's content)", s, e)
+		}
+	}
+	var accepted []string
+	if len(opts.ValueFiles) > 0 {
+		accepted = append(accepted, "--values takes YAML files holding a map of chart values, e.g. osm: {tracing: {enable: true}}")
+	}
+	if len(opts.FileValues) > 0 {
+		accepted = append(accepted, "--set-file takes key=path of a readable file")
+	}
+	if len(accepted) == 0 {
+		return fmt.Errorf("when reading the chart values: %w", err)
+	}
+	return fmt.Errorf("when reading the chart values: %w (%s)", err, strings.Join(accepted, "; "))
 }
 
 // lookup returns the value at a dotted path of vals, if any.

@@ -12,6 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/resource"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap"
 )
 
 // pollInterval is how often readiness is checked.
@@ -87,19 +89,19 @@ func kindOf(info *resource.Info) string {
 // detail adds the replica counts of workloads.
 func (w waiter) detail(ctx context.Context, info *resource.Info) string {
 	switch kindOf(info) {
-	case "Deployment":
+	case bootstrap.KindDeployment:
 		d, err := w.kube.AppsV1().Deployments(info.Namespace).Get(ctx, info.Name, metav1.GetOptions{})
 		if err != nil || d.Spec.Replicas == nil {
 			return ""
 		}
 		return fmt.Sprintf("%d/%d ready", d.Status.ReadyReplicas, *d.Spec.Replicas)
-	case "StatefulSet":
+	case bootstrap.KindStatefulSet:
 		s, err := w.kube.AppsV1().StatefulSets(info.Namespace).Get(ctx, info.Name, metav1.GetOptions{})
 		if err != nil || s.Spec.Replicas == nil {
 			return ""
 		}
 		return fmt.Sprintf("%d/%d ready", s.Status.ReadyReplicas, *s.Spec.Replicas)
-	case "DaemonSet":
+	case bootstrap.KindDaemonSet:
 		d, err := w.kube.AppsV1().DaemonSets(info.Namespace).Get(ctx, info.Name, metav1.GetOptions{})
 		if err != nil {
 			return ""
