@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -39,6 +40,10 @@ type HandlerOptions struct {
 	// KnownTTL is how long a ConfigMap this process created or saw is taken to exist without
 	// looking again; it must stay below the garbage collector's grace period. Zero disables it.
 	KnownTTL time.Duration
+	// ServerVersion is the API server's version as discovery reports it (v1.31.2): pods that
+	// would be injected are denied on clusters too old for the native sidecar
+	// (inject.CheckServerVersion). Empty means unknown, and is not checked.
+	ServerVersion string
 	// Log is the base logger.
 	Log logr.Logger
 	// Mutate is inject.Mutate; tests replace it.
@@ -67,6 +72,12 @@ func NewHandler(o HandlerOptions) (*Handler, error) {
 		return nil, fmt.Errorf("when making the admission handler: no writer")
 	case o.ControlPlaneNamespace == "" || o.MeshConfigName == "":
 		return nil, fmt.Errorf("when making the admission handler: control-plane namespace and MeshConfig name are required")
+	}
+	// A version that does not parse would fail every injection as an internal error; an old one
+	// is the handler's to deny, pod by pod.
+	var tooOld *inject.UnsupportedClusterError
+	if err := inject.CheckServerVersion(o.ServerVersion); err != nil && !errors.As(err, &tooOld) {
+		return nil, fmt.Errorf("when making the admission handler: %w", err)
 	}
 	if o.FailurePolicy == "" {
 		o.FailurePolicy = admissionregistrationv1.Ignore

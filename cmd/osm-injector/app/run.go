@@ -42,6 +42,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	serverVersion := readServerVersion(cfg, log)
 	provider, err := o.certProvider(cfg, log)
 	if err != nil {
 		return err
@@ -53,7 +54,7 @@ func Run(ctx context.Context, o Options) error {
 	if err := mgr.Add(everyReplica{provider}); err != nil {
 		return fmt.Errorf("when adding the certificate provider: %w", err)
 	}
-	if err := setupWebhook(mgr, o, log); err != nil {
+	if err := setupWebhook(mgr, o, serverVersion, log); err != nil {
 		return err
 	}
 	if err := setupControllers(mgr, o, provider, log); err != nil {
@@ -68,15 +69,17 @@ func Run(ctx context.Context, o Options) error {
 	policy, _ := o.failurePolicy()
 	log.Info("starting osm-injector", "namespace", o.Namespace, "meshConfig", o.MeshConfigName,
 		"webhook", fmt.Sprintf("%s:%d", o.WebhookHost, o.WebhookPort), "webhookURL", o.WebhookURL,
-		"failurePolicy", policy, "leaderElect", o.LeaderElect, "configMapGCGrace", o.ConfigMapGCGrace.String())
+		"failurePolicy", policy, "leaderElect", o.LeaderElect, "configMapGCGrace", o.ConfigMapGCGrace.String(),
+		"serverVersion", serverVersion)
 	if err := mgr.Start(ctx); err != nil {
 		return fmt.Errorf("when running the controller manager: %w", err)
 	}
 	return nil
 }
 
-// setupWebhook registers the admission handler at webhook.Path.
-func setupWebhook(mgr manager.Manager, o Options, log logr.Logger) error {
+// setupWebhook registers the admission handler at webhook.Path. serverVersion is the API
+// server's version ("" when unknown: not checked).
+func setupWebhook(mgr manager.Manager, o Options, serverVersion string, log logr.Logger) error {
 	policy, _ := o.failurePolicy()
 	h, err := webhook.NewHandler(webhook.HandlerOptions{
 		Cache:                 mgr.GetCache(),
@@ -87,6 +90,7 @@ func setupWebhook(mgr manager.Manager, o Options, log logr.Logger) error {
 		Proxy:                 o.proxyConfig(),
 		FailurePolicy:         policy,
 		KnownTTL:              min(o.ConfigMapGCGrace/2, maxKnownTTL),
+		ServerVersion:         serverVersion,
 		Log:                   log.WithName("admission"),
 	})
 	if err != nil {
@@ -157,6 +161,11 @@ func (o *Options) proxyConfig() inject.ProxyConfig {
 	if r, err := parseResources(o.InitResources); err == nil && r != nil {
 		p.InitResources = *r
 	}
+	p.Concurrency = o.EnvoyConcurrency
+	p.OutboundPortExclusions, _ = inject.ParsePortList(o.OutboundPortExclusionList)
+	p.InboundPortExclusions, _ = inject.ParsePortList(o.InboundPortExclusionList)
+	p.OutboundIPExclusions, _ = inject.ParseCIDRList(o.OutboundIPRangeExclusionList)
+	p.OutboundIPInclusions, _ = inject.ParseCIDRList(o.OutboundIPRangeInclusionList)
 	return p
 }
 
