@@ -306,9 +306,13 @@ build_certmanager() {
 	fi
 }
 
+# Helm's release builds set the Kubernetes version that client-side rendering (helm template,
+# helm install --dry-run) assumes; without it that is v1.20.0, which the chart's kubeVersion
+# (>=1.31.0-0) refuses. Ours assume the Kubernetes version the tests run.
 build_helm() {
+	local chartutil=helm.sh/helm/v3/pkg/chartutil
 	go_install "$HELM_DIR" helm "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" \
-		"-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+		"-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X $chartutil.k8sVersionMajor=1 -X $chartutil.k8sVersionMinor=$(cut -d. -f2 <<<"$K8S_VERSION")"
 }
 
 build_controller_gen() {

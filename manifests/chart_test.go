@@ -49,6 +49,12 @@ type rendered struct {
 // as --set would give them.
 func renderInstall(t *testing.T, namespace string, vals map[string]any) (*rendered, error) {
 	t.Helper()
+	return renderInstallOn(t, &chartutil.KubeVersion{Version: "v1.37.2", Major: "1", Minor: "37"}, namespace, vals)
+}
+
+// renderInstallOn is renderInstall on a cluster of the given Kubernetes version.
+func renderInstallOn(t *testing.T, kubeVersion *chartutil.KubeVersion, namespace string, vals map[string]any) (*rendered, error) {
+	t.Helper()
 	ch := loadChart(t)
 	install := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
 	install.ReleaseName = "osm"
@@ -56,7 +62,7 @@ func renderInstall(t *testing.T, namespace string, vals map[string]any) (*render
 	install.DryRun = true
 	install.ClientOnly = true
 	install.IncludeCRDs = true
-	install.KubeVersion = &chartutil.KubeVersion{Version: "v1.37.2", Major: "1", Minor: "37"}
+	install.KubeVersion = kubeVersion
 	rel, err := install.Run(ch, vals)
 	if err != nil {
 		return nil, err
@@ -263,6 +269,7 @@ func TestChartDefaults(t *testing.T) {
 			"--envoy-image":               "envoyproxy/envoy:v1.37.0",
 			"--init-image":                "openservicemesh/init:v1.2.0",
 			"--envoy-log-level":           "info",
+			"--envoy-concurrency":         "2",
 		}
 		for flag, v := range want {
 			got, ok := argValue(c.Args, flag)
@@ -271,8 +278,11 @@ func TestChartDefaults(t *testing.T) {
 			}
 		}
 		argsAccepted(t, c.Args)
-		if _, ok := argValue(c.Args, "--webhook-url"); ok {
-			t.Errorf("--webhook-url is passed although osm.webhook.url is empty")
+		for _, flag := range []string{"--webhook-url", "--outbound-port-exclusion-list", "--inbound-port-exclusion-list",
+			"--outbound-ip-range-exclusion-list", "--outbound-ip-range-inclusion-list"} {
+			if _, ok := argValue(c.Args, flag); ok {
+				t.Errorf("%s is passed although its value is empty", flag)
+			}
 		}
 		ports := map[string]int32{}
 		for _, p := range c.Ports {
@@ -438,6 +448,27 @@ func TestChartDefaults(t *testing.T) {
 	})
 }
 
+// TestChartKubernetesVersion: helm refuses clusters older than 1.31 (see Chart.yaml), and lets
+// vendors' builds of 1.31, which semver counts as pre-releases, in.
+func TestChartKubernetesVersion(t *testing.T) {
+	for v, ok := range map[string]bool{
+		"v1.30.14":      false,
+		"v1.28.3-eks-1": false,
+		"v1.31.0":       true,
+		"v1.31.2-eks-1": true,
+		"v1.37.2":       true,
+	} {
+		minor := strings.Split(v, ".")[1]
+		_, err := renderInstallOn(t, &chartutil.KubeVersion{Version: v, Major: "1", Minor: minor}, testNamespace, nil)
+		switch {
+		case ok && err != nil:
+			t.Errorf("Kubernetes %s is refused: %v", v, err)
+		case !ok && (err == nil || !strings.Contains(err.Error(), "kubeVersion")):
+			t.Errorf("Kubernetes %s: want helm's kubeVersion refusal, got %v", v, err)
+		}
+	}
+}
+
 func TestChartJaegerAndTracing(t *testing.T) {
 	// The guide's install command: osm install --set=osm.deployJaeger=true,osm.tracing.enable=true
 	r := mustRender(t, testNamespace, set("osm.deployJaeger=true", "osm.tracing.enable=true"))
@@ -583,6 +614,46 @@ func TestChartRefusesBadValues(t *testing.T) {
 			vals: []string{"osm.webhook.url=http://127.0.0.1:9443"},
 			want: "url",
 		},
+		"no Envoy worker thread": {
+			vals: []string{"osm.sidecar.concurrency=0"},
+			want: "concurrency",
+		},
+		"more than 64 Envoy worker threads": {
+			vals: []string{"osm.sidecar.concurrency=65"},
+			want: "concurrency",
+		},
+		"an excluded port out of range": {
+			vals: []string{"osm.outboundPortExclusionList=[3306, 70000]"},
+			want: "outboundPortExclusionList",
+		},
+		"excluded port zero": {
+			vals: []string{"osm.inboundPortExclusionList=[0]"},
+			want: "inboundPortExclusionList",
+		},
+		"an excluded port given as a name": {
+			vals: []string{"osm.inboundPortExclusionList=[http]"},
+			want: "inboundPortExclusionList",
+		},
+		"a comma-separated string instead of a list": {
+			vals: []string{"osm.outboundPortExclusionList=3306,6379"},
+			want: "outboundPortExclusionList",
+		},
+		"an address without a prefix length": {
+			vals: []string{"osm.outboundIPRangeExclusionList=[169.254.169.254]"},
+			want: "outboundIPRangeExclusionList",
+		},
+		"an IPv4 prefix longer than 32": {
+			vals: []string{"osm.outboundIPRangeExclusionList=[10.0.0.0/33]"},
+			want: "outboundIPRangeExclusionList",
+		},
+		"an IPv6 prefix longer than 128": {
+			vals: []string{"osm.outboundIPRangeInclusionList=['fd00::/129']"},
+			want: "outboundIPRangeInclusionList",
+		},
+		"a host name instead of a CIDR": {
+			vals: []string{"osm.outboundIPRangeInclusionList=[example.com/8]"},
+			want: "outboundIPRangeInclusionList",
+		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -709,6 +780,7 @@ func TestChartDefaultsMatchTheInjector(t *testing.T) {
 		"--envoy-image":               proxy.EnvoyImage,
 		"--init-image":                proxy.InitImage,
 		"--envoy-log-level":           proxy.LogLevel,
+		"--envoy-concurrency":         fmt.Sprint(def.EnvoyConcurrency),
 	} {
 		if got, _ := argValue(c.Args, flag); got != want {
 			t.Errorf("chart default %s=%q, osm-injector's default is %q", flag, got, want)

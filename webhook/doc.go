@@ -18,5 +18,7 @@
 // unreachable webhook: the pod is allowed without the sidecar (with a warning, a log line and
 // result="error" in the metrics); `osm tracing check` reports such pods. With failurePolicy
 // Fail, internal faults are answered 500 and the pod is refused. User errors (a malformed
-// annotation) are always denied with the precise message, whatever the policy.
+// annotation) are always denied with the precise message, whatever the policy, and so is a pod
+// that would be injected on a cluster too old for the native sidecar (HandlerOptions.
+// ServerVersion below 1.29): that is the operator's to fix, not a passing fault.
 package webhook

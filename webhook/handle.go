@@ -50,13 +50,24 @@ func (h *Handler) handle(ctx context.Context, log logr.Logger, req admission.Req
 		Defaults:              h.defaults,
 		Mesh:                  mesh,
 		Proxy:                 h.opts.Proxy,
+		ServerVersion:         h.opts.ServerVersion,
 		Generate:              h.bootstraps.Generate,
 	}
 	res, err := h.mutate(pod, ns, env)
-	var userErr *bootstrap.FieldError
+	var (
+		userErr *bootstrap.FieldError
+		tooOld  *inject.UnsupportedClusterError
+	)
 	switch {
 	case errors.As(err, &userErr):
 		// A malformed annotation: the user's to fix, refused whatever the failure policy.
+		log.Info("denying the pod", "reason", err.Error())
+		return admission.Denied(err.Error()), ResultDenied
+	case errors.As(err, &tooOld):
+		// A cluster too old for the native sidecar (the pod would hang in Init): not a passing
+		// fault of the injector for Ignore to paper over, but the operator's to fix, so it is
+		// refused whatever the failure policy, and the message says how to create the pod
+		// without the sidecar.
 		log.Info("denying the pod", "reason", err.Error())
 		return admission.Denied(err.Error()), ResultDenied
 	case err != nil:

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -43,6 +44,10 @@ type HandlerOptions struct {
 	// osm-injector shares it with the re-bootstrap controller, so the process keeps one memo.
 	// Nil means a cache of the handler's own.
 	Bootstraps *bootstrap.Cache
+	// ServerVersion is the API server's version as discovery reports it (v1.31.2): pods that
+	// would be injected are denied on clusters too old for the native sidecar
+	// (inject.CheckServerVersion). Empty means unknown, and is not checked.
+	ServerVersion string
 	// Log is the base logger.
 	Log logr.Logger
 	// Mutate is inject.Mutate; tests replace it.
@@ -70,6 +75,12 @@ func NewHandler(o HandlerOptions) (*Handler, error) {
 		return nil, fmt.Errorf("when making the admission handler: no writer")
 	case o.ControlPlaneNamespace == "" || o.MeshConfigName == "":
 		return nil, fmt.Errorf("when making the admission handler: control-plane namespace and MeshConfig name are required")
+	}
+	// A version that does not parse would fail every injection as an internal error; an old one
+	// is the handler's to deny, pod by pod.
+	var tooOld *inject.UnsupportedClusterError
+	if err := inject.CheckServerVersion(o.ServerVersion); err != nil && !errors.As(err, &tooOld) {
+		return nil, fmt.Errorf("when making the admission handler: %w", err)
 	}
 	if o.FailurePolicy == "" {
 		o.FailurePolicy = admissionregistrationv1.Ignore

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/osm-tracing/osm-tracing/cmd/osm/internal/mesh"
@@ -12,13 +14,15 @@ func newInstallCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "install",
 		Short: "Install the osm-tracing control plane (injector, MeshConfig, optional Jaeger)",
-		Long: `Install the osm-tracing control plane in a cluster: the embedded Helm chart is installed as the
+		Long: fmt.Sprintf(`Install the osm-tracing control plane in a cluster: the embedded Helm chart is installed as the
 Helm release --mesh-name in the namespace --osm-namespace (created when absent). Values are
 set and merged as with helm install: --values/-f FILE, --set key=value[,key=value...],
 --set-string and --set-file (all repeatable; later ones win).
 
+The cluster must run Kubernetes 1.%d or later (the MeshConfig CRD's validation rules and the
+native Envoy sidecar need it): install checks the API server's version before anything else.
 Only one mesh may be installed per cluster: install refuses when it finds one, and says how to
-remove it.`,
+remove it.`, mesh.MinKubernetesMinor),
 		Example: `  # Install with Jaeger and tracing on
   osm install --set=osm.deployJaeger=true,osm.tracing.enable=true
 

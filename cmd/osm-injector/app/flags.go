@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/osm-tracing/osm-tracing/webhook/certs"
+	"github.com/osm-tracing/osm-tracing/webhook/inject"
 )
 
 // failurePolicyHelp is printed by --help: the default is a decision, and users should know why.
@@ -57,6 +58,22 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 			`({"requests":{"cpu":"10m","memory":"16Mi"},"limits":{"cpu":"100m","memory":"64Mi"}})`)
 	fs.StringVar(&o.EnvoyLogLevel, "envoy-log-level", o.EnvoyLogLevel,
 		"Envoy's log level: trace, debug, info, warning, error, critical or off")
+	fs.IntVar(&o.EnvoyConcurrency, "envoy-concurrency", o.EnvoyConcurrency,
+		"Envoy's worker threads in every injected sidecar, 1 to 64; the annotation "+inject.AnnotationProxyConcurrency+
+			" of a pod or its namespace overrides it")
+	fs.StringVar(&o.OutboundPortExclusionList, "outbound-port-exclusion-list", o.OutboundPortExclusionList,
+		"comma-separated destination ports (1 to 65535, such as 3306,6379) that injected pods reach directly, "+
+			"not through Envoy; the annotation "+inject.AnnotationOutboundPortExclusions+" of a pod or its namespace adds to them")
+	fs.StringVar(&o.InboundPortExclusionList, "inbound-port-exclusion-list", o.InboundPortExclusionList,
+		"comma-separated ports (1 to 65535) of injected pods that are reached directly, not through Envoy; the "+
+			"annotation "+inject.AnnotationInboundPortExclusions+" of a pod or its namespace adds to them (the ports "+
+			"of tcpSocket probes are always left out)")
+	fs.StringVar(&o.OutboundIPRangeExclusionList, "outbound-ip-range-exclusion-list", o.OutboundIPRangeExclusionList,
+		"comma-separated CIDRs, IPv4 or IPv6 (such as 10.0.0.0/8,fd00::/8), that injected pods reach directly, "+
+			"not through Envoy; the annotation "+inject.AnnotationOutboundIPExclusions+" of a pod or its namespace adds to them")
+	fs.StringVar(&o.OutboundIPRangeInclusionList, "outbound-ip-range-inclusion-list", o.OutboundIPRangeInclusionList,
+		"comma-separated CIDRs: when set, only connections to these ranges go through Envoy (the exclusions still "+
+			"apply); the annotation "+inject.AnnotationOutboundIPInclusions+" of a pod or its namespace adds to them")
 	fs.DurationVar(&o.CertValidity, "cert-validity", o.CertValidity,
 		"lifetime of the webhook's serving certificate; it is renewed when a third of it is left (certificate provider self)")
 	fs.StringVar(&o.CertProviderKind, "certificate-provider", o.CertProviderKind,

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -87,6 +88,16 @@ type Options struct {
 	EnvoyResources string
 	// InitResources is the same for the osm-init container.
 	InitResources string
+	// EnvoyConcurrency is Envoy's worker threads in every sidecar, unless a pod or namespace
+	// annotation (inject.AnnotationProxyConcurrency) says otherwise.
+	EnvoyConcurrency int
+	// The mesh-wide redirect lists, comma-separated as the flags take them: ports and ranges
+	// kept out of the redirect, and the only ranges redirected. Pod and namespace annotations
+	// add to them.
+	OutboundPortExclusionList    string
+	InboundPortExclusionList     string
+	OutboundIPRangeExclusionList string
+	OutboundIPRangeInclusionList string
 
 	// CertValidity is the serving certificate's lifetime (CertProviderSelf).
 	CertValidity time.Duration
@@ -128,6 +139,7 @@ func DefaultOptions() Options {
 		EnvoyImage:             proxy.EnvoyImage,
 		InitImage:              proxy.InitImage,
 		EnvoyLogLevel:          proxy.LogLevel,
+		EnvoyConcurrency:       inject.DefaultConcurrency,
 		CertValidity:           certs.DefaultCertValidity,
 		CertProviderKind:       CertProviderSelf,
 		CertManagerCertificate: DefaultCertManagerCertificate,
@@ -196,6 +208,14 @@ func (o *Options) Validate() error {
 	}
 	if !slices.Contains(envoyLogLevels, o.EnvoyLogLevel) {
 		bad("envoy-log-level", "%q is not one of Envoy's levels (%s)", o.EnvoyLogLevel, strings.Join(envoyLogLevels, ", "))
+	}
+	if _, err := inject.ParseConcurrency(strconv.Itoa(o.EnvoyConcurrency)); err != nil {
+		bad("envoy-concurrency", "%d: %v", o.EnvoyConcurrency, err)
+	}
+	for _, l := range o.trafficLists() {
+		if err := l.check(); err != nil {
+			bad(l.flag, "%v", err)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -42,6 +42,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	serverVersion := readServerVersion(cfg, log)
 	provider, err := o.certProvider(cfg, log)
 	if err != nil {
 		return err
@@ -56,7 +57,7 @@ func Run(ctx context.Context, o Options) error {
 	// One memo of generated bootstraps for the process: the admission path and the
 	// re-bootstrap controller generate the same bootstraps for the same settings.
 	bootstraps := bootstrap.NewCache(bootstrap.DefaultCacheSize)
-	if err := setupWebhook(mgr, o, bootstraps, log); err != nil {
+	if err := setupWebhook(mgr, o, bootstraps, serverVersion, log); err != nil {
 		return err
 	}
 	if err := setupControllers(mgr, o, provider, bootstraps, log); err != nil {
@@ -71,15 +72,17 @@ func Run(ctx context.Context, o Options) error {
 	policy, _ := o.failurePolicy()
 	log.Info("starting osm-injector", "namespace", o.Namespace, "meshConfig", o.MeshConfigName,
 		"webhook", fmt.Sprintf("%s:%d", o.WebhookHost, o.WebhookPort), "webhookURL", o.WebhookURL,
-		"failurePolicy", policy, "leaderElect", o.LeaderElect, "configMapGCGrace", o.ConfigMapGCGrace.String())
+		"failurePolicy", policy, "leaderElect", o.LeaderElect, "configMapGCGrace", o.ConfigMapGCGrace.String(),
+		"serverVersion", serverVersion)
 	if err := mgr.Start(ctx); err != nil {
 		return fmt.Errorf("when running the controller manager: %w", err)
 	}
 	return nil
 }
 
-// setupWebhook registers the admission handler at webhook.Path.
-func setupWebhook(mgr manager.Manager, o Options, bootstraps *bootstrap.Cache, log logr.Logger) error {
+// setupWebhook registers the admission handler at webhook.Path. serverVersion is the API
+// server's version ("" when unknown: not checked).
+func setupWebhook(mgr manager.Manager, o Options, bootstraps *bootstrap.Cache, serverVersion string, log logr.Logger) error {
 	policy, _ := o.failurePolicy()
 	h, err := webhook.NewHandler(webhook.HandlerOptions{
 		Cache:                 mgr.GetCache(),
@@ -91,6 +94,7 @@ func setupWebhook(mgr manager.Manager, o Options, bootstraps *bootstrap.Cache, l
 		FailurePolicy:         policy,
 		KnownTTL:              min(o.ConfigMapGCGrace/2, maxKnownTTL),
 		Bootstraps:            bootstraps,
+		ServerVersion:         serverVersion,
 		Log:                   log.WithName("admission"),
 	})
 	if err != nil {
@@ -162,6 +166,11 @@ func (o *Options) proxyConfig() inject.ProxyConfig {
 	if r, err := parseResources(o.InitResources); err == nil && r != nil {
 		p.InitResources = *r
 	}
+	p.Concurrency = o.EnvoyConcurrency
+	p.OutboundPortExclusions, _ = inject.ParsePortList(o.OutboundPortExclusionList)
+	p.InboundPortExclusions, _ = inject.ParsePortList(o.InboundPortExclusionList)
+	p.OutboundIPExclusions, _ = inject.ParseCIDRList(o.OutboundIPRangeExclusionList)
+	p.OutboundIPInclusions, _ = inject.ParseCIDRList(o.OutboundIPRangeInclusionList)
 	return p
 }
 

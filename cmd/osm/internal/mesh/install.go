@@ -44,8 +44,8 @@ type InstallOptions struct {
 	Debug func(string, ...any)
 }
 
-// Install installs the embedded chart as a Helm release, after checking that no mesh is
-// installed anywhere in the cluster.
+// Install installs the embedded chart as a Helm release, after checking that the cluster is
+// recent enough (CheckServerVersion) and that no mesh is installed anywhere in it.
 func Install(ctx context.Context, c *kube.Clients, o InstallOptions) error {
 	if err := validateNames(o.Namespace, o.MeshName); err != nil {
 		return err
@@ -63,6 +63,9 @@ func Install(ctx context.Context, c *kube.Clients, o InstallOptions) error {
 	}
 	setPath(vals, o.MeshName, "osm", "meshName")
 
+	if err := CheckServerVersion(c.Kube.Discovery()); err != nil {
+		return err
+	}
 	traces, notes := FindMeshes(ctx, c)
 	for _, n := range notes {
 		fmt.Fprintf(o.Out, "warning: %s\n", n)

@@ -87,6 +87,18 @@ The injector's image reference.
 {{- end }}
 
 {{/*
+A list of ports as osm-injector's port list flags take it: 3306,6379. Values files give YAML
+numbers, which Helm reads as floats: each is printed as an integer.
+*/}}
+{{- define "osm.portList" -}}
+{{- $ports := list -}}
+{{- range . -}}
+{{- $ports = append $ports (int .) -}}
+{{- end -}}
+{{- join "," $ports -}}
+{{- end }}
+
+{{/*
 Checks of values that values.schema.json cannot express, or that must hold even when schema
 validation is skipped. Included by every template that depends on them.
 */}}
