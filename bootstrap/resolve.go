@@ -81,7 +81,7 @@ func meshTracing(defaults Tracing, spec *v1alpha2.TracingSpec, errs []error) (Tr
 	}
 	if spec.Port != nil {
 		if p := *spec.Port; validPort(int64(p)) {
-			t.Port = uint32(p)
+			t.Port = uint32(p) //nolint:gosec // G115: validPort bounds it to 1..65535
 		} else {
 			errs = append(errs, meshError("port", formatInt(int64(p)), acceptedPort))
 		}

@@ -126,7 +126,10 @@ func (f *FileProvider) Start(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			<-watchDone // it closes its file watch
+			// Wait for it to close its file watch; its error after a cancel only says it stopped.
+			if err := <-watchDone; err != nil {
+				f.log.V(1).Info("the certificate watcher stopped", "error", err.Error())
+			}
 			return nil
 		case err := <-watchDone:
 			if ctx.Err() != nil {
