@@ -25,8 +25,8 @@ import (
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
-	"github.com/osm-tracing/osm-tracing/webhook/rebootstrap"
 	"github.com/osm-tracing/osm-tracing/e2e/framework"
+	"github.com/osm-tracing/osm-tracing/webhook/rebootstrap"
 )
 
 const (
