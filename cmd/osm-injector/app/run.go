@@ -13,11 +13,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
-	"github.com/osm-tracing/osm-tracing/webhook/gc"
-	"github.com/osm-tracing/osm-tracing/webhook/rebootstrap"
 	"github.com/osm-tracing/osm-tracing/webhook"
 	"github.com/osm-tracing/osm-tracing/webhook/certs"
+	"github.com/osm-tracing/osm-tracing/webhook/gc"
 	"github.com/osm-tracing/osm-tracing/webhook/inject"
+	"github.com/osm-tracing/osm-tracing/webhook/rebootstrap"
 )
 
 // maxKnownTTL bounds how long the admission path trusts its own memory of a ConfigMap.
@@ -66,7 +66,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	policy, _ := o.failurePolicy()
-	log.Info("starting osm-injector", "namespace", o.Namespace, "meshConfig", o.MeshConfigName,
+	log.Info("starting osm-injector", "version", versionString(), "namespace", o.Namespace, "meshConfig", o.MeshConfigName,
 		"webhook", fmt.Sprintf("%s:%d", o.WebhookHost, o.WebhookPort), "webhookURL", o.WebhookURL,
 		"failurePolicy", policy, "leaderElect", o.LeaderElect, "configMapGCGrace", o.ConfigMapGCGrace.String())
 	if err := mgr.Start(ctx); err != nil {
