@@ -41,6 +41,10 @@ RACE ?= -race
 go_test_flags = $(RACE) -timeout $(TEST_TIMEOUT) $(if $(RUN),-run '$(RUN)') $(TESTFLAGS)
 TEST_LOGS := $(CACHE)/test-logs
 
+# Platforms of `make image` (`make image IMAGE_PLATFORMS=linux/amd64` builds one). The image's
+# version is the chart's appVersion; SOURCE_DATE_EPOCH, when set, replaces the commit's time.
+IMAGE_PLATFORMS ?= linux/amd64,linux/arm64
+
 CHART := manifests/charts/osm
 CRD_DIR := manifests/crds
 API_PATHS := ./bootstrap/api/...
@@ -64,6 +68,10 @@ help: ## Show this help.
 build: ## Build bin/osm-injector and bin/osm.
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ ./cmd/osm-injector ./cmd/osm
+
+.PHONY: image
+image: ## Build bin/osm-injector-<appVersion>.oci.tar, the injector's OCI image, without Docker (hack/image).
+	$(GO) run ./hack/image -go '$(GO)' -out $(BIN) -platforms '$(IMAGE_PLATFORMS)'
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Regenerate deepcopy code and the MeshConfig CRD (also copied into the chart).

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/osm-tracing/osm-tracing/manifests"
 )
 
 func meshRun(args ...string) (code int, stdout, stderr string) {
@@ -52,9 +54,24 @@ func TestArgumentErrors(t *testing.T) {
 	}
 }
 
+// TestVersionClientNeedsNoCluster checks `osm version --client`: the CLI's version, the
+// chart's default injector image and the archive `make image` builds for it, without a
+// cluster.
 func TestVersionClientNeedsNoCluster(t *testing.T) {
 	code, out, errOut := meshRun("version", "--client", "--kubeconfig", "/nonexistent")
 	if code != 0 || !strings.HasPrefix(out, "CLI Version: ") {
 		t.Errorf("osm version --client: exit %d, %q %q", code, out, errOut)
+	}
+	img, err := manifests.DefaultInjectorImage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"\nChart Injector Image: " + img.Ref() + "\n",
+		"\nInjector Image Archive: bin/" + img.Archive() + " (make image)\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("osm version --client lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -14,11 +14,17 @@ func newVersionCmd() *cobra.Command {
 	var ns string
 	cmd := &cobra.Command{
 		Use:   "version",
-		Short: "Print the versions of the osm CLI and of the injector running in the cluster",
+		Short: "Print the versions of the osm CLI, of its chart's injector image and of the injector running in the cluster",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "CLI Version: %s\n", version.Client())
+			image, archive, err := version.InjectorImage()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "Chart Injector Image: %s\n", image)
+			fmt.Fprintf(out, "Injector Image Archive: %s (make image)\n", archive)
 			if clientOnly {
 				return nil
 			}
@@ -34,7 +40,7 @@ func newVersionCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&clientOnly, "client", false, "print the CLI's version only (no cluster access)")
+	cmd.Flags().BoolVar(&clientOnly, "client", false, "print the CLI's and its chart's versions only (no cluster access)")
 	cmd.Flags().StringVar(&ns, "osm-namespace", mesh.DefaultNamespace, "namespace of the control plane")
 	return cmd
 }

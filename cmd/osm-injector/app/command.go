@@ -21,6 +21,7 @@ func NewCommand() *cobra.Command {
 			"namespaces labelled openservicemesh.io/sidecar-injection=enabled, and runs its controllers:\n" +
 			"the webhook configuration, MeshConfig validity and re-bootstrap, bootstrap ConfigMap garbage\n" +
 			"collection and the webhook certificate.",
+		Version:       versionString(),
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -32,6 +33,8 @@ func NewCommand() *cobra.Command {
 			return Run(cmd.Context(), opts)
 		},
 	}
+	// Declared here so that cobra adds no -v shorthand, which reads as a log verbosity.
+	cmd.Flags().Bool("version", false, "print osm-injector's version and exit")
 	opts.BindFlags(cmd.Flags())
 	logFlags := flag.NewFlagSet("log", flag.ContinueOnError)
 	zapOpts.BindFlags(logFlags)

@@ -70,7 +70,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	policy, _ := o.failurePolicy()
-	log.Info("starting osm-injector", "namespace", o.Namespace, "meshConfig", o.MeshConfigName,
+	log.Info("starting osm-injector", "version", versionString(), "namespace", o.Namespace, "meshConfig", o.MeshConfigName,
 		"webhook", fmt.Sprintf("%s:%d", o.WebhookHost, o.WebhookPort), "webhookURL", o.WebhookURL,
 		"failurePolicy", policy, "leaderElect", o.LeaderElect, "configMapGCGrace", o.ConfigMapGCGrace.String(),
 		"serverVersion", serverVersion)

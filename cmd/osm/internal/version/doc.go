@@ -4,5 +4,6 @@
 //	          -X github.com/osm-tracing/osm-tracing/cmd/osm/internal/version.GitCommit=abc1234
 //	          -X github.com/osm-tracing/osm-tracing/cmd/osm/internal/version.BuildDate=2026-01-01")
 //
-// and of the injector running in a cluster, read from its Deployment.
+// of the injector image of the chart it carries (and of the archive `make image` builds for
+// it), and of the injector running in a cluster, read from its Deployment.
 package version

@@ -10,6 +10,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/osm-tracing/osm-tracing/manifests"
 )
 
 // Set at build time with -ldflags -X (see the package documentation).
@@ -92,4 +94,15 @@ func imageTag(image string) string {
 		return ref[i+1:]
 	}
 	return ""
+}
+
+// InjectorImage names the injector image of the chart this CLI carries: the image `osm
+// install` deploys unless osm.injector.image is set, and the archive `make image` builds for
+// it in the repository's bin/ folder. Both carry the chart's appVersion.
+func InjectorImage() (image, archive string, err error) {
+	img, err := manifests.DefaultInjectorImage()
+	if err != nil {
+		return "", "", err
+	}
+	return img.Ref(), "bin/" + img.Archive(), nil
 }

@@ -6,6 +6,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/osm-tracing/osm-tracing/manifests"
 )
 
 func TestImageTag(t *testing.T) {
@@ -41,5 +43,25 @@ func TestDescribeDeployment(t *testing.T) {
 	d.Spec.Template.Spec.Containers[0].Image = "osm-injector:v9"
 	if got := DescribeDeployment(d); got[:2] != "v9" {
 		t.Errorf("without the version label, DescribeDeployment = %q, want the image tag first", got)
+	}
+}
+
+// TestInjectorImage checks that the image `osm version` names and the archive `make image`
+// writes carry the same version: the chart's appVersion, as Helm's loader reads it.
+func TestInjectorImage(t *testing.T) {
+	image, archive, err := InjectorImage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := manifests.LoadChart()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := ch.Metadata.AppVersion
+	if v == "" || imageTag(image) != v {
+		t.Errorf("InjectorImage() image = %q, want the tag %q (the chart's appVersion)", image, v)
+	}
+	if want := "bin/osm-injector-" + v + ".oci.tar"; archive != want {
+		t.Errorf("InjectorImage() archive = %q, want %q", archive, want)
 	}
 }

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/osm-tracing/osm-tracing/manifests"
+)
+
+func main() {
+	log.SetFlags(0)
+	log.SetPrefix("image: ")
+	if err := run(); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run() error {
+	out := flag.String("out", "bin", "folder to write osm-injector-<version>.oci.tar into")
+	platforms := flag.String("platforms", "linux/amd64,linux/arm64", "comma-separated platforms to build")
+	revision := flag.String("revision", "", "git commit for the revision label and the binary (default: git rev-parse HEAD, with -dirty when tracked files changed)")
+	goCmd := flag.String("go", "go", "the go command")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", flag.Args())
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	o, err := defaultOptions(ctx, *revision, os.Getenv("SOURCE_DATE_EPOCH"))
+	if err != nil {
+		return err
+	}
+	o.Go = *goCmd
+	o.Logf = log.Printf
+	if o.Platforms, err = ParsePlatforms(*platforms); err != nil {
+		return err
+	}
+	archive := filepath.Join(*out, manifests.ImageArchiveName(o.Version))
+	start := time.Now()
+	digest, err := Build(ctx, o, archive)
+	if err != nil {
+		return err
+	}
+	log.Printf("wrote %s in %s: %s %s (%s), revision %s, created %s", archive, time.Since(start).Round(100*time.Millisecond), //nolint:gosec // G706: the user's own flags and this checkout's commit.
+		o.Ref(), digest, *platforms, o.Revision, o.Created.UTC().Format(time.RFC3339))
+	return nil
+}
+
+// defaultOptions takes the repository and the version from the chart (its default
+// osm.injector.image.repository and its appVersion), the revision from git unless given,
+// and the creation time from sourceDateEpoch (SOURCE_DATE_EPOCH) or else the commit's time.
+func defaultOptions(ctx context.Context, revision, sourceDateEpoch string) (Options, error) {
+	img, err := manifests.DefaultInjectorImage()
+	if err != nil {
+		return Options{}, err
+	}
+	o := Options{Repository: img.Repository, Version: img.AppVersion, Revision: revision}
+	if o.Revision == "" {
+		head, err := git(ctx, "rev-parse", "HEAD")
+		if err != nil {
+			return Options{}, fmt.Errorf("%w (or pass -revision)", err)
+		}
+		o.Revision = head
+		if _, err := git(ctx, "diff", "--quiet", "HEAD", "--"); err != nil {
+			o.Revision += "-dirty"
+		}
+	}
+	if sourceDateEpoch == "" {
+		if sourceDateEpoch, err = git(ctx, "log", "-1", "--format=%ct", "HEAD"); err != nil {
+			return Options{}, fmt.Errorf("%w (or set SOURCE_DATE_EPOCH)", err)
+		}
+	}
+	secs, err := strconv.ParseInt(sourceDateEpoch, 10, 64)
+	if err != nil || secs < 0 {
+		return Options{}, fmt.Errorf("the creation time %q is not a count of seconds since 1970", sourceDateEpoch)
+	}
+	o.Created = time.Unix(secs, 0).UTC()
+	return o, nil
+}
+
+// git runs git with args and returns its trimmed output.
+func git(ctx context.Context, args ...string) (string, error) {
+	out, err := exec.CommandContext(ctx, "git", args...).Output() //nolint:gosec // G204: git with this program's fixed arguments.
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(ee.Stderr)))
+		}
+		return "", fmt.Errorf("git %s: %w", strings.Join(args, " "), err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
