@@ -96,6 +96,7 @@ func TestInjector(t *testing.T) {
 	t.Run("TestInjectorUnlabelledNamespace", func(t *testing.T) { checkUnlabelled(ctx, t, c) })
 	t.Run("TestInjectorOptOut", func(t *testing.T) { checkOptOut(ctx, t, c) })
 	t.Run("TestInjectorMalformedAnnotation", func(t *testing.T) { checkMalformed(t, c) })
+	t.Run("TestInjectorSidecarSafety", func(t *testing.T) { checkSidecarSafety(ctx, t, c) })
 	t.Run("TestInjectorServerDryRun", func(t *testing.T) { checkDryRun(ctx, t, c) })
 	t.Run("TestInjectorRestart", func(t *testing.T) {
 		in.restart()
@@ -344,4 +345,112 @@ func names(cs []corev1.Container) []string {
 		out = append(out, c.Name)
 	}
 	return out
+}
+
+// sidecarSafetyYAML is a StatefulSet with a tcpSocket readiness probe on a named port, an HTTP
+// liveness probe, traffic exclusions and a concurrency on its template.
+const sidecarSafetyYAML = `apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: db
+  namespace: bookstore
+spec:
+  serviceName: db
+  replicas: 1
+  selector:
+    matchLabels: {app: db}
+  template:
+    metadata:
+      labels: {app: db}
+      annotations:
+        openservicemesh.io/outbound-port-exclusion-list: "6379"
+        openservicemesh.io/outbound-ip-range-exclusion-list: "169.254.169.254/32,fd00:ec2::254/128"
+        openservicemesh.io/inbound-port-exclusion-list: "9102"
+        openservicemesh.io/proxy-concurrency: "4"
+    spec:
+      containers:
+      - name: mysql
+        image: mysql:8
+        ports:
+        - {name: mysql, containerPort: 3306}
+        readinessProbe:
+          tcpSocket: {port: mysql}
+        livenessProbe:
+          httpGet: {path: /healthz, port: 8080}
+`
+
+// checkSidecarSafety creates sidecarSafetyYAML through the webhook and checks the pod the
+// StatefulSet controller gets: envoy a native sidecar after osm-init, its concurrency, the
+// exclusions and the tcpSocket probe's port in both families' redirect rules, the app's
+// probes untouched; then that a malformed exclusion is denied with a precise message.
+func checkSidecarSafety(ctx context.Context, t *testing.T, c *framework.Cluster) {
+	if _, _, err := kubectlApply(t, c, sidecarSafetyYAML); err != nil {
+		t.Fatalf("kubectl apply of the StatefulSet: %v", err)
+	}
+	var pod *corev1.Pod
+	eventually(ctx, t, "the StatefulSet's pod", func() error {
+		p, err := c.Clientset.CoreV1().Pods("bookstore").Get(ctx, "db-0", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		pod = p
+		return nil
+	})
+	if got := names(pod.Spec.InitContainers); len(got) != 2 || got[0] != inject.InitContainerName || got[1] != inject.EnvoyContainerName {
+		t.Fatalf("init containers %v, want osm-init then envoy", got)
+	}
+	envoy := &pod.Spec.InitContainers[1]
+	if envoy.RestartPolicy == nil || *envoy.RestartPolicy != corev1.ContainerRestartPolicyAlways || envoy.StartupProbe == nil {
+		t.Errorf("envoy is not a native sidecar with a startup probe: restartPolicy %v, startupProbe %v", envoy.RestartPolicy, envoy.StartupProbe)
+	}
+	if args := strings.Join(envoy.Args, " "); !strings.Contains(args, "--concurrency 4") {
+		t.Errorf("envoy args %q lack --concurrency 4", args)
+	}
+	if got := names(pod.Spec.Containers); len(got) != 1 || got[0] != "mysql" {
+		t.Errorf("containers %v, want the app's only", got)
+	}
+	app := &pod.Spec.Containers[0]
+	if app.ReadinessProbe == nil || app.ReadinessProbe.TCPSocket == nil || app.ReadinessProbe.TCPSocket.Port.StrVal != "mysql" ||
+		app.LivenessProbe == nil || app.LivenessProbe.HTTPGet == nil || app.LivenessProbe.HTTPGet.Port.IntValue() != 8080 {
+		t.Errorf("the app's probes were changed: readiness %+v, liveness %+v", app.ReadinessProbe, app.LivenessProbe)
+	}
+	script := pod.Spec.InitContainers[0].Command[len(pod.Spec.InitContainers[0].Command)-1]
+	v4, v6, ok := strings.Cut(script, `"$v6" --noflush`)
+	if !ok {
+		t.Fatalf("osm-init's script redirects no IPv6:\n%s", script)
+	}
+	for _, rule := range []string{
+		"-A PROXY_INBOUND -p tcp --dport 3306 -j RETURN", // the tcpSocket probe's port
+		"-A PROXY_INBOUND -p tcp --dport 9102 -j RETURN",
+		"-A PROXY_OUTPUT -p tcp --dport 6379 -j RETURN",
+	} {
+		if !strings.Contains(v4, rule+"\n") || !strings.Contains(v6, rule+"\n") {
+			t.Errorf("osm-init's script lacks %q in both families:\n%s", rule, script)
+		}
+	}
+	if !strings.Contains(v4, "-A PROXY_OUTPUT -d 169.254.169.254/32 -j RETURN\n") || !strings.Contains(v6, "-A PROXY_OUTPUT -d fd00:ec2::254/128 -j RETURN\n") {
+		t.Errorf("osm-init's script lacks the excluded ranges, each in its family:\n%s", script)
+	}
+
+	const bad = `apiVersion: v1
+kind: Pod
+metadata:
+  name: bad-cidr
+  namespace: bookstore
+  annotations:
+    openservicemesh.io/outbound-ip-range-exclusion-list: "10.0.0.0/33"
+spec:
+  containers:
+  - name: app
+    image: busybox
+`
+	_, stderr, err := kubectlApply(t, c, bad)
+	if err == nil {
+		t.Fatal("kubectl apply of a pod with a malformed CIDR exclusion succeeded")
+	}
+	for _, want := range []string{"denied the request", inject.AnnotationOutboundIPExclusions, `"10.0.0.0/33"`, "CIDRs"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("kubectl's stderr lacks %q:\n%s", want, stderr)
+		}
+	}
 }
