@@ -363,6 +363,9 @@ func TestChartDefaults(t *testing.T) {
 		for _, never := range [][3]string{
 			{"", "secrets", "get"},
 			{"", "pods", "delete"},
+			// The chart creates the webhook configuration; a replica must not be able to bring
+			// it back after an uninstall deleted it.
+			{"admissionregistration.k8s.io", "mutatingwebhookconfigurations", "create"},
 			{"", "configmaps", "update"},
 			{"config.openservicemesh.io", "meshconfigs", "update"},
 		} {
@@ -824,5 +827,49 @@ func TestEmbeddedFiles(t *testing.T) {
 	if ch.Metadata.Name != "osm" || ch.Schema == nil || len(ch.CRDObjects()) != 1 {
 		t.Errorf("the embedded chart is %q with schema %t and %d CRDs; want osm, a schema and 1 CRD",
 			ch.Metadata.Name, ch.Schema != nil, len(ch.CRDObjects()))
+	}
+}
+
+// TestChartGracefulShutdown: the injector is told not to create its webhook configuration and
+// how to stop, and the kubelet waits longer than that stop may take.
+func TestChartGracefulShutdown(t *testing.T) {
+	for _, tc := range []struct {
+		vals                 map[string]any
+		delay, drain         string
+		wantGracePeriodInSec int64
+	}{
+		{vals: nil, delay: "5s", drain: "15s", wantGracePeriodInSec: 25},
+		{vals: set("osm.injector.shutdownDelay=0s", "osm.injector.gracefulShutdownTimeout=40s"),
+			delay: "0s", drain: "40s", wantGracePeriodInSec: 45},
+	} {
+		r := mustRender(t, testNamespace, tc.vals)
+		var d appsv1.Deployment
+		r.get("Deployment/osm-injector", &d)
+		args := d.Spec.Template.Spec.Containers[0].Args
+		argsAccepted(t, args)
+		for flag, want := range map[string]string{
+			"--create-webhook-configuration": "false",
+			"--shutdown-delay":               tc.delay,
+			"--graceful-shutdown-timeout":    tc.drain,
+		} {
+			if got, _ := argValue(args, flag); got != want {
+				t.Errorf("%v: %s=%q, want %q", tc.vals, flag, got, want)
+			}
+		}
+		if g := d.Spec.Template.Spec.TerminationGracePeriodSeconds; g == nil || *g != tc.wantGracePeriodInSec {
+			t.Errorf("%v: terminationGracePeriodSeconds = %v, want %d (delay + drain + 5s)", tc.vals, g, tc.wantGracePeriodInSec)
+		}
+		if p := d.Spec.Template.Spec.Containers[0].ReadinessProbe; p == nil || p.HTTPGet == nil || p.HTTPGet.Path != "/readyz" {
+			t.Errorf("the readiness probe is not /readyz: %+v", p)
+		}
+	}
+	for _, bad := range []string{"5", "1m", "2.5s", "-1s"} {
+		if _, err := renderInstall(t, testNamespace, set("osm.injector.shutdownDelay="+bad)); err == nil ||
+			!strings.Contains(err.Error(), "shutdownDelay") {
+			t.Errorf("shutdownDelay %q: err %v, want a schema error naming the value", bad, err)
+		}
+	}
+	if _, err := renderInstall(t, testNamespace, set("osm.injector.gracefulShutdownTimeout=0s")); err == nil {
+		t.Errorf("gracefulShutdownTimeout 0s was accepted")
 	}
 }

@@ -2,12 +2,16 @@ package webhook
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -41,11 +45,31 @@ const (
 // apply removes a field its last owner stops applying, so merely omitting it could drop the
 // bundle the injector wrote before; and the condition keeps a stale cache from overwriting a
 // newer bundle (a Conflict is retried).
+//
+// Who creates the object, and why a deleted one stays deleted: the chart creates it, so that
+// helm uninstall and osm uninstall mesh remove it, and with Create false (the chart's
+// --create-webhook-configuration=false) the injector never creates it: it only patches the
+// object the chart made, and waits, doing nothing, while there is none (helm install creates it
+// after the Deployment; the watch then brings it here). With Create true (an injector run by
+// hand without the chart) it creates the object when there is none at start. In both modes an
+// object that existed and is gone was deleted on purpose (an uninstall, while replicas are
+// still terminating or while an injector runs outside the cluster), and the injector does not
+// bring it back: a webhook configuration that outlived the mesh would block the next helm
+// install ("exists and cannot be imported") and, with failurePolicy Fail, every pod of the
+// labelled namespaces. A cache can be a moment late, so an apply may still land just after a
+// delete and re-create the object (server-side apply creates what is missing); the injector
+// sees that in the answer (a new object with no other field manager) and deletes it again.
 type ConfigReconciler struct {
 	Client  client.Client
 	Options ConfigOptions
 	Certs   certs.Provider
 	Log     logr.Logger
+	// Create allows creating the configuration when it does not exist and has not existed
+	// while this reconciler ran. False: the chart owns its lifecycle; only patch it.
+	Create bool
+
+	// seen is set once the configuration existed (or was created) while this reconciler ran.
+	seen atomic.Bool
 }
 
 // SetupWithManager registers the reconciler with mgr.
@@ -102,6 +126,17 @@ func (r *ConfigReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (
 	case err != nil:
 		return reconcile.Result{}, fmt.Errorf("when reading MutatingWebhookConfiguration %s: %w", ConfigurationName, err)
 	}
+	if live != nil && live.DeletionTimestamp != nil {
+		live = nil // being deleted: as good as gone
+	}
+	if live == nil {
+		if why := r.notCreating(); why != "" {
+			r.Log.Info("not creating MutatingWebhookConfiguration "+ConfigurationName, "reason", why)
+			return reconcile.Result{}, nil
+		}
+	} else {
+		r.seen.Store(true)
+	}
 	if why := caBundleNotOurs(opts.CABundle, live); why != "" {
 		opts.CABundle = nil
 		if live != nil {
@@ -114,15 +149,75 @@ func (r *ConfigReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (
 	if err != nil {
 		return reconcile.Result{}, fmt.Errorf("when rendering the webhook configuration: %w", err)
 	}
-	if err := r.Client.Apply(ctx, cfg, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+	// A raw apply patch rather than Client.Apply: the typed answer carries managedFields, which
+	// tell whether this apply created the object (see createdByApply).
+	data, err := json.Marshal(cfg)
+	if err != nil {
+		return reconcile.Result{}, fmt.Errorf("when encoding the webhook configuration: %w", err)
+	}
+	got := &admissionregistrationv1.MutatingWebhookConfiguration{}
+	got.Name = ConfigurationName
+	if err := r.Client.Patch(ctx, got, client.RawPatch(types.ApplyPatchType, data), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		if apierrors.IsConflict(err) && opts.ResourceVersion != "" {
 			// The object changed since the cache saw it (the cainjector wrote, most likely).
 			return reconcile.Result{RequeueAfter: notReadyRetry}, nil
 		}
 		return reconcile.Result{}, fmt.Errorf("when applying MutatingWebhookConfiguration %s: %w", ConfigurationName, err)
 	}
+	if live != nil && got.UID != live.UID && createdByApply(got) {
+		// The cache still showed an object someone had just deleted, and this apply created a
+		// new one (not the object read, and no one else wrote it): remove it again, only that
+		// very object (by UID and resourceVersion).
+		return reconcile.Result{}, r.undoCreate(ctx, got)
+	}
+	if live == nil {
+		r.seen.Store(true)
+		r.Log.Info("created MutatingWebhookConfiguration "+ConfigurationName,
+			"reason", "it did not exist and --create-webhook-configuration is true")
+	}
 	r.Log.V(1).Info("applied the webhook configuration", "name", ConfigurationName)
 	return reconcile.Result{RequeueAfter: configResync}, nil
+}
+
+// notCreating says why a missing configuration must not be created, or "" to create it.
+func (r *ConfigReconciler) notCreating() string {
+	switch {
+	case r.seen.Load():
+		return "it was deleted (the mesh is being uninstalled?): the injector never brings back a webhook " +
+			"configuration someone removed; it patches it again once it is installed again"
+	case !r.Create:
+		return "the chart creates it (--create-webhook-configuration=false): waiting for it to be installed"
+	}
+	return ""
+}
+
+// createdByApply reports whether an object an apply returned, other than the one the
+// reconciler read, was created by that apply: a first generation whose only field manager is
+// the injector. The chart's object always has Helm's manager as well.
+func createdByApply(obj *admissionregistrationv1.MutatingWebhookConfiguration) bool {
+	if obj.Generation != 1 || len(obj.ManagedFields) == 0 {
+		return false
+	}
+	for _, m := range obj.ManagedFields {
+		if m.Manager != FieldOwner || m.Operation != metav1.ManagedFieldsOperationApply {
+			return false
+		}
+	}
+	return true
+}
+
+// undoCreate deletes the configuration the last apply created by mistake.
+func (r *ConfigReconciler) undoCreate(ctx context.Context, obj *admissionregistrationv1.MutatingWebhookConfiguration) error {
+	pre := metav1.Preconditions{UID: &obj.UID, ResourceVersion: &obj.ResourceVersion}
+	err := r.Client.Delete(ctx, obj, client.Preconditions(pre))
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		return fmt.Errorf("when deleting MutatingWebhookConfiguration %s, which the injector re-created just after "+
+			"it was deleted: %w", ConfigurationName, err)
+	}
+	r.seen.Store(true)
+	r.Log.Info("deleted MutatingWebhookConfiguration "+ConfigurationName+" again",
+		"reason", "it was deleted while the injector applied it, and the apply re-created it")
+	return nil
 }
 
 // caBundleNotOurs says why the injector must leave caBundle to someone else, or "".

@@ -72,7 +72,7 @@ func setUp(t *testing.T) *env {
 // TestChartLifecycle: install with the guide's flags, change tracing at runtime with the
 // guide's kubectl patch, let "the injector" write its webhook configuration, upgrade with the
 // chart's default values, and uninstall. Runtime state must survive the upgrade; nothing of the
-// mesh but the CRD may survive the uninstall.
+// mesh but the CRD may survive the uninstall, not even while an injector keeps running.
 func TestChartLifecycle(t *testing.T) {
 	e := setUp(t)
 	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
@@ -134,6 +134,9 @@ func TestChartLifecycle(t *testing.T) {
 	}
 	// Helm never deletes CRDs it installed from crds/.
 	e.run(ctx, t, `kubectl get crd meshconfigs.config.openservicemesh.io`)
+
+	// Uninstall while an injector keeps running, then install again at once.
+	e.uninstallWithRunningInjector(ctx, t)
 }
 
 // applyAsInjector applies the webhook configuration as osm-injector does (server-side apply,

@@ -41,6 +41,18 @@
 // -injector PATH measures a prebuilt osm-injector instead (say, one built from another
 // commit), to compare two builds on the same machine back to back.
 //
+// -restart-after D measures a restart under load instead of the benchmark (restart.go): two
+// injector processes, as the chart's two replicas, behind a loopback TCP balancer that sends
+// each new connection to a backend whose /readyz passed at its last poll (every second, for
+// the endpoints controller and kube-proxy) and leaves established connections where they are;
+// the load tool runs at the first -levels concurrency for -d, and D into the run the first
+// injector gets SIGTERM. It prints the requests, how many failed and how long the injector took
+// to exit; -shutdown-delay sets the injectors' --shutdown-delay (0s: stop at once, the
+// behaviour before graceful shutdown):
+//
+//	go run ./hack/loadbench -levels 8 -d 20s -restart-after 8s -shutdown-delay 0s
+//	go run ./hack/loadbench -levels 8 -d 20s -restart-after 8s
+//
 // Everything it started is stopped when it returns, fails, or gets SIGINT/SIGTERM/SIGHUP; the
 // children also get SIGKILL if it dies (Pdeathsig). -keep keeps the folder with the logs of
 // kube-apiserver, etcd and the injector (-dir chooses it). The exit status is 1 when a run had

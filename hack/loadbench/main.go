@@ -46,6 +46,10 @@ type options struct {
 	injectorBin  string
 	// injectorGOGC, when set, is the injector's GOGC (the chart sets osm.injector.gogc).
 	injectorGOGC string
+	// restartAfter, when set, runs the restart measurement instead (runRestart), with
+	// shutdownDelay as the injectors' --shutdown-delay ("" = their default).
+	restartAfter  time.Duration
+	shutdownDelay string
 }
 
 // inProcess: profiling runs the injector in this process.
@@ -78,7 +82,7 @@ func mainStatus(args []string, stdout, stderr io.Writer) int {
 		log.Printf("error: %v", err)
 		return 1
 	}
-	if rep.failures() > 0 {
+	if rep != nil && rep.failures() > 0 {
 		log.Printf("some requests failed: see the errors column")
 		return 1
 	}
@@ -105,6 +109,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.injectorGOGC, "injector-gogc", "", "GOGC of the injector process only (as the chart's osm.injector.gogc sets it); empty: inherited")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "run the injector in this process (app.Run) and write a CPU profile of the measured runs to this file")
 	fs.StringVar(&o.memProfile, "memprofile", "", "run the injector in this process (app.Run) and write its allocation profile (from its start) to this file at the end")
+	fs.DurationVar(&o.restartAfter, "restart-after", 0, "instead of the benchmark: run two injectors behind a loopback balancer, "+
+		"load them at the first -levels concurrency for -d, and SIGTERM the first one this long into the run; report failed requests")
+	fs.StringVar(&o.shutdownDelay, "shutdown-delay", "", "with -restart-after: the injectors' --shutdown-delay (0s is the old behaviour: stop at once)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -137,6 +144,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-max-wait must be between 0 and %v", maxQuietWait)
 	case o.startTimeout <= 0:
 		return o, errors.New("-start-timeout must be positive")
+	case o.restartAfter < 0 || (o.restartAfter > 0 && (o.duration <= o.restartAfter || o.inProcess())):
+		return o, errors.New("-restart-after must be shorter than -d, and excludes -cpuprofile/-memprofile")
+	case o.shutdownDelay != "" && o.restartAfter == 0:
+		return o, errors.New("-shutdown-delay goes with -restart-after")
 	case o.injectorBin != "" && o.inProcess():
 		return o, errors.New("-injector and -cpuprofile/-memprofile exclude each other (profiling runs this tree's injector in process)")
 	}
@@ -191,6 +202,18 @@ func run(ctx context.Context, o options) (*report, error) {
 	}()
 
 	if err := setupCluster(startCtx, c, root); err != nil {
+		return nil, err
+	}
+	if o.restartAfter > 0 {
+		res, err := runRestart(ctx, o, c, bins, workDir)
+		if res != nil {
+			if perr := res.print(os.Stdout); perr != nil && err == nil {
+				err = perr
+			}
+			if err == nil && res.summary.Failures > 0 {
+				err = fmt.Errorf("%d of %d requests failed across the restart", res.summary.Failures, res.summary.Requests)
+			}
+		}
 		return nil, err
 	}
 	var inj *injector

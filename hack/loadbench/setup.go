@@ -162,6 +162,12 @@ const gcGrace = time.Hour
 // startInjector runs the osm-injector binary against c on free loopback ports, logging to
 // dir/osm-injector.log, and waits for its /readyz.
 func startInjector(ctx context.Context, c *framework.Cluster, bin, dir, gogc string) (*injector, error) {
+	return startInjectorNamed(ctx, c, bin, dir, gogc, "osm-injector")
+}
+
+// startInjectorNamed is startInjector with the log dir/NAME.log and extra flags (a later flag
+// wins over the same one before it).
+func startInjectorNamed(ctx context.Context, c *framework.Cluster, bin, dir, gogc, name string, extra ...string) (*injector, error) {
 	p, err := newInjectorPorts()
 	if err != nil {
 		return nil, err
@@ -176,7 +182,8 @@ func startInjector(ctx context.Context, c *framework.Cluster, bin, dir, gogc str
 		"--health-probe-bind-address=" + p.healthAddr,
 		"--configmap-gc-grace=" + gcGrace.String(),
 	}
-	logPath := filepath.Join(dir, "osm-injector.log")
+	args = append(args, extra...)
+	logPath := filepath.Join(dir, name+".log")
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600) //nolint:gosec // G304: a file of the work folder.
 	if err != nil {
 		return nil, fmt.Errorf("when opening %s: %w", logPath, err)

@@ -31,6 +31,15 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.FailurePolicy, "webhook-failure-policy", o.FailurePolicy, failurePolicyHelp)
 	fs.IntVar(&o.TimeoutSeconds, "webhook-timeout-seconds", o.TimeoutSeconds,
 		"timeoutSeconds of the MutatingWebhookConfiguration (1 to 30)")
+	fs.BoolVar(&o.CreateWebhookConfiguration, "create-webhook-configuration", o.CreateWebhookConfiguration,
+		"create the MutatingWebhookConfiguration when there is none at start; false (as the chart runs it) only "+
+			"patches the one the chart creates. Either way a configuration that existed and was deleted (an "+
+			"uninstall) is not brought back")
+	fs.DurationVar(&o.ShutdownDelay, "shutdown-delay", o.ShutdownDelay,
+		"on SIGTERM, keep serving admissions this long with /readyz failing, so that endpoints and kube-proxy "+
+			"stop sending new ones, before draining and exiting; 0 stops at once")
+	fs.DurationVar(&o.GracefulShutdownTimeout, "graceful-shutdown-timeout", o.GracefulShutdownTimeout,
+		"after --shutdown-delay, how long in-flight admissions and the controllers get to finish")
 
 	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", o.MetricsBindAddress,
 		"address of the Prometheus metrics endpoint; 0 disables it")

@@ -153,6 +153,9 @@ func (o *Options) managerOptions(scheme *runtime.Scheme, provider certs.Provider
 		LeaderElectionID:              LeaderElectionID,
 		LeaderElectionNamespace:       o.Namespace,
 		LeaderElectionReleaseOnCancel: true,
+		// After --shutdown-delay (see shutdown): in-flight admissions and the controllers get
+		// this long to finish.
+		GracefulShutdownTimeout: ptr.To(o.GracefulShutdownTimeout),
 		// Run may be called more than once in a process (tests restart the injector).
 		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 		WebhookServer: crwebhook.NewServer(crwebhook.Options{
@@ -171,14 +174,16 @@ func (o *Options) managerOptions(scheme *runtime.Scheme, provider certs.Provider
 }
 
 // setupProbes: /healthz answers while the process lives; /readyz when the webhook server
-// accepts TLS connections, a certificate is loaded and the informer caches are synced.
-func setupProbes(mgr manager.Manager, provider certs.Provider) error {
+// accepts TLS connections, a certificate is loaded and the informer caches are synced, and
+// not any more once the replica is shutting down.
+func setupProbes(mgr manager.Manager, provider certs.Provider, stopping *shutdown) error {
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return fmt.Errorf("when adding the health check: %w", err)
 	}
 	checks := map[string]healthz.Checker{
 		"webhook-server": mgr.GetWebhookServer().StartedChecker(),
 		"certificate":    func(*http.Request) error { return provider.Ready() },
+		"shutdown":       stopping.readyCheck,
 		"informers": func(req *http.Request) error {
 			ctx, cancel := context.WithTimeout(req.Context(), readyTimeout)
 			defer cancel()

@@ -34,6 +34,13 @@ const (
 	DefaultKubeAPIQPS             = 50
 	DefaultKubeAPIBurst           = 100
 	DefaultConfigMapGCGrace       = 5 * time.Minute
+	// DefaultShutdownDelay: long enough for the endpoints controller and every kube-proxy to
+	// stop sending the replica new connections once its /readyz fails (a few seconds in a
+	// healthy cluster; the chart's readinessProbe fails it within one probe period as well).
+	DefaultShutdownDelay = 5 * time.Second
+	// DefaultGracefulShutdownTimeout bounds the drain after the delay (admissions take
+	// milliseconds; the webhook timeout, 10s by default, is the longest one may take).
+	DefaultGracefulShutdownTimeout = 15 * time.Second
 	// LeaderElectionID is the Lease the controllers' leader holds in the control-plane namespace.
 	LeaderElectionID = "osm-injector"
 
@@ -69,6 +76,16 @@ type Options struct {
 	WebhookURL     string
 	FailurePolicy  string
 	TimeoutSeconds int
+	// CreateWebhookConfiguration lets the injector create its MutatingWebhookConfiguration
+	// when there is none at start. The chart turns it off: it creates the object itself, so
+	// that uninstalling removes it, and the injector only patches it (webhook.ConfigReconciler).
+	CreateWebhookConfiguration bool
+	// ShutdownDelay is how long the injector keeps serving admissions after SIGTERM, while
+	// /readyz fails, before it stops (see Run).
+	ShutdownDelay time.Duration
+	// GracefulShutdownTimeout bounds how long stopping may take after ShutdownDelay: in-flight
+	// admissions finish, the controllers stop, the leader Lease is released.
+	GracefulShutdownTimeout time.Duration
 
 	MetricsBindAddress     string
 	HealthProbeBindAddress string
@@ -123,26 +140,29 @@ type Options struct {
 func DefaultOptions() Options {
 	proxy := inject.DefaultProxyConfig()
 	return Options{
-		Namespace:              bootstrap.DefaultNamespace,
-		MeshConfigName:         bootstrap.DefaultMeshConfigName,
-		MeshName:               DefaultMeshName,
-		WebhookHost:            DefaultWebhookHost,
-		WebhookPort:            DefaultWebhookPort,
-		FailurePolicy:          string(DefaultFailurePolicy),
-		TimeoutSeconds:         DefaultTimeoutSeconds,
-		MetricsBindAddress:     DefaultMetricsBindAddress,
-		HealthProbeBindAddress: DefaultHealthProbeBindAddress,
-		MaxConcurrentRollouts:  DefaultMaxConcurrentRollouts,
-		KubeAPIQPS:             DefaultKubeAPIQPS,
-		KubeAPIBurst:           DefaultKubeAPIBurst,
-		ConfigMapGCGrace:       DefaultConfigMapGCGrace,
-		EnvoyImage:             proxy.EnvoyImage,
-		InitImage:              proxy.InitImage,
-		EnvoyLogLevel:          proxy.LogLevel,
-		EnvoyConcurrency:       inject.DefaultConcurrency,
-		CertValidity:           certs.DefaultCertValidity,
-		CertProviderKind:       CertProviderSelf,
-		CertManagerCertificate: DefaultCertManagerCertificate,
+		Namespace:                  bootstrap.DefaultNamespace,
+		MeshConfigName:             bootstrap.DefaultMeshConfigName,
+		MeshName:                   DefaultMeshName,
+		WebhookHost:                DefaultWebhookHost,
+		WebhookPort:                DefaultWebhookPort,
+		FailurePolicy:              string(DefaultFailurePolicy),
+		TimeoutSeconds:             DefaultTimeoutSeconds,
+		CreateWebhookConfiguration: true,
+		ShutdownDelay:              DefaultShutdownDelay,
+		GracefulShutdownTimeout:    DefaultGracefulShutdownTimeout,
+		MetricsBindAddress:         DefaultMetricsBindAddress,
+		HealthProbeBindAddress:     DefaultHealthProbeBindAddress,
+		MaxConcurrentRollouts:      DefaultMaxConcurrentRollouts,
+		KubeAPIQPS:                 DefaultKubeAPIQPS,
+		KubeAPIBurst:               DefaultKubeAPIBurst,
+		ConfigMapGCGrace:           DefaultConfigMapGCGrace,
+		EnvoyImage:                 proxy.EnvoyImage,
+		InitImage:                  proxy.InitImage,
+		EnvoyLogLevel:              proxy.LogLevel,
+		EnvoyConcurrency:           inject.DefaultConcurrency,
+		CertValidity:               certs.DefaultCertValidity,
+		CertProviderKind:           CertProviderSelf,
+		CertManagerCertificate:     DefaultCertManagerCertificate,
 	}
 }
 
@@ -186,6 +206,12 @@ func (o *Options) Validate() error {
 	}
 	if o.MaxConcurrentRollouts < 1 {
 		bad("max-concurrent-rollouts", "%d: at least one rollout must be allowed", o.MaxConcurrentRollouts)
+	}
+	if o.ShutdownDelay < 0 {
+		bad("shutdown-delay", "%s: must be zero (stop at once) or positive (such as 5s)", o.ShutdownDelay)
+	}
+	if o.GracefulShutdownTimeout <= 0 {
+		bad("graceful-shutdown-timeout", "%s: must be positive (such as 15s)", o.GracefulShutdownTimeout)
 	}
 	if o.ConfigMapGCGrace <= 0 {
 		bad("configmap-gc-grace", "%s: the grace period must be positive (such as 5m)", o.ConfigMapGCGrace)

@@ -47,6 +47,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	stopping := newShutdown(o.ShutdownDelay, log)
 	mgr, err := ctrl.NewManager(cfg, o.managerOptions(scheme, provider, log))
 	if err != nil {
 		return fmt.Errorf("when creating the controller manager: %w", err)
@@ -57,13 +58,13 @@ func Run(ctx context.Context, o Options) error {
 	// One memo of generated bootstraps for the process: the admission path and the
 	// re-bootstrap controller generate the same bootstraps for the same settings.
 	bootstraps := bootstrap.NewCache(bootstrap.DefaultCacheSize)
-	if err := setupWebhook(mgr, o, bootstraps, serverVersion, log); err != nil {
+	if err := setupWebhook(mgr, o, bootstraps, serverVersion, stopping, log); err != nil {
 		return err
 	}
 	if err := setupControllers(mgr, o, provider, bootstraps, log); err != nil {
 		return err
 	}
-	if err := setupProbes(mgr, provider); err != nil {
+	if err := setupProbes(mgr, provider, stopping); err != nil {
 		return err
 	}
 	if err := warmInformers(ctx, mgr); err != nil {
@@ -73,8 +74,11 @@ func Run(ctx context.Context, o Options) error {
 	log.Info("starting osm-injector", "version", versionString(), "namespace", o.Namespace, "meshConfig", o.MeshConfigName,
 		"webhook", fmt.Sprintf("%s:%d", o.WebhookHost, o.WebhookPort), "webhookURL", o.WebhookURL,
 		"failurePolicy", policy, "leaderElect", o.LeaderElect, "configMapGCGrace", o.ConfigMapGCGrace.String(),
-		"serverVersion", serverVersion)
-	if err := mgr.Start(ctx); err != nil {
+		"serverVersion", serverVersion, "shutdownDelay", o.ShutdownDelay.String())
+	// The manager runs until ShutdownDelay after ctx ends (see shutdown).
+	mgrCtx, stop := stopping.context(ctx)
+	defer stop()
+	if err := mgr.Start(mgrCtx); err != nil {
 		return fmt.Errorf("when running the controller manager: %w", err)
 	}
 	return nil
@@ -82,7 +86,7 @@ func Run(ctx context.Context, o Options) error {
 
 // setupWebhook registers the admission handler at webhook.Path. serverVersion is the API
 // server's version ("" when unknown: not checked).
-func setupWebhook(mgr manager.Manager, o Options, bootstraps *bootstrap.Cache, serverVersion string, log logr.Logger) error {
+func setupWebhook(mgr manager.Manager, o Options, bootstraps *bootstrap.Cache, serverVersion string, stopping *shutdown, log logr.Logger) error {
 	policy, _ := o.failurePolicy()
 	h, err := webhook.NewHandler(webhook.HandlerOptions{
 		Cache:                 mgr.GetCache(),
@@ -102,7 +106,7 @@ func setupWebhook(mgr manager.Manager, o Options, bootstraps *bootstrap.Cache, s
 	}
 	// RecoverPanic is on (it is controller-runtime's default; said here so it stays so): the
 	// Handler recovers its own panics first, this is the last line.
-	mgr.GetWebhookServer().Register(webhook.Path, &admission.Webhook{Handler: h, RecoverPanic: ptr.To(true)})
+	mgr.GetWebhookServer().Register(webhook.Path, stopping.handler(&admission.Webhook{Handler: h, RecoverPanic: ptr.To(true)}))
 	return nil
 }
 
@@ -123,8 +127,9 @@ func setupControllers(mgr manager.Manager, o Options, provider certs.Provider, b
 			TimeoutSeconds:        int32(o.TimeoutSeconds), //nolint:gosec // G115: Validate bounds it to 1..30.
 			InjectCAFrom:          injectCAFrom,
 		},
-		Certs: provider,
-		Log:   log.WithName("webhook-configuration"),
+		Certs:  provider,
+		Log:    log.WithName("webhook-configuration"),
+		Create: o.CreateWebhookConfiguration,
 	}
 	if err := cfgRec.SetupWithManager(mgr); err != nil {
 		return err

@@ -61,6 +61,12 @@ func Uninstall(ctx context.Context, c *kube.Clients, o UninstallOptions) error {
 			return nil
 		}
 	}
+	// The webhook configuration goes first: from now on no pod waits for (or, with
+	// failurePolicy Fail, is refused by) an injector that is going away. The injector does not
+	// bring it back (webhook.ConfigReconciler); keepWebhooksGone checks that at the end.
+	if err := deleteWebhooks(ctx, c, o, "Deleted"); err != nil {
+		return err
+	}
 	un := action.NewUninstall(cfg)
 	un.Timeout = o.Timeout
 	un.Description = "osm uninstall mesh"
@@ -69,6 +75,9 @@ func Uninstall(ctx context.Context, c *kube.Clients, o UninstallOptions) error {
 	}
 	fmt.Fprintf(o.Out, "Uninstalled Helm release %q from namespace %s.\n", o.MeshName, o.Namespace)
 	if err := removeLeftovers(ctx, c, o); err != nil {
+		return err
+	}
+	if err := keepWebhooksGone(ctx, c, o); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.Out, "OSM [mesh name: %s] uninstalled from namespace [%s].\n"+
@@ -90,22 +99,8 @@ func removeLeftovers(ctx context.Context, c *kube.Clients, o UninstallOptions) e
 		}
 		return nil
 	}
-	hooks, err := kube.InjectorWebhooks(ctx, c.Kube)
-	if err != nil {
+	if err := deleteWebhooks(ctx, c, o, "Deleted"); err != nil {
 		return err
-	}
-	for _, h := range hooks {
-		// The chart's webhook configuration went with the release; delete one left over that
-		// calls this control plane's Service, or an outside injector (--webhook-url) when it
-		// carries this mesh's name.
-		owner := kube.WebhookControlPlane(&h)
-		if owner != o.Namespace && (owner != "" || h.Labels["openservicemesh.io/mesh-name"] != o.MeshName) {
-			continue
-		}
-		err := c.Kube.AdmissionregistrationV1().MutatingWebhookConfigurations().Delete(ctx, h.Name, metav1.DeleteOptions{})
-		if err := del("MutatingWebhookConfiguration "+h.Name, err); err != nil {
-			return err
-		}
 	}
 	// The release owns none of the certificate Secrets: the injector creates its own at run
 	// time, and cert-manager keeps a Certificate's Secret when the Certificate goes.
@@ -130,6 +125,88 @@ func removeLeftovers(ctx context.Context, c *kube.Clients, o UninstallOptions) e
 	}
 	return nil
 }
+
+// deleteWebhooks deletes the mesh's webhook configurations: the one that calls this control
+// plane's Service, or an outside injector (--webhook-url) when it carries this mesh's name. It
+// reports each deletion as "<verb> MutatingWebhookConfiguration NAME.". It returns how many it
+// deleted.
+func deleteWebhooks(ctx context.Context, c *kube.Clients, o UninstallOptions, verb string) error {
+	_, err := deleteWebhooksCount(ctx, c, o, verb)
+	return err
+}
+
+func deleteWebhooksCount(ctx context.Context, c *kube.Clients, o UninstallOptions, verb string) (int, error) {
+	hooks, err := kube.InjectorWebhooks(ctx, c.Kube)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, h := range hooks {
+		owner := kube.WebhookControlPlane(&h)
+		if owner != o.Namespace && (owner != "" || h.Labels["openservicemesh.io/mesh-name"] != o.MeshName) {
+			continue
+		}
+		err := c.Kube.AdmissionregistrationV1().MutatingWebhookConfigurations().Delete(ctx, h.Name, metav1.DeleteOptions{})
+		switch {
+		case err == nil:
+			n++
+			fmt.Fprintf(o.Out, "%s MutatingWebhookConfiguration %s.\n", verb, h.Name)
+		case apierrors.IsNotFound(err):
+		default:
+			return n, fmt.Errorf("when deleting MutatingWebhookConfiguration %s: %w", h.Name, err)
+		}
+	}
+	return n, nil
+}
+
+// webhookSettle is how long the webhook configuration must stay gone, once no injector pod is
+// left, for the uninstall to be done.
+var webhookSettle = 2 * time.Second
+
+// keepWebhooksGone waits until the injector's pods have gone (the Deployment went with the
+// release; its replicas drain for a few seconds) and the webhook configuration has stayed
+// gone for webhookSettle, deleting it again whenever it comes back: an injector of an older
+// version, or one running outside the cluster, may still write it. A configuration that keeps
+// coming back until the timeout is an error that says who writes it.
+func keepWebhooksGone(ctx context.Context, c *kube.Clients, o UninstallOptions) error {
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var quietSince time.Time
+	for {
+		n, err := deleteWebhooksCount(ctx, c, o, "The webhook configuration came back (an injector still runs); deleted")
+		if err != nil {
+			return err
+		}
+		pods, err := c.Kube.CoreV1().Pods(o.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=osm-injector"})
+		if err != nil {
+			return fmt.Errorf("when listing the injector's pods in %s: %w", o.Namespace, err)
+		}
+		if n > 0 || len(pods.Items) > 0 || quietSince.IsZero() {
+			quietSince = time.Now()
+		}
+		if len(pods.Items) == 0 && time.Since(quietSince) >= webhookSettle {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			if len(pods.Items) > 0 {
+				return fmt.Errorf("%d osm-injector pods in %s are still there after %s; the webhook configuration is "+
+					"deleted, run 'osm uninstall mesh' again once they are gone to check it stays so", len(pods.Items), o.Namespace, timeout)
+			}
+			return fmt.Errorf("MutatingWebhookConfiguration %s keeps coming back after %s: an osm-injector still runs "+
+				"(outside the cluster, or of another release); stop it and run 'osm uninstall mesh' again",
+				kube.InjectorWebhookName, timeout)
+		case <-time.After(webhookPoll):
+		}
+	}
+}
+
+// webhookPoll is how often keepWebhooksGone looks.
+const webhookPoll = 500 * time.Millisecond
 
 // notFoundError says that no such mesh exists and names the meshes that do.
 func notFoundError(c *kube.Clients, o UninstallOptions) error {
