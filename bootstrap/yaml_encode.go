@@ -22,10 +22,10 @@ import (
 // bytes like any other message, without being decoded.
 //
 // It supports what Build produces under any valid Settings, and nothing more: strings, bools,
-// uint32s, doubles and enums; messages, lists of messages and strings, and string-keyed maps
-// of messages; Any, Duration (whole non-negative seconds) and BoolValue. Anything else (64-bit
-// integers, bytes, packed lists, Struct, Timestamp, other wrappers...) is an error, never a
-// guess.
+// int32s, uint32s, doubles and enums; messages, lists of messages and strings, and
+// string-keyed maps of messages; Any, Duration (whole non-negative seconds), BoolValue and
+// UInt32Value. Anything else (64-bit integers, bytes, packed lists, Struct, Timestamp, other
+// wrappers...) is an error, never a guess.
 //
 // Layout: a mapping's entries sit at column indent+2 of the "key:" or "- " that holds them;
 // lists under a key are not indented (kubectl's style); empty mappings are {}.
