@@ -71,18 +71,20 @@ func (bl *builder) listeners(t Tracing) ([]*listenerv3.Listener, error) {
 	return []*listenerv3.Listener{outbound, inbound, health}, nil
 }
 
-// clusters are the passthrough clusters, the admin cluster and, with tracing on, the
-// tracing cluster.
+// clusters are the passthrough clusters, the blackhole, the admin cluster and, with tracing
+// on, the tracing cluster.
 func (bl *builder) clusters(t Tracing) ([]*clusterv3.Cluster, error) {
-	outbound, err := bl.passthroughCluster(OutboundPassthroughCluster)
+	// Outbound upstreams are anywhere, with keep-alives we cannot know: Envoy's default idle
+	// timeout (1 h) stays, as in Istio.
+	outbound, err := bl.passthroughCluster(OutboundPassthroughCluster, 0)
 	if err != nil {
 		return nil, err
 	}
-	inbound, err := bl.passthroughCluster(InboundPassthroughCluster)
+	inbound, err := bl.passthroughCluster(InboundPassthroughCluster, InboundUpstreamIdleTimeout)
 	if err != nil {
 		return nil, err
 	}
-	cs := []*clusterv3.Cluster{outbound, inbound, adminCluster()}
+	cs := []*clusterv3.Cluster{outbound, inbound, blackholeCluster(), adminCluster()}
 	if t.Enable {
 		cs = append(cs, tracingCluster(t))
 	}

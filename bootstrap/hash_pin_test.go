@@ -10,12 +10,12 @@ import "testing"
 // Such a change must be deliberate and named in the commit message and the changelog. Update
 // the table only together with the golden files (go test ./bootstrap -run Golden -update).
 var pinnedHashes = map[string]string{
-	"bookbuyer":               "14196fa7d0",
-	"bookstore-v1":            "d26a386365",
-	"bookstore-v2":            "f3efa12519",
-	"bookwarehouse":           "2e1841295a",
-	"bookbuyer-tracing-off":   "fbb8962077",
-	"bookstore-v1-overridden": "b9367dfce1",
+	"bookbuyer":               "d468e166bf",
+	"bookstore-v1":            "0f482e2d9b",
+	"bookstore-v2":            "da44dcf665",
+	"bookwarehouse":           "70c3d50f3d",
+	"bookbuyer-tracing-off":   "a9d0482036",
+	"bookstore-v1-overridden": "1faf700378",
 }
 
 // TestPinnedHashes holds every demo bootstrap's hash to the table above.
