@@ -182,7 +182,8 @@ func (e *yamlEncoder) single(fd protoreflect.FieldDescriptor, f wireField, inden
 	if err != nil {
 		return err
 	}
-	e.out = append(out, '\n')
+	e.out = out
+	e.out = append(e.out, '\n')
 	return nil
 }
 
