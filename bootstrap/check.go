@@ -56,6 +56,9 @@ func checkTracing(t Tracing) []error {
 	if math.IsNaN(t.Sampling) || t.Sampling < 0 || t.Sampling > 100 {
 		errs = append(errs, fmt.Errorf("tracing.sampling: %v is out of range, want a percentage 0..100", t.Sampling))
 	}
+	if !validPropagation(t.Propagation) {
+		errs = append(errs, fmt.Errorf("tracing.propagation: %q is not a propagation, want %q or %q", t.Propagation, PropagationB3, PropagationB3W3C))
+	}
 	return errs
 }
 

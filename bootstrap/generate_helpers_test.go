@@ -16,12 +16,15 @@ func guideTracing() Tracing {
 	return t
 }
 
-// demoCases are the bootstraps of the guide's bookstore demo, plus tracing off and
-// overridden collector settings. The keys name the golden files.
+// demoCases are the bootstraps of the guide's bookstore demo, plus tracing off, overridden
+// collector settings and B3-only propagation. The keys name the golden files.
 func demoCases() map[string]Settings {
-	overridden := Tracing{Enable: true, Address: "zipkin.tracing.svc.cluster.local", Port: 9412, Endpoint: "/zipkin/api/v2/spans", Sampling: 12.5}
+	overridden := Tracing{Enable: true, Address: "zipkin.tracing.svc.cluster.local", Port: 9412, Endpoint: "/zipkin/api/v2/spans", Sampling: 12.5,
+		Propagation: PropagationB3W3C}
 	off := guideTracing()
 	off.Enable = false
+	b3 := guideTracing()
+	b3.Propagation = PropagationB3
 	return map[string]Settings{
 		"bookbuyer":               {ServiceName: "bookbuyer", Tracing: guideTracing()},
 		"bookstore-v1":            {ServiceName: "bookstore-v1", Tracing: guideTracing()},
@@ -29,6 +32,7 @@ func demoCases() map[string]Settings {
 		"bookwarehouse":           {ServiceName: "bookwarehouse", Tracing: guideTracing()},
 		"bookbuyer-tracing-off":   {ServiceName: "bookbuyer", Tracing: off},
 		"bookstore-v1-overridden": {ServiceName: "bookstore-v1", Tracing: overridden},
+		"bookbuyer-b3":            {ServiceName: "bookbuyer", Tracing: b3},
 	}
 }
 

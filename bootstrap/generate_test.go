@@ -123,6 +123,11 @@ func checkZipkin(t *testing.T, listener string, tr interface {
 		"collector_hostname":         z.GetCollectorHostname(),
 		"trace_id_128bit":            z.GetTraceId_128Bit(),
 		"shared_span_context":        z.GetSharedSpanContext() != nil && z.GetSharedSpanContext().GetValue(),
+		"trace_context_option":       z.GetTraceContextOption().String(),
+	}
+	wantContext := "USE_B3"
+	if want.Propagation == PropagationB3W3C {
+		wantContext = "USE_B3_WITH_W3C_PROPAGATION"
 	}
 	wantFields := map[string]any{
 		"collector_cluster":          TracingClusterName,
@@ -131,6 +136,7 @@ func checkZipkin(t *testing.T, listener string, tr interface {
 		"collector_hostname":         want.Address,
 		"trace_id_128bit":            true,
 		"shared_span_context":        false,
+		"trace_context_option":       wantContext,
 	}
 	if diff := cmp.Diff(wantFields, got); diff != "" {
 		t.Errorf("%s: zipkin config (-want +got):\n%s", listener, diff)
@@ -229,6 +235,7 @@ func TestHash(t *testing.T) {
 		"endpoint": func(s *Settings) { s.Tracing.Endpoint = "/api/v1/spans" },
 		"sampling": func(s *Settings) { s.Tracing.Sampling = 99.9 },
 		"enable":   func(s *Settings) { s.Tracing.Enable = false },
+		"b3 only":  func(s *Settings) { s.Tracing.Propagation = PropagationB3 },
 	}
 	baseHash := mustGenerate(t, base).Hash
 	for name, change := range variants {
@@ -266,6 +273,8 @@ func TestInvalidSettings(t *testing.T) {
 		"address with a scheme":    {func(s *Settings) { s.Tracing.Address = "http://jaeger" }, "tracing.address"},
 		"address with a port":      {func(s *Settings) { s.Tracing.Address = "jaeger:9411" }, "tracing.address"},
 		"empty service name":       {func(s *Settings) { s.ServiceName = "" }, "serviceName"},
+		"empty propagation":        {func(s *Settings) { s.Tracing.Propagation = "" }, "tracing.propagation"},
+		"unknown propagation":      {func(s *Settings) { s.Tracing.Propagation = "w3c" }, "tracing.propagation"},
 		"service name with space":  {func(s *Settings) { s.ServiceName = "book buyer" }, "serviceName"},
 		"service name too long":    {func(s *Settings) { s.ServiceName = strings.Repeat("a", 254) }, "serviceName"},
 	}
@@ -284,7 +293,7 @@ func TestInvalidSettings(t *testing.T) {
 	t.Run("all errors at once", func(t *testing.T) {
 		s := Settings{Tracing: Tracing{Enable: true, Sampling: 200}}
 		_, err := Generate(s)
-		for _, field := range []string{"serviceName", "tracing.address", "tracing.port", "tracing.endpoint", "tracing.sampling"} {
+		for _, field := range []string{"serviceName", "tracing.address", "tracing.port", "tracing.endpoint", "tracing.sampling", "tracing.propagation"} {
 			if err == nil || !strings.Contains(err.Error(), field) {
 				t.Errorf("error %v does not name %s", err, field)
 			}

@@ -10,12 +10,13 @@ import "testing"
 // Such a change must be deliberate and named in the commit message and the changelog. Update
 // the table only together with the golden files (go test ./bootstrap -run Golden -update).
 var pinnedHashes = map[string]string{
-	"bookbuyer":               "d468e166bf",
-	"bookstore-v1":            "0f482e2d9b",
-	"bookstore-v2":            "da44dcf665",
-	"bookwarehouse":           "70c3d50f3d",
+	"bookbuyer":               "85d4762c1f",
+	"bookstore-v1":            "fe03165d73",
+	"bookstore-v2":            "47c9991315",
+	"bookwarehouse":           "e57797e263",
 	"bookbuyer-tracing-off":   "a9d0482036",
-	"bookstore-v1-overridden": "1faf700378",
+	"bookstore-v1-overridden": "3ebd8a13c6",
+	"bookbuyer-b3":            "d468e166bf",
 }
 
 // TestPinnedHashes holds every demo bootstrap's hash to the table above.

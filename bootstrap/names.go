@@ -11,6 +11,7 @@ const (
 	AnnotationEndpoint    = AnnotationPrefix + "endpoint"
 	AnnotationSampling    = AnnotationPrefix + "sampling"
 	AnnotationServiceName = AnnotationPrefix + "service-name"
+	AnnotationPropagation = AnnotationPrefix + "propagation"
 
 	// AnnotationAutoRebootstrap set to "false" on a workload opts it out of re-bootstrap.
 	AnnotationAutoRebootstrap = AnnotationPrefix + "auto-rebootstrap"

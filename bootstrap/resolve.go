@@ -100,6 +100,13 @@ func meshTracing(defaults Tracing, spec *v1alpha2.TracingSpec, errs []error) (Tr
 			errs = append(errs, meshError("sampling", formatFloat(s), acceptedSampling))
 		}
 	}
+	if spec.Propagation != "" {
+		if validPropagation(spec.Propagation) {
+			t.Propagation = spec.Propagation
+		} else {
+			errs = append(errs, meshError("propagation", spec.Propagation, acceptedPropagation))
+		}
+	}
 	return t, errs
 }
 
@@ -168,6 +175,13 @@ func overlayAnnotations(t *Tracing, service *string, source layer, ann map[strin
 			errs = append(errs, annotationError(source.String(), AnnotationServiceName, v, acceptedServiceName))
 		}
 	}
+	if v, ok := ann[AnnotationPropagation]; ok {
+		if validPropagation(v) {
+			t.Propagation = v
+		} else {
+			errs = append(errs, annotationError(source.String(), AnnotationPropagation, v, acceptedPropagation))
+		}
+	}
 	return appendUnknownAnnotations(source, ann, errs)
 }
 
@@ -179,6 +193,7 @@ var KnownAnnotations = []string{
 	AnnotationEndpoint,
 	AnnotationSampling,
 	AnnotationServiceName,
+	AnnotationPropagation,
 }
 
 // isKnownAnnotation reports keys under AnnotationPrefix that Resolve accepts: the overrides
@@ -186,7 +201,8 @@ var KnownAnnotations = []string{
 func isKnownAnnotation(key string) bool {
 	switch key {
 	case AnnotationEnable, AnnotationAddress, AnnotationPort, AnnotationEndpoint,
-		AnnotationSampling, AnnotationServiceName, AnnotationAutoRebootstrap, BootstrapHashKey:
+		AnnotationSampling, AnnotationServiceName, AnnotationPropagation, AnnotationAutoRebootstrap,
+		BootstrapHashKey:
 		return true
 	}
 	return false

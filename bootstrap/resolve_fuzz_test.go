@@ -17,6 +17,8 @@ func FuzzResolveAnnotations(f *testing.F) {
 	f.Add("TRUE", "fd00::1", "65535", "/p?q=1", "100", "x-1", "", "", false)
 	f.Add("yes", "bad_host!", "0", "api", "-1", "Bad", "service-name", "ok", true)
 	f.Add("", "1.2.3.999", "65536", "/a b", "1e2", "", "auto-rebootstrap", "false", false)
+	f.Add("true", "jaeger", "9411", "/", "1", "web", "propagation", "b3", false)
+	f.Add("true", "jaeger", "9411", "/", "1", "web", "propagation", "w3c", true)
 	f.Fuzz(func(t *testing.T, enable, address, port, endpoint, sampling, service, extraKey, extraValue string, onNamespace bool) {
 		ann := map[string]string{
 			bootstrap.AnnotationEnable:            enable,

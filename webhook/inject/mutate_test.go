@@ -146,6 +146,8 @@ func TestMutateGoldenOverride(t *testing.T) {
 		Port:     9412,                                             // namespace, over the default
 		Endpoint: "/zipkin/api/v2/spans",                           // pod
 		Sampling: 12.5,                                             // pod, over the namespace's 10 and the MeshConfig's 50
+		// The default: neither the MeshConfig nor an annotation sets it.
+		Propagation: bootstrap.PropagationB3W3C,
 	}}
 	if diff := cmp.Diff(want, res.Settings); diff != "" {
 		t.Errorf("settings (-want +got):\n%s", diff)
