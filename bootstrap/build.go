@@ -18,7 +18,7 @@ func Build(s Settings) (*bootstrapv3.Bootstrap, error) {
 		return nil, fmt.Errorf("invalid bootstrap settings: %w", err)
 	}
 	var bl builder
-	listeners, err := bl.listeners(s.Tracing)
+	listeners, err := bl.listeners(s.Tracing, serverFirstPorts(s))
 	if err != nil {
 		return nil, err
 	}
@@ -49,18 +49,19 @@ func (bl *builder) admin() *bootstrapv3.Admin {
 	return &bootstrapv3.Admin{Address: socketAddress(AdminAddress, AdminPort)}
 }
 
-// listeners are the outbound and inbound capture listeners and the health listener.
-func (bl *builder) listeners(t Tracing) ([]*listenerv3.Listener, error) {
+// listeners are the outbound and inbound capture listeners, whose HTTP inspector skips the
+// serverFirst ports, and the health listener.
+func (bl *builder) listeners(t Tracing, serverFirst []uint32) ([]*listenerv3.Listener, error) {
 	// One tracing block serves both HCMs: each is packed into its own bytes right away.
 	tracing, err := bl.hcmTracing(t)
 	if err != nil {
 		return nil, err
 	}
-	outbound, err := bl.captureListener(OutboundListenerName, OutboundPort, corev3.TrafficDirection_OUTBOUND, OutboundPassthroughCluster, tracing)
+	outbound, err := bl.captureListener(OutboundListenerName, OutboundPort, corev3.TrafficDirection_OUTBOUND, OutboundPassthroughCluster, tracing, serverFirst)
 	if err != nil {
 		return nil, err
 	}
-	inbound, err := bl.captureListener(InboundListenerName, InboundPort, corev3.TrafficDirection_INBOUND, InboundPassthroughCluster, tracing)
+	inbound, err := bl.captureListener(InboundListenerName, InboundPort, corev3.TrafficDirection_INBOUND, InboundPassthroughCluster, tracing, serverFirst)
 	if err != nil {
 		return nil, err
 	}

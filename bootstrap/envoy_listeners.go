@@ -9,6 +9,7 @@ import (
 	original_dstv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/original_dst/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tcp_proxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -36,8 +37,9 @@ const (
 func httpProtocols() []string { return []string{"http/1.1", "h2c"} }
 
 // captureTimeout bounds how long the HTTP inspector waits for a client's first bytes. After it
-// the connection continues to the TCP chain, so server-first protocols (MySQL, SMTP, ...) pass
-// after a short delay instead of being closed.
+// the connection continues to the TCP chain, so server-first protocols (MySQL, SMTP, ...) on
+// ports nobody declared pass after this delay instead of being closed; the declared ones
+// (Settings.ServerFirstPorts) skip the inspector and do not wait.
 const captureTimeout = time.Second
 
 // Addresses the listeners bind, besides the admin interface's loopback AdminAddress.
@@ -49,9 +51,10 @@ const (
 // captureListener is the listener iptables redirects one direction's traffic to. It restores
 // the original destination, sends HTTP through an HCM (traced when tracing is on) and any
 // other TCP untouched through tcp_proxy; both end at cluster, an ORIGINAL_DST cluster.
-// Connections to Envoy's own capture ports end in the blackhole (see loopGuards).
-func (bl *builder) captureListener(name string, port uint32, direction corev3.TrafficDirection, cluster string, tracing *hcmv3.HttpConnectionManager_Tracing) (*listenerv3.Listener, error) {
-	filters, err := bl.listenerFilters()
+// Connections to Envoy's own capture ports end in the blackhole (see loopGuards); those to
+// the serverFirst ports are not inspected.
+func (bl *builder) captureListener(name string, port uint32, direction corev3.TrafficDirection, cluster string, tracing *hcmv3.HttpConnectionManager_Tracing, serverFirst []uint32) (*listenerv3.Listener, error) {
+	filters, err := bl.listenerFilters(serverFirst)
 	if err != nil {
 		return nil, err
 	}
@@ -133,8 +136,11 @@ func (bl *builder) loopGuards(listener string) ([]*listenerv3.FilterChain, error
 }
 
 // listenerFilters restore the original destination of a redirected connection and detect
-// HTTP, for the filter chain match.
-func (bl *builder) listenerFilters() ([]*listenerv3.ListenerFilter, error) {
+// HTTP, for the filter chain match, except on the serverFirst ports: the inspector is
+// disabled for them, so those connections find no application protocol and take the TCP
+// chain at once. The predicate sees the restored destination port, since original_dst runs
+// first.
+func (bl *builder) listenerFilters(serverFirst []uint32) ([]*listenerv3.ListenerFilter, error) {
 	originalDst, err := bl.listenerFilter(originalDstFilterName, &original_dstv3.OriginalDst{})
 	if err != nil {
 		return nil, err
@@ -143,7 +149,38 @@ func (bl *builder) listenerFilters() ([]*listenerv3.ListenerFilter, error) {
 	if err != nil {
 		return nil, err
 	}
+	inspector.FilterDisabled = portsPredicate(serverFirst)
 	return []*listenerv3.ListenerFilter{originalDst, inspector}, nil
+}
+
+// portsPredicate matches connections whose destination port is one of ports (ascending,
+// without repeats), or is nil when there are none. Runs of consecutive ports become one range
+// (start inclusive, end exclusive); several ranges are or-ed (an or_match needs two rules at
+// least, so a single range stands alone).
+func portsPredicate(ports []uint32) *listenerv3.ListenerFilterChainMatchPredicate {
+	var rules []*listenerv3.ListenerFilterChainMatchPredicate
+	for i := 0; i < len(ports); {
+		j := i
+		for j+1 < len(ports) && ports[j+1] == ports[j]+1 {
+			j++
+		}
+		rules = append(rules, &listenerv3.ListenerFilterChainMatchPredicate{
+			Rule: &listenerv3.ListenerFilterChainMatchPredicate_DestinationPortRange{DestinationPortRange: &typev3.Int32Range{
+				Start: int32(ports[i]),     //nolint:gosec // G115: a port, at most 65535
+				End:   int32(ports[j]) + 1, //nolint:gosec // G115: a port, at most 65535
+			}},
+		})
+		i = j + 1
+	}
+	switch len(rules) {
+	case 0:
+		return nil
+	case 1:
+		return rules[0]
+	}
+	return &listenerv3.ListenerFilterChainMatchPredicate{Rule: &listenerv3.ListenerFilterChainMatchPredicate_OrMatch{
+		OrMatch: &listenerv3.ListenerFilterChainMatchPredicate_MatchSet{Rules: rules},
+	}}
 }
 
 // tcpChain is a capture listener's default filter chain: whatever is not HTTP goes to cluster

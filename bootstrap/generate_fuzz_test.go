@@ -25,15 +25,16 @@ import (
 // other chance leaks into the bytes) and names a valid ConfigMap.
 func FuzzGenerate(f *testing.F) {
 	for _, s := range demoCases() {
-		f.Add(s.ServiceName, s.Tracing.Enable, s.Tracing.Address, s.Tracing.Port, s.Tracing.Endpoint, s.Tracing.Sampling, s.Tracing.Propagation)
+		f.Add(s.ServiceName, s.Tracing.Enable, s.Tracing.Address, s.Tracing.Port, s.Tracing.Endpoint, s.Tracing.Sampling, s.Tracing.Propagation,
+			s.ServerFirstPorts)
 	}
-	f.Add("x", true, "fd00::1", uint32(1), "/", 0.0, "b3")
-	f.Add("Book_Buyer.v2", true, "a.b-c.d.", uint32(65535), "/a?b=c&d", 99.999, "b3+w3c")
-	f.Add("", true, "", uint32(0), "", math.NaN(), "")
-	f.Add("yes", true, "on", uint32(80), "/\"quoted\"", math.Inf(1), "B3")
-	f.Fuzz(func(t *testing.T, service string, enable bool, address string, port uint32, endpoint string, sampling float64, propagation string) {
+	f.Add("x", true, "fd00::1", uint32(1), "/", 0.0, "b3", "1,65535")
+	f.Add("Book_Buyer.v2", true, "a.b-c.d.", uint32(65535), "/a?b=c&d", 99.999, "b3+w3c", "")
+	f.Add("", true, "", uint32(0), "", math.NaN(), "", "0")
+	f.Add("yes", true, "on", uint32(80), "/\"quoted\"", math.Inf(1), "B3", "25,22")
+	f.Fuzz(func(t *testing.T, service string, enable bool, address string, port uint32, endpoint string, sampling float64, propagation, serverFirst string) {
 		s := Settings{ServiceName: service, Tracing: Tracing{Enable: enable, Address: address, Port: port, Endpoint: endpoint, Sampling: sampling,
-			Propagation: propagation}}
+			Propagation: propagation}, ServerFirstPorts: serverFirst}
 		g, err := Generate(s)
 		if err != nil {
 			if checkSettings(s) == nil {

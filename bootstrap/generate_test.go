@@ -229,13 +229,14 @@ func TestHash(t *testing.T) {
 	// Each field that reaches the bootstrap changes the hash.
 	base := demoCases()["bookbuyer"]
 	variants := map[string]func(*Settings){
-		"service":  func(s *Settings) { s.ServiceName = "bookthief" },
-		"address":  func(s *Settings) { s.Tracing.Address = "10.0.0.1" },
-		"port":     func(s *Settings) { s.Tracing.Port = 9412 },
-		"endpoint": func(s *Settings) { s.Tracing.Endpoint = "/api/v1/spans" },
-		"sampling": func(s *Settings) { s.Tracing.Sampling = 99.9 },
-		"enable":   func(s *Settings) { s.Tracing.Enable = false },
-		"b3 only":  func(s *Settings) { s.Tracing.Propagation = PropagationB3 },
+		"service":            func(s *Settings) { s.ServiceName = "bookthief" },
+		"address":            func(s *Settings) { s.Tracing.Address = "10.0.0.1" },
+		"port":               func(s *Settings) { s.Tracing.Port = 9412 },
+		"endpoint":           func(s *Settings) { s.Tracing.Endpoint = "/api/v1/spans" },
+		"sampling":           func(s *Settings) { s.Tracing.Sampling = 99.9 },
+		"enable":             func(s *Settings) { s.Tracing.Enable = false },
+		"b3 only":            func(s *Settings) { s.Tracing.Propagation = PropagationB3 },
+		"server-first ports": func(s *Settings) { s.ServerFirstPorts = "3307" },
 	}
 	baseHash := mustGenerate(t, base).Hash
 	for name, change := range variants {
@@ -261,22 +262,28 @@ func TestInvalidSettings(t *testing.T) {
 		change    func(*Settings)
 		wantField string
 	}{
-		"port 0":                   {func(s *Settings) { s.Tracing.Port = 0 }, "tracing.port"},
-		"port above 65535":         {func(s *Settings) { s.Tracing.Port = 65536 }, "tracing.port"},
-		"endpoint without a slash": {func(s *Settings) { s.Tracing.Endpoint = "api/v2/spans" }, "tracing.endpoint"},
-		"endpoint with a space":    {func(s *Settings) { s.Tracing.Endpoint = "/api/v2 spans" }, "tracing.endpoint"},
-		"empty endpoint":           {func(s *Settings) { s.Tracing.Endpoint = "" }, "tracing.endpoint"},
-		"sampling below 0":         {func(s *Settings) { s.Tracing.Sampling = -0.1 }, "tracing.sampling"},
-		"sampling above 100":       {func(s *Settings) { s.Tracing.Sampling = 100.5 }, "tracing.sampling"},
-		"sampling NaN":             {func(s *Settings) { s.Tracing.Sampling = math.NaN() }, "tracing.sampling"},
-		"empty address":            {func(s *Settings) { s.Tracing.Address = "" }, "tracing.address"},
-		"address with a scheme":    {func(s *Settings) { s.Tracing.Address = "http://jaeger" }, "tracing.address"},
-		"address with a port":      {func(s *Settings) { s.Tracing.Address = "jaeger:9411" }, "tracing.address"},
-		"empty service name":       {func(s *Settings) { s.ServiceName = "" }, "serviceName"},
-		"empty propagation":        {func(s *Settings) { s.Tracing.Propagation = "" }, "tracing.propagation"},
-		"unknown propagation":      {func(s *Settings) { s.Tracing.Propagation = "w3c" }, "tracing.propagation"},
-		"service name with space":  {func(s *Settings) { s.ServiceName = "book buyer" }, "serviceName"},
-		"service name too long":    {func(s *Settings) { s.ServiceName = strings.Repeat("a", 254) }, "serviceName"},
+		"port 0":                             {func(s *Settings) { s.Tracing.Port = 0 }, "tracing.port"},
+		"port above 65535":                   {func(s *Settings) { s.Tracing.Port = 65536 }, "tracing.port"},
+		"endpoint without a slash":           {func(s *Settings) { s.Tracing.Endpoint = "api/v2/spans" }, "tracing.endpoint"},
+		"endpoint with a space":              {func(s *Settings) { s.Tracing.Endpoint = "/api/v2 spans" }, "tracing.endpoint"},
+		"empty endpoint":                     {func(s *Settings) { s.Tracing.Endpoint = "" }, "tracing.endpoint"},
+		"sampling below 0":                   {func(s *Settings) { s.Tracing.Sampling = -0.1 }, "tracing.sampling"},
+		"sampling above 100":                 {func(s *Settings) { s.Tracing.Sampling = 100.5 }, "tracing.sampling"},
+		"sampling NaN":                       {func(s *Settings) { s.Tracing.Sampling = math.NaN() }, "tracing.sampling"},
+		"empty address":                      {func(s *Settings) { s.Tracing.Address = "" }, "tracing.address"},
+		"address with a scheme":              {func(s *Settings) { s.Tracing.Address = "http://jaeger" }, "tracing.address"},
+		"address with a port":                {func(s *Settings) { s.Tracing.Address = "jaeger:9411" }, "tracing.address"},
+		"empty service name":                 {func(s *Settings) { s.ServiceName = "" }, "serviceName"},
+		"empty propagation":                  {func(s *Settings) { s.Tracing.Propagation = "" }, "tracing.propagation"},
+		"unknown propagation":                {func(s *Settings) { s.Tracing.Propagation = "w3c" }, "tracing.propagation"},
+		"server-first port 0":                {func(s *Settings) { s.ServerFirstPorts = "0,22" }, "serverFirstPorts"},
+		"server-first port 65536":            {func(s *Settings) { s.ServerFirstPorts = "22,65536" }, "serverFirstPorts"},
+		"server-first ports out of order":    {func(s *Settings) { s.ServerFirstPorts = "25,22" }, "serverFirstPorts"},
+		"server-first ports repeated":        {func(s *Settings) { s.ServerFirstPorts = "22,22" }, "serverFirstPorts"},
+		"server-first ports with a space":    {func(s *Settings) { s.ServerFirstPorts = "22, 25" }, "serverFirstPorts"},
+		"server-first ports, trailing comma": {func(s *Settings) { s.ServerFirstPorts = "22," }, "serverFirstPorts"},
+		"service name with space":            {func(s *Settings) { s.ServiceName = "book buyer" }, "serviceName"},
+		"service name too long":              {func(s *Settings) { s.ServiceName = strings.Repeat("a", 254) }, "serviceName"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -10,13 +10,14 @@ import "testing"
 // Such a change must be deliberate and named in the commit message and the changelog. Update
 // the table only together with the golden files (go test ./bootstrap -run Golden -update).
 var pinnedHashes = map[string]string{
-	"bookbuyer":               "85d4762c1f",
-	"bookstore-v1":            "fe03165d73",
-	"bookstore-v2":            "47c9991315",
-	"bookwarehouse":           "e57797e263",
-	"bookbuyer-tracing-off":   "a9d0482036",
-	"bookstore-v1-overridden": "3ebd8a13c6",
-	"bookbuyer-b3":            "d468e166bf",
+	"bookbuyer":                  "3828830d45",
+	"bookstore-v1":               "de20747358",
+	"bookstore-v2":               "1a483df011",
+	"bookwarehouse":              "e82ec0f511",
+	"bookbuyer-tracing-off":      "28270d2d88",
+	"bookstore-v1-overridden":    "64d959ff67",
+	"bookbuyer-b3":               "3f1067c2a8",
+	"bookwarehouse-server-first": "2088f1f7fa",
 }
 
 // TestPinnedHashes holds every demo bootstrap's hash to the table above.

@@ -136,6 +136,18 @@ func TestResolvePrecedence(t *testing.T) {
 			}},
 			want: bootstrap.Settings{ServiceName: "web", Tracing: resolveDefaults},
 		},
+		"server-first ports of the namespace and the pod add up, defaults left out": {
+			in: bootstrap.Input{Defaults: resolveDefaults, PodName: "web",
+				NamespaceAnnotations: map[string]string{bootstrap.AnnotationServerFirstPorts: "3306, 21"},
+				PodAnnotations:       map[string]string{bootstrap.AnnotationServerFirstPorts: "110,21,65535,1"}},
+			want: bootstrap.Settings{ServiceName: "web", Tracing: resolveDefaults, ServerFirstPorts: "1,21,110,65535"},
+		},
+		"server-first annotations of default ports or of nothing add nothing": {
+			in: bootstrap.Input{Defaults: resolveDefaults, PodName: "web",
+				NamespaceAnnotations: map[string]string{bootstrap.AnnotationServerFirstPorts: "25,22"},
+				PodAnnotations:       map[string]string{bootstrap.AnnotationServerFirstPorts: " "}},
+			want: bootstrap.Settings{ServiceName: "web", Tracing: resolveDefaults},
+		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -159,6 +171,7 @@ func TestResolveRefusesMalformedValues(t *testing.T) {
 		enable   = `must be "true" or "false"`
 		service  = "must be a DNS-1123 label"
 		prop     = `must be "b3" (B3 headers only) or "b3+w3c"`
+		ports    = "must be a comma-separated list of ports, each an integer from 1 to 65535"
 	)
 	tests := map[string]struct {
 		key, value, accepted string
@@ -210,6 +223,12 @@ func TestResolveRefusesMalformedValues(t *testing.T) {
 		"propagation as a list":                 {bootstrap.AnnotationPropagation, "b3,w3c", prop},
 		"propagation with spaces":               {bootstrap.AnnotationPropagation, "b3 + w3c", prop},
 		"an empty propagation":                  {bootstrap.AnnotationPropagation, "", prop},
+		"server-first port 0":                   {bootstrap.AnnotationServerFirstPorts, "22,0", ports},
+		"server-first port 65536":               {bootstrap.AnnotationServerFirstPorts, "65536", ports},
+		"server-first port by name":             {bootstrap.AnnotationServerFirstPorts, "ssh", ports},
+		"server-first ports with an empty item": {bootstrap.AnnotationServerFirstPorts, "22,,25", ports},
+		"server-first ports with semicolons":    {bootstrap.AnnotationServerFirstPorts, "22;25", ports},
+		"a server-first port range":             {bootstrap.AnnotationServerFirstPorts, "3306-3308", ports},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -268,9 +287,10 @@ func TestResolveReportsEveryBadValueInOrder(t *testing.T) {
 		PodName:       "web",
 		Mesh:          &v1alpha2.TracingSpec{Port: resolvePtr[int32](0), Address: "Bad Host"},
 		NamespaceAnnotations: map[string]string{
-			bootstrap.AnnotationSampling:        "x",
-			bootstrap.AnnotationPrefix + "zzz":  "1",
-			bootstrap.AnnotationPrefix + "addr": "jaeger",
+			bootstrap.AnnotationSampling:         "x",
+			bootstrap.AnnotationServerFirstPorts: "x",
+			bootstrap.AnnotationPrefix + "zzz":   "1",
+			bootstrap.AnnotationPrefix + "addr":  "jaeger",
 		},
 		PodAnnotations: map[string]string{
 			bootstrap.AnnotationServiceName: "Bad",
@@ -286,6 +306,7 @@ func TestResolveReportsEveryBadValueInOrder(t *testing.T) {
 		"MeshConfig spec.observability.tracing.address",
 		"MeshConfig spec.observability.tracing.port",
 		`namespace "shop" annotation tracing.openservicemesh.io/sampling`,
+		`namespace "shop" annotation openservicemesh.io/server-first-ports`,
 		`namespace "shop" annotation tracing.openservicemesh.io/addr`,
 		`namespace "shop" annotation tracing.openservicemesh.io/zzz`,
 		"pod annotation tracing.openservicemesh.io/enable",

@@ -34,7 +34,33 @@ type Settings struct {
 	Tracing Tracing
 	// ServiceName is the name spans carry (Envoy's node.cluster).
 	ServiceName string
+	// ServerFirstPorts are destination ports whose connections skip HTTP detection and go
+	// straight to the TCP chain, in addition to DefaultServerFirstPorts, which always do. The
+	// form is canonical, so equal lists compare equal: ascending, without repeats, separated
+	// by commas (21,110); empty for none beyond the defaults. Resolve gives the ports of the
+	// namespace's and the pod's AnnotationServerFirstPorts that are not defaults. A string
+	// keeps Settings comparable; the zero value is the default behaviour.
+	ServerFirstPorts string
 }
+
+// DefaultServerFirstPorts are the server-first ports every sidecar knows without being told.
+//
+// The HTTP inspector waits for a client's first bytes to tell HTTP from the rest, up to the
+// listener filter timeout (1 s). In a server-first protocol the client says nothing until the
+// server has spoken, and the server hears nothing until Envoy connects it: each new
+// connection waits the full second, then goes to the TCP chain. Connections to these ports
+// skip the inspector:
+//   - 22, SSH: the server sends its identification line first; many clients send theirs at
+//     once too, but the protocol lets a client wait for the server's, and some do.
+//   - 25, SMTP: the client waits for the server's 220 greeting.
+//   - 3306, MySQL: the server opens with its handshake packet.
+//
+// Istio detects nothing on a port declared server-first and otherwise leaves it to the user
+// to declare such ports (by a Service port's protocol); a tracing sidecar has no Service
+// ports to read, so we default the common ones and take more from the annotation
+// openservicemesh.io/server-first-ports (which adds to these; PostgreSQL, Redis and MongoDB
+// are client-first and need nothing).
+const DefaultServerFirstPorts = "22,25,3306"
 
 // Defaults returns the built-in tracing defaults for a control plane in namespace ns: the
 // lowest layer of precedence, under the MeshConfig and annotations.
