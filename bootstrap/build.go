@@ -10,9 +10,11 @@ import (
 )
 
 // Build returns the validated Envoy bootstrap for s: admin on loopback, the outbound and
-// inbound capture listeners with their passthrough clusters, the health listener, and, with
-// tracing enabled, the Zipkin tracer on the traffic HCMs and envoy-tracing-cluster. Settings
-// that cannot make a bootstrap are reported with the field's name. Build is pure.
+// inbound capture listeners (on 0.0.0.0 and [::]) with their passthrough clusters and the
+// blackhole their loop guards end in, the health listener, and, with tracing enabled, the
+// Zipkin tracer on the traffic HCMs and envoy-tracing-cluster. Settings that cannot make a
+// bootstrap are reported with the field's name. Build is pure. bootstrap/rules_test.go lists
+// the Envoy behaviours the result relies on.
 func Build(s Settings) (*bootstrapv3.Bootstrap, error) {
 	if err := checkSettings(s); err != nil {
 		return nil, fmt.Errorf("invalid bootstrap settings: %w", err)
