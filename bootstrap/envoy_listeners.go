@@ -120,12 +120,13 @@ func dualStack(port uint32) []*listenerv3.AdditionalAddress {
 // port beats chains that name none: these win over the HTTP chain whatever the inspector
 // detects.
 func (bl *builder) loopGuards(listener string) ([]*listenerv3.FilterChain, error) {
+	// Both chains share one filter: it is only read, when the bootstrap is marshalled.
+	tcp, err := bl.tcpProxyFilter(listener+"-loop", BlackholeCluster, nil)
+	if err != nil {
+		return nil, err
+	}
 	var chains []*listenerv3.FilterChain
 	for _, port := range []uint32{OutboundPort, InboundPort} {
-		tcp, err := bl.tcpProxyFilter(listener+"-loop", BlackholeCluster, nil)
-		if err != nil {
-			return nil, err
-		}
 		chains = append(chains, &listenerv3.FilterChain{
 			Name:             listener + "-loop-" + formatInt(int64(port)),
 			FilterChainMatch: &listenerv3.FilterChainMatch{DestinationPort: wrapperspb.UInt32(port)},
@@ -141,6 +142,9 @@ func (bl *builder) loopGuards(listener string) ([]*listenerv3.FilterChain, error
 // chain at once. The predicate sees the restored destination port, since original_dst runs
 // first.
 func (bl *builder) listenerFilters(serverFirst []uint32) ([]*listenerv3.ListenerFilter, error) {
+	if bl.captureFilters != nil { // both capture listeners have the same ones
+		return bl.captureFilters, nil
+	}
 	originalDst, err := bl.listenerFilter(originalDstFilterName, &original_dstv3.OriginalDst{})
 	if err != nil {
 		return nil, err
@@ -150,7 +154,8 @@ func (bl *builder) listenerFilters(serverFirst []uint32) ([]*listenerv3.Listener
 		return nil, err
 	}
 	inspector.FilterDisabled = portsPredicate(serverFirst)
-	return []*listenerv3.ListenerFilter{originalDst, inspector}, nil
+	bl.captureFilters = []*listenerv3.ListenerFilter{originalDst, inspector}
+	return bl.captureFilters, nil
 }
 
 // portsPredicate matches connections whose destination port is one of ports (ascending,

@@ -49,7 +49,9 @@ func encodeYAML(m proto.Message) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := yamlEncoder{out: make([]byte, 0, 8<<10), fields: make([]wireField, 0, 64)}
+	// 16 KiB holds every bootstrap Build makes (the goldens are 11 to 12 KiB), so the output
+	// is not copied as it grows.
+	e := yamlEncoder{out: make([]byte, 0, 16<<10), fields: make([]wireField, 0, 64)}
 	// The top level is laid out like a list item at column -2: keys at column 0, the first
 	// one not indented.
 	if err := e.message(m.ProtoReflect().Descriptor(), wire, -2, true); err != nil {
