@@ -10,15 +10,17 @@ import (
 )
 
 // Build returns the validated Envoy bootstrap for s: admin on loopback, the outbound and
-// inbound capture listeners with their passthrough clusters, the health listener, and, with
-// tracing enabled, the Zipkin tracer on the traffic HCMs and envoy-tracing-cluster. Settings
-// that cannot make a bootstrap are reported with the field's name. Build is pure.
+// inbound capture listeners (on 0.0.0.0 and [::]) with their passthrough clusters and the
+// blackhole their loop guards end in, the health listener, and, with tracing enabled, the
+// Zipkin tracer on the traffic HCMs and envoy-tracing-cluster. Settings that cannot make a
+// bootstrap are reported with the field's name. Build is pure. bootstrap/rules_test.go lists
+// the Envoy behaviours the result relies on.
 func Build(s Settings) (*bootstrapv3.Bootstrap, error) {
 	if err := checkSettings(s); err != nil {
 		return nil, fmt.Errorf("invalid bootstrap settings: %w", err)
 	}
 	var bl builder
-	listeners, err := bl.listeners(s.Tracing)
+	listeners, err := bl.listeners(s.Tracing, serverFirstPorts(s))
 	if err != nil {
 		return nil, err
 	}
@@ -49,18 +51,19 @@ func (bl *builder) admin() *bootstrapv3.Admin {
 	return &bootstrapv3.Admin{Address: socketAddress(AdminAddress, AdminPort)}
 }
 
-// listeners are the outbound and inbound capture listeners and the health listener.
-func (bl *builder) listeners(t Tracing) ([]*listenerv3.Listener, error) {
+// listeners are the outbound and inbound capture listeners, whose HTTP inspector skips the
+// serverFirst ports, and the health listener.
+func (bl *builder) listeners(t Tracing, serverFirst []uint32) ([]*listenerv3.Listener, error) {
 	// One tracing block serves both HCMs: each is packed into its own bytes right away.
 	tracing, err := bl.hcmTracing(t)
 	if err != nil {
 		return nil, err
 	}
-	outbound, err := bl.captureListener(OutboundListenerName, OutboundPort, corev3.TrafficDirection_OUTBOUND, OutboundPassthroughCluster, tracing)
+	outbound, err := bl.captureListener(OutboundListenerName, OutboundPort, corev3.TrafficDirection_OUTBOUND, OutboundPassthroughCluster, tracing, serverFirst)
 	if err != nil {
 		return nil, err
 	}
-	inbound, err := bl.captureListener(InboundListenerName, InboundPort, corev3.TrafficDirection_INBOUND, InboundPassthroughCluster, tracing)
+	inbound, err := bl.captureListener(InboundListenerName, InboundPort, corev3.TrafficDirection_INBOUND, InboundPassthroughCluster, tracing, serverFirst)
 	if err != nil {
 		return nil, err
 	}
@@ -71,18 +74,20 @@ func (bl *builder) listeners(t Tracing) ([]*listenerv3.Listener, error) {
 	return []*listenerv3.Listener{outbound, inbound, health}, nil
 }
 
-// clusters are the passthrough clusters, the admin cluster and, with tracing on, the
-// tracing cluster.
+// clusters are the passthrough clusters, the blackhole, the admin cluster and, with tracing
+// on, the tracing cluster.
 func (bl *builder) clusters(t Tracing) ([]*clusterv3.Cluster, error) {
-	outbound, err := bl.passthroughCluster(OutboundPassthroughCluster)
+	// Outbound upstreams are anywhere, with keep-alives we cannot know: Envoy's default idle
+	// timeout (1 h) stays, as in Istio.
+	outbound, err := bl.passthroughCluster(OutboundPassthroughCluster, 0)
 	if err != nil {
 		return nil, err
 	}
-	inbound, err := bl.passthroughCluster(InboundPassthroughCluster)
+	inbound, err := bl.passthroughCluster(InboundPassthroughCluster, InboundUpstreamIdleTimeout)
 	if err != nil {
 		return nil, err
 	}
-	cs := []*clusterv3.Cluster{outbound, inbound, adminCluster()}
+	cs := []*clusterv3.Cluster{outbound, inbound, blackholeCluster(), adminCluster()}
 	if t.Enable {
 		cs = append(cs, tracingCluster(t))
 	}

@@ -16,6 +16,9 @@ func checkSettings(s Settings) error {
 	if err := checkServiceName(s.ServiceName); err != nil {
 		errs = append(errs, err)
 	}
+	if _, ok := parseCanonicalPorts(s.ServerFirstPorts); !ok {
+		errs = append(errs, fmt.Errorf("serverFirstPorts: %q is not a list of ports, want ports from 1 to 65535, ascending without repeats, separated by commas (such as 21,110), or empty", s.ServerFirstPorts))
+	}
 	if s.Tracing.Enable {
 		errs = append(errs, checkTracing(s.Tracing)...)
 	}
@@ -46,6 +49,9 @@ func checkTracing(t Tracing) []error {
 	}
 	if !validSampling(t.Sampling) {
 		errs = append(errs, settingsError("tracing.sampling", formatFloat(t.Sampling), acceptedSampling))
+	}
+	if !validPropagation(t.Propagation) {
+		errs = append(errs, fmt.Errorf("tracing.propagation: %q is not a propagation, want %q or %q", t.Propagation, PropagationB3, PropagationB3W3C))
 	}
 	return errs
 }

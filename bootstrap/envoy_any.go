@@ -3,6 +3,7 @@ package bootstrap
 import (
 	"fmt"
 
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -15,10 +16,13 @@ type pgvValidator interface{ ValidateAll() error }
 // only on its content.
 var anyMarshal = proto.MarshalOptions{Deterministic: true}
 
-// builder builds one bootstrap.
+// builder builds one bootstrap. The parts it remembers are shared by several places of the
+// bootstrap; nothing changes them once built.
 type builder struct {
 	// router is the router filter all HCMs share.
 	router *hcmv3.HttpFilter
+	// captureFilters are the listener filters of both capture listeners.
+	captureFilters []*listenerv3.ListenerFilter
 }
 
 // pack validates m and wraps it in an Any for a typed_config. Validation happens here because

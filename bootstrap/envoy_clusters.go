@@ -1,6 +1,7 @@
 package bootstrap
 
 import (
+	"math"
 	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -9,28 +10,59 @@ import (
 	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // Cluster names in the bootstrap (besides TracingClusterName).
 const (
 	OutboundPassthroughCluster = "outbound-passthrough"
 	InboundPassthroughCluster  = "inbound-passthrough"
-	adminClusterName           = "envoy-admin"
-	httpProtocolOptionsName    = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+	// BlackholeCluster has no endpoints: a connection sent there is closed at once. The loop
+	// guards of the capture listeners end in it.
+	BlackholeCluster        = "blackhole"
+	adminClusterName        = "envoy-admin"
+	httpProtocolOptionsName = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 )
+
+// InboundUpstreamIdleTimeout is how long an idle connection from the inbound passthrough to
+// the application is kept for reuse. It must be shorter than the application's own
+// keep-alive timeout: an HTTP server closes a keep-alive connection that stayed idle that
+// long, and a request Envoy sends on it in that same instant is lost with it: the client
+// gets a 503 with the response flag UC (our routes have no retry policy). When Envoy always
+// closes first, the race cannot happen. Node.js's http server keeps idle connections 5 s (keepAliveTimeout), as do
+// Apache httpd and uvicorn; 4 s stays under them. Envoy's default is 1 h, and Istio keeps it
+// (with a DestinationRule to change it); we have no per-workload config, so we take the
+// short value for everyone: the cost is a new connection to a local port after 4 s of
+// silence, which is cheap.
+const InboundUpstreamIdleTimeout = 4 * time.Second
+
+// unlimited is the largest circuit breaker threshold, 2^32-1.
+const unlimited = math.MaxUint32
 
 // passthroughCluster sends each connection or request to its original destination (as
 // restored by the original_dst listener filter). Upstream HTTP uses the downstream's
-// protocol, so h2c and gRPC stay HTTP/2 end to end.
-func (bl *builder) passthroughCluster(name string) (*clusterv3.Cluster, error) {
-	options, err := bl.pack(&httpv3.HttpProtocolOptions{
+// protocol, so h2c and gRPC stay HTTP/2 end to end. A non-zero idle closes upstream HTTP
+// connections idle that long (see InboundUpstreamIdleTimeout); zero keeps Envoy's default.
+//
+// The circuit breakers are effectively off, as on Istio's PassthroughCluster. Envoy's
+// defaults (1024 connections, pending requests, requests and 3 retries) apply per cluster,
+// and one ORIGINAL_DST cluster carries the traffic of every destination the pod talks to: a
+// busy client with many upstreams, or a server with many callers, would hit them and get 503s
+// (UO) that it never got without the sidecar. The application and the kernel set the limits
+// a transparent proxy must not add to.
+func (bl *builder) passthroughCluster(name string, idle time.Duration) (*clusterv3.Cluster, error) {
+	options := &httpv3.HttpProtocolOptions{
 		UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_UseDownstreamProtocolConfig{
 			UseDownstreamProtocolConfig: &httpv3.HttpProtocolOptions_UseDownstreamHttpConfig{
 				HttpProtocolOptions:  &corev3.Http1ProtocolOptions{},
 				Http2ProtocolOptions: &corev3.Http2ProtocolOptions{},
 			},
 		},
-	})
+	}
+	if idle > 0 {
+		options.CommonHttpProtocolOptions = &corev3.HttpProtocolOptions{IdleTimeout: durationpb.New(idle)}
+	}
+	packed, err := bl.pack(options)
 	if err != nil {
 		return nil, err
 	}
@@ -39,8 +71,29 @@ func (bl *builder) passthroughCluster(name string) (*clusterv3.Cluster, error) {
 		ClusterDiscoveryType:          &clusterv3.Cluster_Type{Type: clusterv3.Cluster_ORIGINAL_DST},
 		LbPolicy:                      clusterv3.Cluster_CLUSTER_PROVIDED,
 		ConnectTimeout:                durationpb.New(5 * time.Second),
-		TypedExtensionProtocolOptions: map[string]*anypb.Any{httpProtocolOptionsName: options},
+		CircuitBreakers:               unlimitedCircuitBreakers(),
+		TypedExtensionProtocolOptions: map[string]*anypb.Any{httpProtocolOptionsName: packed},
 	}, nil
+}
+
+// unlimitedCircuitBreakers sets the thresholds of the default priority to the maximum (the
+// high priority is only used by routes that ask for it; ours do not).
+func unlimitedCircuitBreakers() *clusterv3.CircuitBreakers {
+	return &clusterv3.CircuitBreakers{Thresholds: []*clusterv3.CircuitBreakers_Thresholds{{
+		MaxConnections:     wrapperspb.UInt32(unlimited),
+		MaxPendingRequests: wrapperspb.UInt32(unlimited),
+		MaxRequests:        wrapperspb.UInt32(unlimited),
+		MaxRetries:         wrapperspb.UInt32(unlimited),
+	}}}
+}
+
+// blackholeCluster is a static cluster without endpoints, like Istio's BlackHoleCluster: a
+// tcp_proxy sending there finds no host and closes the downstream connection right away.
+func blackholeCluster() *clusterv3.Cluster {
+	return &clusterv3.Cluster{
+		Name:                 BlackholeCluster,
+		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STATIC},
+	}
 }
 
 // adminCluster reaches Envoy's own admin interface, for the health listener.

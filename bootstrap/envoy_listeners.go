@@ -9,8 +9,10 @@ import (
 	original_dstv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/original_dst/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tcp_proxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // Listener names in the bootstrap, and the readiness path served on HealthPort.
@@ -35,19 +37,28 @@ const (
 func httpProtocols() []string { return []string{"http/1.1", "h2c"} }
 
 // captureTimeout bounds how long the HTTP inspector waits for a client's first bytes. After it
-// the connection continues to the TCP chain, so server-first protocols (MySQL, SMTP, ...) pass
-// after a short delay instead of being closed.
+// the connection continues to the TCP chain, so server-first protocols (MySQL, SMTP, ...) on
+// ports nobody declared pass after this delay instead of being closed; the declared ones
+// (Settings.ServerFirstPorts) skip the inspector and do not wait.
 const captureTimeout = time.Second
+
+// Addresses the listeners bind, besides the admin interface's loopback AdminAddress.
+const (
+	anyIPv4 = "0.0.0.0"
+	anyIPv6 = "::"
+)
 
 // captureListener is the listener iptables redirects one direction's traffic to. It restores
 // the original destination, sends HTTP through an HCM (traced when tracing is on) and any
 // other TCP untouched through tcp_proxy; both end at cluster, an ORIGINAL_DST cluster.
-func (bl *builder) captureListener(name string, port uint32, direction corev3.TrafficDirection, cluster string, tracing *hcmv3.HttpConnectionManager_Tracing) (*listenerv3.Listener, error) {
-	filters, err := bl.listenerFilters()
+// Connections to Envoy's own capture ports end in the blackhole (see loopGuards); those to
+// the serverFirst ports are not inspected.
+func (bl *builder) captureListener(name string, port uint32, direction corev3.TrafficDirection, cluster string, tracing *hcmv3.HttpConnectionManager_Tracing, serverFirst []uint32) (*listenerv3.Listener, error) {
+	filters, err := bl.listenerFilters(serverFirst)
 	if err != nil {
 		return nil, err
 	}
-	hcm, err := bl.hcmFilter(name, bl.passthroughRoutes(name, cluster), tracing)
+	hcm, err := bl.hcmFilter(name, bl.passthroughRoutes(name, cluster, direction == corev3.TrafficDirection_INBOUND), tracing, true)
 	if err != nil {
 		return nil, err
 	}
@@ -55,25 +66,85 @@ func (bl *builder) captureListener(name string, port uint32, direction corev3.Tr
 	if err != nil {
 		return nil, err
 	}
+	chains, err := bl.loopGuards(name)
+	if err != nil {
+		return nil, err
+	}
+	chains = append(chains, &listenerv3.FilterChain{
+		Name:             name + "-http",
+		FilterChainMatch: &listenerv3.FilterChainMatch{ApplicationProtocols: httpProtocols()},
+		Filters:          []*listenerv3.Filter{hcm},
+	})
 	return &listenerv3.Listener{
 		Name:                             name,
-		Address:                          socketAddress("0.0.0.0", port),
+		Address:                          socketAddress(anyIPv4, port),
+		AdditionalAddresses:              dualStack(port),
 		TrafficDirection:                 direction,
 		ListenerFilters:                  filters,
 		ListenerFiltersTimeout:           durationpb.New(captureTimeout),
 		ContinueOnListenerFiltersTimeout: true,
-		FilterChains: []*listenerv3.FilterChain{{
-			Name:             name + "-http",
-			FilterChainMatch: &listenerv3.FilterChainMatch{ApplicationProtocols: httpProtocols()},
-			Filters:          []*listenerv3.Filter{hcm},
-		}},
-		DefaultFilterChain: tcp,
+		FilterChains:                     chains,
+		DefaultFilterChain:               tcp,
 	}, nil
 }
 
+// dualStack is the IPv6 twin of a listener's 0.0.0.0 address: [::] on the same port, as Istio
+// binds on dual-stack clusters. ipv4_compat stays false, so the [::] socket is IPv6-only
+// (IPV6_V6ONLY) and does not collide with the 0.0.0.0 one.
+//
+// Every listener but admin binds both families, always, instead of asking the pod which it
+// has: on an IPv6-only or dual-stack cluster the init script redirects IPv6 traffic with
+// ip6tables to the same ports, and the kubelet probes the health port at the pod's IPv6
+// address; on an IPv4-only cluster the [::] socket costs nothing. Istio binds [::] only when
+// told the cluster is dual-stack; we would rather have one bootstrap that works everywhere.
+// The one node it cannot work on is one whose kernel has IPv6 compiled out or disabled at
+// boot (ipv6.disable=1; the sysctl disable_ipv6 is fine, it keeps the address family):
+// Envoy then refuses the static listener ("IPv6 addresses are not supported on this
+// machine"), fails to start and exits, and the pod crash-loops with that line in the envoy
+// container's log. It never half-starts: a sidecar that stayed silently un-Ready would be
+// much harder to diagnose.
+func dualStack(port uint32) []*listenerv3.AdditionalAddress {
+	return []*listenerv3.AdditionalAddress{{Address: socketAddress(anyIPv6, port)}}
+}
+
+// loopGuards are a capture listener's filter chains for connections whose (restored)
+// destination is Envoy's own outbound or inbound capture port. Such a connection was not
+// redirected (a port scan, a tool probing the pod's ports, or a client given the pod's
+// address and one of these ports): its original destination is the listener itself, and
+// passing it through would make Envoy dial itself, again and again, until it runs out of
+// file descriptors. The chains end in the blackhole, which closes it; Istio does the same
+// with its BlackHoleCluster.
+//
+// Envoy picks a filter chain by destination port before anything else (then destination IP,
+// server name, transport protocol, application protocols...), and a chain that names the
+// port beats chains that name none: these win over the HTTP chain whatever the inspector
+// detects.
+func (bl *builder) loopGuards(listener string) ([]*listenerv3.FilterChain, error) {
+	// Both chains share one filter: it is only read, when the bootstrap is marshalled.
+	tcp, err := bl.tcpProxyFilter(listener+"-loop", BlackholeCluster, nil)
+	if err != nil {
+		return nil, err
+	}
+	var chains []*listenerv3.FilterChain
+	for _, port := range []uint32{OutboundPort, InboundPort} {
+		chains = append(chains, &listenerv3.FilterChain{
+			Name:             listener + "-loop-" + formatInt(int64(port)),
+			FilterChainMatch: &listenerv3.FilterChainMatch{DestinationPort: wrapperspb.UInt32(port)},
+			Filters:          []*listenerv3.Filter{tcp},
+		})
+	}
+	return chains, nil
+}
+
 // listenerFilters restore the original destination of a redirected connection and detect
-// HTTP, for the filter chain match.
-func (bl *builder) listenerFilters() ([]*listenerv3.ListenerFilter, error) {
+// HTTP, for the filter chain match, except on the serverFirst ports: the inspector is
+// disabled for them, so those connections find no application protocol and take the TCP
+// chain at once. The predicate sees the restored destination port, since original_dst runs
+// first.
+func (bl *builder) listenerFilters(serverFirst []uint32) ([]*listenerv3.ListenerFilter, error) {
+	if bl.captureFilters != nil { // both capture listeners have the same ones
+		return bl.captureFilters, nil
+	}
 	originalDst, err := bl.listenerFilter(originalDstFilterName, &original_dstv3.OriginalDst{})
 	if err != nil {
 		return nil, err
@@ -82,13 +153,51 @@ func (bl *builder) listenerFilters() ([]*listenerv3.ListenerFilter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []*listenerv3.ListenerFilter{originalDst, inspector}, nil
+	inspector.FilterDisabled = portsPredicate(serverFirst)
+	bl.captureFilters = []*listenerv3.ListenerFilter{originalDst, inspector}
+	return bl.captureFilters, nil
+}
+
+// portsPredicate matches connections whose destination port is one of ports (ascending,
+// without repeats), or is nil when there are none. Runs of consecutive ports become one range
+// (start inclusive, end exclusive); several ranges are or-ed (an or_match needs two rules at
+// least, so a single range stands alone).
+func portsPredicate(ports []uint32) *listenerv3.ListenerFilterChainMatchPredicate {
+	var rules []*listenerv3.ListenerFilterChainMatchPredicate
+	for i := 0; i < len(ports); {
+		j := i
+		for j+1 < len(ports) && ports[j+1] == ports[j]+1 {
+			j++
+		}
+		rules = append(rules, &listenerv3.ListenerFilterChainMatchPredicate{
+			Rule: &listenerv3.ListenerFilterChainMatchPredicate_DestinationPortRange{DestinationPortRange: &typev3.Int32Range{
+				Start: int32(ports[i]),     //nolint:gosec // G115: a port, at most 65535
+				End:   int32(ports[j]) + 1, //nolint:gosec // G115: a port, at most 65535
+			}},
+		})
+		i = j + 1
+	}
+	switch len(rules) {
+	case 0:
+		return nil
+	case 1:
+		return rules[0]
+	}
+	return &listenerv3.ListenerFilterChainMatchPredicate{Rule: &listenerv3.ListenerFilterChainMatchPredicate_OrMatch{
+		OrMatch: &listenerv3.ListenerFilterChainMatchPredicate_MatchSet{Rules: rules},
+	}}
 }
 
 // tcpChain is a capture listener's default filter chain: whatever is not HTTP goes to cluster
 // untouched.
+//
+// Its idle timeout is off (Envoy's default is 1 h): an application may keep a quiet
+// connection open for hours (a database pool, a message broker's consumer), and without the
+// sidecar nothing would cut it. Envoy warns that no timeout may leak connections whose FIN
+// was lost; here one side of every connection is the application, in the same network
+// namespace, so the proxied connection lives exactly as long as the application's own does.
 func (bl *builder) tcpChain(listener, cluster string) (*listenerv3.FilterChain, error) {
-	tcp, err := bl.tcpProxyFilter(listener, cluster)
+	tcp, err := bl.tcpProxyFilter(listener, cluster, durationpb.New(0))
 	if err != nil {
 		return nil, err
 	}
@@ -98,14 +207,15 @@ func (bl *builder) tcpChain(listener, cluster string) (*listenerv3.FilterChain, 
 // healthListener serves HealthReadyPath on every interface for the kubelet. It carries no
 // tracer on purpose: a span per readiness probe would bury the application's traces.
 func (bl *builder) healthListener() (*listenerv3.Listener, error) {
-	hcm, err := bl.hcmFilter(HealthListenerName, healthRoutes(), nil)
+	hcm, err := bl.hcmFilter(HealthListenerName, healthRoutes(), nil, false)
 	if err != nil {
 		return nil, err
 	}
 	return &listenerv3.Listener{
-		Name:         HealthListenerName,
-		Address:      socketAddress("0.0.0.0", HealthPort),
-		FilterChains: []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{hcm}}},
+		Name:                HealthListenerName,
+		Address:             socketAddress(anyIPv4, HealthPort),
+		AdditionalAddresses: dualStack(HealthPort),
+		FilterChains:        []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{hcm}}},
 	}, nil
 }
 
@@ -118,11 +228,13 @@ func (bl *builder) listenerFilter(name string, config proto.Message) (*listenerv
 	return &listenerv3.ListenerFilter{Name: name, ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: typed}}, nil
 }
 
-// tcpProxyFilter forwards a connection's bytes untouched to cluster.
-func (bl *builder) tcpProxyFilter(statPrefix, cluster string) (*listenerv3.Filter, error) {
+// tcpProxyFilter forwards a connection's bytes untouched to cluster; idle, when set, is its
+// idle timeout (nil: Envoy's default).
+func (bl *builder) tcpProxyFilter(statPrefix, cluster string, idle *durationpb.Duration) (*listenerv3.Filter, error) {
 	typed, err := bl.pack(&tcp_proxyv3.TcpProxy{
 		StatPrefix:       statPrefix,
 		ClusterSpecifier: &tcp_proxyv3.TcpProxy_Cluster{Cluster: cluster},
+		IdleTimeout:      idle,
 	})
 	if err != nil {
 		return nil, err

@@ -40,8 +40,15 @@ func (bl *builder) hcmTracing(t Tracing) (*hcmv3.HttpConnectionManager_Tracing, 
 // with clock-skew warnings, whereas distinct ids give a clean bookbuyer -> bookstore tree.
 // collector_hostname is the collector's address so the POST carries its real Host header
 // rather than the cluster name.
+//
+// With PropagationB3W3C, trace_context_option USE_B3_WITH_W3C_PROPAGATION makes the tracer
+// take the caller's context from B3 headers, else from W3C traceparent, and send both
+// upstream. In Istio, W3C trace context comes with its OpenTelemetry tracer provider, while
+// its Zipkin provider speaks B3; we keep the Zipkin tracer (the contract's, and what Jaeger's
+// Zipkin port takes) and add W3C to it, B3 first, so B3-only services see no change. b3
+// (USE_B3, Envoy's default, left unset) remains for those who want no traceparent written.
 func zipkinConfig(t Tracing) *tracev3.ZipkinConfig {
-	return &tracev3.ZipkinConfig{
+	z := &tracev3.ZipkinConfig{
 		CollectorCluster:         TracingClusterName,
 		CollectorEndpoint:        t.Endpoint,
 		CollectorEndpointVersion: tracev3.ZipkinConfig_HTTP_JSON,
@@ -49,6 +56,10 @@ func zipkinConfig(t Tracing) *tracev3.ZipkinConfig {
 		TraceId_128Bit:           true,
 		SharedSpanContext:        wrapperspb.Bool(false),
 	}
+	if t.Propagation == PropagationB3W3C {
+		z.TraceContextOption = tracev3.ZipkinConfig_USE_B3_WITH_W3C_PROPAGATION
+	}
+	return z
 }
 
 // hostHeader brackets an IPv6 literal, as a Host header requires.

@@ -16,20 +16,45 @@ func guideTracing() Tracing {
 	return t
 }
 
-// demoCases are the bootstraps of the guide's bookstore demo, plus tracing off and
-// overridden collector settings. The keys name the golden files.
+// demoCases are the bootstraps of the guide's bookstore demo, plus tracing off, overridden
+// collector settings, B3-only propagation and server-first ports from annotations. The keys
+// name the golden files.
 func demoCases() map[string]Settings {
-	overridden := Tracing{Enable: true, Address: "zipkin.tracing.svc.cluster.local", Port: 9412, Endpoint: "/zipkin/api/v2/spans", Sampling: 12.5}
+	overridden := Tracing{Enable: true, Address: "zipkin.tracing.svc.cluster.local", Port: 9412, Endpoint: "/zipkin/api/v2/spans", Sampling: 12.5,
+		Propagation: PropagationB3W3C}
 	off := guideTracing()
 	off.Enable = false
-	return map[string]Settings{
+	b3 := guideTracing()
+	b3.Propagation = PropagationB3
+	cases := map[string]Settings{
 		"bookbuyer":               {ServiceName: "bookbuyer", Tracing: guideTracing()},
 		"bookstore-v1":            {ServiceName: "bookstore-v1", Tracing: guideTracing()},
 		"bookstore-v2":            {ServiceName: "bookstore-v2", Tracing: guideTracing()},
 		"bookwarehouse":           {ServiceName: "bookwarehouse", Tracing: guideTracing()},
 		"bookbuyer-tracing-off":   {ServiceName: "bookbuyer", Tracing: off},
 		"bookstore-v1-overridden": {ServiceName: "bookstore-v1", Tracing: overridden},
+		"bookbuyer-b3":            {ServiceName: "bookbuyer", Tracing: b3},
 	}
+	cases["bookwarehouse-server-first"] = serverFirstCase()
+	return cases
+}
+
+// serverFirstCase is bookwarehouse, whose namespace declares FTP (21) and whose pod declares
+// POP3, IMAP, SMTP submission, MySQL again and a second MySQL on 3307, resolved as the webhook
+// resolves them: ServerFirstPorts 21,110,143,587,3307 (3306 is a default), so the inspector
+// skips 21,22,25,110,143,587,3306,3307, where 21-22 and 3306-3307 make one range each.
+func serverFirstCase() Settings {
+	s, err := Resolve(Input{
+		Defaults:             guideTracing(),
+		NamespaceName:        "bookwarehouse",
+		NamespaceAnnotations: map[string]string{AnnotationServerFirstPorts: "21"},
+		PodAnnotations:       map[string]string{AnnotationServerFirstPorts: "110, 143,587,3306,3307,3306"},
+		Owner:                Workload{Kind: KindDeployment, Name: "bookwarehouse"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	return s
 }
 
 // mustGenerate generates s or fails the test.

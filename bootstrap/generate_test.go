@@ -123,6 +123,11 @@ func checkZipkin(t *testing.T, listener string, tr interface {
 		"collector_hostname":         z.GetCollectorHostname(),
 		"trace_id_128bit":            z.GetTraceId_128Bit(),
 		"shared_span_context":        z.GetSharedSpanContext() != nil && z.GetSharedSpanContext().GetValue(),
+		"trace_context_option":       z.GetTraceContextOption().String(),
+	}
+	wantContext := "USE_B3"
+	if want.Propagation == PropagationB3W3C {
+		wantContext = "USE_B3_WITH_W3C_PROPAGATION"
 	}
 	wantFields := map[string]any{
 		"collector_cluster":          TracingClusterName,
@@ -131,6 +136,7 @@ func checkZipkin(t *testing.T, listener string, tr interface {
 		"collector_hostname":         want.Address,
 		"trace_id_128bit":            true,
 		"shared_span_context":        false,
+		"trace_context_option":       wantContext,
 	}
 	if diff := cmp.Diff(wantFields, got); diff != "" {
 		t.Errorf("%s: zipkin config (-want +got):\n%s", listener, diff)
@@ -223,12 +229,14 @@ func TestHash(t *testing.T) {
 	// Each field that reaches the bootstrap changes the hash.
 	base := demoCases()["bookbuyer"]
 	variants := map[string]func(*Settings){
-		"service":  func(s *Settings) { s.ServiceName = "bookthief" },
-		"address":  func(s *Settings) { s.Tracing.Address = "10.0.0.1" },
-		"port":     func(s *Settings) { s.Tracing.Port = 9412 },
-		"endpoint": func(s *Settings) { s.Tracing.Endpoint = "/api/v1/spans" },
-		"sampling": func(s *Settings) { s.Tracing.Sampling = 99.9 },
-		"enable":   func(s *Settings) { s.Tracing.Enable = false },
+		"service":            func(s *Settings) { s.ServiceName = "bookthief" },
+		"address":            func(s *Settings) { s.Tracing.Address = "10.0.0.1" },
+		"port":               func(s *Settings) { s.Tracing.Port = 9412 },
+		"endpoint":           func(s *Settings) { s.Tracing.Endpoint = "/api/v1/spans" },
+		"sampling":           func(s *Settings) { s.Tracing.Sampling = 99.9 },
+		"enable":             func(s *Settings) { s.Tracing.Enable = false },
+		"b3 only":            func(s *Settings) { s.Tracing.Propagation = PropagationB3 },
+		"server-first ports": func(s *Settings) { s.ServerFirstPorts = "3307" },
 	}
 	baseHash := mustGenerate(t, base).Hash
 	for name, change := range variants {
@@ -254,23 +262,31 @@ func TestInvalidSettings(t *testing.T) {
 		change    func(*Settings)
 		wantField string
 	}{
-		"port 0":                   {func(s *Settings) { s.Tracing.Port = 0 }, "tracing.port"},
-		"port above 65535":         {func(s *Settings) { s.Tracing.Port = 65536 }, "tracing.port"},
-		"endpoint without a slash": {func(s *Settings) { s.Tracing.Endpoint = "api/v2/spans" }, "tracing.endpoint"},
-		"endpoint with a space":    {func(s *Settings) { s.Tracing.Endpoint = "/api/v2 spans" }, "tracing.endpoint"},
-		"empty endpoint":           {func(s *Settings) { s.Tracing.Endpoint = "" }, "tracing.endpoint"},
-		"sampling below 0":         {func(s *Settings) { s.Tracing.Sampling = -0.1 }, "tracing.sampling"},
-		"sampling above 100":       {func(s *Settings) { s.Tracing.Sampling = 100.5 }, "tracing.sampling"},
-		"sampling NaN":             {func(s *Settings) { s.Tracing.Sampling = math.NaN() }, "tracing.sampling"},
-		"empty address":            {func(s *Settings) { s.Tracing.Address = "" }, "tracing.address"},
-		"address with a scheme":    {func(s *Settings) { s.Tracing.Address = "http://jaeger" }, "tracing.address"},
-		"address with a port":      {func(s *Settings) { s.Tracing.Address = "jaeger:9411" }, "tracing.address"},
-		"empty service name":       {func(s *Settings) { s.ServiceName = "" }, "serviceName"},
-		"service name with space":  {func(s *Settings) { s.ServiceName = "book buyer" }, "serviceName"},
-		"service name too long":    {func(s *Settings) { s.ServiceName = strings.Repeat("a", 64) }, "serviceName"},
-		"service name not a label": {func(s *Settings) { s.ServiceName = "Book_Buyer" }, "serviceName"},
-		"address in upper case":    {func(s *Settings) { s.Tracing.Address = "Jaeger.example.com" }, "tracing.address"},
-		"address with a final dot": {func(s *Settings) { s.Tracing.Address = "jaeger." }, "tracing.address"},
+		"port 0":                             {func(s *Settings) { s.Tracing.Port = 0 }, "tracing.port"},
+		"port above 65535":                   {func(s *Settings) { s.Tracing.Port = 65536 }, "tracing.port"},
+		"endpoint without a slash":           {func(s *Settings) { s.Tracing.Endpoint = "api/v2/spans" }, "tracing.endpoint"},
+		"endpoint with a space":              {func(s *Settings) { s.Tracing.Endpoint = "/api/v2 spans" }, "tracing.endpoint"},
+		"empty endpoint":                     {func(s *Settings) { s.Tracing.Endpoint = "" }, "tracing.endpoint"},
+		"sampling below 0":                   {func(s *Settings) { s.Tracing.Sampling = -0.1 }, "tracing.sampling"},
+		"sampling above 100":                 {func(s *Settings) { s.Tracing.Sampling = 100.5 }, "tracing.sampling"},
+		"sampling NaN":                       {func(s *Settings) { s.Tracing.Sampling = math.NaN() }, "tracing.sampling"},
+		"empty address":                      {func(s *Settings) { s.Tracing.Address = "" }, "tracing.address"},
+		"address with a scheme":              {func(s *Settings) { s.Tracing.Address = "http://jaeger" }, "tracing.address"},
+		"address with a port":                {func(s *Settings) { s.Tracing.Address = "jaeger:9411" }, "tracing.address"},
+		"empty service name":                 {func(s *Settings) { s.ServiceName = "" }, "serviceName"},
+		"service name with space":            {func(s *Settings) { s.ServiceName = "book buyer" }, "serviceName"},
+		"service name too long":              {func(s *Settings) { s.ServiceName = strings.Repeat("a", 64) }, "serviceName"},
+		"service name not a label":           {func(s *Settings) { s.ServiceName = "Book_Buyer" }, "serviceName"},
+		"address in upper case":              {func(s *Settings) { s.Tracing.Address = "Jaeger.example.com" }, "tracing.address"},
+		"address with a final dot":           {func(s *Settings) { s.Tracing.Address = "jaeger." }, "tracing.address"},
+		"empty propagation":                  {func(s *Settings) { s.Tracing.Propagation = "" }, "tracing.propagation"},
+		"unknown propagation":                {func(s *Settings) { s.Tracing.Propagation = "w3c" }, "tracing.propagation"},
+		"server-first port 0":                {func(s *Settings) { s.ServerFirstPorts = "0,22" }, "serverFirstPorts"},
+		"server-first port 65536":            {func(s *Settings) { s.ServerFirstPorts = "22,65536" }, "serverFirstPorts"},
+		"server-first ports out of order":    {func(s *Settings) { s.ServerFirstPorts = "25,22" }, "serverFirstPorts"},
+		"server-first ports repeated":        {func(s *Settings) { s.ServerFirstPorts = "22,22" }, "serverFirstPorts"},
+		"server-first ports with a space":    {func(s *Settings) { s.ServerFirstPorts = "22, 25" }, "serverFirstPorts"},
+		"server-first ports, trailing comma": {func(s *Settings) { s.ServerFirstPorts = "22," }, "serverFirstPorts"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -287,7 +303,7 @@ func TestInvalidSettings(t *testing.T) {
 	t.Run("all errors at once", func(t *testing.T) {
 		s := Settings{Tracing: Tracing{Enable: true, Sampling: 200}}
 		_, err := Generate(s)
-		for _, field := range []string{"serviceName", "tracing.address", "tracing.port", "tracing.endpoint", "tracing.sampling"} {
+		for _, field := range []string{"serviceName", "tracing.address", "tracing.port", "tracing.endpoint", "tracing.sampling", "tracing.propagation"} {
 			if err == nil || !strings.Contains(err.Error(), field) {
 				t.Errorf("error %v does not name %s", err, field)
 			}

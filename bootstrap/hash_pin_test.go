@@ -10,12 +10,14 @@ import "testing"
 // Such a change must be deliberate and named in the commit message and the changelog. Update
 // the table only together with the golden files (go test ./bootstrap -run Golden -update).
 var pinnedHashes = map[string]string{
-	"bookbuyer":               "14196fa7d0",
-	"bookstore-v1":            "d26a386365",
-	"bookstore-v2":            "f3efa12519",
-	"bookwarehouse":           "2e1841295a",
-	"bookbuyer-tracing-off":   "fbb8962077",
-	"bookstore-v1-overridden": "b9367dfce1",
+	"bookbuyer":                  "3828830d45",
+	"bookstore-v1":               "de20747358",
+	"bookstore-v2":               "1a483df011",
+	"bookwarehouse":              "e82ec0f511",
+	"bookbuyer-tracing-off":      "28270d2d88",
+	"bookstore-v1-overridden":    "64d959ff67",
+	"bookbuyer-b3":               "3f1067c2a8",
+	"bookwarehouse-server-first": "2088f1f7fa",
 }
 
 // TestPinnedHashes holds every demo bootstrap's hash to the table above.

@@ -11,6 +11,12 @@ const (
 	AnnotationEndpoint    = AnnotationPrefix + "endpoint"
 	AnnotationSampling    = AnnotationPrefix + "sampling"
 	AnnotationServiceName = AnnotationPrefix + "service-name"
+	AnnotationPropagation = AnnotationPrefix + "propagation"
+
+	// AnnotationServerFirstPorts on a pod or namespace lists more server-first ports
+	// (comma-separated, 1..65535), added to DefaultServerFirstPorts. It is Open Service Mesh's
+	// prefix, like the other traffic annotations; it is the one such key Resolve reads.
+	AnnotationServerFirstPorts = "openservicemesh.io/server-first-ports"
 
 	// AnnotationAutoRebootstrap set to "false" on a workload opts it out of re-bootstrap.
 	AnnotationAutoRebootstrap = AnnotationPrefix + "auto-rebootstrap"

@@ -16,7 +16,7 @@ import (
 // when a YAML parser could read them as something else. Generate's YAML is Marshal(Build(s)),
 // and its bytes are pinned (TestGolden, TestPinnedHashes). Marshal supports the kinds of
 // values Build's bootstraps hold; others (64-bit integers, bytes, Struct, Timestamp, wrappers
-// other than BoolValue, Durations with fractions...) are errors.
+// other than BoolValue and UInt32Value, Durations with fractions...) are errors.
 func Marshal(b *bootstrapv3.Bootstrap) ([]byte, error) {
 	if b == nil {
 		return nil, errors.New("when rendering the bootstrap: it is nil")

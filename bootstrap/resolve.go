@@ -26,7 +26,9 @@ type Input struct {
 }
 
 // Resolve returns the effective settings: defaults < MeshConfig < namespace annotations <
-// pod annotations. A MeshConfig field left unset keeps the default. Every malformed value
+// pod annotations. A MeshConfig field left unset keeps the default. The server-first ports
+// add up instead: DefaultServerFirstPorts, then the namespace's and the pod's
+// AnnotationServerFirstPorts (a port is server-first whoever says so). Every malformed value
 // is reported (errors joined, MeshConfig first, then the namespace's annotations, then the
 // pod's, each in the order of the contract's table), each a *FieldError naming the field or
 // annotation, the value and the accepted form. Use FieldErrors to take them apart.
@@ -40,15 +42,26 @@ type Input struct {
 func Resolve(in Input) (Settings, error) {
 	t, errs := meshTracing(in.Defaults, in.Mesh, nil)
 	var service string
-	errs = overlayAnnotations(&t, &service, layer{namespace: in.NamespaceName}, in.NamespaceAnnotations, errs)
-	errs = overlayAnnotations(&t, &service, layer{pod: true}, in.PodAnnotations, errs)
+	var serverFirst []uint32
+	errs = overlayAnnotations(&t, &service, &serverFirst, layer{namespace: in.NamespaceName}, in.NamespaceAnnotations, errs)
+	errs = overlayAnnotations(&t, &service, &serverFirst, layer{pod: true}, in.PodAnnotations, errs)
 	if len(errs) > 0 {
 		return Settings{}, errors.Join(errs...)
 	}
 	if service == "" {
 		service = derivedServiceName(in.Owner, in.PodLabels, in.PodName)
 	}
-	return Settings{Tracing: t, ServiceName: service}, nil
+	return Settings{Tracing: t, ServiceName: service, ServerFirstPorts: extraServerFirst(serverFirst)}, nil
+}
+
+// extraServerFirst is the canonical list of the ports that are not DefaultServerFirstPorts.
+func extraServerFirst(ports []uint32) string {
+	if len(ports) == 0 {
+		return "" // the common case costs nothing
+	}
+	defaults := defaultServerFirst()
+	ports = slices.DeleteFunc(ports, func(p uint32) bool { return slices.Contains(defaults, p) })
+	return canonicalPorts(ports)
 }
 
 // MeshTracing overlays a MeshConfig's tracing spec on defaults and validates it: a field left
@@ -100,6 +113,13 @@ func meshTracing(defaults Tracing, spec *v1alpha2.TracingSpec, errs []error) (Tr
 			errs = append(errs, meshError("sampling", formatFloat(s), acceptedSampling))
 		}
 	}
+	if spec.Propagation != "" {
+		if validPropagation(spec.Propagation) {
+			t.Propagation = spec.Propagation
+		} else {
+			errs = append(errs, meshError("propagation", spec.Propagation, acceptedPropagation))
+		}
+	}
 	return t, errs
 }
 
@@ -119,10 +139,12 @@ func (l layer) String() string {
 }
 
 // overlayAnnotations applies the tracing annotations of one layer (a namespace's or a pod's)
-// on t and service, and appends an error for every malformed value and every unknown
-// tracing.openservicemesh.io/ key. Known keys are read in the contract's order and unknown
-// ones sorted, so the errors come out in a stable order.
-func overlayAnnotations(t *Tracing, service *string, source layer, ann map[string]string, errs []error) []error {
+// on t and service, adds its server-first ports to serverFirst, and appends an error for
+// every malformed value and every unknown tracing.openservicemesh.io/ key (keys under
+// openservicemesh.io/ are the injector's; only the server-first one is read here). Known
+// keys are read in the contract's order and unknown ones sorted, so the errors come out in a
+// stable order.
+func overlayAnnotations(t *Tracing, service *string, serverFirst *[]uint32, source layer, ann map[string]string, errs []error) []error {
 	if len(ann) == 0 {
 		return errs
 	}
@@ -168,6 +190,20 @@ func overlayAnnotations(t *Tracing, service *string, source layer, ann map[strin
 			errs = append(errs, annotationError(source.String(), AnnotationServiceName, v, acceptedServiceName))
 		}
 	}
+	if v, ok := ann[AnnotationPropagation]; ok {
+		if validPropagation(v) {
+			t.Propagation = v
+		} else {
+			errs = append(errs, annotationError(source.String(), AnnotationPropagation, v, acceptedPropagation))
+		}
+	}
+	if v, ok := ann[AnnotationServerFirstPorts]; ok {
+		if ports, ok := parsePortList(v); ok {
+			*serverFirst = append(*serverFirst, ports...)
+		} else {
+			errs = append(errs, annotationError(source.String(), AnnotationServerFirstPorts, v, acceptedPortList))
+		}
+	}
 	return appendUnknownAnnotations(source, ann, errs)
 }
 
@@ -179,6 +215,7 @@ var KnownAnnotations = []string{
 	AnnotationEndpoint,
 	AnnotationSampling,
 	AnnotationServiceName,
+	AnnotationPropagation,
 }
 
 // isKnownAnnotation reports keys under AnnotationPrefix that Resolve accepts: the overrides
@@ -186,7 +223,8 @@ var KnownAnnotations = []string{
 func isKnownAnnotation(key string) bool {
 	switch key {
 	case AnnotationEnable, AnnotationAddress, AnnotationPort, AnnotationEndpoint,
-		AnnotationSampling, AnnotationServiceName, AnnotationAutoRebootstrap, BootstrapHashKey:
+		AnnotationSampling, AnnotationServiceName, AnnotationPropagation, AnnotationAutoRebootstrap,
+		BootstrapHashKey:
 		return true
 	}
 	return false

@@ -1,6 +1,7 @@
 package bootstrap_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -17,6 +18,8 @@ func FuzzResolveAnnotations(f *testing.F) {
 	f.Add("TRUE", "fd00::1", "65535", "/p?q=1", "100", "x-1", "", "", false)
 	f.Add("yes", "bad_host!", "0", "api", "-1", "Bad", "service-name", "ok", true)
 	f.Add("", "1.2.3.999", "65536", "/a b", "1e2", "", "auto-rebootstrap", "false", false)
+	f.Add("true", "jaeger", "9411", "/", "1", "web", "propagation", "b3", false)
+	f.Add("true", "jaeger", "9411", "/", "1", "web", "propagation", "w3c", true)
 	f.Fuzz(func(t *testing.T, enable, address, port, endpoint, sampling, service, extraKey, extraValue string, onNamespace bool) {
 		ann := map[string]string{
 			bootstrap.AnnotationEnable:            enable,
@@ -87,6 +90,65 @@ func FuzzMeshTracing(f *testing.F) {
 		}
 		if got.Port != uint32(port) || got.Sampling != sampling || got.Sampling < 0 || got.Sampling > 100 {
 			t.Fatalf("MeshTracing = %+v for port %d sampling %v", got, port, sampling)
+		}
+	})
+}
+
+// FuzzServerFirstPorts feeds arbitrary server-first annotations to Resolve: either field
+// errors naming the annotation, or canonical ports that, with the defaults, hold every port
+// the annotations list, without repeating a default, and that Generate accepts.
+func FuzzServerFirstPorts(f *testing.F) {
+	for _, v := range []string{"", " ", "21", "110, 143", "22,,25", "0", "65535,1", "3306-3308", "+22", "022"} {
+		f.Add(v, "21")
+	}
+	f.Fuzz(func(t *testing.T, pod, namespace string) {
+		in := bootstrap.Input{Defaults: resolveDefaults, NamespaceName: "shop", PodName: "web",
+			PodAnnotations:       map[string]string{bootstrap.AnnotationServerFirstPorts: pod},
+			NamespaceAnnotations: map[string]string{bootstrap.AnnotationServerFirstPorts: namespace}}
+		s, err := bootstrap.Resolve(in)
+		if err != nil {
+			for _, fe := range bootstrap.FieldErrors(err) {
+				if fe.Field != bootstrap.AnnotationServerFirstPorts || fe.Accepted == "" {
+					t.Fatalf("field error %+v", fe)
+				}
+			}
+			if len(bootstrap.FieldErrors(err)) == 0 {
+				t.Fatalf("error without field errors: %v", err)
+			}
+			return
+		}
+		got := map[string]bool{}
+		for _, p := range strings.Split(bootstrap.DefaultServerFirstPorts, ",") {
+			got[p] = true
+		}
+		prev := 0
+		for _, p := range strings.Split(s.ServerFirstPorts, ",") {
+			if s.ServerFirstPorts == "" {
+				break
+			}
+			if got[p] {
+				t.Fatalf("ServerFirstPorts %q repeats the default %s", s.ServerFirstPorts, p)
+			}
+			n, err := strconv.Atoi(p)
+			if err != nil || n <= prev || n > 65535 || strconv.Itoa(n) != p {
+				t.Fatalf("ServerFirstPorts %q is not canonical", s.ServerFirstPorts)
+			}
+			prev = n
+			got[p] = true
+		}
+		for _, list := range []string{pod, namespace} {
+			for _, p := range strings.Split(list, ",") {
+				if p = strings.TrimSpace(p); p == "" {
+					continue
+				}
+				n, _ := strconv.Atoi(p)
+				if !got[strconv.Itoa(n)] {
+					t.Fatalf("port %s of %q is not in %q", p, list, s.ServerFirstPorts)
+				}
+			}
+		}
+		if _, err := bootstrap.Generate(s); err != nil {
+			t.Fatalf("Generate refused settings Resolve accepted: %v", err)
 		}
 	})
 }

@@ -26,11 +26,12 @@ func resolveWith(f func(*bootstrap.Tracing)) bootstrap.Tracing {
 
 func TestResolvePrecedence(t *testing.T) {
 	mesh := &v1alpha2.TracingSpec{
-		Enable:   resolvePtr(true),
-		Address:  "collector.tracing.svc.cluster.local",
-		Port:     resolvePtr[int32](9412),
-		Endpoint: "/mesh/spans",
-		Sampling: resolvePtr(50.0),
+		Enable:      resolvePtr(true),
+		Address:     "collector.tracing.svc.cluster.local",
+		Port:        resolvePtr[int32](9412),
+		Endpoint:    "/mesh/spans",
+		Sampling:    resolvePtr(50.0),
+		Propagation: bootstrap.PropagationB3,
 	}
 	tests := map[string]struct {
 		in   bootstrap.Input
@@ -48,6 +49,7 @@ func TestResolvePrecedence(t *testing.T) {
 			in: bootstrap.Input{Defaults: resolveDefaults, Mesh: mesh, PodName: "web"},
 			want: bootstrap.Settings{ServiceName: "web", Tracing: bootstrap.Tracing{
 				Enable: true, Address: "collector.tracing.svc.cluster.local", Port: 9412, Endpoint: "/mesh/spans", Sampling: 50,
+				Propagation: "b3",
 			}},
 		},
 		"MeshConfig fields left unset keep the defaults": {
@@ -64,14 +66,15 @@ func TestResolvePrecedence(t *testing.T) {
 		"namespace annotations override the MeshConfig": {
 			in: bootstrap.Input{Defaults: resolveDefaults, Mesh: mesh, PodName: "web", NamespaceName: "shop",
 				NamespaceAnnotations: map[string]string{
-					bootstrap.AnnotationEnable:   "false",
-					bootstrap.AnnotationAddress:  "10.0.0.7",
-					bootstrap.AnnotationPort:     "9411",
-					bootstrap.AnnotationEndpoint: "/ns/spans",
-					bootstrap.AnnotationSampling: "12.5",
+					bootstrap.AnnotationEnable:      "false",
+					bootstrap.AnnotationAddress:     "10.0.0.7",
+					bootstrap.AnnotationPort:        "9411",
+					bootstrap.AnnotationEndpoint:    "/ns/spans",
+					bootstrap.AnnotationSampling:    "12.5",
+					bootstrap.AnnotationPropagation: "b3+w3c",
 				}},
 			want: bootstrap.Settings{ServiceName: "web", Tracing: bootstrap.Tracing{
-				Enable: false, Address: "10.0.0.7", Port: 9411, Endpoint: "/ns/spans", Sampling: 12.5,
+				Enable: false, Address: "10.0.0.7", Port: 9411, Endpoint: "/ns/spans", Sampling: 12.5, Propagation: "b3+w3c",
 			}},
 		},
 		"pod annotations override the namespace's": {
@@ -90,7 +93,7 @@ func TestResolvePrecedence(t *testing.T) {
 					bootstrap.AnnotationServiceName: "checkout",
 				}},
 			want: bootstrap.Settings{ServiceName: "checkout", Tracing: bootstrap.Tracing{
-				Enable: true, Address: "fd00::7", Port: 1, Endpoint: "/pod/spans?tenant=a", Sampling: 100,
+				Enable: true, Address: "fd00::7", Port: 1, Endpoint: "/pod/spans?tenant=a", Sampling: 100, Propagation: "b3",
 			}},
 		},
 		"a pod annotation overrides only its own field": {
@@ -99,6 +102,15 @@ func TestResolvePrecedence(t *testing.T) {
 				PodAnnotations:       map[string]string{bootstrap.AnnotationSampling: "0.01"}},
 			want: bootstrap.Settings{ServiceName: "web", Tracing: bootstrap.Tracing{
 				Enable: true, Address: "collector.tracing.svc.cluster.local", Port: 1234, Endpoint: "/mesh/spans", Sampling: 0.01,
+				Propagation: "b3",
+			}},
+		},
+		"a pod annotation sets the propagation back to b3+w3c": {
+			in: bootstrap.Input{Defaults: resolveDefaults, Mesh: mesh, PodName: "web",
+				PodAnnotations: map[string]string{bootstrap.AnnotationPropagation: "b3+w3c"}},
+			want: bootstrap.Settings{ServiceName: "web", Tracing: bootstrap.Tracing{
+				Enable: true, Address: "collector.tracing.svc.cluster.local", Port: 9412, Endpoint: "/mesh/spans", Sampling: 50,
+				Propagation: "b3+w3c",
 			}},
 		},
 		"enable is read in any case": {
@@ -124,6 +136,18 @@ func TestResolvePrecedence(t *testing.T) {
 			}},
 			want: bootstrap.Settings{ServiceName: "web", Tracing: resolveDefaults},
 		},
+		"server-first ports of the namespace and the pod add up, defaults left out": {
+			in: bootstrap.Input{Defaults: resolveDefaults, PodName: "web",
+				NamespaceAnnotations: map[string]string{bootstrap.AnnotationServerFirstPorts: "3306, 21"},
+				PodAnnotations:       map[string]string{bootstrap.AnnotationServerFirstPorts: "110,21,65535,1"}},
+			want: bootstrap.Settings{ServiceName: "web", Tracing: resolveDefaults, ServerFirstPorts: "1,21,110,65535"},
+		},
+		"server-first annotations of default ports or of nothing add nothing": {
+			in: bootstrap.Input{Defaults: resolveDefaults, PodName: "web",
+				NamespaceAnnotations: map[string]string{bootstrap.AnnotationServerFirstPorts: "25,22"},
+				PodAnnotations:       map[string]string{bootstrap.AnnotationServerFirstPorts: " "}},
+			want: bootstrap.Settings{ServiceName: "web", Tracing: resolveDefaults},
+		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -146,6 +170,8 @@ func TestResolveRefusesMalformedValues(t *testing.T) {
 		address  = "must be a DNS name"
 		enable   = `must be "true" or "false"`
 		service  = "must be a DNS-1123 label"
+		prop     = `must be "b3" (B3 headers only) or "b3+w3c"`
+		ports    = "must be a comma-separated list of ports, each an integer from 1 to 65535"
 	)
 	tests := map[string]struct {
 		key, value, accepted string
@@ -193,6 +219,17 @@ func TestResolveRefusesMalformedValues(t *testing.T) {
 		"a service name ending with a dash":     {bootstrap.AnnotationServiceName, "bookstore-", service},
 		"a service name longer than 63 bytes":   {bootstrap.AnnotationServiceName, strings.Repeat("a", 64), service},
 		"an empty service name":                 {bootstrap.AnnotationServiceName, "", service},
+		"propagation w3c alone":                 {bootstrap.AnnotationPropagation, "w3c", prop},
+		"propagation in upper case":             {bootstrap.AnnotationPropagation, "B3", prop},
+		"propagation as a list":                 {bootstrap.AnnotationPropagation, "b3,w3c", prop},
+		"propagation with spaces":               {bootstrap.AnnotationPropagation, "b3 + w3c", prop},
+		"an empty propagation":                  {bootstrap.AnnotationPropagation, "", prop},
+		"server-first port 0":                   {bootstrap.AnnotationServerFirstPorts, "22,0", ports},
+		"server-first port 65536":               {bootstrap.AnnotationServerFirstPorts, "65536", ports},
+		"server-first port by name":             {bootstrap.AnnotationServerFirstPorts, "ssh", ports},
+		"server-first ports with an empty item": {bootstrap.AnnotationServerFirstPorts, "22,,25", ports},
+		"server-first ports with semicolons":    {bootstrap.AnnotationServerFirstPorts, "22;25", ports},
+		"a server-first port range":             {bootstrap.AnnotationServerFirstPorts, "3306-3308", ports},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -251,9 +288,10 @@ func TestResolveReportsEveryBadValueInOrder(t *testing.T) {
 		PodName:       "web",
 		Mesh:          &v1alpha2.TracingSpec{Port: resolvePtr[int32](0), Address: "Bad Host"},
 		NamespaceAnnotations: map[string]string{
-			bootstrap.AnnotationSampling:        "x",
-			bootstrap.AnnotationPrefix + "zzz":  "1",
-			bootstrap.AnnotationPrefix + "addr": "jaeger",
+			bootstrap.AnnotationSampling:         "x",
+			bootstrap.AnnotationServerFirstPorts: "x",
+			bootstrap.AnnotationPrefix + "zzz":   "1",
+			bootstrap.AnnotationPrefix + "addr":  "jaeger",
 		},
 		PodAnnotations: map[string]string{
 			bootstrap.AnnotationServiceName: "Bad",
@@ -262,12 +300,14 @@ func TestResolveReportsEveryBadValueInOrder(t *testing.T) {
 			bootstrap.AnnotationEndpoint:    "api",
 			bootstrap.AnnotationAddress:     "bad_host!",
 			bootstrap.AnnotationSampling:    "101",
+			bootstrap.AnnotationPropagation: "tracecontext",
 		},
 	}
 	want := []string{
 		"MeshConfig spec.observability.tracing.address",
 		"MeshConfig spec.observability.tracing.port",
 		`namespace "shop" annotation tracing.openservicemesh.io/sampling`,
+		`namespace "shop" annotation openservicemesh.io/server-first-ports`,
 		`namespace "shop" annotation tracing.openservicemesh.io/addr`,
 		`namespace "shop" annotation tracing.openservicemesh.io/zzz`,
 		"pod annotation tracing.openservicemesh.io/enable",
@@ -276,6 +316,7 @@ func TestResolveReportsEveryBadValueInOrder(t *testing.T) {
 		"pod annotation tracing.openservicemesh.io/endpoint",
 		"pod annotation tracing.openservicemesh.io/sampling",
 		"pod annotation tracing.openservicemesh.io/service-name",
+		"pod annotation tracing.openservicemesh.io/propagation",
 	}
 	for range 20 { // map order must not leak into the message
 		_, err := bootstrap.Resolve(in)
@@ -362,17 +403,18 @@ func TestMeshTracing(t *testing.T) {
 	}{
 		"no MeshConfig gives the defaults": {want: resolveDefaults},
 		"every field set": {
-			spec: &v1alpha2.TracingSpec{Enable: resolvePtr(true), Address: "::1", Port: resolvePtr[int32](65535), Endpoint: "/x", Sampling: resolvePtr(99.5)},
-			want: bootstrap.Tracing{Enable: true, Address: "::1", Port: 65535, Endpoint: "/x", Sampling: 99.5},
+			spec: &v1alpha2.TracingSpec{Enable: resolvePtr(true), Address: "::1", Port: resolvePtr[int32](65535), Endpoint: "/x", Sampling: resolvePtr(99.5), Propagation: "b3"},
+			want: bootstrap.Tracing{Enable: true, Address: "::1", Port: 65535, Endpoint: "/x", Sampling: 99.5, Propagation: "b3"},
 		},
 		"every field malformed": {
-			spec: &v1alpha2.TracingSpec{Address: "999.1.1.1", Port: resolvePtr[int32](-3), Endpoint: "spans", Sampling: resolvePtr(100.5)},
+			spec: &v1alpha2.TracingSpec{Address: "999.1.1.1", Port: resolvePtr[int32](-3), Endpoint: "spans", Sampling: resolvePtr(100.5), Propagation: "B3"},
 			want: resolveDefaults,
 			wantErr: []string{
 				`MeshConfig spec.observability.tracing.address: invalid value "999.1.1.1": must be a DNS name`,
 				`MeshConfig spec.observability.tracing.port: invalid value "-3": must be an integer from 1 to 65535`,
 				`MeshConfig spec.observability.tracing.endpoint: invalid value "spans": must be an HTTP path beginning with "/"`,
 				`MeshConfig spec.observability.tracing.sampling: invalid value "100.5": must be a number from 0 to 100`,
+				`MeshConfig spec.observability.tracing.propagation: invalid value "B3": must be "b3" (B3 headers only) or "b3+w3c"`,
 			},
 		},
 		"port 0": {

@@ -3,6 +3,7 @@ package bootstrap
 import (
 	"math"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -54,6 +55,71 @@ func parsePort(v string) (uint32, bool) {
 
 // validPort reports a TCP port from 1 to 65535.
 func validPort(p int64) bool { return p >= minPort && p <= maxPort }
+
+// parsePortList reads an annotation's list of ports: items separated by commas, spaces
+// around them allowed, each a port as parsePort reads it. Nothing but spaces is an empty
+// list; an empty item ("22,,25") is refused.
+func parsePortList(v string) ([]uint32, bool) {
+	if strings.TrimSpace(v) == "" {
+		return nil, true
+	}
+	var out []uint32
+	for item := range strings.SplitSeq(v, ",") {
+		p, ok := parsePort(strings.TrimSpace(item))
+		if !ok {
+			return nil, false
+		}
+		out = append(out, p)
+	}
+	return out, true
+}
+
+// canonicalPorts sorts ports, drops repeats and joins them with commas: the form of
+// Settings.ServerFirstPorts.
+func canonicalPorts(ports []uint32) string {
+	slices.Sort(ports)
+	ports = slices.Compact(ports)
+	b := make([]byte, 0, 6*len(ports))
+	for i, p := range ports {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendUint(b, uint64(p), 10)
+	}
+	return string(b)
+}
+
+// defaultServerFirst is DefaultServerFirstPorts as numbers.
+func defaultServerFirst() []uint32 {
+	ports, _ := parseCanonicalPorts(DefaultServerFirstPorts)
+	return ports
+}
+
+// serverFirstPorts are every server-first port of s, ascending: the defaults and s's own
+// (which checkSettings found canonical).
+func serverFirstPorts(s Settings) []uint32 {
+	extra, _ := parseCanonicalPorts(s.ServerFirstPorts)
+	ports := append(defaultServerFirst(), extra...)
+	slices.Sort(ports)
+	return slices.Compact(ports)
+}
+
+// parseCanonicalPorts reads Settings.ServerFirstPorts: "" or ports from 1 to 65535,
+// ascending without repeats, separated by single commas.
+func parseCanonicalPorts(v string) ([]uint32, bool) {
+	if v == "" {
+		return nil, true
+	}
+	out := make([]uint32, 0, strings.Count(v, ",")+1)
+	for item := range strings.SplitSeq(v, ",") {
+		p, ok := parsePort(item)
+		if !ok || len(out) > 0 && p <= out[len(out)-1] {
+			return nil, false
+		}
+		out = append(out, p)
+	}
+	return out, true
+}
 
 // parseSampling accepts a plain decimal number (digits with at most one '.') from 0 to 100.
 // Signs, exponents, hex, NaN and infinities are refused.
@@ -134,6 +200,9 @@ func isDNSLabel(v string) bool {
 	}
 	return true
 }
+
+// validPropagation accepts "b3" and "b3+w3c", exactly (the CRD's enum is case-sensitive too).
+func validPropagation(v string) bool { return v == PropagationB3 || v == PropagationB3W3C }
 
 // validServiceName reports a DNS-1123 label, the form the service-name annotation must take.
 func validServiceName(v string) bool { return isDNSLabel(v) }

@@ -12,7 +12,21 @@ type Tracing struct {
 	Endpoint string
 	// Sampling is the percentage (0..100) of new traces that are sampled.
 	Sampling float64
+	// Propagation is the trace context the tracer reads and writes: PropagationB3 or
+	// PropagationB3W3C.
+	Propagation string
 }
+
+// Trace context propagations.
+const (
+	// PropagationB3 reads and writes B3 headers (x-b3-traceid, ...) only, as Envoy's Zipkin
+	// tracer has always done.
+	PropagationB3 = "b3"
+	// PropagationB3W3C reads B3 headers, else W3C traceparent, and writes both: a service
+	// instrumented with OpenTelemetry's default propagator (W3C) and one speaking B3 then
+	// join the same trace.
+	PropagationB3W3C = "b3+w3c"
+)
 
 // Settings is everything a bootstrap is built from. Two pods with equal Settings share one
 // bootstrap, hence one ConfigMap. Settings is comparable, so it can key a cache.
@@ -20,7 +34,33 @@ type Settings struct {
 	Tracing Tracing
 	// ServiceName is the name spans carry (Envoy's node.cluster).
 	ServiceName string
+	// ServerFirstPorts are destination ports whose connections skip HTTP detection and go
+	// straight to the TCP chain, in addition to DefaultServerFirstPorts, which always do. The
+	// form is canonical, so equal lists compare equal: ascending, without repeats, separated
+	// by commas (21,110); empty for none beyond the defaults. Resolve gives the ports of the
+	// namespace's and the pod's AnnotationServerFirstPorts that are not defaults. A string
+	// keeps Settings comparable; the zero value is the default behaviour.
+	ServerFirstPorts string
 }
+
+// DefaultServerFirstPorts are the server-first ports every sidecar knows without being told.
+//
+// The HTTP inspector waits for a client's first bytes to tell HTTP from the rest, up to the
+// listener filter timeout (1 s). In a server-first protocol the client says nothing until the
+// server has spoken, and the server hears nothing until Envoy connects it: each new
+// connection waits the full second, then goes to the TCP chain. Connections to these ports
+// skip the inspector:
+//   - 22, SSH: the server sends its identification line first; many clients send theirs at
+//     once too, but the protocol lets a client wait for the server's, and some do.
+//   - 25, SMTP: the client waits for the server's 220 greeting.
+//   - 3306, MySQL: the server opens with its handshake packet.
+//
+// Istio detects nothing on a port declared server-first and otherwise leaves it to the user
+// to declare such ports (by a Service port's protocol); a tracing sidecar has no Service
+// ports to read, so we default the common ones and take more from the annotation
+// openservicemesh.io/server-first-ports (which adds to these; PostgreSQL, Redis and MongoDB
+// are client-first and need nothing).
+const DefaultServerFirstPorts = "22,25,3306"
 
 // Defaults returns the built-in tracing defaults for a control plane in namespace ns: the
 // lowest layer of precedence, under the MeshConfig and annotations.
@@ -34,5 +74,8 @@ func Defaults(ns string) Tracing {
 		Port:     9411,
 		Endpoint: "/api/v2/spans",
 		Sampling: 100,
+		// Both, so that W3C-instrumented applications' traces join the sidecars' from the
+		// start; B3 stays first, so B3 callers keep working as before.
+		Propagation: PropagationB3W3C,
 	}
 }

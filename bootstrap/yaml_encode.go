@@ -22,10 +22,10 @@ import (
 // bytes like any other message, without being decoded.
 //
 // It supports what Build produces under any valid Settings, and nothing more: strings, bools,
-// uint32s, doubles and enums; messages, lists of messages and strings, and string-keyed maps
-// of messages; Any, Duration (whole non-negative seconds) and BoolValue. Anything else (64-bit
-// integers, bytes, packed lists, Struct, Timestamp, other wrappers...) is an error, never a
-// guess.
+// int32s, uint32s, doubles and enums; messages, lists of messages and strings, and
+// string-keyed maps of messages; Any, Duration (whole non-negative seconds), BoolValue and
+// UInt32Value. Anything else (64-bit integers, bytes, packed lists, Struct, Timestamp, other
+// wrappers...) is an error, never a guess.
 //
 // Layout: a mapping's entries sit at column indent+2 of the "key:" or "- " that holds them;
 // lists under a key are not indented (kubectl's style); empty mappings are {}.
@@ -49,7 +49,9 @@ func encodeYAML(m proto.Message) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := yamlEncoder{out: make([]byte, 0, 8<<10), fields: make([]wireField, 0, 64)}
+	// 16 KiB holds every bootstrap Build makes (the goldens are 11 to 12 KiB), so the output
+	// is not copied as it grows.
+	e := yamlEncoder{out: make([]byte, 0, 16<<10), fields: make([]wireField, 0, 64)}
 	// The top level is laid out like a list item at column -2: keys at column 0, the first
 	// one not indented.
 	if err := e.message(m.ProtoReflect().Descriptor(), wire, -2, true); err != nil {

@@ -2,12 +2,15 @@ package bootstrap
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 	"time"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -24,7 +27,7 @@ func nodeWithID(id string) *corev3.Node { return &corev3.Node{Id: id} }
 
 // oddBootstrap exercises what the demo bootstraps do not, within what the encoder supports:
 // strings YAML would misread, a map with several keys, an empty Any content, false and zero
-// values that are set.
+// values that are set, the extremes of UInt32Value and negative int32s.
 func oddBootstrap(t *testing.T) *bootstrapv3.Bootstrap {
 	t.Helper()
 	pack := func(m proto.Message) *anypb.Any {
@@ -46,7 +49,26 @@ func oddBootstrap(t *testing.T) *bootstrapv3.Bootstrap {
 				"yes":  pack(&corev3.Http1ProtocolOptions{AllowAbsoluteUrl: wrapperspb.Bool(false)}),
 				"a: b": pack(&corev3.Http2ProtocolOptions{}),
 			},
-		}, {}}},
+		}, {
+			Name:                          "limits",
+			PerConnectionBufferLimitBytes: wrapperspb.UInt32(0),
+			CircuitBreakers: &clusterv3.CircuitBreakers{Thresholds: []*clusterv3.CircuitBreakers_Thresholds{{
+				MaxConnections: wrapperspb.UInt32(math.MaxUint32), MaxRequests: wrapperspb.UInt32(1),
+			}}},
+		}, {}}, Listeners: []*listenerv3.Listener{{
+			Name: "ranges",
+			ListenerFilters: []*listenerv3.ListenerFilter{{
+				Name: "x",
+				FilterDisabled: &listenerv3.ListenerFilterChainMatchPredicate{Rule: &listenerv3.ListenerFilterChainMatchPredicate_DestinationPortRange{
+					DestinationPortRange: &typev3.Int32Range{Start: math.MinInt32, End: -1},
+				}},
+			}, {
+				Name: "y",
+				FilterDisabled: &listenerv3.ListenerFilterChainMatchPredicate{Rule: &listenerv3.ListenerFilterChainMatchPredicate_DestinationPortRange{
+					DestinationPortRange: &typev3.Int32Range{Start: 0, End: math.MaxInt32},
+				}},
+			}},
+		}}},
 		StatsFlushInterval:     durationpb.New(90 * time.Second),
 		EnableDispatcherStats:  true,
 		LayeredRuntime:         &bootstrapv3.LayeredRuntime{},
@@ -146,7 +168,8 @@ func TestEncodeRefusesUnsupported(t *testing.T) {
 		"negative Duration":        {&bootstrapv3.Bootstrap{StatsFlushInterval: durationpb.New(-time.Second)}, true},
 		"Timestamp in an Any":      {withOptions(pack(timestamppb.New(time.Unix(0, 0)))), true},
 		"BytesValue in an Any":     {withOptions(pack(wrapperspb.Bytes([]byte{1}))), true},
-		"UInt32Value":              {&bootstrapv3.Bootstrap{StaticResources: &bootstrapv3.Bootstrap_StaticResources{Clusters: []*clusterv3.Cluster{{Name: "c", PerConnectionBufferLimitBytes: wrapperspb.UInt32(1)}}}}, true},
+		"Int32Value in an Any":     {withOptions(pack(wrapperspb.Int32(-1))), true},
+		"UInt32Value in an Any":    {withOptions(pack(wrapperspb.UInt32(1))), true},
 		"empty Any":                {withOptions(&anypb.Any{}), true},
 		"unknown Any type":         {withOptions(&anypb.Any{TypeUrl: "type.googleapis.com/example.Nope"}), false},
 		"Any of undecodable bytes": {withOptions(&anypb.Any{TypeUrl: "type.googleapis.com/envoy.config.core.v3.Node", Value: []byte{0xff}}), false},

@@ -13,8 +13,8 @@ import (
 )
 
 // appendScalar writes a singular non-message field value as protojson would write it, in
-// YAML: bools, uint32s, finite doubles, enums by name and valid UTF-8 strings, the kinds
-// Build's messages use. Other kinds and values are errors.
+// YAML: bools, int32s, uint32s, finite doubles, enums by name and valid UTF-8 strings, the
+// kinds Build's messages use. Other kinds and values are errors.
 func appendScalar(out []byte, fd protoreflect.FieldDescriptor, f wireField) ([]byte, error) {
 	want := protowire.VarintType
 	switch fd.Kind() {
@@ -29,6 +29,8 @@ func appendScalar(out []byte, fd protoreflect.FieldDescriptor, f wireField) ([]b
 	switch fd.Kind() {
 	case protoreflect.BoolKind:
 		return strconv.AppendBool(out, f.num != 0), nil
+	case protoreflect.Int32Kind:
+		return strconv.AppendInt(out, int64(int32(f.num)), 10), nil //nolint:gosec // G115: an int32 is encoded sign-extended to 64 bits
 	case protoreflect.Uint32Kind:
 		return strconv.AppendUint(out, uint64(uint32(f.num)), 10), nil //nolint:gosec // G115: a uint32 field is encoded as its 32 bits
 	case protoreflect.DoubleKind:

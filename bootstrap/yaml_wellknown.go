@@ -11,10 +11,12 @@ import (
 )
 
 // wellKnown writes the google.protobuf message md encoded in b in its JSON form: Any,
-// Duration and BoolValue, those Build uses. The others are errors.
+// Duration, BoolValue and UInt32Value, those Build uses. The others are errors.
 func (e *yamlEncoder) wellKnown(md protoreflect.MessageDescriptor, b []byte, indent int, dash bool) error {
 	name := md.FullName()
-	if name != "google.protobuf.Any" && name != "google.protobuf.Duration" && name != "google.protobuf.BoolValue" {
+	switch name {
+	case "google.protobuf.Any", "google.protobuf.Duration", "google.protobuf.BoolValue", "google.protobuf.UInt32Value":
+	default:
 		return fmt.Errorf("%s is not supported", name)
 	}
 	lo, err := e.parse(md, b)
@@ -39,12 +41,18 @@ func (e *yamlEncoder) wellKnown(md protoreflect.MessageDescriptor, b []byte, ind
 		}
 		e.scalarPrefix(dash)
 		e.out = append(strconv.AppendInt(e.out, secs, 10), 's', '\n')
-	default: // BoolValue
+	case "google.protobuf.BoolValue":
 		if f[1].typ != protowire.VarintType {
 			return errors.New("google.protobuf.BoolValue: value is not a varint")
 		}
 		e.scalarPrefix(dash)
 		e.out = append(strconv.AppendBool(e.out, f[1].num != 0), '\n')
+	default: // UInt32Value, a number in JSON (circuit breaker thresholds, destination ports)
+		if f[1].typ != protowire.VarintType {
+			return errors.New("google.protobuf.UInt32Value: value is not a varint")
+		}
+		e.scalarPrefix(dash)
+		e.out = append(strconv.AppendUint(e.out, uint64(uint32(f[1].num)), 10), '\n') //nolint:gosec // G115: a uint32 is encoded as its 32 bits
 	}
 	return nil
 }

@@ -404,8 +404,9 @@ func TestChartDefaults(t *testing.T) {
 		tr := mc.Spec.Observability.Tracing
 		if mc.Namespace != testNamespace || tr.Enable == nil || *tr.Enable ||
 			tr.Address != "jaeger.osm-system.svc.cluster.local" || tr.Port == nil || *tr.Port != 9411 ||
-			tr.Endpoint != "/api/v2/spans" || tr.Sampling == nil || *tr.Sampling != 100 {
-			t.Errorf("MeshConfig = %s", r.objs["MeshConfig/osm-mesh-config"])
+			tr.Endpoint != "/api/v2/spans" || tr.Sampling == nil || *tr.Sampling != 100 ||
+			tr.Propagation != bootstrap.Defaults(testNamespace).Propagation {
+			t.Errorf("MeshConfig = %s, want the injector's defaults", r.objs["MeshConfig/osm-mesh-config"])
 		}
 	})
 
@@ -523,11 +524,13 @@ func TestChartJaegerAndTracing(t *testing.T) {
 func TestChartBringYourOwnCollector(t *testing.T) {
 	// The guide's install for a self-managed Jaeger.
 	r := mustRender(t, "mesh", set("osm.tracing.enable=true", "osm.tracing.address=10.1.2.3",
-		"osm.tracing.port=14411", "osm.tracing.endpoint=/zipkin/spans", "osm.tracing.sampling=12.5"))
+		"osm.tracing.port=14411", "osm.tracing.endpoint=/zipkin/spans", "osm.tracing.sampling=12.5",
+		"osm.tracing.propagation=b3"))
 	var mc v1alpha2.MeshConfig
 	r.get("MeshConfig/osm-mesh-config", &mc)
 	tr := mc.Spec.Observability.Tracing
-	if mc.Namespace != "mesh" || tr.Address != "10.1.2.3" || *tr.Port != 14411 || tr.Endpoint != "/zipkin/spans" || *tr.Sampling != 12.5 {
+	if mc.Namespace != "mesh" || tr.Address != "10.1.2.3" || *tr.Port != 14411 || tr.Endpoint != "/zipkin/spans" || *tr.Sampling != 12.5 ||
+		tr.Propagation != bootstrap.PropagationB3 {
 		t.Errorf("MeshConfig = %s", r.objs["MeshConfig/osm-mesh-config"])
 	}
 	if r.has("Deployment/jaeger") {
@@ -608,6 +611,10 @@ func TestChartRefusesBadValues(t *testing.T) {
 		"sampling above 100": {
 			vals: []string{"osm.tracing.sampling=101"},
 			want: "sampling",
+		},
+		"an unknown propagation": {
+			vals: []string{"osm.tracing.propagation=w3c"},
+			want: "propagation",
 		},
 		"an unknown failure policy": {
 			vals: []string{"osm.webhook.failurePolicy=Sometimes"},

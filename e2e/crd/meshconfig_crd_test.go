@@ -99,6 +99,8 @@ func (e *env) validAccepted(t *testing.T) {
 		"fractional sampling":          {Sampling: ptr.To(12.5)},
 		"an endpoint with a query":     {Endpoint: "/api/v2/spans?x=1"},
 		"the root path as an endpoint": {Endpoint: "/"},
+		"propagation b3":               {Propagation: "b3"},
+		"propagation b3+w3c":           {Propagation: "b3+w3c"},
 		"a 63-character DNS label":     {Address: strings.Repeat("a", 63) + ".example.com"},
 	}
 	for name, tr := range tests {
@@ -135,6 +137,8 @@ func (e *env) badRefused(t *testing.T) {
 		"an over-long address":                 {v1alpha2.TracingSpec{Address: strings.Repeat("a", 254)}, "address"},
 		"sampling 101":                         {v1alpha2.TracingSpec{Sampling: ptr.To(101.0)}, "sampling"},
 		"sampling -1":                          {v1alpha2.TracingSpec{Sampling: ptr.To(-1.0)}, "sampling"},
+		"propagation w3c alone":                {v1alpha2.TracingSpec{Propagation: "w3c"}, "propagation"},
+		"propagation in upper case":            {v1alpha2.TracingSpec{Propagation: "B3"}, "propagation"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

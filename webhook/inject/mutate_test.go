@@ -146,6 +146,8 @@ func TestMutateGoldenOverride(t *testing.T) {
 		Port:     9412,                                             // namespace, over the default
 		Endpoint: "/zipkin/api/v2/spans",                           // pod
 		Sampling: 12.5,                                             // pod, over the namespace's 10 and the MeshConfig's 50
+		// The default: neither the MeshConfig nor an annotation sets it.
+		Propagation: bootstrap.PropagationB3W3C,
 	}}
 	if diff := cmp.Diff(want, res.Settings); diff != "" {
 		t.Errorf("settings (-want +got):\n%s", diff)
@@ -218,6 +220,11 @@ func TestMutateErrors(t *testing.T) {
 				`pod annotation tracing.openservicemesh.io/addr: unknown tracing annotation; did you mean tracing.openservicemesh.io/address?`,
 			},
 		},
+		"a bad server-first port list": {
+			pod:  appPod("shop", annotated(bootstrap.AnnotationServerFirstPorts, "21,ftp")),
+			ns:   enabledNS("shop"),
+			want: []string{`pod annotation openservicemesh.io/server-first-ports: invalid value "21,ftp": must be a comma-separated list of ports`},
+		},
 		"a bad MeshConfig": {
 			pod:  appPod("shop"),
 			ns:   enabledNS("shop"),
@@ -260,5 +267,32 @@ func TestMutateUsesDefaultsForAnEmptyEnv(t *testing.T) {
 	}
 	if inject.Sidecar(&res.Pod.Spec).Image != inject.DefaultEnvoyImage {
 		t.Errorf("envoy image = %q", inject.Sidecar(&res.Pod.Spec).Image)
+	}
+}
+
+// TestMutateServerFirstPorts: the namespace's and the pod's server-first ports reach the
+// bootstrap the pod mounts (the HTTP inspector skips them), added to the defaults.
+func TestMutateServerFirstPorts(t *testing.T) {
+	ns := enabledNS("shop")
+	ns.Annotations = map[string]string{bootstrap.AnnotationServerFirstPorts: "21"}
+	res, err := inject.Mutate(appPod("shop", annotated(bootstrap.AnnotationServerFirstPorts, "110, 3306")), ns, inject.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Settings.ServerFirstPorts; got != "21,110" {
+		t.Errorf("ServerFirstPorts = %q, want 21,110 (3306 is a default)", got)
+	}
+	plain, err := inject.Mutate(appPod("shop"), enabledNS("shop"), inject.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Bootstrap.Hash == plain.Bootstrap.Hash {
+		t.Errorf("server-first ports did not change the bootstrap (hash %s)", res.Bootstrap.Hash)
+	}
+	y := res.ConfigMap.Data[bootstrap.BootstrapKey]
+	for _, want := range []string{"start: 21\n", "start: 110\n", "start: 3306\n"} {
+		if !strings.Contains(y, want) {
+			t.Errorf("the bootstrap has no port range %q:\n%s", want, y)
+		}
 	}
 }

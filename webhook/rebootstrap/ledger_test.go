@@ -141,7 +141,9 @@ func TestMeshTarget(t *testing.T) {
 	c.Sampling = 50
 	d := a
 	d.Enable = true
-	if MeshTarget(a) == MeshTarget(c) || MeshTarget(a) == MeshTarget(d) {
-		t.Errorf("sampling or enable do not change the target")
+	e := a
+	e.Propagation = bootstrap.PropagationB3
+	if MeshTarget(a) == MeshTarget(c) || MeshTarget(a) == MeshTarget(d) || MeshTarget(a) == MeshTarget(e) {
+		t.Errorf("sampling, enable or propagation do not change the target")
 	}
 }

@@ -15,7 +15,7 @@ import (
 func MeshTarget(t bootstrap.Tracing) string {
 	canon := strconv.FormatBool(t.Enable) + "\n" + t.Address + "\n" +
 		strconv.FormatUint(uint64(t.Port), 10) + "\n" + t.Endpoint + "\n" +
-		strconv.FormatFloat(t.Sampling, 'g', -1, 64)
+		strconv.FormatFloat(t.Sampling, 'g', -1, 64) + "\n" + t.Propagation
 	sum := sha256.Sum256([]byte(canon))
 	return hex.EncodeToString(sum[:5])
 }

@@ -83,6 +83,12 @@ type TracingSpec struct {
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
 	Sampling *float64 `json:"sampling,omitempty"`
+
+	// Propagation is the trace context the sidecars read and write: "b3" (B3 headers only)
+	// or "b3+w3c" (B3, else W3C traceparent, is read; both are written). Default b3+w3c.
+	// +optional
+	// +kubebuilder:validation:Enum=b3;b3+w3c
+	Propagation string `json:"propagation,omitempty"`
 }
 
 // MeshConfigStatus reports what the injector made of the spec and how far the re-bootstrap

@@ -1,0 +1,853 @@
+package bootstrap
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tracev3 "github.com/envoyproxy/go-control-plane/envoy/config/trace/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tcp_proxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+// No Envoy runs in these tests (hack/envoy-validate.sh runs one where there is one), so the
+// behaviour of Envoy that the bootstrap relies on is written down here as rules, each with
+// where Envoy documents it, and held against every golden bootstrap. TestRulesCatchMutations
+// breaks each rule on purpose, so that none can pass by checking nothing.
+
+// envoyDocs is the root of Envoy's documentation.
+const envoyDocs = "https://www.envoyproxy.io/docs/envoy/latest/"
+
+// rule is one property of a bootstrap that Envoy's behaviour makes necessary.
+type rule struct {
+	name string
+	// doc is where Envoy documents the behaviour the rule is about.
+	doc string
+	// check returns why b, built from s, breaks the rule, or nil.
+	check func(b *bootstrapv3.Bootstrap, s Settings) error
+}
+
+// rules are checked against every golden bootstrap.
+var rules = []rule{{
+	name: "no capture listener can pass a connection to itself",
+	// Filter chains are matched on the destination port first, before application protocols;
+	// a chain naming the port beats those naming none.
+	doc:   envoyDocs + "api-v3/config/listener/v3/listener_components.proto#config-listener-v3-filterchainmatch",
+	check: checkLoopGuards,
+}, {
+	name:  "ORIGINAL_DST clusters have no circuit breaking",
+	doc:   envoyDocs + "api-v3/config/cluster/v3/circuit_breaker.proto",
+	check: checkCircuitBreakers,
+}, {
+	name: "kubelet probes reach the app unsampled",
+	// A route's tracing overrides the HCM's samplings; the first matching route wins.
+	doc:   envoyDocs + "api-v3/config/route/v3/route_components.proto#config-route-v3-tracing",
+	check: checkProbeRoute,
+}, {
+	name:  "the health listener has no tracer",
+	doc:   envoyDocs + "api-v3/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto#envoy-v3-api-field-extensions-filters-network-http-connection-manager-v3-httpconnectionmanager-tracing",
+	check: checkHealthUntraced,
+}, {
+	name:  "the Zipkin tracer propagates W3C trace context when asked",
+	doc:   envoyDocs + "api-v3/config/trace/v3/zipkin.proto#envoy-v3-api-field-config-trace-v3-zipkinconfig-trace-context-option",
+	check: checkPropagation,
+}, {
+	name:  "every listener but admin binds 0.0.0.0 and [::]",
+	doc:   envoyDocs + "api-v3/config/listener/v3/listener.proto#envoy-v3-api-field-config-listener-v3-listener-additional-addresses",
+	check: checkDualStack,
+}, {
+	name:  "traffic HCMs never cut idle streams",
+	doc:   envoyDocs + "api-v3/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto#envoy-v3-api-field-extensions-filters-network-http-connection-manager-v3-httpconnectionmanager-stream-idle-timeout",
+	check: checkStreamIdleTimeout,
+}, {
+	name: "CONNECT is proxied to the proxy the app dialled",
+	// Without a CONNECT upgrade config the HCM refuses CONNECT; a route without connect_config
+	// proxies the request instead of terminating it; only connect_matcher matches HTTP/1.1
+	// CONNECT.
+	doc:   envoyDocs + "intro/arch_overview/http/upgrades",
+	check: checkConnect,
+}, {
+	name: "absolute-form requests are accepted and not produced",
+	// allow_absolute_url defaults to true in source/common/http/http1/settings.cc.
+	doc:   envoyDocs + "api-v3/config/core/v3/protocol.proto#envoy-v3-api-field-config-core-v3-http1protocoloptions-allow-absolute-url",
+	check: checkAbsoluteURL,
+}, {
+	name:  "TCP passthrough never cuts idle connections",
+	doc:   envoyDocs + "api-v3/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto#envoy-v3-api-field-extensions-filters-network-tcp-proxy-v3-tcpproxy-idle-timeout",
+	check: checkTCPIdleTimeout,
+}, {
+	name:  "the inbound passthrough closes idle connections before the app's keep-alive does",
+	doc:   envoyDocs + "api-v3/config/core/v3/protocol.proto#envoy-v3-api-field-config-core-v3-httpprotocoloptions-idle-timeout",
+	check: checkInboundUpstreamIdle,
+}, {
+	name: "the HTTP inspector skips exactly the server-first ports",
+	// filter_disabled evaluates against the restored destination when original_dst runs
+	// first.
+	doc:   envoyDocs + "api-v3/config/listener/v3/listener_components.proto#config-listener-v3-listenerfilterchainmatchpredicate",
+	check: checkServerFirst,
+}, {
+	name:  "the admin interface listens on loopback only",
+	doc:   envoyDocs + "operations/admin",
+	check: checkAdmin,
+}}
+
+// TestRulesHoldForEveryGolden runs every rule on every golden bootstrap, parsed strictly and
+// validated as a pod would get it.
+func TestRulesHoldForEveryGolden(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := demoCases()
+	if len(files) != len(cases) {
+		t.Errorf("%d golden files for %d demo cases: a golden without a case is stale, a case without one is untested", len(files), len(cases))
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			s, ok := cases[name]
+			if !ok {
+				t.Fatalf("%s has no demo case", file)
+			}
+			b := mustParse(t, mustRead(t, file))
+			for _, r := range rules {
+				if err := r.check(b, s); err != nil {
+					t.Errorf("rule %q (%s) is broken: %v", r.name, r.doc, err)
+				}
+			}
+		})
+	}
+}
+
+// TestRulesCatchMutations breaks each rule in a golden bootstrap and expects it to fail, so
+// that no rule passes vacuously. Every rule has at least one mutation.
+func TestRulesCatchMutations(t *testing.T) {
+	mutations := map[string][]struct {
+		what   string
+		mutate func(t *testing.T, b *bootstrapv3.Bootstrap)
+	}{
+		"no capture listener can pass a connection to itself": {
+			{"the outbound guard of 15001 is gone", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				l := mustListener(t, b, OutboundListenerName)
+				l.FilterChains = slices.DeleteFunc(l.FilterChains, func(fc *listenerv3.FilterChain) bool {
+					return fc.GetFilterChainMatch().GetDestinationPort().GetValue() == OutboundPort
+				})
+			}},
+			{"the blackhole has an endpoint", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustCluster(t, b, BlackholeCluster).LoadAssignment = loadAssignment(BlackholeCluster, "10.0.0.1", 80)
+			}},
+			{"the inbound guard of 15003 also asks for HTTP", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				for _, fc := range mustListener(t, b, InboundListenerName).GetFilterChains() {
+					if fc.GetFilterChainMatch().GetDestinationPort().GetValue() == InboundPort {
+						fc.FilterChainMatch.ApplicationProtocols = httpProtocols()
+					}
+				}
+			}},
+			{"the guard of 15001 passes through", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				for _, fc := range mustListener(t, b, InboundListenerName).GetFilterChains() {
+					if fc.GetFilterChainMatch().GetDestinationPort().GetValue() == OutboundPort {
+						fc.Filters = mustListener(t, b, InboundListenerName).GetDefaultFilterChain().GetFilters()
+					}
+				}
+			}},
+		},
+		"ORIGINAL_DST clusters have no circuit breaking": {
+			{"Envoy's default of 1024 requests", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustCluster(t, b, OutboundPassthroughCluster).CircuitBreakers.Thresholds[0].MaxRequests.Value = 1024
+			}},
+			{"no circuit breakers at all", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustCluster(t, b, InboundPassthroughCluster).CircuitBreakers = nil
+			}},
+		},
+		"kubelet probes reach the app unsampled": {
+			{"the probe route is not first", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) {
+					r := h.GetRouteConfig().GetVirtualHosts()[0].Routes
+					r[0], r[1] = r[1], r[0]
+				})
+			}},
+			{"probes are sampled at random", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) {
+					h.GetRouteConfig().GetVirtualHosts()[0].Routes[0].Tracing.RandomSampling.Numerator = 100
+				})
+			}},
+			{"probes go nowhere near the app", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) {
+					h.GetRouteConfig().GetVirtualHosts()[0].Routes[0].Action = passthroughAction(BlackholeCluster)
+				})
+			}},
+			{"the probe match is on another header", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) {
+					h.GetRouteConfig().GetVirtualHosts()[0].Routes[0].Match.Headers[0].Name = "x-kube-probe"
+				})
+			}},
+		},
+		"the health listener has no tracer": {
+			{"the health HCM traces", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				var tracing *hcmv3.HttpConnectionManager_Tracing
+				editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) { tracing = h.GetTracing() })
+				editHCM(t, b, HealthListenerName, func(h *hcmv3.HttpConnectionManager) { h.Tracing = tracing })
+			}},
+		},
+		"the Zipkin tracer propagates W3C trace context when asked": {
+			{"B3 only although b3+w3c was asked for", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editZipkin(t, b, OutboundListenerName, func(z *tracev3.ZipkinConfig) { z.TraceContextOption = tracev3.ZipkinConfig_USE_B3 })
+			}},
+			{"no tracer on the inbound side", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) { h.Tracing = nil })
+			}},
+		},
+		"every listener but admin binds 0.0.0.0 and [::]": {
+			{"health is IPv4 only", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustListener(t, b, HealthListenerName).AdditionalAddresses = nil
+			}},
+			{"inbound's [::] also takes IPv4", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustListener(t, b, InboundListenerName).AdditionalAddresses[0].Address.GetSocketAddress().Ipv4Compat = true
+			}},
+			{"outbound's [::] is on another port", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustListener(t, b, OutboundListenerName).AdditionalAddresses[0].Address = socketAddress(anyIPv6, 15006)
+			}},
+		},
+		"traffic HCMs never cut idle streams": {
+			{"Envoy's default on the inbound side", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) { h.StreamIdleTimeout = nil })
+			}},
+		},
+		"CONNECT is proxied to the proxy the app dialled": {
+			{"no CONNECT upgrade", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, OutboundListenerName, func(h *hcmv3.HttpConnectionManager) { h.UpgradeConfigs = h.UpgradeConfigs[:1] })
+			}},
+			{"no connect_matcher route", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, OutboundListenerName, func(h *hcmv3.HttpConnectionManager) {
+					vh := h.GetRouteConfig().GetVirtualHosts()[0]
+					vh.Routes = slices.DeleteFunc(vh.Routes, func(r *routev3.Route) bool { return r.GetMatch().GetConnectMatcher() != nil })
+				})
+			}},
+			{"Envoy terminates the CONNECT", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, OutboundListenerName, func(h *hcmv3.HttpConnectionManager) {
+					for _, r := range h.GetRouteConfig().GetVirtualHosts()[0].GetRoutes() {
+						if r.GetMatch().GetConnectMatcher() != nil {
+							r.GetRoute().UpgradeConfigs = []*routev3.RouteAction_UpgradeConfig{{
+								UpgradeType: upgradeConnect, ConnectConfig: &routev3.RouteAction_UpgradeConfig_ConnectConfig{},
+							}}
+						}
+					}
+				})
+			}},
+		},
+		"absolute-form requests are accepted and not produced": {
+			{"absolute URLs refused", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, OutboundListenerName, func(h *hcmv3.HttpConnectionManager) { h.HttpProtocolOptions.AllowAbsoluteUrl.Value = false })
+			}},
+			{"every request sent in absolute form", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHTTPOptions(t, b, OutboundPassthroughCluster, func(o *httpv3.HttpProtocolOptions) {
+					o.GetUseDownstreamProtocolConfig().GetHttpProtocolOptions().SendFullyQualifiedUrl = true
+				})
+			}},
+		},
+		"TCP passthrough never cuts idle connections": {
+			{"Envoy's default of 1 hour", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editTCPProxy(t, b, OutboundListenerName, func(p *tcp_proxyv3.TcpProxy) { p.IdleTimeout = nil })
+			}},
+		},
+		"the inbound passthrough closes idle connections before the app's keep-alive does": {
+			{"as long as Node's keep-alive", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHTTPOptions(t, b, InboundPassthroughCluster, func(o *httpv3.HttpProtocolOptions) {
+					o.CommonHttpProtocolOptions.IdleTimeout.Seconds = 5
+				})
+			}},
+			{"Envoy's default of 1 hour", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHTTPOptions(t, b, InboundPassthroughCluster, func(o *httpv3.HttpProtocolOptions) { o.CommonHttpProtocolOptions = nil })
+			}},
+		},
+		"the HTTP inspector skips exactly the server-first ports": {
+			{"the inspector runs on every port", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustListener(t, b, InboundListenerName).ListenerFilters[1].FilterDisabled = nil
+			}},
+			{"MySQL is inspected", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustListener(t, b, OutboundListenerName).ListenerFilters[1].FilterDisabled = portsPredicate([]uint32{22, 25})
+			}},
+			{"HTTP on 8080 is not inspected", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustListener(t, b, OutboundListenerName).ListenerFilters[1].FilterDisabled = portsPredicate([]uint32{22, 25, 3306, 8080})
+			}},
+			{"the inspector runs before the destination is restored", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				f := mustListener(t, b, OutboundListenerName).ListenerFilters
+				f[0], f[1] = f[1], f[0]
+			}},
+		},
+		"the admin interface listens on loopback only": {
+			{"admin on every interface", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				b.Admin.Address = socketAddress(anyIPv4, AdminPort)
+			}},
+		},
+	}
+	golden := mustParse(t, mustRead(t, filepath.Join("testdata", "bookbuyer.yaml")))
+	s := demoCases()["bookbuyer"]
+	for _, r := range rules {
+		if err := r.check(golden, s); err != nil {
+			t.Fatalf("rule %q fails on the unmutated bookbuyer bootstrap: %v", r.name, err)
+		}
+		ms := mutations[r.name]
+		if len(ms) == 0 {
+			t.Errorf("rule %q has no mutation: nothing shows it can fail", r.name)
+		}
+		for _, m := range ms {
+			t.Run(r.name+"/"+m.what, func(t *testing.T) {
+				b := proto.Clone(golden).(*bootstrapv3.Bootstrap)
+				m.mutate(t, b)
+				if proto.Equal(b, golden) {
+					t.Fatal("the mutation changed nothing")
+				}
+				if err := r.check(b, s); err == nil {
+					t.Errorf("the rule holds on a bootstrap where %s", m.what)
+				} else {
+					t.Logf("fails as it should: %v", err)
+				}
+			})
+		}
+	}
+	for name := range mutations {
+		if !slices.ContainsFunc(rules, func(r rule) bool { return r.name == name }) {
+			t.Errorf("mutations of %q, which is no rule", name)
+		}
+	}
+}
+
+// TestPropagationRuleB3: with propagation b3, the W3C option is a break of the rule too.
+func TestPropagationRuleB3(t *testing.T) {
+	b := mustParse(t, mustRead(t, filepath.Join("testdata", "bookbuyer-b3.yaml")))
+	s := demoCases()["bookbuyer-b3"]
+	if err := checkPropagation(b, s); err != nil {
+		t.Fatal(err)
+	}
+	editZipkin(t, b, InboundListenerName, func(z *tracev3.ZipkinConfig) {
+		z.TraceContextOption = tracev3.ZipkinConfig_USE_B3_WITH_W3C_PROPAGATION
+	})
+	if checkPropagation(b, s) == nil {
+		t.Error("W3C propagation passes although b3 was asked for")
+	}
+}
+
+// capture names the capture listeners and their passthrough clusters.
+var capture = []struct{ listener, cluster string }{
+	{OutboundListenerName, OutboundPassthroughCluster},
+	{InboundListenerName, InboundPassthroughCluster},
+}
+
+func checkLoopGuards(b *bootstrapv3.Bootstrap, _ Settings) error {
+	for _, c := range capture {
+		l := findListener(b, c.listener)
+		if l == nil {
+			return fmt.Errorf("no listener %s", c.listener)
+		}
+		for _, port := range []uint32{OutboundPort, InboundPort} {
+			var guards []*listenerv3.FilterChain
+			for _, fc := range l.GetFilterChains() {
+				if fc.GetFilterChainMatch().GetDestinationPort().GetValue() == port {
+					guards = append(guards, fc)
+				}
+			}
+			if len(guards) != 1 {
+				return fmt.Errorf("listener %s has %d filter chains for destination port %d, want 1", c.listener, len(guards), port)
+			}
+			// Nothing but the port may be asked, or a connection could miss the guard.
+			want := &listenerv3.FilterChainMatch{DestinationPort: guards[0].GetFilterChainMatch().GetDestinationPort()}
+			if !proto.Equal(guards[0].GetFilterChainMatch(), want) {
+				return fmt.Errorf("listener %s: the guard of port %d matches more than the port: %v", c.listener, port, guards[0].GetFilterChainMatch())
+			}
+			fs := guards[0].GetFilters()
+			if len(fs) == 0 {
+				return fmt.Errorf("listener %s: the guard of port %d has no filter", c.listener, port)
+			}
+			p := new(tcp_proxyv3.TcpProxy)
+			if err := fs[len(fs)-1].GetTypedConfig().UnmarshalTo(p); err != nil {
+				return fmt.Errorf("listener %s: the guard of port %d does not end in tcp_proxy: %w", c.listener, port, err)
+			}
+			if err := checkNoEndpoints(b, p.GetCluster()); err != nil {
+				return fmt.Errorf("listener %s: the guard of port %d: %w", c.listener, port, err)
+			}
+		}
+	}
+	return nil
+}
+
+// checkNoEndpoints: name is a STATIC cluster without endpoints.
+func checkNoEndpoints(b *bootstrapv3.Bootstrap, name string) error {
+	c := findCluster(b, name)
+	switch {
+	case c == nil:
+		return fmt.Errorf("no cluster %q", name)
+	case c.GetType() != clusterv3.Cluster_STATIC:
+		return fmt.Errorf("cluster %s is %v, not STATIC: it could find endpoints", name, c.GetType())
+	}
+	for _, e := range c.GetLoadAssignment().GetEndpoints() {
+		if len(e.GetLbEndpoints()) > 0 {
+			return fmt.Errorf("cluster %s has endpoints", name)
+		}
+	}
+	return nil
+}
+
+func checkCircuitBreakers(b *bootstrapv3.Bootstrap, _ Settings) error {
+	n := 0
+	for _, c := range b.GetStaticResources().GetClusters() {
+		if c.GetType() != clusterv3.Cluster_ORIGINAL_DST {
+			continue
+		}
+		n++
+		var def *clusterv3.CircuitBreakers_Thresholds
+		for _, th := range c.GetCircuitBreakers().GetThresholds() {
+			if th.GetPriority() == corev3.RoutingPriority_DEFAULT {
+				def = th
+			}
+		}
+		if def == nil {
+			return fmt.Errorf("cluster %s has no thresholds for the default priority: Envoy's 1024 apply", c.GetName())
+		}
+		for what, v := range map[string]interface{ GetValue() uint32 }{
+			"max_connections": def.GetMaxConnections(), "max_pending_requests": def.GetMaxPendingRequests(),
+			"max_requests": def.GetMaxRequests(), "max_retries": def.GetMaxRetries(),
+		} {
+			if v == nil || v.GetValue() != math.MaxUint32 {
+				return fmt.Errorf("cluster %s: %s is %v, want %d", c.GetName(), what, v, uint32(math.MaxUint32))
+			}
+		}
+	}
+	if n < len(capture) {
+		return fmt.Errorf("%d ORIGINAL_DST clusters, want the %d passthrough clusters", n, len(capture))
+	}
+	return nil
+}
+
+func checkProbeRoute(b *bootstrapv3.Bootstrap, _ Settings) error {
+	h, err := theHCM(b, InboundListenerName)
+	if err != nil {
+		return err
+	}
+	vhs := h.GetRouteConfig().GetVirtualHosts()
+	if len(vhs) != 1 || len(vhs[0].GetRoutes()) == 0 {
+		return errors.New("the inbound route config is not one virtual host with routes")
+	}
+	r := vhs[0].GetRoutes()[0]
+	m := r.GetMatch()
+	hs := m.GetHeaders()
+	if m.GetPrefix() != "/" || len(hs) != 1 || hs[0].GetName() != "user-agent" || hs[0].GetInvertMatch() ||
+		hs[0].GetStringMatch().GetPrefix() != ProbeUserAgentPrefix || hs[0].GetStringMatch().GetIgnoreCase() {
+		return fmt.Errorf("the first inbound route does not match every path with User-Agent prefix %s: %v", ProbeUserAgentPrefix, m)
+	}
+	tr := r.GetTracing()
+	for what, p := range map[string]interface{ GetNumerator() uint32 }{
+		"client_sampling": tr.GetClientSampling(), "random_sampling": tr.GetRandomSampling(), "overall_sampling": tr.GetOverallSampling(),
+	} {
+		// An unset sampling means 100%.
+		if p == nil || p.GetNumerator() != 0 {
+			return fmt.Errorf("the probe route's %s is %v, want 0%%", what, p)
+		}
+	}
+	if got := r.GetRoute().GetCluster(); got != InboundPassthroughCluster {
+		return fmt.Errorf("the probe route goes to %q, not to the app through %s", got, InboundPassthroughCluster)
+	}
+	return nil
+}
+
+func checkHealthUntraced(b *bootstrapv3.Bootstrap, _ Settings) error {
+	h, err := theHCM(b, HealthListenerName)
+	if err != nil {
+		return err
+	}
+	if h.GetTracing() != nil {
+		return errors.New("the health HCM has a tracer")
+	}
+	return nil
+}
+
+func checkPropagation(b *bootstrapv3.Bootstrap, s Settings) error {
+	want := tracev3.ZipkinConfig_USE_B3
+	if s.Tracing.Propagation == PropagationB3W3C {
+		want = tracev3.ZipkinConfig_USE_B3_WITH_W3C_PROPAGATION
+	}
+	for _, c := range capture {
+		h, err := theHCM(b, c.listener)
+		if err != nil {
+			return err
+		}
+		if !s.Tracing.Enable {
+			if h.GetTracing() != nil {
+				return fmt.Errorf("tracing is off but listener %s traces", c.listener)
+			}
+			continue
+		}
+		z := new(tracev3.ZipkinConfig)
+		if err := h.GetTracing().GetProvider().GetTypedConfig().UnmarshalTo(z); err != nil {
+			return fmt.Errorf("listener %s has no Zipkin tracer: %w", c.listener, err)
+		}
+		if got := z.GetTraceContextOption(); got != want {
+			return fmt.Errorf("listener %s: trace_context_option %v, want %v for propagation %q", c.listener, got, want, s.Tracing.Propagation)
+		}
+	}
+	return nil
+}
+
+func checkDualStack(b *bootstrapv3.Bootstrap, _ Settings) error {
+	ls := b.GetStaticResources().GetListeners()
+	if len(ls) == 0 {
+		return errors.New("no listeners")
+	}
+	for _, l := range ls {
+		main := l.GetAddress().GetSocketAddress()
+		if main.GetAddress() != anyIPv4 || main.GetIpv4Compat() {
+			return fmt.Errorf("listener %s binds %s, want %s", l.GetName(), main.GetAddress(), anyIPv4)
+		}
+		extra := l.GetAdditionalAddresses()
+		if len(extra) != 1 {
+			return fmt.Errorf("listener %s has %d additional addresses, want [::]", l.GetName(), len(extra))
+		}
+		v6 := extra[0].GetAddress().GetSocketAddress()
+		if v6.GetAddress() != anyIPv6 || v6.GetPortValue() != main.GetPortValue() || v6.GetIpv4Compat() {
+			return fmt.Errorf("listener %s: additional address %v, want [::]:%d IPv6 only", l.GetName(), v6, main.GetPortValue())
+		}
+	}
+	return nil
+}
+
+func checkStreamIdleTimeout(b *bootstrapv3.Bootstrap, _ Settings) error {
+	for _, c := range capture {
+		h, err := theHCM(b, c.listener)
+		if err != nil {
+			return err
+		}
+		if d := h.GetStreamIdleTimeout(); d == nil || d.AsDuration() != 0 {
+			return fmt.Errorf("listener %s: stream_idle_timeout %v, want 0s (unset is 5 minutes)", c.listener, d)
+		}
+	}
+	return nil
+}
+
+func checkConnect(b *bootstrapv3.Bootstrap, _ Settings) error {
+	for _, c := range capture {
+		h, err := theHCM(b, c.listener)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(h.GetUpgradeConfigs(), func(u *hcmv3.HttpConnectionManager_UpgradeConfig) bool {
+			return strings.EqualFold(u.GetUpgradeType(), upgradeConnect) && (u.GetEnabled() == nil || u.GetEnabled().GetValue())
+		}) {
+			return fmt.Errorf("listener %s: no CONNECT upgrade", c.listener)
+		}
+		routes := h.GetRouteConfig().GetVirtualHosts()[0].GetRoutes()
+		i := slices.IndexFunc(routes, func(r *routev3.Route) bool { return r.GetMatch().GetConnectMatcher() != nil })
+		if i < 0 {
+			return fmt.Errorf("listener %s: no connect_matcher route", c.listener)
+		}
+		if j := slices.IndexFunc(routes, func(r *routev3.Route) bool {
+			return r.GetMatch().GetPrefix() == "/" && len(r.GetMatch().GetHeaders()) == 0
+		}); j >= 0 && j < i {
+			return fmt.Errorf("listener %s: the connect_matcher route comes after the catch-all", c.listener)
+		}
+		a := routes[i].GetRoute()
+		if a.GetCluster() != c.cluster {
+			return fmt.Errorf("listener %s: CONNECT goes to %q, want %s", c.listener, a.GetCluster(), c.cluster)
+		}
+		for _, u := range a.GetUpgradeConfigs() {
+			if u.GetConnectConfig() != nil {
+				return fmt.Errorf("listener %s: the CONNECT route terminates CONNECT (connect_config)", c.listener)
+			}
+		}
+	}
+	return nil
+}
+
+func checkAbsoluteURL(b *bootstrapv3.Bootstrap, _ Settings) error {
+	for _, c := range capture {
+		h, err := theHCM(b, c.listener)
+		if err != nil {
+			return err
+		}
+		if v := h.GetHttpProtocolOptions().GetAllowAbsoluteUrl(); v == nil || !v.GetValue() {
+			return fmt.Errorf("listener %s: allow_absolute_url is not true (set: %t)", c.listener, v != nil)
+		}
+	}
+	for _, cl := range b.GetStaticResources().GetClusters() {
+		a, ok := cl.GetTypedExtensionProtocolOptions()[httpProtocolOptionsName]
+		if !ok {
+			continue
+		}
+		o := new(httpv3.HttpProtocolOptions)
+		if err := a.UnmarshalTo(o); err != nil {
+			return fmt.Errorf("cluster %s: %w", cl.GetName(), err)
+		}
+		for _, h1 := range []*corev3.Http1ProtocolOptions{
+			o.GetExplicitHttpConfig().GetHttpProtocolOptions(), o.GetUseDownstreamProtocolConfig().GetHttpProtocolOptions(),
+			o.GetAutoConfig().GetHttpProtocolOptions(),
+		} {
+			if h1.GetSendFullyQualifiedUrl() {
+				return fmt.Errorf("cluster %s sends every request in absolute form", cl.GetName())
+			}
+		}
+	}
+	return nil
+}
+
+func checkTCPIdleTimeout(b *bootstrapv3.Bootstrap, _ Settings) error {
+	for _, c := range capture {
+		l := findListener(b, c.listener)
+		fs := l.GetDefaultFilterChain().GetFilters()
+		if len(fs) == 0 {
+			return fmt.Errorf("listener %s has no TCP chain", c.listener)
+		}
+		p := new(tcp_proxyv3.TcpProxy)
+		if err := fs[len(fs)-1].GetTypedConfig().UnmarshalTo(p); err != nil {
+			return fmt.Errorf("listener %s: the TCP chain does not end in tcp_proxy: %w", c.listener, err)
+		}
+		if p.GetCluster() != c.cluster {
+			return fmt.Errorf("listener %s: the TCP chain goes to %q, want %s", c.listener, p.GetCluster(), c.cluster)
+		}
+		if d := p.GetIdleTimeout(); d == nil || d.AsDuration() != 0 {
+			return fmt.Errorf("listener %s: tcp_proxy idle_timeout %v, want 0s (unset is 1 hour)", c.listener, d)
+		}
+	}
+	return nil
+}
+
+// nodeKeepAlive is Node.js's default keepAliveTimeout, among the shortest in common use.
+const nodeKeepAlive = 5 * time.Second
+
+func checkInboundUpstreamIdle(b *bootstrapv3.Bootstrap, _ Settings) error {
+	cl := findCluster(b, InboundPassthroughCluster)
+	if cl == nil {
+		return fmt.Errorf("no cluster %s", InboundPassthroughCluster)
+	}
+	o := new(httpv3.HttpProtocolOptions)
+	if err := cl.GetTypedExtensionProtocolOptions()[httpProtocolOptionsName].UnmarshalTo(o); err != nil {
+		return fmt.Errorf("cluster %s: %w", InboundPassthroughCluster, err)
+	}
+	d := o.GetCommonHttpProtocolOptions().GetIdleTimeout()
+	if d == nil || d.AsDuration() <= 0 || d.AsDuration() >= nodeKeepAlive {
+		return fmt.Errorf("cluster %s: upstream idle_timeout %v, want more than 0 and less than %v", InboundPassthroughCluster, d, nodeKeepAlive)
+	}
+	return nil
+}
+
+func checkServerFirst(b *bootstrapv3.Bootstrap, s Settings) error {
+	want := serverFirstPorts(s)
+	if !slices.Contains(want, 3306) {
+		return fmt.Errorf("the server-first ports %v lack the defaults", want)
+	}
+	for _, c := range capture {
+		l := findListener(b, c.listener)
+		names := make([]string, len(l.GetListenerFilters()))
+		for i, f := range l.GetListenerFilters() {
+			names[i] = f.GetName()
+		}
+		dst, insp := slices.Index(names, originalDstFilterName), slices.Index(names, httpInspectorFilterName)
+		if dst < 0 || insp < 0 || dst > insp {
+			return fmt.Errorf("listener %s: listener filters %v, want original_dst before http_inspector", c.listener, names)
+		}
+		pred := l.GetListenerFilters()[insp].GetFilterDisabled()
+		var skipped []uint32
+		for port := uint32(1); port <= 65535; port++ {
+			match, err := predicateMatches(pred, int32(port))
+			if err != nil {
+				return fmt.Errorf("listener %s: %w", c.listener, err)
+			}
+			if match {
+				skipped = append(skipped, port)
+			}
+		}
+		if !slices.Equal(skipped, want) {
+			return fmt.Errorf("listener %s: the HTTP inspector skips %v, want %v", c.listener, skipped, want)
+		}
+	}
+	return nil
+}
+
+// predicateMatches evaluates a listener filter predicate for a connection to port; nil
+// matches nothing (the filter is never disabled).
+func predicateMatches(p *listenerv3.ListenerFilterChainMatchPredicate, port int32) (bool, error) {
+	if p == nil {
+		return false, nil
+	}
+	switch r := p.GetRule().(type) {
+	case *listenerv3.ListenerFilterChainMatchPredicate_DestinationPortRange:
+		return port >= r.DestinationPortRange.GetStart() && port < r.DestinationPortRange.GetEnd(), nil
+	case *listenerv3.ListenerFilterChainMatchPredicate_AnyMatch:
+		return r.AnyMatch, nil
+	case *listenerv3.ListenerFilterChainMatchPredicate_NotMatch:
+		m, err := predicateMatches(r.NotMatch, port)
+		return !m, err
+	case *listenerv3.ListenerFilterChainMatchPredicate_OrMatch, *listenerv3.ListenerFilterChainMatchPredicate_AndMatch:
+		rules, or := p.GetOrMatch().GetRules(), p.GetOrMatch() != nil
+		if !or {
+			rules = p.GetAndMatch().GetRules()
+		}
+		for _, sub := range rules {
+			m, err := predicateMatches(sub, port)
+			if err != nil || m == or {
+				return m, err
+			}
+		}
+		return !or, nil
+	}
+	return false, fmt.Errorf("predicate %v is not supported by the test", p)
+}
+
+func checkAdmin(b *bootstrapv3.Bootstrap, _ Settings) error {
+	a := b.GetAdmin().GetAddress().GetSocketAddress()
+	if a.GetAddress() != AdminAddress || a.GetPortValue() != AdminPort {
+		return fmt.Errorf("admin on %s:%d, want %s:%d", a.GetAddress(), a.GetPortValue(), AdminAddress, AdminPort)
+	}
+	return nil
+}
+
+// findListener is the listener called name, or nil.
+func findListener(b *bootstrapv3.Bootstrap, name string) *listenerv3.Listener {
+	for _, l := range b.GetStaticResources().GetListeners() {
+		if l.GetName() == name {
+			return l
+		}
+	}
+	return nil
+}
+
+// findCluster is the cluster called name, or nil.
+func findCluster(b *bootstrapv3.Bootstrap, name string) *clusterv3.Cluster {
+	for _, c := range b.GetStaticResources().GetClusters() {
+		if c.GetName() == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// hcmFilterOf is the HCM network filter of listener name (its one HTTP chain).
+func hcmFilterOf(b *bootstrapv3.Bootstrap, name string) (*listenerv3.Filter, error) {
+	l := findListener(b, name)
+	if l == nil {
+		return nil, fmt.Errorf("no listener %s", name)
+	}
+	var found []*listenerv3.Filter
+	for _, fc := range append(slices.Clone(l.GetFilterChains()), l.GetDefaultFilterChain()) {
+		for _, f := range fc.GetFilters() {
+			if f.GetName() == hcmFilterName {
+				found = append(found, f)
+			}
+		}
+	}
+	if len(found) != 1 {
+		return nil, fmt.Errorf("listener %s has %d HTTP connection managers, want 1", name, len(found))
+	}
+	return found[0], nil
+}
+
+// theHCM decodes the HCM of listener name.
+func theHCM(b *bootstrapv3.Bootstrap, name string) (*hcmv3.HttpConnectionManager, error) {
+	f, err := hcmFilterOf(b, name)
+	if err != nil {
+		return nil, err
+	}
+	h := new(hcmv3.HttpConnectionManager)
+	if err := f.GetTypedConfig().UnmarshalTo(h); err != nil {
+		return nil, fmt.Errorf("listener %s: %w", name, err)
+	}
+	return h, nil
+}
+
+// The mutation helpers below fail the test rather than return errors.
+
+func mustListener(t *testing.T, b *bootstrapv3.Bootstrap, name string) *listenerv3.Listener {
+	t.Helper()
+	l := findListener(b, name)
+	if l == nil {
+		t.Fatalf("no listener %s", name)
+	}
+	return l
+}
+
+func mustCluster(t *testing.T, b *bootstrapv3.Bootstrap, name string) *clusterv3.Cluster {
+	t.Helper()
+	c := findCluster(b, name)
+	if c == nil {
+		t.Fatalf("no cluster %s", name)
+	}
+	return c
+}
+
+// repack replaces the content of a with m.
+func repack(t *testing.T, a *anypb.Any, m proto.Message) {
+	t.Helper()
+	if err := a.MarshalFrom(m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func editHCM(t *testing.T, b *bootstrapv3.Bootstrap, listener string, edit func(*hcmv3.HttpConnectionManager)) {
+	t.Helper()
+	f, err := hcmFilterOf(b, listener)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := theHCM(b, listener)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(h)
+	repack(t, f.GetTypedConfig(), h)
+}
+
+func editZipkin(t *testing.T, b *bootstrapv3.Bootstrap, listener string, edit func(*tracev3.ZipkinConfig)) {
+	t.Helper()
+	editHCM(t, b, listener, func(h *hcmv3.HttpConnectionManager) {
+		a := h.GetTracing().GetProvider().GetTypedConfig()
+		z := new(tracev3.ZipkinConfig)
+		if err := a.UnmarshalTo(z); err != nil {
+			t.Fatal(err)
+		}
+		edit(z)
+		repack(t, a, z)
+	})
+}
+
+func editTCPProxy(t *testing.T, b *bootstrapv3.Bootstrap, listenerName string, edit func(*tcp_proxyv3.TcpProxy)) {
+	t.Helper()
+	a := mustListener(t, b, listenerName).GetDefaultFilterChain().GetFilters()[0].GetTypedConfig()
+	p := new(tcp_proxyv3.TcpProxy)
+	if err := a.UnmarshalTo(p); err != nil {
+		t.Fatal(err)
+	}
+	edit(p)
+	repack(t, a, p)
+}
+
+func editHTTPOptions(t *testing.T, b *bootstrapv3.Bootstrap, clusterName string, edit func(*httpv3.HttpProtocolOptions)) {
+	t.Helper()
+	a := mustCluster(t, b, clusterName).GetTypedExtensionProtocolOptions()[httpProtocolOptionsName]
+	o := new(httpv3.HttpProtocolOptions)
+	if err := a.UnmarshalTo(o); err != nil {
+		t.Fatal(err)
+	}
+	edit(o)
+	repack(t, a, o)
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
