@@ -38,13 +38,20 @@ func checkServiceName(name string) error {
 // validators Resolve applies to annotations and MeshConfig fields.
 func checkTracing(t Tracing) []error {
 	var errs []error
+	if t.Protocol != "" && !validProtocol(t.Protocol) {
+		errs = append(errs, settingsError("tracing.protocol", t.Protocol, acceptedProtocol))
+	}
 	if !validAddress(t.Address) {
 		errs = append(errs, settingsError("tracing.address", t.Address, acceptedAddress))
 	}
 	if !validPort(int64(t.Port)) {
 		errs = append(errs, settingsError("tracing.port", formatInt(int64(t.Port)), acceptedPort))
 	}
-	if !validEndpoint(t.Endpoint) {
+	switch {
+	case t.Protocol == ProtocolOpenTelemetry && t.Endpoint != "":
+		// Resolve clears it: one bootstrap, one Settings.
+		errs = append(errs, settingsError("tracing.endpoint", t.Endpoint, `must be empty with protocol "opentelemetry"`))
+	case t.Protocol != ProtocolOpenTelemetry && !validEndpoint(t.Endpoint):
 		errs = append(errs, settingsError("tracing.endpoint", t.Endpoint, acceptedEndpoint))
 	}
 	if !validSampling(t.Sampling) {

@@ -106,12 +106,17 @@ func adminCluster() *clusterv3.Cluster {
 	}
 }
 
-// tracingCluster is envoy-tracing-cluster, through which the Zipkin tracer posts spans; it
-// matches the config_dump excerpt of the user guide. LOGICAL_DNS re-resolves the collector's
-// name and keeps one connection target; V4_PREFERRED works on IPv4, dual-stack and IPv6-only
-// clusters alike (V4_ONLY would fail on IPv6-only ones).
-func tracingCluster(t Tracing) *clusterv3.Cluster {
-	return &clusterv3.Cluster{
+// tracingCluster is envoy-tracing-cluster, through which the tracer sends spans; it matches
+// the config_dump excerpt of the user guide. LOGICAL_DNS re-resolves the collector's name and
+// keeps one connection target; V4_PREFERRED works on IPv4, dual-stack and IPv6-only clusters
+// alike (V4_ONLY would fail on IPv6-only ones).
+//
+// With OpenTelemetry the tracer's gRPC client needs HTTP/2 to the collector: an Envoy cluster
+// speaks HTTP/1.1 unless told otherwise, and gRPC over it fails. explicit_http_config with
+// http2_protocol_options says so (prior knowledge, h2c: OTLP receivers take plaintext HTTP/2
+// on 4317). The Zipkin cluster stays as it was: HTTP/1.1 posts, bytes unchanged.
+func (bl *builder) tracingCluster(t Tracing) (*clusterv3.Cluster, error) {
+	c := &clusterv3.Cluster{
 		Name:                 TracingClusterName,
 		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_LOGICAL_DNS},
 		ConnectTimeout:       durationpb.New(time.Second),
@@ -119,6 +124,18 @@ func tracingCluster(t Tracing) *clusterv3.Cluster {
 		DnsLookupFamily:      clusterv3.Cluster_V4_PREFERRED,
 		LoadAssignment:       loadAssignment(TracingClusterName, t.Address, t.Port),
 	}
+	if t.Protocol == ProtocolOpenTelemetry {
+		packed, err := bl.pack(&httpv3.HttpProtocolOptions{
+			UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{ExplicitHttpConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig{
+				ProtocolConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{Http2ProtocolOptions: &corev3.Http2ProtocolOptions{}},
+			}},
+		})
+		if err != nil {
+			return nil, err
+		}
+		c.TypedExtensionProtocolOptions = map[string]*anypb.Any{httpProtocolOptionsName: packed}
+	}
+	return c, nil
 }
 
 // loadAssignment is a single-endpoint load assignment.

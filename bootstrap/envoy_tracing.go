@@ -3,33 +3,61 @@ package bootstrap
 import (
 	"net/netip"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	tracev3 "github.com/envoyproxy/go-control-plane/envoy/config/trace/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
-// ZipkinTracerName is the tracer of the inbound and outbound HTTP connection managers when
-// tracing is on.
-const ZipkinTracerName = "envoy.tracers.zipkin"
+// The tracers of the inbound and outbound HTTP connection managers when tracing is on, by
+// protocol.
+const (
+	ZipkinTracerName        = "envoy.tracers.zipkin"
+	OpenTelemetryTracerName = "envoy.tracers.opentelemetry"
+)
 
-// hcmTracing is the tracing block of a traffic HTTP connection manager: the Zipkin tracer
+// hcmTracing is the tracing block of a traffic HTTP connection manager: the protocol's tracer
 // and random sampling of new traces. It returns nil when tracing is disabled.
-func (bl *builder) hcmTracing(t Tracing) (*hcmv3.HttpConnectionManager_Tracing, error) {
+func (bl *builder) hcmTracing(t Tracing, serviceName string) (*hcmv3.HttpConnectionManager_Tracing, error) {
 	if !t.Enable {
 		return nil, nil
 	}
-	zipkin, err := bl.pack(zipkinConfig(t))
+	name, config := ZipkinTracerName, proto.Message(zipkinConfig(t))
+	if t.Protocol == ProtocolOpenTelemetry {
+		name, config = OpenTelemetryTracerName, openTelemetryConfig(t, serviceName)
+	}
+	typed, err := bl.pack(config)
 	if err != nil {
 		return nil, err
 	}
 	return &hcmv3.HttpConnectionManager_Tracing{
 		Provider: &tracev3.Tracing_Http{
-			Name:       ZipkinTracerName,
-			ConfigType: &tracev3.Tracing_Http_TypedConfig{TypedConfig: zipkin},
+			Name:       name,
+			ConfigType: &tracev3.Tracing_Http_TypedConfig{TypedConfig: typed},
 		},
 		RandomSampling: &typev3.Percent{Value: t.Sampling},
 	}, nil
+}
+
+// openTelemetryConfig exports OTLP over gRPC through the tracing cluster, with Envoy's own
+// gRPC client (envoy_grpc), which needs the cluster to speak HTTP/2 (tracingCluster). The
+// service_name is the resource's service.name, what Jaeger lists as the service: the same
+// name the Zipkin tracer takes from node.cluster. The :authority is the collector's address,
+// as the Zipkin tracer's Host header is, rather than the cluster name.
+//
+// Propagation: the OpenTelemetry tracer reads and writes W3C traceparent and tracestate
+// only, whatever Tracing.Propagation says (it has no B3 option), so b3 and b3+w3c give the
+// same bootstrap. A B3-only caller's context is then not joined; such meshes keep zipkin.
+func openTelemetryConfig(t Tracing, serviceName string) *tracev3.OpenTelemetryConfig {
+	return &tracev3.OpenTelemetryConfig{
+		GrpcService: &corev3.GrpcService{TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{
+			ClusterName: TracingClusterName,
+			Authority:   hostHeader(t.Address),
+		}}},
+		ServiceName: serviceName,
+	}
 }
 
 // zipkinConfig posts Zipkin v2 JSON spans through the tracing cluster.

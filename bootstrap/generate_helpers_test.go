@@ -7,6 +7,8 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
 )
 
 // guideTracing is the user guide's tracing configuration.
@@ -36,6 +38,7 @@ func demoCases() map[string]Settings {
 		"bookbuyer-b3":            {ServiceName: "bookbuyer", Tracing: b3},
 	}
 	cases["bookwarehouse-server-first"] = serverFirstCase()
+	cases["bookbuyer-otlp"] = otlpCase()
 	return cases
 }
 
@@ -50,6 +53,21 @@ func serverFirstCase() Settings {
 		NamespaceAnnotations: map[string]string{AnnotationServerFirstPorts: "21"},
 		PodAnnotations:       map[string]string{AnnotationServerFirstPorts: "110, 143,587,3306,3307,3306"},
 		Owner:                Workload{Kind: KindDeployment, Name: "bookwarehouse"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// otlpCase is bookbuyer with the MeshConfig's protocol opentelemetry and no port set, resolved
+// as the webhook resolves it: OTLP over gRPC to Jaeger's port 4317.
+func otlpCase() Settings {
+	s, err := Resolve(Input{
+		Defaults:      guideTracing(),
+		Mesh:          &v1alpha2.TracingSpec{Protocol: ProtocolOpenTelemetry},
+		NamespaceName: "bookbuyer",
+		Owner:         Workload{Kind: KindDeployment, Name: "bookbuyer"},
 	})
 	if err != nil {
 		panic(err)

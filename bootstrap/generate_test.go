@@ -89,6 +89,12 @@ func TestHCMs(t *testing.T) {
 						}
 						continue
 					}
+					if s.Tracing.Protocol == ProtocolOpenTelemetry {
+						if got := hcm.GetTracing().GetProvider().GetName(); got != OpenTelemetryTracerName {
+							t.Errorf("%s: tracer %q, want %q", listener, got, OpenTelemetryTracerName)
+						}
+						continue // the rules table checks the rest (checkOpenTelemetry)
+					}
 					checkZipkin(t, listener, hcm.GetTracing(), s.Tracing)
 				}
 			}

@@ -18,6 +18,7 @@ var pinnedHashes = map[string]string{
 	"bookstore-v1-overridden":    "64d959ff67",
 	"bookbuyer-b3":               "3f1067c2a8",
 	"bookwarehouse-server-first": "2088f1f7fa",
+	"bookbuyer-otlp":             "be8b4ccfc8",
 }
 
 // TestPinnedHashes holds every demo bootstrap's hash to the table above.

@@ -12,6 +12,7 @@ const (
 	AnnotationSampling    = AnnotationPrefix + "sampling"
 	AnnotationServiceName = AnnotationPrefix + "service-name"
 	AnnotationPropagation = AnnotationPrefix + "propagation"
+	AnnotationProtocol    = AnnotationPrefix + "protocol"
 
 	// AnnotationServerFirstPorts on a pod or namespace lists more server-first ports
 	// (comma-separated, 1..65535), added to DefaultServerFirstPorts. It is Open Service Mesh's

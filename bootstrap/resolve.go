@@ -40,11 +40,12 @@ type Input struct {
 //
 // Resolve is pure and safe for concurrent use.
 func Resolve(in Input) (Settings, error) {
-	t, errs := meshTracing(in.Defaults, in.Mesh, nil)
+	t, set, errs := meshTracing(in.Defaults, in.Mesh, nil)
 	var service string
 	var serverFirst []uint32
-	errs = overlayAnnotations(&t, &service, &serverFirst, layer{namespace: in.NamespaceName}, in.NamespaceAnnotations, errs)
-	errs = overlayAnnotations(&t, &service, &serverFirst, layer{pod: true}, in.PodAnnotations, errs)
+	errs = overlayAnnotations(&t, &set, &service, &serverFirst, layer{namespace: in.NamespaceName}, in.NamespaceAnnotations, errs)
+	errs = overlayAnnotations(&t, &set, &service, &serverFirst, layer{pod: true}, in.PodAnnotations, errs)
+	t, errs = finishTracing(t, set, errs)
 	if len(errs) > 0 {
 		return Settings{}, errors.Join(errs...)
 	}
@@ -69,21 +70,62 @@ func extraServerFirst(ports []uint32) string {
 // *FieldError with source "MeshConfig" and the field's path, e.g.
 // spec.observability.tracing.port; all of them, joined, in the spec's field order.
 func MeshTracing(defaults Tracing, spec *v1alpha2.TracingSpec) (Tracing, error) {
-	t, errs := meshTracing(defaults, spec, nil)
+	t, set, errs := meshTracing(defaults, spec, nil)
+	t, errs = finishTracing(t, set, errs)
 	if len(errs) > 0 {
 		return defaults, errors.Join(errs...)
 	}
 	return t, nil
 }
 
-// meshTracing is MeshTracing appending to errs, so Resolve reports every layer at once.
-func meshTracing(defaults Tracing, spec *v1alpha2.TracingSpec, errs []error) (Tracing, []error) {
-	t := defaults
-	if spec == nil {
+// setBy remembers what the layers above the defaults set, for the rules that depend on the
+// final protocol: the port defaults by protocol only when no layer sets it, and an endpoint
+// other than the default is refused with OpenTelemetry, reported where it was last set.
+type setBy struct {
+	port bool
+	// endpointSource and endpointField name the layer and field or annotation that last set
+	// the endpoint; empty while it is the defaults'.
+	endpointSource, endpointField string
+}
+
+// finishTracing applies the rules of the final protocol to t: an empty protocol is Zipkin;
+// with OpenTelemetry the port defaults to DefaultOTLPPort when no layer set it, an endpoint
+// other than DefaultEndpoint is an error (OTLP/gRPC has no endpoint to choose), and the
+// endpoint is cleared, so that settings differing only in an unused endpoint compare equal.
+func finishTracing(t Tracing, set setBy, errs []error) (Tracing, []error) {
+	if t.Protocol == "" {
+		t.Protocol = ProtocolZipkin
+	}
+	if t.Protocol != ProtocolOpenTelemetry {
 		return t, errs
+	}
+	if !set.port {
+		t.Port = DefaultOTLPPort
+	}
+	if t.Endpoint != DefaultEndpoint && t.Endpoint != "" && set.endpointSource != "" {
+		errs = append(errs, &FieldError{Source: set.endpointSource, Field: set.endpointField, Value: t.Endpoint, Accepted: acceptedEndpointOTLP})
+	}
+	t.Endpoint = ""
+	return t, errs
+}
+
+// meshTracing is MeshTracing appending to errs, so Resolve reports every layer at once; it
+// leaves the protocol's rules to finishTracing.
+func meshTracing(defaults Tracing, spec *v1alpha2.TracingSpec, errs []error) (Tracing, setBy, []error) {
+	t := defaults
+	var set setBy
+	if spec == nil {
+		return t, set, errs
 	}
 	if spec.Enable != nil {
 		t.Enable = *spec.Enable
+	}
+	if spec.Protocol != "" {
+		if validProtocol(spec.Protocol) {
+			t.Protocol = spec.Protocol
+		} else {
+			errs = append(errs, meshError("protocol", spec.Protocol, acceptedProtocol))
+		}
 	}
 	if spec.Address != "" {
 		if validAddress(spec.Address) {
@@ -95,6 +137,7 @@ func meshTracing(defaults Tracing, spec *v1alpha2.TracingSpec, errs []error) (Tr
 	if spec.Port != nil {
 		if p := *spec.Port; validPort(int64(p)) {
 			t.Port = uint32(p) //nolint:gosec // G115: validPort bounds it to 1..65535
+			set.port = true
 		} else {
 			errs = append(errs, meshError("port", formatInt(int64(p)), acceptedPort))
 		}
@@ -102,6 +145,7 @@ func meshTracing(defaults Tracing, spec *v1alpha2.TracingSpec, errs []error) (Tr
 	if spec.Endpoint != "" {
 		if validEndpoint(spec.Endpoint) {
 			t.Endpoint = spec.Endpoint
+			set.endpointSource, set.endpointField = SourceMeshConfig, meshTracingPath+"endpoint"
 		} else {
 			errs = append(errs, meshError("endpoint", spec.Endpoint, acceptedEndpoint))
 		}
@@ -120,7 +164,7 @@ func meshTracing(defaults Tracing, spec *v1alpha2.TracingSpec, errs []error) (Tr
 			errs = append(errs, meshError("propagation", spec.Propagation, acceptedPropagation))
 		}
 	}
-	return t, errs
+	return t, set, errs
 }
 
 // layer is the source of a set of annotations: a pod's, or namespace's. Its String is
@@ -144,7 +188,7 @@ func (l layer) String() string {
 // openservicemesh.io/ are the injector's; only the server-first one is read here). Known
 // keys are read in the contract's order and unknown ones sorted, so the errors come out in a
 // stable order.
-func overlayAnnotations(t *Tracing, service *string, serverFirst *[]uint32, source layer, ann map[string]string, errs []error) []error {
+func overlayAnnotations(t *Tracing, set *setBy, service *string, serverFirst *[]uint32, source layer, ann map[string]string, errs []error) []error {
 	if len(ann) == 0 {
 		return errs
 	}
@@ -153,6 +197,13 @@ func overlayAnnotations(t *Tracing, service *string, serverFirst *[]uint32, sour
 			t.Enable = b
 		} else {
 			errs = append(errs, annotationError(source.String(), AnnotationEnable, v, acceptedEnable))
+		}
+	}
+	if v, ok := ann[AnnotationProtocol]; ok {
+		if validProtocol(v) {
+			t.Protocol = v
+		} else {
+			errs = append(errs, annotationError(source.String(), AnnotationProtocol, v, acceptedProtocol))
 		}
 	}
 	if v, ok := ann[AnnotationAddress]; ok {
@@ -165,6 +216,7 @@ func overlayAnnotations(t *Tracing, service *string, serverFirst *[]uint32, sour
 	if v, ok := ann[AnnotationPort]; ok {
 		if p, ok := parsePort(v); ok {
 			t.Port = p
+			set.port = true
 		} else {
 			errs = append(errs, annotationError(source.String(), AnnotationPort, v, acceptedPort))
 		}
@@ -172,6 +224,7 @@ func overlayAnnotations(t *Tracing, service *string, serverFirst *[]uint32, sour
 	if v, ok := ann[AnnotationEndpoint]; ok {
 		if validEndpoint(v) {
 			t.Endpoint = v
+			set.endpointSource, set.endpointField = source.String(), AnnotationEndpoint
 		} else {
 			errs = append(errs, annotationError(source.String(), AnnotationEndpoint, v, acceptedEndpoint))
 		}
@@ -210,6 +263,7 @@ func overlayAnnotations(t *Tracing, service *string, serverFirst *[]uint32, sour
 // KnownAnnotations are the tracing override annotations, in the contract's order.
 var KnownAnnotations = []string{
 	AnnotationEnable,
+	AnnotationProtocol,
 	AnnotationAddress,
 	AnnotationPort,
 	AnnotationEndpoint,
@@ -222,7 +276,7 @@ var KnownAnnotations = []string{
 // and the two the project itself writes or reads elsewhere.
 func isKnownAnnotation(key string) bool {
 	switch key {
-	case AnnotationEnable, AnnotationAddress, AnnotationPort, AnnotationEndpoint,
+	case AnnotationEnable, AnnotationProtocol, AnnotationAddress, AnnotationPort, AnnotationEndpoint,
 		AnnotationSampling, AnnotationServiceName, AnnotationPropagation, AnnotationAutoRebootstrap,
 		BootstrapHashKey:
 		return true

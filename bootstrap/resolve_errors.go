@@ -26,7 +26,11 @@ const (
 	acceptedSampling    = "must be a number from 0 to 100 (percent of new traces sampled, decimals allowed, such as 12.5)"
 	acceptedServiceName = "must be a DNS-1123 label: at most 63 lowercase letters, digits or '-', starting and ending with a letter or digit (such as bookstore-v1)"
 	acceptedPropagation = `must be "b3" (B3 headers only) or "b3+w3c" (B3 and W3C traceparent, both read and written)`
-	acceptedPortList    = "must be a comma-separated list of ports, each an integer from 1 to 65535 (such as 21,110,143); they add to the built-in server-first ports " + DefaultServerFirstPorts
+	acceptedProtocol    = `must be "zipkin" (Zipkin v2 JSON over HTTP, default port 9411) or "opentelemetry" (OTLP over gRPC, default port 4317)`
+	// acceptedEndpointOTLP is the rule of an endpoint set where the protocol is
+	// opentelemetry.
+	acceptedEndpointOTLP = `applies to protocol "zipkin" only; with protocol "opentelemetry" (OTLP over gRPC, no HTTP path to choose) leave it unset or ` + DefaultEndpoint
+	acceptedPortList     = "must be a comma-separated list of ports, each an integer from 1 to 65535 (such as 21,110,143); they add to the built-in server-first ports " + DefaultServerFirstPorts
 )
 
 // maxQuotedValue bounds how much of a bad value an error message repeats.

@@ -47,7 +47,7 @@ func TestResolvePrecedence(t *testing.T) {
 		},
 		"MeshConfig fields override the defaults": {
 			in: bootstrap.Input{Defaults: resolveDefaults, Mesh: mesh, PodName: "web"},
-			want: bootstrap.Settings{ServiceName: "web", Tracing: bootstrap.Tracing{
+			want: bootstrap.Settings{ServiceName: "web", Tracing: bootstrap.Tracing{Protocol: bootstrap.ProtocolZipkin,
 				Enable: true, Address: "collector.tracing.svc.cluster.local", Port: 9412, Endpoint: "/mesh/spans", Sampling: 50,
 				Propagation: "b3",
 			}},
@@ -73,7 +73,7 @@ func TestResolvePrecedence(t *testing.T) {
 					bootstrap.AnnotationSampling:    "12.5",
 					bootstrap.AnnotationPropagation: "b3+w3c",
 				}},
-			want: bootstrap.Settings{ServiceName: "web", Tracing: bootstrap.Tracing{
+			want: bootstrap.Settings{ServiceName: "web", Tracing: bootstrap.Tracing{Protocol: bootstrap.ProtocolZipkin,
 				Enable: false, Address: "10.0.0.7", Port: 9411, Endpoint: "/ns/spans", Sampling: 12.5, Propagation: "b3+w3c",
 			}},
 		},
@@ -92,7 +92,7 @@ func TestResolvePrecedence(t *testing.T) {
 					bootstrap.AnnotationSampling:    "100",
 					bootstrap.AnnotationServiceName: "checkout",
 				}},
-			want: bootstrap.Settings{ServiceName: "checkout", Tracing: bootstrap.Tracing{
+			want: bootstrap.Settings{ServiceName: "checkout", Tracing: bootstrap.Tracing{Protocol: bootstrap.ProtocolZipkin,
 				Enable: true, Address: "fd00::7", Port: 1, Endpoint: "/pod/spans?tenant=a", Sampling: 100, Propagation: "b3",
 			}},
 		},
@@ -100,7 +100,7 @@ func TestResolvePrecedence(t *testing.T) {
 			in: bootstrap.Input{Defaults: resolveDefaults, Mesh: mesh, PodName: "web",
 				NamespaceAnnotations: map[string]string{bootstrap.AnnotationPort: "1234"},
 				PodAnnotations:       map[string]string{bootstrap.AnnotationSampling: "0.01"}},
-			want: bootstrap.Settings{ServiceName: "web", Tracing: bootstrap.Tracing{
+			want: bootstrap.Settings{ServiceName: "web", Tracing: bootstrap.Tracing{Protocol: bootstrap.ProtocolZipkin,
 				Enable: true, Address: "collector.tracing.svc.cluster.local", Port: 1234, Endpoint: "/mesh/spans", Sampling: 0.01,
 				Propagation: "b3",
 			}},
@@ -108,7 +108,7 @@ func TestResolvePrecedence(t *testing.T) {
 		"a pod annotation sets the propagation back to b3+w3c": {
 			in: bootstrap.Input{Defaults: resolveDefaults, Mesh: mesh, PodName: "web",
 				PodAnnotations: map[string]string{bootstrap.AnnotationPropagation: "b3+w3c"}},
-			want: bootstrap.Settings{ServiceName: "web", Tracing: bootstrap.Tracing{
+			want: bootstrap.Settings{ServiceName: "web", Tracing: bootstrap.Tracing{Protocol: bootstrap.ProtocolZipkin,
 				Enable: true, Address: "collector.tracing.svc.cluster.local", Port: 9412, Endpoint: "/mesh/spans", Sampling: 50,
 				Propagation: "b3+w3c",
 			}},
@@ -404,7 +404,7 @@ func TestMeshTracing(t *testing.T) {
 		"no MeshConfig gives the defaults": {want: resolveDefaults},
 		"every field set": {
 			spec: &v1alpha2.TracingSpec{Enable: resolvePtr(true), Address: "::1", Port: resolvePtr[int32](65535), Endpoint: "/x", Sampling: resolvePtr(99.5), Propagation: "b3"},
-			want: bootstrap.Tracing{Enable: true, Address: "::1", Port: 65535, Endpoint: "/x", Sampling: 99.5, Propagation: "b3"},
+			want: bootstrap.Tracing{Enable: true, Protocol: bootstrap.ProtocolZipkin, Address: "::1", Port: 65535, Endpoint: "/x", Sampling: 99.5, Propagation: "b3"},
 		},
 		"every field malformed": {
 			spec: &v1alpha2.TracingSpec{Address: "999.1.1.1", Port: resolvePtr[int32](-3), Endpoint: "spans", Sampling: resolvePtr(100.5), Propagation: "B3"},
@@ -456,5 +456,88 @@ func TestResolveReportsABadMeshConfig(t *testing.T) {
 		Mesh: &v1alpha2.TracingSpec{Sampling: resolvePtr(-1.0)}})
 	if err == nil || !strings.HasPrefix(err.Error(), `MeshConfig spec.observability.tracing.sampling: invalid value "-1"`) {
 		t.Fatalf("error = %v", err)
+	}
+}
+
+func TestResolveProtocol(t *testing.T) {
+	otel := bootstrap.ProtocolOpenTelemetry
+	tests := map[string]struct {
+		in           bootstrap.Input
+		wantPort     uint32
+		wantEndpoint string
+		wantErr      string
+	}{
+		"zipkin by default, on 9411": {
+			in: bootstrap.Input{}, wantPort: 9411, wantEndpoint: bootstrap.DefaultEndpoint,
+		},
+		"opentelemetry from the MeshConfig takes 4317 when no layer sets the port": {
+			in: bootstrap.Input{Mesh: &v1alpha2.TracingSpec{Protocol: otel}}, wantPort: 4317,
+		},
+		"opentelemetry from a pod annotation takes 4317 too": {
+			in: bootstrap.Input{PodAnnotations: map[string]string{bootstrap.AnnotationProtocol: otel}}, wantPort: 4317,
+		},
+		"a port set by any layer wins over the protocol's default": {
+			in: bootstrap.Input{
+				Mesh:                 &v1alpha2.TracingSpec{Port: resolvePtr[int32](9411)},
+				NamespaceAnnotations: map[string]string{bootstrap.AnnotationProtocol: otel},
+			},
+			wantPort: 9411,
+		},
+		"the default endpoint is accepted with opentelemetry and dropped": {
+			in: bootstrap.Input{Mesh: &v1alpha2.TracingSpec{Protocol: otel, Endpoint: bootstrap.DefaultEndpoint}}, wantPort: 4317,
+		},
+		"a pod annotation back to zipkin keeps the MeshConfig's endpoint": {
+			in: bootstrap.Input{
+				Mesh:           &v1alpha2.TracingSpec{Protocol: otel},
+				PodAnnotations: map[string]string{bootstrap.AnnotationProtocol: "zipkin", bootstrap.AnnotationEndpoint: "/zipkin"},
+			},
+			wantPort: 9411, wantEndpoint: "/zipkin",
+		},
+		"an endpoint with opentelemetry is refused where it was set": {
+			in: bootstrap.Input{
+				Mesh:                 &v1alpha2.TracingSpec{Endpoint: "/zipkin"},
+				NamespaceName:        "shop",
+				NamespaceAnnotations: map[string]string{bootstrap.AnnotationEndpoint: "/custom"},
+				PodAnnotations:       map[string]string{bootstrap.AnnotationProtocol: otel},
+			},
+			wantErr: `namespace "shop" annotation tracing.openservicemesh.io/endpoint: invalid value "/custom": applies to protocol "zipkin" only; with protocol "opentelemetry" (OTLP over gRPC, no HTTP path to choose) leave it unset or /api/v2/spans`,
+		},
+		"an unknown protocol names the annotation and the accepted values": {
+			in:      bootstrap.Input{PodAnnotations: map[string]string{bootstrap.AnnotationProtocol: "otlp"}},
+			wantErr: `pod annotation tracing.openservicemesh.io/protocol: invalid value "otlp": must be "zipkin" (Zipkin v2 JSON over HTTP, default port 9411) or "opentelemetry" (OTLP over gRPC, default port 4317)`,
+		},
+		"an unknown protocol in the MeshConfig names the field": {
+			in:      bootstrap.Input{Mesh: &v1alpha2.TracingSpec{Protocol: "OpenTelemetry"}},
+			wantErr: `MeshConfig spec.observability.tracing.protocol: invalid value "OpenTelemetry"`,
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			tt.in.Defaults = resolveDefaults
+			tt.in.PodName = "web"
+			s, err := bootstrap.Resolve(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Resolve error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Tracing.Port != tt.wantPort || s.Tracing.Endpoint != tt.wantEndpoint {
+				t.Errorf("port %d, endpoint %q; want %d, %q", s.Tracing.Port, s.Tracing.Endpoint, tt.wantPort, tt.wantEndpoint)
+			}
+			if _, err := bootstrap.Generate(s); err != nil {
+				t.Errorf("Generate: %v", err)
+			}
+		})
+	}
+	// MeshTracing, which the controllers use, applies the same rules.
+	if _, err := bootstrap.MeshTracing(resolveDefaults, &v1alpha2.TracingSpec{Protocol: otel, Endpoint: "/x"}); err == nil || !strings.Contains(err.Error(), "spec.observability.tracing.endpoint") {
+		t.Errorf("MeshTracing accepts an endpoint with opentelemetry: %v", err)
+	}
+	if tr, err := bootstrap.MeshTracing(resolveDefaults, &v1alpha2.TracingSpec{Protocol: otel}); err != nil || tr.Port != bootstrap.DefaultOTLPPort {
+		t.Errorf("MeshTracing with opentelemetry: port %d, %v; want %d", tr.Port, err, bootstrap.DefaultOTLPPort)
 	}
 }

@@ -204,6 +204,9 @@ func isDNSLabel(v string) bool {
 // validPropagation accepts "b3" and "b3+w3c", exactly (the CRD's enum is case-sensitive too).
 func validPropagation(v string) bool { return v == PropagationB3 || v == PropagationB3W3C }
 
+// validProtocol accepts "zipkin" and "opentelemetry", exactly (as the CRD's enum).
+func validProtocol(v string) bool { return v == ProtocolZipkin || v == ProtocolOpenTelemetry }
+
 // validServiceName reports a DNS-1123 label, the form the service-name annotation must take.
 func validServiceName(v string) bool { return isDNSLabel(v) }
 

@@ -20,6 +20,7 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tcp_proxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 )
@@ -65,6 +66,24 @@ var rules = []rule{{
 	name:  "the Zipkin tracer propagates W3C trace context when asked",
 	doc:   envoyDocs + "api-v3/config/trace/v3/zipkin.proto#envoy-v3-api-field-config-trace-v3-zipkinconfig-trace-context-option",
 	check: checkPropagation,
+}, {
+	name: "the tracer speaks the protocol: OTLP/gRPC over HTTP/2 as the service, or Zipkin over HTTP/1.1",
+	// envoy_grpc needs an HTTP/2 cluster; service_name is the resource's service.name.
+	doc:   envoyDocs + "api-v3/config/trace/v3/opentelemetry.proto",
+	check: checkProtocol,
+}, {
+	name: "a caller's sampling decision is kept; the percentage samples new traces only",
+	// random_sampling decides only for a request with no decision of its own (Envoy's
+	// ConnectionManagerUtility::mutateTracingRequestHeader runs it when the x-request-id
+	// trace reason is not yet set); the Zipkin tracer then takes x-b3-sampled (or the
+	// traceparent flags) over the HCM's decision (source/extensions/tracers/zipkin/
+	// span_context_extractor.cc, extractSampled), and the OpenTelemetry tracer gives a child
+	// span its parent's sampled flag unless a sampler is configured
+	// (source/extensions/tracers/opentelemetry/tracer.cc). overall_sampling below 100 would
+	// drop traced requests after the fact, a route-level sampling would override the HCM's,
+	// and an OpenTelemetry sampler would re-decide for the caller.
+	doc:   envoyDocs + "api-v3/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto#envoy-v3-api-msg-extensions-filters-network-http-connection-manager-v3-httpconnectionmanager-tracing",
+	check: checkSamplingFollowsCaller,
 }, {
 	name:  "every listener but admin binds 0.0.0.0 and [::]",
 	doc:   envoyDocs + "api-v3/config/listener/v3/listener.proto#envoy-v3-api-field-config-listener-v3-listener-additional-addresses",
@@ -211,6 +230,33 @@ func TestRulesCatchMutations(t *testing.T) {
 				editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) { h.Tracing = nil })
 			}},
 		},
+		"the tracer speaks the protocol: OTLP/gRPC over HTTP/2 as the service, or Zipkin over HTTP/1.1": {
+			{"the Zipkin cluster asks for HTTP/2", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustCluster(t, b, TracingClusterName).TypedExtensionProtocolOptions = otlpClusterOptions(t)
+			}},
+			{"the Zipkin tracer posts elsewhere", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editZipkin(t, b, InboundListenerName, func(z *tracev3.ZipkinConfig) { z.CollectorCluster = OutboundPassthroughCluster })
+			}},
+		},
+		"a caller's sampling decision is kept; the percentage samples new traces only": {
+			{"overall sampling at 50%", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, OutboundListenerName, func(h *hcmv3.HttpConnectionManager) {
+					h.Tracing.OverallSampling = &typev3.Percent{Value: 50}
+				})
+			}},
+			{"random sampling is not the setting", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) { h.Tracing.RandomSampling = &typev3.Percent{Value: 1} })
+			}},
+			{"the passthrough route re-samples", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, OutboundListenerName, func(h *hcmv3.HttpConnectionManager) {
+					for _, r := range h.GetRouteConfig().GetVirtualHosts()[0].GetRoutes() {
+						if r.GetName() == PassthroughRouteName {
+							r.Tracing = &routev3.Tracing{RandomSampling: &typev3.FractionalPercent{Numerator: 100}}
+						}
+					}
+				})
+			}},
+		},
 		"every listener but admin binds 0.0.0.0 and [::]": {
 			{"health is IPv4 only", func(t *testing.T, b *bootstrapv3.Bootstrap) {
 				mustListener(t, b, HealthListenerName).AdditionalAddresses = nil
@@ -325,6 +371,194 @@ func TestRulesCatchMutations(t *testing.T) {
 			t.Errorf("mutations of %q, which is no rule", name)
 		}
 	}
+}
+
+// TestOpenTelemetryRules breaks the OpenTelemetry bootstrap in the ways that matter and
+// expects the rules to notice (TestRulesCatchMutations works on a Zipkin bootstrap).
+func TestOpenTelemetryRules(t *testing.T) {
+	golden := mustParse(t, mustRead(t, filepath.Join("testdata", "bookbuyer-otlp.yaml")))
+	s := demoCases()["bookbuyer-otlp"]
+	if s.Tracing.Port != DefaultOTLPPort || s.Tracing.Endpoint != "" {
+		t.Fatalf("the OTLP case resolved to port %d, endpoint %q; want %d and none", s.Tracing.Port, s.Tracing.Endpoint, DefaultOTLPPort)
+	}
+	for _, r := range rules {
+		if err := r.check(golden, s); err != nil {
+			t.Fatalf("rule %q fails on the unmutated OTLP bootstrap: %v", r.name, err)
+		}
+	}
+	editOTel := func(t *testing.T, b *bootstrapv3.Bootstrap, listener string, edit func(*tracev3.OpenTelemetryConfig)) {
+		editHCM(t, b, listener, func(h *hcmv3.HttpConnectionManager) {
+			a := h.GetTracing().GetProvider().GetTypedConfig()
+			o := new(tracev3.OpenTelemetryConfig)
+			if err := a.UnmarshalTo(o); err != nil {
+				t.Fatal(err)
+			}
+			edit(o)
+			repack(t, a, o)
+		})
+	}
+	for _, m := range []struct {
+		rule, what string
+		mutate     func(t *testing.T, b *bootstrapv3.Bootstrap)
+	}{
+		{checkProtocolName, "the cluster speaks HTTP/1.1", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+			mustCluster(t, b, TracingClusterName).TypedExtensionProtocolOptions = nil
+		}},
+		{checkProtocolName, "the cluster follows the downstream protocol", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+			c := mustCluster(t, b, TracingClusterName)
+			repack(t, c.TypedExtensionProtocolOptions[httpProtocolOptionsName], &httpv3.HttpProtocolOptions{
+				UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_UseDownstreamProtocolConfig{UseDownstreamProtocolConfig: &httpv3.HttpProtocolOptions_UseDownstreamHttpConfig{}},
+			})
+		}},
+		{checkProtocolName, "spans carry Envoy's default service name", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+			editOTel(t, b, OutboundListenerName, func(o *tracev3.OpenTelemetryConfig) { o.ServiceName = "" })
+		}},
+		{checkProtocolName, "the exporter dials another cluster", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+			editOTel(t, b, InboundListenerName, func(o *tracev3.OpenTelemetryConfig) {
+				o.GetGrpcService().GetEnvoyGrpc().ClusterName = OutboundPassthroughCluster
+			})
+		}},
+		{checkProtocolName, "OTLP over HTTP instead of gRPC", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+			editOTel(t, b, InboundListenerName, func(o *tracev3.OpenTelemetryConfig) {
+				o.GrpcService = nil
+				o.HttpService = &corev3.HttpService{HttpUri: &corev3.HttpUri{Uri: "http://jaeger:4318/v1/traces", HttpUpstreamType: &corev3.HttpUri_Cluster{Cluster: TracingClusterName}}}
+			})
+		}},
+		{checkProtocolName, "the collector is dialled on the Zipkin port", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+			mustCluster(t, b, TracingClusterName).LoadAssignment = loadAssignment(TracingClusterName, s.Tracing.Address, DefaultZipkinPort)
+		}},
+		{checkSamplingName, "a sampler re-decides for the caller", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+			editOTel(t, b, OutboundListenerName, func(o *tracev3.OpenTelemetryConfig) {
+				o.Sampler = &corev3.TypedExtensionConfig{Name: "envoy.tracers.opentelemetry.samplers.always_on", TypedConfig: mustAny(t, &corev3.Http2ProtocolOptions{})}
+			})
+		}},
+	} {
+		t.Run(m.what, func(t *testing.T) {
+			i := slices.IndexFunc(rules, func(r rule) bool { return r.name == m.rule })
+			if i < 0 {
+				t.Fatalf("no rule %q", m.rule)
+			}
+			b := proto.Clone(golden).(*bootstrapv3.Bootstrap)
+			m.mutate(t, b)
+			if proto.Equal(b, golden) {
+				t.Fatal("the mutation changed nothing")
+			}
+			if err := rules[i].check(b, s); err == nil {
+				t.Errorf("rule %q holds on a bootstrap where %s", m.rule, m.what)
+			}
+		})
+	}
+}
+
+// The names of the rules TestOpenTelemetryRules mutates.
+const (
+	checkProtocolName = "the tracer speaks the protocol: OTLP/gRPC over HTTP/2 as the service, or Zipkin over HTTP/1.1"
+	checkSamplingName = "a caller's sampling decision is kept; the percentage samples new traces only"
+)
+
+func mustAny(t *testing.T, m proto.Message) *anypb.Any {
+	t.Helper()
+	a, err := anypb.New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// otlpClusterOptions are the HTTP/2 options of an OTLP tracing cluster.
+func otlpClusterOptions(t *testing.T) map[string]*anypb.Any {
+	return map[string]*anypb.Any{httpProtocolOptionsName: mustAny(t, &httpv3.HttpProtocolOptions{
+		UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{ExplicitHttpConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig{
+			ProtocolConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{Http2ProtocolOptions: &corev3.Http2ProtocolOptions{}},
+		}},
+	})}
+}
+
+func checkProtocol(b *bootstrapv3.Bootstrap, s Settings) error {
+	if !s.Tracing.Enable {
+		return nil // checkPropagation checks that nothing traces
+	}
+	otel := s.Tracing.Protocol == ProtocolOpenTelemetry
+	for _, c := range capture {
+		h, err := theHCM(b, c.listener)
+		if err != nil {
+			return err
+		}
+		p := h.GetTracing().GetProvider()
+		if !otel {
+			z := new(tracev3.ZipkinConfig)
+			if p.GetName() != ZipkinTracerName || p.GetTypedConfig().UnmarshalTo(z) != nil {
+				return fmt.Errorf("listener %s: tracer %q, want the Zipkin tracer", c.listener, p.GetName())
+			}
+			if z.GetCollectorCluster() != TracingClusterName {
+				return fmt.Errorf("listener %s: the Zipkin tracer posts to %q, want %s", c.listener, z.GetCollectorCluster(), TracingClusterName)
+			}
+			continue
+		}
+		o := new(tracev3.OpenTelemetryConfig)
+		if p.GetName() != OpenTelemetryTracerName || p.GetTypedConfig().UnmarshalTo(o) != nil {
+			return fmt.Errorf("listener %s: tracer %q, want the OpenTelemetry tracer", c.listener, p.GetName())
+		}
+		if o.GetHttpService() != nil || o.GetGrpcService().GetEnvoyGrpc().GetClusterName() != TracingClusterName {
+			return fmt.Errorf("listener %s: the OpenTelemetry tracer exports %v, want gRPC (envoy_grpc) to %s", c.listener, o, TracingClusterName)
+		}
+		if o.GetServiceName() != s.ServiceName {
+			return fmt.Errorf("listener %s: service_name %q, want %q", c.listener, o.GetServiceName(), s.ServiceName)
+		}
+	}
+	tc := findCluster(b, TracingClusterName)
+	if tc == nil {
+		return fmt.Errorf("no cluster %s", TracingClusterName)
+	}
+	if got := tc.GetLoadAssignment().GetEndpoints()[0].GetLbEndpoints()[0].GetEndpoint().GetAddress().GetSocketAddress().GetPortValue(); got != s.Tracing.Port {
+		return fmt.Errorf("%s dials port %d, want %d", TracingClusterName, got, s.Tracing.Port)
+	}
+	opts := tc.GetTypedExtensionProtocolOptions()
+	if !otel {
+		if len(opts) != 0 {
+			return fmt.Errorf("the Zipkin cluster %s has protocol options %v; Zipkin posts are HTTP/1.1", TracingClusterName, opts)
+		}
+		return nil
+	}
+	o := new(httpv3.HttpProtocolOptions)
+	if a := opts[httpProtocolOptionsName]; a == nil || a.UnmarshalTo(o) != nil {
+		return fmt.Errorf("the OTLP cluster %s has no %s: it would speak HTTP/1.1 to a gRPC server", TracingClusterName, httpProtocolOptionsName)
+	}
+	if o.GetExplicitHttpConfig().GetHttp2ProtocolOptions() == nil {
+		return fmt.Errorf("the OTLP cluster %s is not explicitly HTTP/2: %v", TracingClusterName, o)
+	}
+	return nil
+}
+
+func checkSamplingFollowsCaller(b *bootstrapv3.Bootstrap, s Settings) error {
+	if !s.Tracing.Enable {
+		return nil
+	}
+	for _, c := range capture {
+		h, err := theHCM(b, c.listener)
+		if err != nil {
+			return err
+		}
+		tr := h.GetTracing()
+		if got := tr.GetRandomSampling().GetValue(); tr.GetRandomSampling() == nil || got != s.Tracing.Sampling {
+			return fmt.Errorf("listener %s: random_sampling %v, want %v", c.listener, tr.GetRandomSampling(), s.Tracing.Sampling)
+		}
+		for what, p := range map[string]interface{ GetValue() float64 }{"overall_sampling": tr.GetOverallSampling(), "client_sampling": tr.GetClientSampling()} {
+			if p != nil && p.(*typev3.Percent) != nil && p.GetValue() != 100 {
+				return fmt.Errorf("listener %s: %s %v, want unset (100%%): it would override a caller's decision", c.listener, what, p.GetValue())
+			}
+		}
+		for _, r := range h.GetRouteConfig().GetVirtualHosts()[0].GetRoutes() {
+			if r.GetName() != ProbeRouteName && r.GetTracing() != nil {
+				return fmt.Errorf("listener %s: route %s overrides the HCM's sampling: %v", c.listener, r.GetName(), r.GetTracing())
+			}
+		}
+		o := new(tracev3.OpenTelemetryConfig)
+		if h.GetTracing().GetProvider().GetTypedConfig().UnmarshalTo(o) == nil && o.GetSampler() != nil {
+			return fmt.Errorf("listener %s: the OpenTelemetry tracer has sampler %s, which would re-decide for the caller", c.listener, o.GetSampler().GetName())
+		}
+	}
+	return nil
 }
 
 // TestPropagationRuleB3: with propagation b3, the W3C option is a break of the rule too.
@@ -476,6 +710,9 @@ func checkHealthUntraced(b *bootstrapv3.Bootstrap, _ Settings) error {
 }
 
 func checkPropagation(b *bootstrapv3.Bootstrap, s Settings) error {
+	if s.Tracing.Enable && s.Tracing.Protocol == ProtocolOpenTelemetry {
+		return nil // W3C only, whatever the setting: nothing to choose (checkProtocol)
+	}
 	want := tracev3.ZipkinConfig_USE_B3
 	if s.Tracing.Propagation == PropagationB3W3C {
 		want = tracev3.ZipkinConfig_USE_B3_WITH_W3C_PROPAGATION

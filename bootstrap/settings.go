@@ -2,19 +2,52 @@ package bootstrap
 
 // Tracing is the effective tracing configuration of one Envoy.
 type Tracing struct {
-	// Enable turns the Zipkin tracer and the tracing cluster on.
+	// Enable turns the tracer and the tracing cluster on.
 	Enable bool
+	// Protocol is what the tracer speaks to the collector: ProtocolZipkin (Zipkin v2 JSON
+	// over HTTP) or ProtocolOpenTelemetry (OTLP over gRPC). Resolve never leaves it empty.
+	Protocol string
 	// Address is the collector's DNS name or IP.
 	Address string
 	// Port is the collector's port, 1..65535.
 	Port uint32
-	// Endpoint is the HTTP path spans are posted to; it begins with '/'.
+	// Endpoint is the HTTP path spans are posted to; it begins with '/'. Zipkin only: with
+	// ProtocolOpenTelemetry it is empty (OTLP/gRPC has a fixed method path).
 	Endpoint string
 	// Sampling is the percentage (0..100) of new traces that are sampled.
 	Sampling float64
 	// Propagation is the trace context the tracer reads and writes: PropagationB3 or
-	// PropagationB3W3C.
+	// PropagationB3W3C. It configures the Zipkin tracer; the OpenTelemetry tracer always
+	// reads and writes W3C traceparent (and tracestate) and nothing else, so with
+	// ProtocolOpenTelemetry the field is kept but does not change the bootstrap.
 	Propagation string
+}
+
+// Collector protocols.
+const (
+	// ProtocolZipkin posts Zipkin v2 JSON spans over HTTP (Envoy's envoy.tracers.zipkin),
+	// to Jaeger's or Zipkin's port 9411.
+	ProtocolZipkin = "zipkin"
+	// ProtocolOpenTelemetry exports OTLP over gRPC (Envoy's envoy.tracers.opentelemetry),
+	// to an OpenTelemetry collector's or Jaeger v2's port 4317.
+	ProtocolOpenTelemetry = "opentelemetry"
+)
+
+// Default collector ports, by protocol: the port when no layer sets one.
+const (
+	DefaultZipkinPort = 9411
+	DefaultOTLPPort   = 4317
+)
+
+// DefaultEndpoint is the Zipkin v2 API path, the default endpoint.
+const DefaultEndpoint = "/api/v2/spans"
+
+// DefaultPort is the collector port of protocol p when no layer sets one.
+func DefaultPort(p string) uint32 {
+	if p == ProtocolOpenTelemetry {
+		return DefaultOTLPPort
+	}
+	return DefaultZipkinPort
 }
 
 // Trace context propagations.
@@ -70,9 +103,10 @@ func Defaults(ns string) Tracing {
 	}
 	return Tracing{
 		Enable:   false,
+		Protocol: ProtocolZipkin,
 		Address:  "jaeger." + ns + ".svc.cluster.local",
-		Port:     9411,
-		Endpoint: "/api/v2/spans",
+		Port:     DefaultZipkinPort,
+		Endpoint: DefaultEndpoint,
 		Sampling: 100,
 		// Both, so that W3C-instrumented applications' traces join the sidecars' from the
 		// start; B3 stays first, so B3 callers keep working as before.

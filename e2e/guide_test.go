@@ -151,7 +151,7 @@ func guideDeployJaeger(t *testing.T, bins guideBins) {
 		out := sh.ok(t, guideGetServices)
 		guideMatches(t, out,
 			`(?m)^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE$`,
-			`(?m)^jaeger\s+ClusterIP\s+10\.0\.0\.\d+\s+<none>\s+9411/TCP,16686/TCP\s+\S+$`)
+			`(?m)^jaeger\s+ClusterIP\s+10\.0\.0\.\d+\s+<none>\s+9411/TCP,16686/TCP,4317/TCP,4318/TCP\s+\S+$`)
 		sh.eventually(ctx, t, guideGetDeployments,
 			`(?m)^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$`,
 			`(?m)^jaeger\s+1/1\s+1\s+1\s+\S+$`)

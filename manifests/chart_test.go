@@ -494,8 +494,8 @@ func TestChartJaegerAndTracing(t *testing.T) {
 	for _, p := range svc.Spec.Ports {
 		ports[p.Port] = p.TargetPort.String()
 	}
-	if ports[9411] != "zipkin" || ports[16686] != "ui" || len(ports) != 2 {
-		t.Errorf("Jaeger Service ports = %v, want 9411 (zipkin) and 16686 (ui)", ports)
+	if ports[9411] != "zipkin" || ports[16686] != "ui" || ports[4317] != "otlp-grpc" || ports[4318] != "otlp-http" || len(ports) != 4 {
+		t.Errorf("Jaeger Service ports = %v, want 9411 (zipkin), 16686 (ui), 4317 (otlp-grpc) and 4318 (otlp-http)", ports)
 	}
 	containerPorts := map[string]int32{}
 	for _, p := range d.Spec.Template.Spec.Containers[0].Ports {
@@ -544,6 +544,33 @@ func TestChartBringYourOwnCollector(t *testing.T) {
 		FailurePolicy:         admissionregistrationv1.Ignore,
 		TimeoutSeconds:        10,
 	})
+}
+
+func TestChartOpenTelemetry(t *testing.T) {
+	// osm install --set osm.tracing.protocol=opentelemetry: OTLP to the chart's Jaeger on 4317,
+	// no Zipkin endpoint (the CRD's CEL rule would refuse another one), and the MeshConfig
+	// the injector accepts.
+	for _, tc := range []struct {
+		vals []string
+		port int32
+	}{
+		{[]string{"osm.tracing.enable=true", "osm.tracing.protocol=opentelemetry"}, 4317},
+		{[]string{"osm.tracing.protocol=opentelemetry", "osm.tracing.port=14317"}, 14317},
+		{[]string{"osm.tracing.protocol=zipkin"}, 9411},
+	} {
+		r := mustRender(t, testNamespace, set(tc.vals...))
+		var mc v1alpha2.MeshConfig
+		r.get("MeshConfig/osm-mesh-config", &mc)
+		tr := mc.Spec.Observability.Tracing
+		otel := tr.Protocol == bootstrap.ProtocolOpenTelemetry
+		if tr.Port == nil || *tr.Port != tc.port || otel == (tr.Endpoint != "") {
+			t.Errorf("%v: MeshConfig = %s", tc.vals, r.objs["MeshConfig/osm-mesh-config"])
+		}
+		got, err := bootstrap.MeshTracing(bootstrap.Defaults(testNamespace), &tr)
+		if err != nil || got.Port != uint32(tc.port) {
+			t.Errorf("%v: the injector reads port %d, %v; want %d", tc.vals, got.Port, err, tc.port)
+		}
+	}
 }
 
 func TestChartWebhookURL(t *testing.T) {

@@ -141,6 +141,7 @@ func TestMutateGoldenOverride(t *testing.T) {
 		t.Fatalf("Mutate: %v", err)
 	}
 	want := bootstrap.Settings{ServiceName: "bookstore", Tracing: bootstrap.Tracing{
+		Protocol: bootstrap.ProtocolZipkin,                         // the default
 		Enable:   true,                                             // pod, over the MeshConfig's false
 		Address:  "otel-collector.observability.svc.cluster.local", // pod
 		Port:     9412,                                             // namespace, over the default

@@ -146,4 +146,14 @@ func TestMeshTarget(t *testing.T) {
 	if MeshTarget(a) == MeshTarget(c) || MeshTarget(a) == MeshTarget(d) || MeshTarget(a) == MeshTarget(e) {
 		t.Errorf("sampling, enable or propagation do not change the target")
 	}
+	f := a
+	f.Protocol = bootstrap.ProtocolOpenTelemetry
+	if MeshTarget(a) == MeshTarget(f) {
+		t.Error("the protocol does not change the target")
+	}
+	// The target of the settings that existed before the protocol is unchanged (the status of
+	// MeshConfigs written by an older injector stays true).
+	if got, want := MeshTarget(a), "8fbc80e77b"; got != want {
+		t.Errorf("target of the defaults %s, was %s", got, want)
+	}
 }

@@ -16,6 +16,11 @@ func MeshTarget(t bootstrap.Tracing) string {
 	canon := strconv.FormatBool(t.Enable) + "\n" + t.Address + "\n" +
 		strconv.FormatUint(uint64(t.Port), 10) + "\n" + t.Endpoint + "\n" +
 		strconv.FormatFloat(t.Sampling, 'g', -1, 64) + "\n" + t.Propagation
+	// Fields added later join the canonical form only when they differ from their default,
+	// so the targets of settings that existed before them stay what they were.
+	if t.Protocol != "" && t.Protocol != bootstrap.ProtocolZipkin {
+		canon += "\nprotocol=" + t.Protocol
+	}
 	sum := sha256.Sum256([]byte(canon))
 	return hex.EncodeToString(sum[:5])
 }

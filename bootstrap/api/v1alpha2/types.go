@@ -14,6 +14,7 @@ import (
 // +kubebuilder:printcolumn:name="Address",type=string,JSONPath=`.spec.observability.tracing.address`
 // +kubebuilder:printcolumn:name="Port",type=integer,JSONPath=`.spec.observability.tracing.port`
 // +kubebuilder:printcolumn:name="Endpoint",type=string,JSONPath=`.spec.observability.tracing.endpoint`
+// +kubebuilder:printcolumn:name="Protocol",type=string,JSONPath=`.spec.observability.tracing.protocol`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type MeshConfig struct {
 	metav1.TypeMeta   `json:",inline"`
@@ -50,10 +51,20 @@ type ObservabilitySpec struct {
 // cost, which the API server requires before it accepts the CRD. The injector applies the same
 // rules to these fields and to the tracing annotations (bootstrap/resolve_values.go);
 // manifests/tracing_fields_test.go evaluates the generated CRD against them.
+//
+// +kubebuilder:validation:XValidation:rule=`!has(self.endpoint) || self.endpoint == '/api/v2/spans' || !has(self.protocol) || self.protocol == 'zipkin'`,message="spec.observability.tracing.endpoint applies to protocol zipkin only; with protocol opentelemetry (OTLP over gRPC) leave it unset or /api/v2/spans",fieldPath=".endpoint"
 type TracingSpec struct {
 	// Enable turns tracing on for every injected Envoy. Default false.
 	// +optional
 	Enable *bool `json:"enable,omitempty"`
+
+	// Protocol is what the sidecars speak to the collector: "zipkin" (Zipkin v2 JSON over
+	// HTTP, Envoy's Zipkin tracer) or "opentelemetry" (OTLP over gRPC, Envoy's OpenTelemetry
+	// tracer, which propagates W3C traceparent only). Default zipkin. The port defaults to
+	// 9411 or 4317 accordingly; endpoint applies to zipkin only.
+	// +optional
+	// +kubebuilder:validation:Enum=zipkin;opentelemetry
+	Protocol string `json:"protocol,omitempty"`
 
 	// Address is the DNS name (RFC 1123 subdomain, lower case) or IP address of the Zipkin
 	// collector. Default jaeger.<control-plane-namespace>.svc.cluster.local.
@@ -64,14 +75,15 @@ type TracingSpec struct {
 	// +kubebuilder:validation:XValidation:rule=`isIP(self) || (!self.matches('^[0-9.]+$') && self.matches('^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?([.][a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$'))`,message="spec.observability.tracing.address must be a DNS name or an IP address",messageExpression=`"spec.observability.tracing.address must be a DNS name (a lower-case RFC 1123 subdomain such as jaeger.osm-system.svc.cluster.local) or an IP address, not '" + self + "'"`
 	Address string `json:"address,omitempty"`
 
-	// Port is the collector's port, 1 to 65535. Default 9411.
+	// Port is the collector's port, 1 to 65535. Default 9411 with protocol zipkin, 4317 with
+	// opentelemetry.
 	// +optional
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=65535
 	Port *int32 `json:"port,omitempty"`
 
 	// Endpoint is the HTTP path spans are posted to; it begins with '/' and holds no
-	// whitespace. Default /api/v2/spans.
+	// whitespace. Default /api/v2/spans. Zipkin only.
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024
 	// +kubebuilder:validation:XValidation:rule=`self.startsWith('/')`,message="spec.observability.tracing.endpoint must be an HTTP path beginning with '/'",messageExpression=`"spec.observability.tracing.endpoint must be an HTTP path beginning with '/' (such as /api/v2/spans), not '" + self + "'"`
