@@ -20,7 +20,7 @@ func Build(s Settings) (*bootstrapv3.Bootstrap, error) {
 		return nil, fmt.Errorf("invalid bootstrap settings: %w", err)
 	}
 	var bl builder
-	listeners, err := bl.listeners(s.Tracing, s.ServiceName, serverFirstPorts(s))
+	listeners, err := bl.listeners(s.Tracing, s.ServiceName, s.Workload, serverFirstPorts(s))
 	if err != nil {
 		return nil, err
 	}
@@ -53,9 +53,9 @@ func (bl *builder) admin() *bootstrapv3.Admin {
 
 // listeners are the outbound and inbound capture listeners, whose HTTP inspector skips the
 // serverFirst ports, and the health listener.
-func (bl *builder) listeners(t Tracing, serviceName string, serverFirst []uint32) ([]*listenerv3.Listener, error) {
+func (bl *builder) listeners(t Tracing, serviceName string, workload Workload, serverFirst []uint32) ([]*listenerv3.Listener, error) {
 	// One tracing block serves both HCMs: each is packed into its own bytes right away.
-	tracing, err := bl.hcmTracing(t, serviceName)
+	tracing, err := bl.hcmTracing(t, serviceName, workload)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	tracev3 "github.com/envoyproxy/go-control-plane/envoy/config/trace/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	typev3tag "github.com/envoyproxy/go-control-plane/envoy/type/tracing/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -18,9 +19,20 @@ const (
 	OpenTelemetryTracerName = "envoy.tracers.opentelemetry"
 )
 
-// hcmTracing is the tracing block of a traffic HTTP connection manager: the protocol's tracer
-// and random sampling of new traces. It returns nil when tracing is disabled.
-func (bl *builder) hcmTracing(t Tracing, serviceName string) (*hcmv3.HttpConnectionManager_Tracing, error) {
+// hcmTracing is the tracing block of a traffic HTTP connection manager: the protocol's tracer,
+// random sampling of new traces and the Kubernetes span tags. It returns nil when tracing is
+// disabled.
+//
+// Sampling follows the caller: random_sampling is the only sampling set. Envoy applies it
+// only to a request that carries no decision (ConnectionManagerUtility::
+// mutateTracingRequestHeader, source/common/http/conn_manager_utility.cc, leaves a trace
+// reason already in x-request-id alone), and the tracers prefer the decision the request
+// carries over the HCM's: the Zipkin tracer's x-b3-sampled or traceparent flags
+// (source/extensions/tracers/zipkin/span_context_extractor.cc), the OpenTelemetry tracer's
+// parent sampled flag when no sampler is set (source/extensions/tracers/opentelemetry/
+// tracer.cc). overall_sampling and client_sampling stay at their default, 100%, so they never
+// undo a caller's decision. The rules table holds all this (checkSamplingFollowsCaller).
+func (bl *builder) hcmTracing(t Tracing, serviceName string, workload Workload) (*hcmv3.HttpConnectionManager_Tracing, error) {
 	if !t.Enable {
 		return nil, nil
 	}
@@ -38,7 +50,26 @@ func (bl *builder) hcmTracing(t Tracing, serviceName string) (*hcmv3.HttpConnect
 			ConfigType: &tracev3.Tracing_Http_TypedConfig{TypedConfig: typed},
 		},
 		RandomSampling: &typev3.Percent{Value: t.Sampling},
+		CustomTags:     kubernetesTags(workload),
 	}, nil
+}
+
+// kubernetesTags are the span tags every traced request carries: the pod, namespace and node
+// from the envoy container's environment (one bootstrap serves every pod of a workload) and
+// the workload's name, which is the same for all of them, as a literal.
+func kubernetesTags(w Workload) []*typev3tag.CustomTag {
+	env := func(tag, name string) *typev3tag.CustomTag {
+		return &typev3tag.CustomTag{Tag: tag, Type: &typev3tag.CustomTag_Environment_{Environment: &typev3tag.CustomTag_Environment{Name: name}}}
+	}
+	tags := []*typev3tag.CustomTag{
+		env(TagPodName, EnvPodName),
+		env(TagNamespaceName, EnvPodNamespace),
+		env(TagNodeName, EnvNodeName),
+	}
+	if tag := WorkloadTag(w); tag != "" {
+		tags = append(tags, &typev3tag.CustomTag{Tag: tag, Type: &typev3tag.CustomTag_Literal_{Literal: &typev3tag.CustomTag_Literal{Value: w.Name}}})
+	}
+	return tags
 }
 
 // openTelemetryConfig exports OTLP over gRPC through the tracing cluster, with Envoy's own

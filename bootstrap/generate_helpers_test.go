@@ -29,13 +29,13 @@ func demoCases() map[string]Settings {
 	b3 := guideTracing()
 	b3.Propagation = PropagationB3
 	cases := map[string]Settings{
-		"bookbuyer":               {ServiceName: "bookbuyer", Tracing: guideTracing()},
-		"bookstore-v1":            {ServiceName: "bookstore-v1", Tracing: guideTracing()},
-		"bookstore-v2":            {ServiceName: "bookstore-v2", Tracing: guideTracing()},
-		"bookwarehouse":           {ServiceName: "bookwarehouse", Tracing: guideTracing()},
+		"bookbuyer":               {ServiceName: "bookbuyer", Workload: Workload{Kind: KindDeployment, Name: "bookbuyer"}, Tracing: guideTracing()},
+		"bookstore-v1":            {ServiceName: "bookstore-v1", Workload: Workload{Kind: KindDeployment, Name: "bookstore-v1"}, Tracing: guideTracing()},
+		"bookstore-v2":            {ServiceName: "bookstore-v2", Workload: Workload{Kind: KindDeployment, Name: "bookstore-v2"}, Tracing: guideTracing()},
+		"bookwarehouse":           {ServiceName: "bookwarehouse", Workload: Workload{Kind: KindDeployment, Name: "bookwarehouse"}, Tracing: guideTracing()},
 		"bookbuyer-tracing-off":   {ServiceName: "bookbuyer", Tracing: off},
-		"bookstore-v1-overridden": {ServiceName: "bookstore-v1", Tracing: overridden},
-		"bookbuyer-b3":            {ServiceName: "bookbuyer", Tracing: b3},
+		"bookstore-v1-overridden": {ServiceName: "bookstore-v1", Workload: Workload{Kind: KindDeployment, Name: "bookstore-v1"}, Tracing: overridden},
+		"bookbuyer-b3":            {ServiceName: "bookbuyer", Workload: Workload{Kind: KindDeployment, Name: "bookbuyer"}, Tracing: b3},
 	}
 	cases["bookwarehouse-server-first"] = serverFirstCase()
 	cases["bookbuyer-otlp"] = otlpCase()

@@ -10,15 +10,15 @@ import "testing"
 // Such a change must be deliberate and named in the commit message and the changelog. Update
 // the table only together with the golden files (go test ./bootstrap -run Golden -update).
 var pinnedHashes = map[string]string{
-	"bookbuyer":                  "3828830d45",
-	"bookstore-v1":               "de20747358",
-	"bookstore-v2":               "1a483df011",
-	"bookwarehouse":              "e82ec0f511",
+	"bookbuyer":                  "25c994e31f",
+	"bookstore-v1":               "2fd9af7420",
+	"bookstore-v2":               "d052011e3d",
+	"bookwarehouse":              "76140acfd9",
 	"bookbuyer-tracing-off":      "28270d2d88",
-	"bookstore-v1-overridden":    "64d959ff67",
-	"bookbuyer-b3":               "3f1067c2a8",
-	"bookwarehouse-server-first": "2088f1f7fa",
-	"bookbuyer-otlp":             "be8b4ccfc8",
+	"bookstore-v1-overridden":    "0b5a22bc5c",
+	"bookbuyer-b3":               "c262938cc2",
+	"bookwarehouse-server-first": "771dbd1bbe",
+	"bookbuyer-otlp":             "884e28d2ba",
 }
 
 // TestPinnedHashes holds every demo bootstrap's hash to the table above.

@@ -52,7 +52,11 @@ func Resolve(in Input) (Settings, error) {
 	if service == "" {
 		service = derivedServiceName(in.Owner, in.PodLabels, in.PodName)
 	}
-	return Settings{Tracing: t, ServiceName: service, ServerFirstPorts: extraServerFirst(serverFirst)}, nil
+	var workload Workload
+	if WorkloadTag(in.Owner) != "" && in.Owner.Name != "" {
+		workload = in.Owner
+	}
+	return Settings{Tracing: t, ServiceName: service, Workload: workload, ServerFirstPorts: extraServerFirst(serverFirst)}, nil
 }
 
 // extraServerFirst is the canonical list of the ports that are not DefaultServerFirstPorts.

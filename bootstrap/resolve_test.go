@@ -125,7 +125,7 @@ func TestResolvePrecedence(t *testing.T) {
 		"a namespace-wide service name names every pod": {
 			in: bootstrap.Input{Defaults: resolveDefaults, PodName: "web", Owner: bootstrap.Workload{Kind: "Deployment", Name: "web"},
 				NamespaceAnnotations: map[string]string{bootstrap.AnnotationServiceName: "shop"}},
-			want: bootstrap.Settings{ServiceName: "shop", Tracing: resolveDefaults},
+			want: bootstrap.Settings{ServiceName: "shop", Tracing: resolveDefaults, Workload: bootstrap.Workload{Kind: "Deployment", Name: "web"}}, // the workload tag still names it
 		},
 		"the annotations the project writes itself are not overrides and not errors": {
 			in: bootstrap.Input{Defaults: resolveDefaults, PodName: "web", PodAnnotations: map[string]string{

@@ -20,6 +20,7 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tcp_proxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+	tracingv3 "github.com/envoyproxy/go-control-plane/envoy/type/tracing/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -84,6 +85,12 @@ var rules = []rule{{
 	// and an OpenTelemetry sampler would re-decide for the caller.
 	doc:   envoyDocs + "api-v3/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto#envoy-v3-api-msg-extensions-filters-network-http-connection-manager-v3-httpconnectionmanager-tracing",
 	check: checkSamplingFollowsCaller,
+}, {
+	name: "every span carries the pod, namespace, node and workload",
+	// An environment tag reads the variable from Envoy's own environment, so one bootstrap
+	// serves every pod of a workload; the injector sets the variables (webhook/inject).
+	doc:   envoyDocs + "api-v3/type/tracing/v3/custom_tag.proto",
+	check: checkKubernetesTags,
 }, {
 	name:  "every listener but admin binds 0.0.0.0 and [::]",
 	doc:   envoyDocs + "api-v3/config/listener/v3/listener.proto#envoy-v3-api-field-config-listener-v3-listener-additional-addresses",
@@ -254,6 +261,21 @@ func TestRulesCatchMutations(t *testing.T) {
 							r.Tracing = &routev3.Tracing{RandomSampling: &typev3.FractionalPercent{Numerator: 100}}
 						}
 					}
+				})
+			}},
+		},
+		"every span carries the pod, namespace, node and workload": {
+			{"no node tag on the inbound side", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) { h.Tracing.CustomTags = h.Tracing.CustomTags[:2] })
+			}},
+			{"the pod name is a literal", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, OutboundListenerName, func(h *hcmv3.HttpConnectionManager) {
+					h.Tracing.CustomTags[0].Type = &tracingv3.CustomTag_Literal_{Literal: &tracingv3.CustomTag_Literal{Value: "bookbuyer-0"}}
+				})
+			}},
+			{"the workload is another", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, OutboundListenerName, func(h *hcmv3.HttpConnectionManager) {
+					h.Tracing.CustomTags[3].GetLiteral().Value = "bookstore-v1"
 				})
 			}},
 		},
@@ -526,6 +548,37 @@ func checkProtocol(b *bootstrapv3.Bootstrap, s Settings) error {
 	}
 	if o.GetExplicitHttpConfig().GetHttp2ProtocolOptions() == nil {
 		return fmt.Errorf("the OTLP cluster %s is not explicitly HTTP/2: %v", TracingClusterName, o)
+	}
+	return nil
+}
+
+func checkKubernetesTags(b *bootstrapv3.Bootstrap, s Settings) error {
+	if !s.Tracing.Enable {
+		return nil
+	}
+	want := map[string]string{TagPodName: "env:" + EnvPodName, TagNamespaceName: "env:" + EnvPodNamespace, TagNodeName: "env:" + EnvNodeName}
+	if tag := WorkloadTag(s.Workload); tag != "" {
+		want[tag] = "literal:" + s.Workload.Name
+	}
+	for _, c := range capture {
+		h, err := theHCM(b, c.listener)
+		if err != nil {
+			return err
+		}
+		got := map[string]string{}
+		for _, ct := range h.GetTracing().GetCustomTags() {
+			switch {
+			case ct.GetEnvironment() != nil:
+				got[ct.GetTag()] = "env:" + ct.GetEnvironment().GetName()
+			case ct.GetLiteral() != nil:
+				got[ct.GetTag()] = "literal:" + ct.GetLiteral().GetValue()
+			}
+		}
+		for tag, v := range want {
+			if got[tag] != v {
+				return fmt.Errorf("listener %s: tag %s is %q, want %q", c.listener, tag, got[tag], v)
+			}
+		}
 	}
 	return nil
 }

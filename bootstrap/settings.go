@@ -67,6 +67,10 @@ type Settings struct {
 	Tracing Tracing
 	// ServiceName is the name spans carry (Envoy's node.cluster).
 	ServiceName string
+	// Workload is the pod's owning workload, whose name every span carries as a literal tag
+	// named after its kind (WorkloadTag); zero for a bare pod or a kind without a tag. The
+	// pods of one workload share it, so they still share one bootstrap.
+	Workload Workload
 	// ServerFirstPorts are destination ports whose connections skip HTTP detection and go
 	// straight to the TCP chain, in addition to DefaultServerFirstPorts, which always do. The
 	// form is canonical, so equal lists compare equal: ascending, without repeats, separated
@@ -113,3 +117,35 @@ func Defaults(ns string) Tracing {
 		Propagation: PropagationB3W3C,
 	}
 }
+
+// Span tags every traced request carries, named as OpenTelemetry's Kubernetes semantic
+// conventions name the resource attributes. The pod's own are read from the envoy
+// container's environment (the downward API), so the bootstrap stays the same for every pod
+// of a workload; Envoy writes the tag's default when the variable is unset.
+const (
+	TagPodName       = "k8s.pod.name"
+	TagNamespaceName = "k8s.namespace.name"
+	TagNodeName      = "k8s.node.name"
+)
+
+// Environment variables of the envoy container the span tags read (webhook/inject sets
+// them from metadata.name, metadata.namespace and spec.nodeName).
+const (
+	EnvPodName      = "POD_NAME"
+	EnvPodNamespace = "POD_NAMESPACE"
+	EnvNodeName     = "NODE_NAME"
+)
+
+// workloadTags name the tag that carries a workload's name, by kind.
+var workloadTags = map[string]string{
+	KindDeployment:  "k8s.deployment.name",
+	KindReplicaSet:  "k8s.replicaset.name",
+	KindStatefulSet: "k8s.statefulset.name",
+	KindDaemonSet:   "k8s.daemonset.name",
+	KindJob:         "k8s.job.name",
+	KindCronJob:     "k8s.cronjob.name",
+}
+
+// WorkloadTag is the span tag naming w (such as k8s.deployment.name), or "" when w's kind
+// has none.
+func WorkloadTag(w Workload) string { return workloadTags[w.Kind] }

@@ -81,8 +81,10 @@ func envoyContainer(proxy ProxyConfig, t Traffic) corev1.Container {
 			"--concurrency", strconv.Itoa(concurrency),
 		},
 		Env: []corev1.EnvVar{
-			fieldEnv("POD_NAME", "metadata.name"),
-			fieldEnv("POD_NAMESPACE", "metadata.namespace"),
+			// The span tags read these (bootstrap.TagPodName and the rest).
+			fieldEnv(bootstrap.EnvPodName, "metadata.name"),
+			fieldEnv(bootstrap.EnvPodNamespace, "metadata.namespace"),
+			fieldEnv(bootstrap.EnvNodeName, "spec.nodeName"),
 		},
 		Ports: []corev1.ContainerPort{
 			{Name: PortNameOutbound, ContainerPort: bootstrap.OutboundPort, Protocol: corev1.ProtocolTCP},

@@ -140,7 +140,7 @@ func TestMutateGoldenOverride(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Mutate: %v", err)
 	}
-	want := bootstrap.Settings{ServiceName: "bookstore", Tracing: bootstrap.Tracing{
+	want := bootstrap.Settings{ServiceName: "bookstore", Workload: bootstrap.Workload{Kind: bootstrap.KindDeployment, Name: "bookstore-v1"}, Tracing: bootstrap.Tracing{
 		Protocol: bootstrap.ProtocolZipkin,                         // the default
 		Enable:   true,                                             // pod, over the MeshConfig's false
 		Address:  "otel-collector.observability.svc.cluster.local", // pod
