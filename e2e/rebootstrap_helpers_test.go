@@ -51,6 +51,15 @@ type rbShared struct {
 	inRun bool
 	own   *rbManager
 	max   int
+
+	osmOnce sync.Once
+	osmBin  string
+}
+
+// osm returns a runner of the osm CLI against the cluster, built on first use.
+func (e *rbEnv) osm() cliRunner {
+	e.osmOnce.Do(func() { e.osmBin = cliBuild(e.root) })
+	return cliRunner{t: e.t, bin: e.osmBin, kubeconfig: e.c.KubeconfigPath, home: e.root.TempDir()}
 }
 
 // sub is e for a subtest.
@@ -407,9 +416,10 @@ func rbCondition(mc *v1alpha2.MeshConfig, t string) *metav1.Condition {
 
 func rbStatusString(mc *v1alpha2.MeshConfig) string {
 	rb := mc.Status.Rebootstrap
-	s := fmt.Sprintf("target=%s workloads=%d updated=%d rolling=%d pending=%d failed=%d stale=%d optedOut=%d invalid=%d failed=%v stale=%v",
-		rb.Target, rb.Workloads, rb.Updated, rb.Rolling, rb.Pending, rb.Failed, rb.Stale, rb.OptedOut, rb.Invalid,
-		rb.FailedWorkloads, rb.StaleWorkloads)
+	s := fmt.Sprintf("target=%s workloads=%d updated=%d rolling=%d pending=%d failed=%d stale=%d optedOut=%d outdated=%d "+
+		"invalid=%d failed=%v stale=%v outdated=%v",
+		rb.Target, rb.Workloads, rb.Updated, rb.Rolling, rb.Pending, rb.Failed, rb.Stale, rb.OptedOut, rb.Outdated, rb.Invalid,
+		rb.FailedWorkloads, rb.StaleWorkloads, rb.OutdatedWorkloads)
 	for _, c := range mc.Status.Conditions {
 		s += fmt.Sprintf("; %s=%s (%s: %s)", c.Type, c.Status, c.Reason, c.Message)
 	}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -41,6 +42,7 @@ func TestRebootstrap(t *testing.T) {
 		{"never more than max-concurrent-rollouts roll at once", rbConcurrency},
 		{"a restarted controller resumes without stamping anything twice", rbRestart},
 		{"a failed rollout pauses the rest until it is fixed", rbPause},
+		{"a new rendering of the same settings is outdated, rolled only when asked", rbUpgrade},
 	}
 	for _, s := range steps {
 		if !t.Run(s.name, func(t *testing.T) { s.run(ctx, e.sub(t)) }) {
@@ -434,4 +436,92 @@ func (e *rbEnv) waitStamped(ctx context.Context, ns string, names []string, base
 		}
 		return rbSettled(mc)
 	})
+}
+
+// rbUpgrade: pods relabelled as another injector version would have left them (same
+// settings hash, another bootstrap hash; or no settings hash at all) are reported outdated
+// and not rolled; osm proxy rollout --outdated rolls those of one namespace, and
+// spec.rebootstrap.onUpgrade: true the rest, under the controller's bound.
+func rbUpgrade(ctx context.Context, e *rbEnv) {
+	t := e.t
+	e.namespace(ctx, "upgrade")
+	e.namespace(ctx, "upgrade-cli")
+	e.create(ctx, rbDeployment("upgrade", "rerendered", nil), rbDeployment("upgrade", "older", nil),
+		rbDeployment("upgrade-cli", "cli", nil))
+	e.waitStatus(ctx, "the upgrade namespaces counted", func(mc *v1alpha2.MeshConfig) error {
+		if rb := mc.Status.Rebootstrap; rb.Workloads != 3 || rb.Updated != 3 {
+			return fmt.Errorf("want 3 workloads, all updated")
+		}
+		return rbSettled(mc)
+	})
+	const otherRender = "0123456789"
+	e.relabelPods(ctx, "upgrade", "rerendered", map[string]any{bootstrap.BootstrapHashKey: otherRender})
+	e.relabelPods(ctx, "upgrade", "older", map[string]any{bootstrap.BootstrapHashKey: otherRender, bootstrap.SettingsHashKey: nil})
+	e.relabelPods(ctx, "upgrade-cli", "cli", map[string]any{bootstrap.BootstrapHashKey: otherRender})
+	want := []string{"Deployment/upgrade/older", "Deployment/upgrade/rerendered", "Deployment/upgrade-cli/cli"}
+	mc := e.waitStatus(ctx, "the outdated report", func(mc *v1alpha2.MeshConfig) error {
+		if rb := mc.Status.Rebootstrap; rb.Outdated != 3 || rb.Pending != 0 || !slices.Equal(rb.OutdatedWorkloads, want) {
+			return fmt.Errorf("want %v outdated, none pending", want)
+		}
+		return rbSettled(mc)
+	})
+	t.Logf("status: %s", rbStatusString(mc))
+	if p := rbCondition(mc, rebootstrap.ConditionProgressing); p == nil || !strings.Contains(p.Message, "3 outdated") {
+		t.Errorf("Progressing does not name the outdated workloads: %+v", p)
+	}
+	e.waitEvent(ctx, "Deployment", "upgrade", "older", rebootstrap.EventOutdated)
+	if got := rbMetric(t, "osm_rebootstrap_workloads", map[string]string{"state": "outdated"}); got != 3 {
+		t.Errorf("osm_rebootstrap_workloads{state=outdated} = %v, want 3", got)
+	}
+	time.Sleep(2 * rebootstrap.DefaultSettleDelay)
+	if gens := e.generations(ctx, "upgrade", []string{"rerendered", "older"}); !slices.Equal(gens, []int64{1, 1}) {
+		t.Errorf("outdated workloads rolled unasked: generations %v", gens)
+	}
+
+	// On demand, one namespace.
+	res := e.osm().ok("proxy", "rollout", "--outdated", "-n", "upgrade-cli")
+	t.Logf("osm proxy rollout --outdated -n upgrade-cli:\n%s", res.stdout)
+	cliContains(t, "osm proxy rollout", res.stdout, "rolled Deployment/upgrade-cli/cli", "1 outdated workloads stamped")
+	e.waitStamped(ctx, "upgrade-cli", []string{"cli"}, []int64{1})
+	if gens := e.generations(ctx, "upgrade", []string{"rerendered", "older"}); !slices.Equal(gens, []int64{1, 1}) {
+		t.Errorf("osm proxy rollout -n upgrade-cli rolled namespace upgrade: generations %v", gens)
+	}
+
+	// By policy: the controller rolls the rest.
+	patch := `{"spec":{"rebootstrap":{"onUpgrade":true}}}`
+	if _, _, err := e.c.Kubectl("patch", "meshconfig", rbMeshConfig, "-n", rbControlPlane, "-p", patch, "--type=merge"); err != nil {
+		t.Fatalf("setting onUpgrade: %v", err)
+	}
+	e.waitStamped(ctx, "upgrade", []string{"older", "rerendered"}, []int64{1, 1})
+	e.waitStatus(ctx, "nothing outdated", func(mc *v1alpha2.MeshConfig) error {
+		if mc.Status.Rebootstrap.Outdated != 0 {
+			return fmt.Errorf("still outdated")
+		}
+		return rbSettled(mc)
+	})
+	patch = `{"spec":{"rebootstrap":null}}`
+	if _, _, err := e.c.Kubectl("patch", "meshconfig", rbMeshConfig, "-n", rbControlPlane, "-p", patch, "--type=merge"); err != nil {
+		t.Fatalf("unsetting onUpgrade: %v", err)
+	}
+	e.unlabel("upgrade")
+	e.unlabel("upgrade-cli")
+}
+
+// relabelPods merges labels (nil removes one) into the live pods of Deployment ns/name, as
+// another injector version would have labelled them.
+func (e *rbEnv) relabelPods(ctx context.Context, ns, name string, labels map[string]any) {
+	e.t.Helper()
+	pods := &corev1.PodList{}
+	if err := e.cl.List(ctx, pods, client.InNamespace(ns), client.MatchingLabels{"app": name}); err != nil {
+		e.t.Fatal(err)
+	}
+	body, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": labels}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for i := range pods.Items {
+		if err := e.cl.Patch(ctx, &pods.Items[i], client.RawPatch(types.MergePatchType, body)); err != nil {
+			e.t.Fatalf("relabelling pod %s/%s: %v", ns, pods.Items[i].Name, err)
+		}
+	}
 }

@@ -6,7 +6,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/osm-tracing/osm-tracing/bootstrap"
+	"github.com/osm-tracing/osm-tracing/cmd/osm/internal/mesh"
 	"github.com/osm-tracing/osm-tracing/cmd/osm/internal/proxy"
+	"github.com/osm-tracing/osm-tracing/cmd/osm/internal/rollout"
 )
 
 func newProxyCmd() *cobra.Command {
@@ -16,7 +19,7 @@ func newProxyCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newProxyGetCmd(), newProxyBootstrapCmd())
+	cmd.AddCommand(newProxyGetCmd(), newProxyBootstrapCmd(), newProxyRolloutCmd())
 	return cmd
 }
 
@@ -83,6 +86,51 @@ mounts at /etc/envoy. It is read from the API server, so it works when Envoy is 
 		},
 	}
 	cmd.Flags().StringVarP(&ns, "namespace", "n", "", "namespace of the pod (default: the kubeconfig context's)")
+	registerNamespaceCompletion(cmd)
+	return cmd
+}
+
+func newProxyRolloutCmd() *cobra.Command {
+	var ns, controlPlane string
+	var outdated bool
+	cmd := &cobra.Command{
+		Use:   "rollout --outdated",
+		Short: "Roll the workloads whose sidecars run a bootstrap another osm-injector version rendered",
+		Long: `Roll the outdated workloads: those whose pods run their tracing settings in a bootstrap another
+osm-injector version rendered (after an upgrade), which the re-bootstrap controller reports in the
+MeshConfig status (status.rebootstrap.outdated) but does not roll unless spec.rebootstrap.onUpgrade
+is true. Their pod templates get the controller's own stamp (the bootstrap-hash annotation), so
+each rolls with its own update strategy, all at once. The decisions come from the controller's
+planner, run here against the cluster: opted-out workloads, paused or OnDelete ones and bare pods
+are listed and left alone, and nothing is stamped while a rollout is failed. Use an osm of the
+injector's version: the target bootstrap is the one this osm renders.`,
+		Example: `  osm proxy rollout --outdated
+  osm proxy rollout --outdated -n bookbuyer`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !outdated {
+				return fmt.Errorf("say which workloads to roll: --outdated")
+			}
+			c, err := clients(cmd)
+			if err != nil {
+				return err
+			}
+			cl, err := rollout.NewClient(c.Config)
+			if err != nil {
+				return err
+			}
+			f, err := rollout.Load(cmd.Context(), cl, controlPlane, bootstrap.DefaultMeshConfigName, nil)
+			if err != nil {
+				return err
+			}
+			_, err = rollout.StampOutdated(cmd.Context(), cl, f, ns, cmd.OutOrStdout())
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&outdated, "outdated", false, "roll the outdated workloads (the only selection so far)")
+	f.StringVarP(&ns, "namespace", "n", "", "roll the workloads of this namespace only (default: every namespace in the mesh)")
+	f.StringVar(&controlPlane, "osm-namespace", mesh.DefaultNamespace, "namespace of the control plane")
 	registerNamespaceCompletion(cmd)
 	return cmd
 }

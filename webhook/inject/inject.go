@@ -25,9 +25,9 @@ func Inject(pod *corev1.Pod, g bootstrap.Generated, proxy ProxyConfig, t Traffic
 }
 
 // Uninject returns a copy of pod without what Inject adds: the containers envoy (regular or
-// native sidecar) and osm-init, the bootstrap volume and the bootstrap-hash label. Lists and
-// maps left empty become nil, so Uninject(Inject(p)) equals p for a pod that was not
-// injected. A nil pod gives nil.
+// native sidecar) and osm-init, the bootstrap volume and the bootstrap-hash and settings-hash
+// labels. Lists and maps left empty become nil, so Uninject(Inject(p)) equals p for a pod
+// that was not injected. A nil pod gives nil.
 func Uninject(pod *corev1.Pod) *corev1.Pod {
 	if pod == nil {
 		return nil
@@ -36,8 +36,9 @@ func Uninject(pod *corev1.Pod) *corev1.Pod {
 	out.Spec.Containers = withoutContainers(out.Spec.Containers, EnvoyContainerName, "")
 	out.Spec.InitContainers = withoutContainers(out.Spec.InitContainers, InitContainerName, EnvoyContainerName)
 	out.Spec.Volumes = withoutVolume(out.Spec.Volumes, BootstrapVolumeName)
-	if _, ok := out.Labels[bootstrap.BootstrapHashKey]; ok {
+	if len(out.Labels) > 0 {
 		delete(out.Labels, bootstrap.BootstrapHashKey)
+		delete(out.Labels, bootstrap.SettingsHashKey)
 		if len(out.Labels) == 0 {
 			out.Labels = nil
 		}

@@ -20,13 +20,15 @@ type Additions struct {
 	Containers []corev1.Container
 	// Volumes go after the pod's own: the bootstrap ConfigMap's.
 	Volumes []corev1.Volume
-	// Labels are set on the pod: the bootstrap hash.
+	// Labels are set on the pod: the bootstrap hash and the settings hash
+	// (bootstrap.SettingsHash of the settings the bootstrap was generated from).
 	Labels map[string]string
 }
 
 // Parts returns what Inject adds to a pod for bootstrap g and traffic settings t: osm-init
 // with t's redirect, envoy as a native sidecar, the bootstrap volume and the hash label. A nil
-// pod gives none. The values are new: nothing is shared with pod, g, proxy or t.
+// pod gives none. The labels are the bootstrap hash and the settings hash: the re-bootstrap
+// controller tells a change of settings (roll) from a change of rendering (outdated) by them. The values are new: nothing is shared with pod, g, proxy or t.
 func Parts(pod *corev1.Pod, g bootstrap.Generated, proxy ProxyConfig, t Traffic) Additions {
 	if pod == nil {
 		return Additions{}
@@ -35,7 +37,10 @@ func Parts(pod *corev1.Pod, g bootstrap.Generated, proxy ProxyConfig, t Traffic)
 	return Additions{
 		InitContainers: []corev1.Container{initContainer(proxy, t), envoyContainer(proxy, t)},
 		Volumes:        []corev1.Volume{bootstrapVolume(g)},
-		Labels:         map[string]string{bootstrap.BootstrapHashKey: g.Hash},
+		Labels: map[string]string{
+			bootstrap.BootstrapHashKey: g.Hash,
+			bootstrap.SettingsHashKey:  bootstrap.SettingsHash(g.Settings),
+		},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/webhook/inject"
@@ -35,5 +36,25 @@ func TestMutateAddsExactlyItsParts(t *testing.T) {
 				t.Errorf("Added lacks a part: %+v", res.Added)
 			}
 		})
+	}
+}
+
+// TestPartsLabelTheSettingsHash: the pod carries the hash of the settings its bootstrap was
+// generated from, beside the bootstrap hash, so the re-bootstrap controller can tell a change
+// of settings from a change of rendering.
+func TestPartsLabelTheSettingsHash(t *testing.T) {
+	s := bootstrap.Settings{Tracing: bootstrap.Defaults("osm-system"), ServiceName: "bookbuyer"}
+	g, err := bootstrap.Generate(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := inject.Parts(&corev1.Pod{}, g, inject.DefaultProxyConfig(), inject.Traffic{})
+	want := map[string]string{bootstrap.BootstrapHashKey: g.Hash, bootstrap.SettingsHashKey: bootstrap.SettingsHash(s)}
+	if !maps.Equal(add.Labels, want) {
+		t.Errorf("labels %v, want %v", add.Labels, want)
+	}
+	pod := inject.Inject(&corev1.Pod{}, g, inject.DefaultProxyConfig(), inject.Traffic{})
+	if out := inject.Uninject(pod); out.Labels != nil {
+		t.Errorf("Uninject left labels %v", out.Labels)
 	}
 }

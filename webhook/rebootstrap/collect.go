@@ -30,8 +30,9 @@ type Snapshot struct {
 	Pods []metav1.PartialObjectMetadata
 }
 
-// HashFunc returns the bootstrap hash for a pod's resolve input (Hasher.Hash).
-type HashFunc func(bootstrap.Input) (string, error)
+// HashFunc returns the bootstrap hash and the settings hash for a pod's resolve input
+// (Hasher.Hash).
+type HashFunc func(bootstrap.Input) (hash, settings string, err error)
 
 // Collect turns a snapshot into the planner's input: the injected workloads with their
 // targets, stamps, pods' hashes, opt-outs and rollouts, and the bare pods. A workload is
@@ -94,7 +95,7 @@ func (c *collector) add(kind string, m *metav1.ObjectMeta, tpl *corev1.PodTempla
 	if err != nil {
 		w.TargetErr = fmt.Errorf("the webhook refuses its pods: %w", err)
 	} else {
-		w.Target, w.TargetErr = c.hash(c.env().TemplateInput(bootstrap.WorkloadOf(kind, m.Name), &tpl.ObjectMeta, namespaceOf(ns)))
+		w.Target, w.TargetSettings, w.TargetErr = c.hash(c.env().TemplateInput(bootstrap.WorkloadOf(kind, m.Name), &tpl.ObjectMeta, namespaceOf(ns)))
 	}
 	w.OptedOut, w.OptOutReason = optedOut(m.Annotations, tpl.Annotations)
 	c.index[w.Ref] = len(c.workloads)
@@ -112,16 +113,17 @@ func (c *collector) pod(p *metav1.PartialObjectMetadata) {
 	if injected, err := c.decide(&p.ObjectMeta, ns, false); !injected || err != nil {
 		return // a new pod would not be injected here (any more): nothing to compare with
 	}
+	run := PodRun{Hash: hash, Settings: p.Labels[bootstrap.SettingsHashKey]}
 	pod := &corev1.Pod{ObjectMeta: p.ObjectMeta}
 	owner := bootstrap.OwnerOf(pod)
 	switch owner.Kind {
 	case bootstrap.KindDeployment, bootstrap.KindStatefulSet, bootstrap.KindDaemonSet:
 		if i, ok := c.index[Ref{Kind: owner.Kind, Namespace: p.Namespace, Name: owner.Name}]; ok {
 			w := &c.workloads[i]
-			if w.PodHashes == nil {
-				w.PodHashes = map[string]int{}
+			if w.Pods == nil {
+				w.Pods = map[PodRun]int{}
 			}
-			w.PodHashes[hash]++
+			w.Pods[run]++
 		}
 		// A pod of a workload that is not followed (it opted out of injection since) goes
 		// away with that workload's next rollout.
@@ -131,11 +133,11 @@ func (c *collector) pod(p *metav1.PartialObjectMetadata) {
 		// standalone ReplicaSet: report it like a bare pod.
 	}
 	// The webhook's own input for the pod (its generateName, not its name, when it has one).
-	target, err := c.hash(c.env().PodInput(pod, namespaceOf(ns)))
+	target, settings, err := c.hash(c.env().PodInput(pod, namespaceOf(ns)))
 	c.bare = append(c.bare, BarePod{
-		Ref:  Ref{Kind: bootstrap.KindPod, Namespace: p.Namespace, Name: p.Name},
-		UID:  p.UID,
-		Hash: hash, Target: target, TargetErr: err,
+		Ref: Ref{Kind: bootstrap.KindPod, Namespace: p.Namespace, Name: p.Name},
+		UID: p.UID,
+		Run: run, Target: target, TargetSettings: settings, TargetErr: err,
 	})
 }
 

@@ -17,9 +17,9 @@ import (
 )
 
 // fakeHash names the input: owner and the address annotation, or fails on "bad".
-func fakeHash(in bootstrap.Input) (string, error) {
+func fakeHash(in bootstrap.Input) (hash, settings string, err error) {
 	if in.PodAnnotations[bootstrap.AnnotationAddress] == "bad" {
-		return "", errors.New("address: bad")
+		return "", "", errors.New("address: bad")
 	}
 	addr := in.PodAnnotations[bootstrap.AnnotationAddress]
 	if addr == "" {
@@ -32,7 +32,7 @@ func fakeHash(in bootstrap.Input) (string, error) {
 	if owner == "" {
 		owner = "pod:" + in.PodName
 	}
-	return owner + "@" + addr, nil
+	return owner + "@" + addr, "settings:" + addr, nil
 }
 
 func namespace(name string, labelled bool, ann map[string]string) corev1.Namespace {
@@ -130,7 +130,8 @@ func TestCollect(t *testing.T) {
 		Pods: []metav1.PartialObjectMetadata{
 			podMeta("app", "web-5d9-a", "h1", ownerRef("apps/v1", "ReplicaSet", "web-5d9"), map[string]string{"pod-template-hash": "5d9"}),
 			podMeta("app", "web-5d9-b", "h2", ownerRef("apps/v1", "ReplicaSet", "web-5d9"), map[string]string{"pod-template-hash": "5d9"}),
-			podMeta("app", "web-7f-c", "h2", ownerRef("apps/v1", "ReplicaSet", "web-7f"), map[string]string{"pod-template-hash": "7f"}),
+			podMeta("app", "web-7f-c", "h2", ownerRef("apps/v1", "ReplicaSet", "web-7f"),
+				map[string]string{"pod-template-hash": "7f", bootstrap.SettingsHashKey: "s2"}),
 			func() metav1.PartialObjectMetadata {
 				p := podMeta("app", "web-7f-dying", "h0", ownerRef("apps/v1", "ReplicaSet", "web-7f"), map[string]string{"pod-template-hash": "7f"})
 				p.DeletionTimestamp = &now
@@ -156,7 +157,13 @@ func TestCollect(t *testing.T) {
 	}
 	got := map[string]row{}
 	for _, w := range workloads {
-		r := row{Target: w.Target, Stamped: w.Stamped, Pods: w.PodHashes, Blocked: w.Blocked, Phase: w.Rollout.Phase}
+		r := row{Target: w.Target, Stamped: w.Stamped, Blocked: w.Blocked, Phase: w.Rollout.Phase}
+		for run, n := range w.Pods {
+			if r.Pods == nil {
+				r.Pods = map[string]int{}
+			}
+			r.Pods[run.Hash+"/"+run.Settings] += n
+		}
 		if w.TargetErr != nil {
 			r.Err = w.TargetErr.Error()
 		}
@@ -166,7 +173,7 @@ func TestCollect(t *testing.T) {
 		got[w.Ref.String()] = r
 	}
 	want := map[string]row{
-		"Deployment/app/web":        {Target: "Deployment/web@mesh", Pods: map[string]int{"h1": 1, "h2": 2}},
+		"Deployment/app/web":        {Target: "Deployment/web@mesh", Pods: map[string]int{"h1/": 1, "h2/": 1, "h2/s2": 1}},
 		"Deployment/app/pinned-pod": {Target: "Deployment/pinned-pod@pod-collector", Stamped: "h0"},
 		"Deployment/pinned/api":     {Target: "Deployment/api@ns-collector"},
 		"Deployment/app/typo-inject": {
@@ -184,10 +191,10 @@ func TestCollect(t *testing.T) {
 		"Deployment/app/paused":  {Target: "Deployment/paused@mesh", Blocked: "the Deployment is paused"},
 		"Deployment/app/rolling": {Target: "Deployment/rolling@mesh", Phase: PhaseProgressing},
 		"StatefulSet/app/db": {
-			Target: "StatefulSet/db@mesh", Pods: map[string]int{"h3": 1}, Phase: PhaseProgressing,
+			Target: "StatefulSet/db@mesh", Pods: map[string]int{"h3/": 1}, Phase: PhaseProgressing,
 			Blocked: "the StatefulSet's update strategy is OnDelete",
 		},
-		"DaemonSet/app/agent": {Target: "DaemonSet/agent@mesh", Pods: map[string]int{"h4": 1}},
+		"DaemonSet/app/agent": {Target: "DaemonSet/agent@mesh", Pods: map[string]int{"h4/": 1}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("workloads (-want +got):\n%s", diff)
@@ -195,13 +202,13 @@ func TestCollect(t *testing.T) {
 
 	var gotBare []string
 	for _, p := range bare {
-		gotBare = append(gotBare, p.Ref.String()+" "+p.Hash+" -> "+p.Target)
+		gotBare = append(gotBare, p.Ref.String()+" "+p.Run.Hash+" -> "+p.Target+" ("+p.TargetSettings+")")
 	}
 	wantBare := []string{
-		"Pod/app/bare h6 -> pod:bare@mesh",
-		"Pod/app/job-x h7 -> Job/job@mesh",
-		"Pod/app/rs-alone-x h8 -> ReplicaSet/rs-alone@mesh",
-		"Pod/app/custom-x h9 -> pod:custom-x@mesh",
+		"Pod/app/bare h6 -> pod:bare@mesh (settings:mesh)",
+		"Pod/app/job-x h7 -> Job/job@mesh (settings:mesh)",
+		"Pod/app/rs-alone-x h8 -> ReplicaSet/rs-alone@mesh (settings:mesh)",
+		"Pod/app/custom-x h9 -> pod:custom-x@mesh (settings:mesh)",
 	}
 	if diff := cmp.Diff(wantBare, gotBare); diff != "" {
 		t.Errorf("bare pods (-want +got):\n%s", diff)
@@ -286,7 +293,7 @@ func TestBareGenerateNamePodIsNotStale(t *testing.T) {
 	if len(bare) != 1 {
 		t.Fatalf("bare pods %+v, want the one", bare)
 	}
-	if b := bare[0]; b.TargetErr != nil || b.Target != b.Hash {
-		t.Errorf("the live pod resolves to %s (err %v), but it runs %s, which the webhook gave it: it would show as stale", b.Target, b.TargetErr, b.Hash)
+	if b := bare[0]; b.TargetErr != nil || b.Target != b.Run.Hash {
+		t.Errorf("the live pod resolves to %s (err %v), but it runs %s, which the webhook gave it: it would show as stale", b.Target, b.TargetErr, b.Run.Hash)
 	}
 }

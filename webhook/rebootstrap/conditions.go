@@ -93,6 +93,11 @@ func leftOut(s Summary) string {
 	if s.OptedOut > 0 {
 		parts = append(parts, fmt.Sprintf("%d opted out", s.OptedOut))
 	}
+	if s.Outdated > 0 {
+		parts = append(parts, fmt.Sprintf("%d outdated (rendered by another osm-injector version: %s; set "+
+			"spec.rebootstrap.onUpgrade: true or run osm proxy rollout --outdated to roll them)",
+			s.Outdated, nameList(s.OutdatedWorkloads, s.Outdated)))
+	}
 	if s.Invalid > 0 {
 		parts = append(parts, fmt.Sprintf("%d invalid (%s)", s.Invalid, nameList(s.InvalidWorkloads, s.Invalid)))
 	}

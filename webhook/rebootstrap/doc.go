@@ -23,6 +23,18 @@
 // some live pod of it runs another hash; one whose pods all run the target already is left
 // alone (so the first start of the controller rolls nothing that is current).
 //
+// Settings, not rendering: the webhook labels each pod with its bootstrap hash and with the
+// hash of the settings that bootstrap was generated from (bootstrap.SettingsHash). A pod on
+// another bootstrap than its target but with the target's settings hash runs the same
+// settings rendered by another osm-injector version: the workload is outdated, not changed,
+// so upgrading the injector rolls nothing by itself. Outdated workloads are counted in the
+// status and rolled only when asked: the MeshConfig's spec.rebootstrap.onUpgrade: true (same
+// bound and health gate), or osm proxy rollout --outdated. Pods without the settings label
+// were admitted by an injector older than the label; what they run is unknown, and the
+// likeliest cause of their different bootstrap is the upgrade itself, so they count as
+// outdated too (a settings change made before they restart does not roll them either; the
+// status names them). A pod on the target bootstrap is current whatever its labels say.
+//
 // Bounded and health-gated: at most MaxConcurrent workloads roll at once; a workload stamped
 // with the target is rolling until its controller reports the rollout complete; a Deployment
 // whose progress deadline is exceeded is failed, and while any workload is failed no new

@@ -22,6 +22,9 @@ const (
 	EventFailed = "RebootstrapFailed"
 	// EventInvalid: the workload's tracing settings cannot be resolved; it is not stamped.
 	EventInvalid = "RebootstrapInvalid"
+	// EventOutdated: the workload (or bare pod) runs its target's settings in a bootstrap
+	// another osm-injector version rendered; it is not rolled unless asked.
+	EventOutdated = "RebootstrapOutdated"
 )
 
 // Event reasons on the MeshConfig:
@@ -59,10 +62,11 @@ type eventKind struct {
 }
 
 var (
-	eventStamped = eventKind{EventStamped, "Stamp", corev1.EventTypeNormal}
-	eventSkipped = eventKind{EventSkipped, "Skip", corev1.EventTypeWarning}
-	eventFailed  = eventKind{EventFailed, "Pause", corev1.EventTypeWarning}
-	eventInvalid = eventKind{EventInvalid, "Skip", corev1.EventTypeWarning}
+	eventStamped  = eventKind{EventStamped, "Stamp", corev1.EventTypeNormal}
+	eventSkipped  = eventKind{EventSkipped, "Skip", corev1.EventTypeWarning}
+	eventFailed   = eventKind{EventFailed, "Pause", corev1.EventTypeWarning}
+	eventInvalid  = eventKind{EventInvalid, "Skip", corev1.EventTypeWarning}
+	eventOutdated = eventKind{EventOutdated, "Skip", corev1.EventTypeNormal}
 )
 
 // workloadEvent records an Event on the decision's workload (or pod), related to the
@@ -82,8 +86,8 @@ func (r *Reconciler) workloadEvent(d *Decision, mc *v1alpha2.MeshConfig, k event
 	r.Recorder.Eventf(objectRef(d), meshRef(mc), k.eventType, k.reason, k.action, "%s", truncateNote(note))
 }
 
-// decisionEvents emits an Event for every workload or pod that became stale, failed or
-// invalid since the last reconcile.
+// decisionEvents emits an Event for every workload or pod that became stale, outdated,
+// failed or invalid since the last reconcile.
 func (r *Reconciler) decisionEvents(mc *v1alpha2.MeshConfig, ds []Decision) {
 	r.reports.mu.Lock()
 	defer r.reports.mu.Unlock()
@@ -94,6 +98,8 @@ func (r *Reconciler) decisionEvents(mc *v1alpha2.MeshConfig, ds []Decision) {
 		switch d.State {
 		case StateStale:
 			k = eventSkipped
+		case StateOutdated:
+			k = eventOutdated
 		case StateFailed:
 			k = eventFailed
 		case StateInvalid:
@@ -141,8 +147,8 @@ func (r *Reconciler) meshEvents(mc *v1alpha2.MeshConfig, target string, s Summar
 			was = prev.target
 		}
 		r.Recorder.Eventf(ref, nil, corev1.EventTypeNormal, EventTargetChanged, "Plan",
-			"tracing target %s (was %s): %d workloads to roll (at most %d at once), %d already run it, %d opted out, %d stale",
-			target, was, s.Pending+s.Rolling, max(r.Options.MaxConcurrent, 1), s.Updated, s.OptedOut, s.Stale)
+			"tracing target %s (was %s): %d workloads to roll (at most %d at once), %d already run it, %d opted out, %d stale, %d outdated",
+			target, was, s.Pending+s.Rolling, max(r.Options.MaxConcurrent, 1), s.Updated, s.OptedOut, s.Stale, s.Outdated)
 	}
 	switch {
 	case cur.degraded && !prev.degraded:

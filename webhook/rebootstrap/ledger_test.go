@@ -89,7 +89,7 @@ func TestHasherGeneratesThroughTheBootstrapCache(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			for _, name := range []string{"a", "b", "a", "b"} {
-				got, err := h.Hash(bootstrap.Input{Owner: bootstrap.Workload{Kind: bootstrap.KindDeployment, Name: name}})
+				got, _, err := h.Hash(bootstrap.Input{Owner: bootstrap.Workload{Kind: bootstrap.KindDeployment, Name: name}})
 				if err != nil || got != want[name] {
 					t.Errorf("hash of %s: %q %v, want %q", name, got, err, want[name])
 				}
@@ -100,10 +100,10 @@ func TestHasherGeneratesThroughTheBootstrapCache(t *testing.T) {
 	if n := shared.Len(); n != 2 {
 		t.Errorf("the shared cache holds %d bootstraps for 2 distinct settings", n)
 	}
-	if _, err := h.Hash(bootstrap.Input{PodName: "bad"}); err == nil || err.Error() != "bad annotation" {
+	if _, _, err := h.Hash(bootstrap.Input{PodName: "bad"}); err == nil || err.Error() != "bad annotation" {
 		t.Errorf("resolve error: %v", err)
 	}
-	if _, err := h.Hash(bootstrap.Input{Owner: bootstrap.Workload{Name: "not a label"}}); err == nil ||
+	if _, _, err := h.Hash(bootstrap.Input{Owner: bootstrap.Workload{Name: "not a label"}}); err == nil ||
 		!strings.Contains(err.Error(), `when generating the bootstrap of service "not a label"`) {
 		t.Errorf("generate error: %v", err)
 	}
@@ -115,7 +115,7 @@ func TestHasherGeneratesThroughTheBootstrapCache(t *testing.T) {
 func TestHasherDefaultsToTheCore(t *testing.T) {
 	var h Hasher
 	in := bootstrap.Input{Defaults: bootstrap.Defaults(""), Owner: bootstrap.Workload{Kind: "Deployment", Name: "bookbuyer"}}
-	got, err := h.Hash(in)
+	got, settings, err := h.Hash(in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,8 +124,8 @@ func TestHasherDefaultsToTheCore(t *testing.T) {
 		t.Fatal(err)
 	}
 	g, err := bootstrap.Generate(s)
-	if err != nil || g.Hash != got {
-		t.Errorf("hasher %s, core %s (%v)", got, g.Hash, err)
+	if err != nil || g.Hash != got || settings != bootstrap.SettingsHash(s) {
+		t.Errorf("hasher %s %s, core %s %s (%v)", got, settings, g.Hash, bootstrap.SettingsHash(s), err)
 	}
 }
 

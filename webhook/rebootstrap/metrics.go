@@ -13,7 +13,8 @@ var (
 		Name: "osm_rebootstrap_workloads",
 		Help: "Injected workloads by re-bootstrap state, as in the MeshConfig status: updated, rolling, " +
 			"pending, failed, stale (workloads and bare pods on an old bootstrap that are never restarted), " +
-			"opted_out (all opted-out workloads; the stale ones are also counted in stale), invalid.",
+			"opted_out (all opted-out workloads; the stale ones are also counted in stale), outdated (workloads and bare " +
+			"pods running their target's settings in a bootstrap another osm-injector version rendered), invalid.",
 	}, []string{"state"})
 	stampedTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "osm_rebootstrap_stamped_total",

@@ -12,6 +12,10 @@ type Input struct {
 	BarePods  []BarePod
 	// MaxConcurrent bounds the workloads rolling at once; values below 1 count as 1.
 	MaxConcurrent int
+	// RollOutdated rolls outdated workloads too, like changed ones (the MeshConfig's
+	// spec.rebootstrap.onUpgrade, or osm proxy rollout --outdated). Opted-out and blocked
+	// workloads and bare pods stay outdated.
+	RollOutdated bool
 	// Hold, when set, starts no new rollout (HoldReason says why: the settings just changed
 	// and are left to settle). Workloads already rolling are unaffected.
 	Hold       bool
@@ -40,7 +44,7 @@ func Plan(in Input) Result {
 	res := Result{Decisions: make([]Decision, 0, len(ws)+len(in.BarePods))}
 	var pending, failed []int
 	for i := range ws {
-		d := classify(&ws[i])
+		d := classify(&ws[i], in.RollOutdated)
 		switch d.State {
 		case StateRolling:
 			res.Rolling++
@@ -77,12 +81,15 @@ func Plan(in Input) Result {
 				res.Rolling+res.Stamps, max(in.MaxConcurrent, 1))
 		}
 	}
-	res.Decisions = append(res.Decisions, staleBarePods(in.BarePods)...)
+	res.Decisions = append(res.Decisions, barePodDecisions(in.BarePods)...)
 	return res
 }
 
-// classify decides one workload's state, before rollout slots are handed out.
-func classify(w *Workload) Decision {
+// classify decides one workload's state, before rollout slots are handed out. A workload
+// whose pods run other settings than its target's is rolled (pending); one whose pods run the
+// target's settings rendered by another injector version is outdated, and rolled only when
+// rollOutdated is set.
+func classify(w *Workload, rollOutdated bool) Decision {
 	d := Decision{Ref: w.Ref, UID: w.UID, Target: w.Target, Current: current(w), OptedOut: w.OptedOut}
 	switch {
 	case w.TargetErr != nil:
@@ -91,6 +98,9 @@ func classify(w *Workload) Decision {
 	case w.OptedOut && w.podsAt(w.Target):
 		d.State = StateOptedOut
 		d.Reason = w.OptOutReason + "; its pods run the target bootstrap " + w.Target
+	case w.OptedOut && !w.changed():
+		d.State = StateOutdated
+		d.Reason = fmt.Sprintf("%s; %s: restart it to pick up the new rendering", w.OptOutReason, outdatedWhy(w))
 	case w.OptedOut:
 		d.State = StateStale
 		d.Reason = fmt.Sprintf("%s; its pods run bootstrap %s, not the target %s: restart it to apply the new tracing settings",
@@ -100,6 +110,17 @@ func classify(w *Workload) Decision {
 	case w.podsAt(w.Target):
 		d.State = StateUpdated
 		d.Reason = "its pods run the target bootstrap " + w.Target
+	case !w.changed() && w.Blocked != "":
+		d.State = StateOutdated
+		d.Reason = fmt.Sprintf("%s; %s, so stamping would not roll it: restart it to pick up the new rendering",
+			outdatedWhy(w), w.Blocked)
+	case !w.changed() && !rollOutdated:
+		d.State = StateOutdated
+		d.Reason = outdatedWhy(w) + "; not rolled unless asked (MeshConfig spec.rebootstrap.onUpgrade: true, " +
+			"or osm proxy rollout --outdated)"
+	case !w.changed():
+		d.State = StatePending
+		d.Reason = outdatedWhy(w) + "; rolled because outdated workloads are asked to roll"
 	case w.Blocked != "":
 		d.State = StateStale
 		d.Reason = fmt.Sprintf("%s, so stamping would not roll it; its pods run bootstrap %s, not the target %s: restart it to apply the new tracing settings",
@@ -109,6 +130,12 @@ func classify(w *Workload) Decision {
 		d.Reason = fmt.Sprintf("its pods run bootstrap %s, the target is %s", w.running(), w.Target)
 	}
 	return d
+}
+
+// outdatedWhy says why an outdated workload's pods differ from the target.
+func outdatedWhy(w *Workload) string {
+	return fmt.Sprintf("its pods run bootstrap %s with the target's settings, rendered by another osm-injector "+
+		"version (or by one older than the settings-hash label), not the target %s", w.running(), w.Target)
 }
 
 // classifyStamped decides the state of a workload whose template carries the target: its own
@@ -134,20 +161,27 @@ func current(w *Workload) string {
 	return w.running()
 }
 
-// staleBarePods returns a stale decision for every bare pod that runs another hash than its
-// target. Pods whose target cannot be computed are left out: they were admitted, so only
-// their namespace's annotations can have gone bad, and the workloads there report that.
-func staleBarePods(pods []BarePod) []Decision {
+// barePodDecisions returns a decision for every bare pod that runs another bootstrap than its
+// target: outdated when only the rendering differs (see Outdated), else stale. Pods whose
+// target cannot be computed are left out: they were admitted, so only their namespace's
+// annotations can have gone bad, and the workloads there report that.
+func barePodDecisions(pods []BarePod) []Decision {
 	var out []Decision
 	for _, p := range pods {
-		if p.TargetErr != nil || p.Hash == p.Target {
+		if p.TargetErr != nil || p.Run.Hash == p.Target {
 			continue
 		}
-		out = append(out, Decision{
-			Ref: p.Ref, UID: p.UID, State: StateStale, Target: p.Target, Current: p.Hash,
-			Reason: fmt.Sprintf("no Deployment, StatefulSet or DaemonSet owns it, so it is never restarted; "+
-				"it runs bootstrap %s, not the target %s: recreate it to apply the new tracing settings", p.Hash, p.Target),
-		})
+		d := Decision{Ref: p.Ref, UID: p.UID, State: StateStale, Target: p.Target, Current: p.Run.Hash}
+		if Outdated(p.Run, p.TargetSettings) {
+			d.State = StateOutdated
+			d.Reason = fmt.Sprintf("no Deployment, StatefulSet or DaemonSet owns it, so it is never restarted; it runs bootstrap %s "+
+				"with the target's settings, rendered by another osm-injector version, not the target %s: recreate it to pick up the new rendering",
+				p.Run.Hash, p.Target)
+		} else {
+			d.Reason = fmt.Sprintf("no Deployment, StatefulSet or DaemonSet owns it, so it is never restarted; "+
+				"it runs bootstrap %s, not the target %s: recreate it to apply the new tracing settings", p.Run.Hash, p.Target)
+		}
+		out = append(out, d)
 	}
 	slices.SortFunc(out, func(a, b Decision) int { return compareRefs(a.Ref, b.Ref) })
 	return out

@@ -10,13 +10,15 @@ import (
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 )
 
-// wl is a Deployment in namespace ns whose target is "new", complete, with one pod on "old".
+// wl is a Deployment in namespace ns whose target is "new" (settings "s-new"), complete,
+// with one pod on "old" (settings "s-old").
 func wl(name string, edits ...func(*Workload)) Workload {
 	w := Workload{
-		Ref:       Ref{Kind: bootstrap.KindDeployment, Namespace: "ns", Name: name},
-		Target:    "new",
-		PodHashes: map[string]int{"old": 1},
-		Rollout:   Rollout{Phase: PhaseComplete, Message: "done"},
+		Ref:            Ref{Kind: bootstrap.KindDeployment, Namespace: "ns", Name: name},
+		Target:         "new",
+		TargetSettings: "s-new",
+		Pods:           map[PodRun]int{{Hash: "old", Settings: "s-old"}: 1},
+		Rollout:        Rollout{Phase: PhaseComplete, Message: "done"},
 	}
 	for _, e := range edits {
 		e(&w)
@@ -25,12 +27,25 @@ func wl(name string, edits ...func(*Workload)) Workload {
 }
 
 func stamped(h string) func(*Workload) { return func(w *Workload) { w.Stamped = h } }
+
+// pods sets pods on the given bootstraps, each generated from settings "s-<hash>".
 func pods(hashes ...string) func(*Workload) {
 	return func(w *Workload) {
-		w.PodHashes = map[string]int{}
+		w.Pods = map[PodRun]int{}
 		for _, h := range hashes {
-			w.PodHashes[h]++
+			w.Pods[PodRun{Hash: h, Settings: "s-" + h}]++
 		}
+	}
+}
+
+// rendered adds a pod on bootstrap hash with settings (the target's "s-new" for one an
+// upgrade re-rendered, "" for one an injector older than the settings label admitted).
+func rendered(hash, settings string) func(*Workload) {
+	return func(w *Workload) {
+		if w.Pods == nil {
+			w.Pods = map[PodRun]int{}
+		}
+		w.Pods[PodRun{Hash: hash, Settings: settings}]++
 	}
 }
 func phase(p Phase) func(*Workload) {
@@ -44,11 +59,12 @@ func ns(n string) func(*Workload)   { return func(w *Workload) { w.Ref.Namespace
 
 func TestClassify(t *testing.T) {
 	tests := map[string]struct {
-		w         Workload
-		state     State
-		stamp     bool
-		current   string
-		reasonHas string
+		w            Workload
+		rollOutdated bool
+		state        State
+		stamp        bool
+		current      string
+		reasonHas    string
 	}{
 		"a workload never stamped whose pods run the target is left alone": {
 			w: wl("a", pods("new", "new")), state: StateUpdated, current: "new",
@@ -125,10 +141,41 @@ func TestClassify(t *testing.T) {
 		"a DaemonSet follows the same rules": {
 			w: wl("a", kind(bootstrap.KindDaemonSet)), state: StatePending, stamp: true,
 		},
+		"pods on the target's settings rendered by another injector version are outdated, not rolled": {
+			w: wl("a", pods(), rendered("older-render", "s-new")), state: StateOutdated, current: "older-render",
+			reasonHas: "another osm-injector version",
+		},
+		"pods without the settings label (an older injector) on another bootstrap are outdated": {
+			w: wl("a", pods(), rendered("older-render", "")), state: StateOutdated, reasonHas: "onUpgrade",
+		},
+		"outdated pods beside pods on the target leave the workload outdated": {
+			w: wl("a", pods("new"), rendered("older-render", "")), state: StateOutdated,
+		},
+		"a pod whose settings changed rolls the workload even beside outdated pods": {
+			w: wl("a", pods("old"), rendered("older-render", "s-new")), state: StatePending, stamp: true,
+		},
+		"a pod on the target bootstrap is current whatever its settings label says": {
+			w: wl("a", pods(), rendered("new", "s-other")), state: StateUpdated,
+		},
+		"outdated workloads roll when asked": {
+			w: wl("a", pods(), rendered("older-render", "s-new")), rollOutdated: true, state: StatePending, stamp: true,
+			reasonHas: "asked to roll",
+		},
+		"an opted-out outdated workload is outdated, never rolled, even when asked": {
+			w: wl("a", optOut, pods(), rendered("older-render", "")), rollOutdated: true, state: StateOutdated,
+			reasonHas: "opted out",
+		},
+		"a paused outdated Deployment is outdated, never rolled, even when asked": {
+			w: wl("a", blocked, pods(), rendered("older-render", "s-new")), rollOutdated: true, state: StateOutdated,
+			reasonHas: "paused",
+		},
+		"an outdated workload stamped with the target is rolling": {
+			w: wl("a", stamped("new"), pods(), rendered("older-render", "s-new"), phase(PhaseProgressing)), state: StateRolling,
+		},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			res := Plan(Input{Workloads: []Workload{tt.w}, MaxConcurrent: 10})
+			res := Plan(Input{Workloads: []Workload{tt.w}, MaxConcurrent: 10, RollOutdated: tt.rollOutdated})
 			if len(res.Decisions) != 1 {
 				t.Fatalf("got %d decisions, want 1", len(res.Decisions))
 			}
@@ -262,8 +309,15 @@ func TestPlanDoesNotModifyItsInput(t *testing.T) {
 
 func TestPlanBarePods(t *testing.T) {
 	pod := func(name, hash, target string, err error) BarePod {
-		return BarePod{Ref: Ref{Kind: bootstrap.KindPod, Namespace: "ns", Name: name}, Hash: hash, Target: target, TargetErr: err}
+		return BarePod{
+			Ref: Ref{Kind: bootstrap.KindPod, Namespace: "ns", Name: name},
+			Run: PodRun{Hash: hash, Settings: "s-" + hash}, Target: target, TargetSettings: "s-" + target, TargetErr: err,
+		}
 	}
+	rerendered := pod("m-rerendered", "older-render", "new", nil)
+	rerendered.Run.Settings = "s-new"
+	unlabelled := pod("n-unlabelled", "older-render", "new", nil)
+	unlabelled.Run.Settings = ""
 	res := Plan(Input{
 		Workloads: []Workload{wl("w")},
 		BarePods: []BarePod{
@@ -271,8 +325,9 @@ func TestPlanBarePods(t *testing.T) {
 			pod("current", "new", "new", nil),
 			pod("unresolvable", "old", "", errors.New("bad")),
 			pod("a-old", "old", "new", nil),
+			rerendered, unlabelled,
 		},
-		MaxConcurrent: 1,
+		MaxConcurrent: 1, RollOutdated: true,
 	})
 	var got []string
 	for _, d := range res.Decisions {
@@ -281,7 +336,8 @@ func TestPlanBarePods(t *testing.T) {
 			t.Errorf("bare pod decision %+v", d)
 		}
 	}
-	want := []string{"Deployment/ns/w=pending", "Pod/ns/a-old=stale", "Pod/ns/z-old=stale"}
+	want := []string{"Deployment/ns/w=pending", "Pod/ns/a-old=stale", "Pod/ns/m-rerendered=outdated",
+		"Pod/ns/n-unlabelled=outdated", "Pod/ns/z-old=stale"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("decisions (-want +got):\n%s", diff)
 	}

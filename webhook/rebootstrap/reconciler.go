@@ -75,7 +75,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 	hold, wait := r.settle.hold(target, r.now(), r.Options.SettleDelay)
 	plan := Plan(Input{
 		Workloads: workloads, BarePods: bare, MaxConcurrent: r.Options.MaxConcurrent,
-		Hold: hold != "", HoldReason: hold,
+		RollOutdated: mc.Spec.Rebootstrap.OnUpgrade,
+		Hold:         hold != "", HoldReason: hold,
 	})
 	stampErr := r.stampPlanned(ctx, log, mc, plan.Decisions)
 	sum := Summarize(plan.Decisions)
@@ -86,7 +87,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 		return reconcile.Result{}, stampErr
 	}
 	log.V(1).Info("reconciled", "target", target, "updated", sum.Updated, "rolling", sum.Rolling,
-		"pending", sum.Pending, "failed", sum.Failed, "stale", sum.Stale, "stamped", plan.Stamps)
+		"pending", sum.Pending, "failed", sum.Failed, "stale", sum.Stale, "outdated", sum.Outdated, "stamped", plan.Stamps)
 	switch {
 	case hold != "" && sum.Pending > 0:
 		return reconcile.Result{RequeueAfter: wait}, nil

@@ -25,7 +25,7 @@ import (
 )
 
 // fixture is a fake cluster: namespace app with Deployments a, b and c, one pod each on
-// hash "old", and the MeshConfig. The fake API server neither bumps generations nor runs
+// hash "old" generated from other settings than the MeshConfig's, and the MeshConfig. The fake API server neither bumps generations nor runs
 // rollouts: the test plays the Deployment controller with setRollout.
 type fixture struct {
 	t   *testing.T
@@ -55,7 +55,10 @@ func newFixture(t *testing.T) *fixture {
 		d.Spec.Template.Labels = map[string]string{"app": name}
 		objs = append(objs, &d, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{
 			Namespace: "app", Name: name + "-1-x",
-			Labels:          map[string]string{bootstrap.BootstrapHashKey: "old", "pod-template-hash": "1", "app": name},
+			Labels: map[string]string{
+				bootstrap.BootstrapHashKey: "old", bootstrap.SettingsHashKey: "old-settings",
+				"pod-template-hash": "1", "app": name,
+			},
 			OwnerReferences: []metav1.OwnerReference{*ownerRef("apps/v1", "ReplicaSet", name+"-1")},
 		}})
 	}
@@ -306,5 +309,47 @@ func TestReconcileHoldsWhileSettling(t *testing.T) {
 	f.reconcile(r)
 	if s := stampOf(f.deployment("a")); s == "" {
 		t.Errorf("not stamped once settled")
+	}
+}
+
+// TestReconcileRollsOutdatedOnlyWhenAsked: pods on another bootstrap without the settings
+// label (admitted by an older injector) are outdated: counted, not stamped, until the
+// MeshConfig sets spec.rebootstrap.onUpgrade.
+func TestReconcileRollsOutdatedOnlyWhenAsked(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, name := range []string{"a", "b", "c"} {
+		pod := &corev1.Pod{}
+		if err := f.c.Get(ctx, types.NamespacedName{Namespace: "app", Name: name + "-1-x"}, pod); err != nil {
+			t.Fatal(err)
+		}
+		delete(pod.Labels, bootstrap.SettingsHashKey)
+		if err := f.c.Update(ctx, pod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := f.reconciler()
+	f.reconcile(r)
+	rb := f.status().Status.Rebootstrap
+	if rb.Outdated != 3 || rb.Pending != 0 || len(rb.OutdatedWorkloads) != 3 || stampOf(f.deployment("a")) != "" {
+		t.Fatalf("status %+v, stamp %q: want 3 outdated, none stamped", rb, stampOf(f.deployment("a")))
+	}
+	if ev := f.events(); !strings.Contains(ev, EventOutdated) {
+		t.Errorf("events %q lack %s", ev, EventOutdated)
+	}
+	mc := f.status()
+	mc.Spec.Rebootstrap.OnUpgrade = true
+	if err := f.c.Update(ctx, mc); err != nil {
+		t.Fatal(err)
+	}
+	f.reconcile(r)
+	stamped := 0
+	for _, name := range []string{"a", "b", "c"} {
+		if stampOf(f.deployment(name)) != "" {
+			stamped++
+		}
+	}
+	if stamped != 2 {
+		t.Errorf("%d outdated workloads stamped with onUpgrade, want 2 (the bound)", stamped)
 	}
 }

@@ -15,9 +15,26 @@ import (
 
 // snapshot reads everything Collect needs from the cache.
 func (r *Reconciler) snapshot(ctx context.Context, mc *v1alpha2.MeshConfig) (*Snapshot, error) {
+	return ReadSnapshot(ctx, r.Reader, r.Options.Namespace, r.Options.Defaults, mc)
+}
+
+// ReadSnapshot reads everything Collect needs through reader, for the MeshConfig mc (whose
+// spec may be edited in memory: the CLI previews a change this way). controlPlane is the
+// control-plane namespace; defaults the layer under the MeshConfig (bootstrap.Defaults of
+// controlPlane when zero). The controller reads its cache; the CLI reads the API server with
+// the same call, so both plan from the same facts.
+func ReadSnapshot(ctx context.Context, reader client.Reader, controlPlane string, defaults bootstrap.Tracing,
+	mc *v1alpha2.MeshConfig,
+) (*Snapshot, error) {
+	if controlPlane == "" {
+		controlPlane = bootstrap.DefaultNamespace
+	}
+	if defaults == (bootstrap.Tracing{}) {
+		defaults = bootstrap.Defaults(controlPlane)
+	}
 	s := &Snapshot{
-		ControlPlaneNamespace: r.Options.Namespace,
-		Defaults:              r.Options.Defaults,
+		ControlPlaneNamespace: controlPlane,
+		Defaults:              defaults,
 		Mesh:                  &mc.Spec.Observability.Tracing,
 	}
 	nss := &corev1.NamespaceList{}
@@ -29,8 +46,8 @@ func (r *Reconciler) snapshot(ctx context.Context, mc *v1alpha2.MeshConfig) (*Sn
 		what string
 		list client.ObjectList
 	}{{"namespaces", nss}, {"Deployments", deps}, {"StatefulSets", sts}, {"DaemonSets", dss}, {"pods", pods}} {
-		if err := r.Reader.List(ctx, l.list); err != nil {
-			return nil, fmt.Errorf("when listing %s from the cache: %w", l.what, err)
+		if err := reader.List(ctx, l.list); err != nil {
+			return nil, fmt.Errorf("when listing %s: %w", l.what, err)
 		}
 	}
 	s.Namespaces, s.Deployments, s.StatefulSets, s.DaemonSets, s.Pods = nss.Items, deps.Items, sts.Items, dss.Items, pods.Items

@@ -35,11 +35,7 @@ func stamp(ctx context.Context, c client.Client, ref Ref, hash string) (int64, t
 	}
 	obj.SetNamespace(ref.Namespace)
 	obj.SetName(ref.Name)
-	body, err := json.Marshal(map[string]any{
-		"spec": map[string]any{"template": map[string]any{"metadata": map[string]any{
-			"annotations": map[string]string{bootstrap.BootstrapHashKey: hash},
-		}}},
-	})
+	body, err := StampPatch(hash)
 	if err != nil {
 		return 0, "", fmt.Errorf("when encoding the stamp of %s: %w", ref, err)
 	}
@@ -47,6 +43,16 @@ func stamp(ctx context.Context, c client.Client, ref Ref, hash string) (int64, t
 		return 0, "", fmt.Errorf("when stamping %s with bootstrap hash %s: %w", ref, hash, err)
 	}
 	return obj.GetGeneration(), obj.GetUID(), nil
+}
+
+// StampPatch is the JSON merge patch that stamps a workload's pod template with the
+// bootstrap hash: the controller's stamp, and osm proxy rollout's.
+func StampPatch(hash string) ([]byte, error) {
+	return json.Marshal(map[string]any{
+		"spec": map[string]any{"template": map[string]any{"metadata": map[string]any{
+			"annotations": map[string]string{bootstrap.BootstrapHashKey: hash},
+		}}},
+	})
 }
 
 // stampLedger remembers the stamps the cache has not shown yet, so that the next reconcile

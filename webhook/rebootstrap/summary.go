@@ -16,13 +16,13 @@ type Summary struct {
 	Workloads int
 	// Updated, Rolling, Pending, Failed and Invalid count workloads in that state.
 	Updated, Rolling, Pending, Failed, Invalid int
-	// Stale counts stale workloads and stale bare pods.
-	Stale int
+	// Stale counts stale workloads and stale bare pods; Outdated outdated ones.
+	Stale, Outdated int
 	// OptedOut counts opted-out workloads, stale or not.
 	OptedOut int
-	// FailedWorkloads, StaleWorkloads and InvalidWorkloads name them (kind/namespace/name),
-	// in rollout order.
-	FailedWorkloads, StaleWorkloads, InvalidWorkloads []string
+	// FailedWorkloads, StaleWorkloads, OutdatedWorkloads and InvalidWorkloads name them
+	// (kind/namespace/name), in rollout order.
+	FailedWorkloads, StaleWorkloads, OutdatedWorkloads, InvalidWorkloads []string
 }
 
 // Summarize counts decisions. A decision still marked pending with Stamp set counts as
@@ -50,6 +50,9 @@ func Summarize(ds []Decision) Summary {
 		case StateStale:
 			s.Stale++
 			s.StaleWorkloads = append(s.StaleWorkloads, d.Ref.String())
+		case StateOutdated:
+			s.Outdated++
+			s.OutdatedWorkloads = append(s.OutdatedWorkloads, d.Ref.String())
 		case StateInvalid:
 			s.Invalid++
 			s.InvalidWorkloads = append(s.InvalidWorkloads, d.Ref.String())
@@ -62,18 +65,20 @@ func Summarize(ds []Decision) Summary {
 // Status is the re-bootstrap part of the MeshConfig status for target.
 func (s Summary) Status(target string) *v1alpha2.RebootstrapStatus {
 	return &v1alpha2.RebootstrapStatus{
-		Target:           target,
-		Workloads:        count32(s.Workloads),
-		Updated:          count32(s.Updated),
-		Rolling:          count32(s.Rolling),
-		Pending:          count32(s.Pending),
-		Failed:           count32(s.Failed),
-		Stale:            count32(s.Stale),
-		OptedOut:         count32(s.OptedOut),
-		Invalid:          count32(s.Invalid),
-		FailedWorkloads:  firstN(s.FailedWorkloads, MaxListed),
-		StaleWorkloads:   firstN(s.StaleWorkloads, MaxListed),
-		InvalidWorkloads: firstN(s.InvalidWorkloads, MaxListed),
+		Target:            target,
+		Workloads:         count32(s.Workloads),
+		Updated:           count32(s.Updated),
+		Rolling:           count32(s.Rolling),
+		Pending:           count32(s.Pending),
+		Failed:            count32(s.Failed),
+		Stale:             count32(s.Stale),
+		OptedOut:          count32(s.OptedOut),
+		Outdated:          count32(s.Outdated),
+		Invalid:           count32(s.Invalid),
+		FailedWorkloads:   firstN(s.FailedWorkloads, MaxListed),
+		StaleWorkloads:    firstN(s.StaleWorkloads, MaxListed),
+		OutdatedWorkloads: firstN(s.OutdatedWorkloads, MaxListed),
+		InvalidWorkloads:  firstN(s.InvalidWorkloads, MaxListed),
 	}
 }
 
@@ -87,6 +92,7 @@ func (s Summary) Gauges() map[string]int {
 		"failed":    s.Failed,
 		"stale":     s.Stale,
 		"opted_out": s.OptedOut,
+		"outdated":  s.Outdated,
 		"invalid":   s.Invalid,
 	}
 }

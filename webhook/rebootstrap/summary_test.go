@@ -33,27 +33,31 @@ func TestSummarize(t *testing.T) {
 		decision("sb", StateStale, false),
 		decision("i", StateInvalid, false),
 		decision("pod-x", StateStale, false),
+		decision("od", StateOutdated, false),
+		decision("pod-y", StateOutdated, false),
 	}
 	s := Summarize(ds)
 	want := Summary{
-		Workloads: 9, Updated: 2, Rolling: 1, Pending: 1, Failed: 1, Invalid: 1, Stale: 3, OptedOut: 2,
-		FailedWorkloads:  []string{"Deployment/ns/f"},
-		StaleWorkloads:   []string{"Deployment/ns/so", "Deployment/ns/sb", "Pod/ns/pod-x"},
-		InvalidWorkloads: []string{"Deployment/ns/i"},
+		Workloads: 10, Updated: 2, Rolling: 1, Pending: 1, Failed: 1, Invalid: 1, Stale: 3, OptedOut: 2, Outdated: 2,
+		FailedWorkloads:   []string{"Deployment/ns/f"},
+		StaleWorkloads:    []string{"Deployment/ns/so", "Deployment/ns/sb", "Pod/ns/pod-x"},
+		OutdatedWorkloads: []string{"Deployment/ns/od", "Pod/ns/pod-y"},
+		InvalidWorkloads:  []string{"Deployment/ns/i"},
 	}
 	if diff := cmp.Diff(want, s); diff != "" {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}
 	st := s.Status("t1")
 	wantStatus := &v1alpha2.RebootstrapStatus{
-		Target: "t1", Workloads: 9, Updated: 2, Rolling: 1, Pending: 1, Failed: 1, Stale: 3, OptedOut: 2, Invalid: 1,
-		FailedWorkloads: want.FailedWorkloads, StaleWorkloads: want.StaleWorkloads, InvalidWorkloads: want.InvalidWorkloads,
+		Target: "t1", Workloads: 10, Updated: 2, Rolling: 1, Pending: 1, Failed: 1, Stale: 3, OptedOut: 2, Outdated: 2, Invalid: 1,
+		FailedWorkloads: want.FailedWorkloads, StaleWorkloads: want.StaleWorkloads, OutdatedWorkloads: want.OutdatedWorkloads,
+		InvalidWorkloads: want.InvalidWorkloads,
 	}
 	if diff := cmp.Diff(wantStatus, st); diff != "" {
 		t.Errorf("status (-want +got):\n%s", diff)
 	}
 	gauges := s.Gauges()
-	if gauges["opted_out"] != 2 || gauges["stale"] != 3 || gauges["updated"] != 2 || len(gauges) != 7 {
+	if gauges["opted_out"] != 2 || gauges["stale"] != 3 || gauges["updated"] != 2 || gauges["outdated"] != 2 || len(gauges) != 8 {
 		t.Errorf("gauges %v", gauges)
 	}
 }

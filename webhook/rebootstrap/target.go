@@ -40,8 +40,9 @@ type Hasher struct {
 	once sync.Once
 }
 
-// Hash returns the bootstrap hash for in, or an error naming what cannot be resolved.
-func (h *Hasher) Hash(in bootstrap.Input) (string, error) {
+// Hash returns the bootstrap hash for in and the settings hash (bootstrap.SettingsHash) of
+// the settings it resolves to, or an error naming what cannot be resolved.
+func (h *Hasher) Hash(in bootstrap.Input) (hash, settings string, err error) {
 	h.once.Do(func() {
 		if h.Bootstraps == nil {
 			h.Bootstraps = bootstrap.NewCache(bootstrap.DefaultCacheSize)
@@ -53,11 +54,11 @@ func (h *Hasher) Hash(in bootstrap.Input) (string, error) {
 	}
 	s, err := resolve(in)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	g, err := h.Bootstraps.Generate(s)
 	if err != nil {
-		return "", fmt.Errorf("when generating the bootstrap of service %q: %w", s.ServiceName, err)
+		return "", "", fmt.Errorf("when generating the bootstrap of service %q: %w", s.ServiceName, err)
 	}
-	return g.Hash, nil
+	return g.Hash, bootstrap.SettingsHash(s), nil
 }

@@ -2,6 +2,7 @@ package rebootstrap
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"strings"
 
@@ -64,21 +65,31 @@ type Rollout struct {
 	Message string
 }
 
+// PodRun is what a live injected pod runs: its bootstrap hash and the settings hash it was
+// generated from (the pod labels bootstrap-hash and settings-hash; Settings is "" for a pod
+// admitted by an injector older than the settings-hash label).
+type PodRun struct {
+	Hash     string
+	Settings string
+}
+
 // Workload is what the planner knows of one injected Deployment, StatefulSet or DaemonSet.
 type Workload struct {
 	Ref Ref
 	// UID and Generation identify the object the facts were read from.
 	UID        types.UID
 	Generation int64
-	// Target is the bootstrap hash its pods would get now. TargetErr is set instead when the
-	// settings cannot be resolved (a malformed annotation on the template or namespace).
-	Target    string
-	TargetErr error
+	// Target is the bootstrap hash its pods would get now and TargetSettings the settings hash
+	// (bootstrap.SettingsHash) of the settings it is generated from. TargetErr is set instead
+	// when the settings cannot be resolved (a malformed annotation on the template or
+	// namespace).
+	Target         string
+	TargetSettings string
+	TargetErr      error
 	// Stamped is the template's bootstrap-hash annotation ("" when never stamped).
 	Stamped string
-	// PodHashes counts the workload's live (not terminating) injected pods by the
-	// bootstrap-hash label they carry.
-	PodHashes map[string]int
+	// Pods counts the workload's live (not terminating) injected pods by what they run.
+	Pods map[PodRun]int
 	// OptedOut is set by the annotation auto-rebootstrap: "false" on the workload or its
 	// template; OptOutReason says which.
 	OptedOut     bool
@@ -93,24 +104,49 @@ type Workload struct {
 // podsAt reports whether every live pod of the workload runs hash (true when it has none:
 // a pod created now gets the webhook's current answer anyway).
 func (w *Workload) podsAt(hash string) bool {
-	for h, n := range w.PodHashes {
-		if n > 0 && h != hash {
+	for run, n := range w.Pods {
+		if n > 0 && run.Hash != hash {
 			return false
 		}
 	}
 	return true
 }
 
+// changed reports whether some live pod runs other settings than the target's: a change of
+// settings, which rolls the workload. A pod on another bootstrap but the target's settings,
+// or one without a settings label (admitted by an older injector, see Outdated), is not
+// changed.
+func (w *Workload) changed() bool {
+	for run, n := range w.Pods {
+		if n > 0 && run.Hash != w.Target && !Outdated(run, w.TargetSettings) {
+			return true
+		}
+	}
+	return false
+}
+
+// Outdated reports whether a pod that runs another bootstrap than its target runs it only
+// because another osm-injector version rendered it: it carries the target's settings hash,
+// or no settings hash at all. A pod without the label was admitted by an injector older than
+// the label; what settings it runs is unknown, and the likeliest cause of its different
+// bootstrap is the upgrade itself, so it is counted as outdated (rolled only when asked:
+// spec.rebootstrap.onUpgrade or osm proxy rollout --outdated), not as changed. A settings
+// change made before such pods restart therefore does not roll them either: they stay
+// outdated, and the status and osm tracing check say so.
+func Outdated(run PodRun, targetSettings string) bool {
+	return run.Settings == "" || run.Settings == targetSettings
+}
+
 // running returns the hashes the workload's pods run, for messages ("a, b"), or "" when
 // it has no pods.
 func (w *Workload) running() string {
-	hashes := make([]string, 0, len(w.PodHashes))
-	for h, n := range w.PodHashes {
+	set := map[string]bool{}
+	for run, n := range w.Pods {
 		if n > 0 {
-			hashes = append(hashes, h)
+			set[run.Hash] = true
 		}
 	}
-	slices.Sort(hashes)
+	hashes := slices.Sorted(maps.Keys(set))
 	return strings.Join(hashes, ", ")
 }
 
@@ -118,11 +154,13 @@ func (w *Workload) running() string {
 // controller). It is never touched; it is reported as stale when it runs another hash than
 // its target.
 type BarePod struct {
-	Ref       Ref
-	UID       types.UID
-	Hash      string
-	Target    string
-	TargetErr error
+	Ref Ref
+	UID types.UID
+	// Run is what it runs; Target and TargetSettings what it would get now.
+	Run            PodRun
+	Target         string
+	TargetSettings string
+	TargetErr      error
 }
 
 // State is where a workload stands against its target. States are exclusive.
@@ -142,12 +180,17 @@ const (
 	// StateStale: runs an old bootstrap and will not be rolled (opted out, blocked by its
 	// update strategy, or a bare pod).
 	StateStale State = "stale"
+	// StateOutdated: its pods run the target's settings, but a bootstrap another osm-injector
+	// version rendered (or were admitted by an injector older than the settings-hash label).
+	// Not rolled unless asked (spec.rebootstrap.onUpgrade: true, osm proxy rollout
+	// --outdated); never rolled when opted out, blocked, or a bare pod.
+	StateOutdated State = "outdated"
 	// StateInvalid: its target cannot be computed (malformed annotation); never stamped.
 	StateInvalid State = "invalid"
 )
 
 // States lists every state, in the order reports show them.
-var States = []State{StateUpdated, StateRolling, StatePending, StateFailed, StateOptedOut, StateStale, StateInvalid}
+var States = []State{StateUpdated, StateRolling, StatePending, StateFailed, StateOptedOut, StateStale, StateOutdated, StateInvalid}
 
 // Decision is the planner's verdict on one workload or bare pod.
 type Decision struct {

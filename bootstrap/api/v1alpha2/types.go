@@ -34,6 +34,21 @@ type MeshConfigSpec struct {
 	// Observability holds the settings of tracing.
 	// +optional
 	Observability ObservabilitySpec `json:"observability,omitempty"`
+
+	// Rebootstrap tunes the rolling re-bootstrap of the injected workloads.
+	// +optional
+	Rebootstrap RebootstrapSpec `json:"rebootstrap,omitempty"`
+}
+
+// RebootstrapSpec tunes the rolling re-bootstrap of the injected workloads.
+type RebootstrapSpec struct {
+	// OnUpgrade rolls the outdated workloads too: those whose pods run their target's tracing
+	// settings in a bootstrap another osm-injector version rendered (after an upgrade of the
+	// injector), with the same bound and health gate as a settings change. Default false:
+	// they are only counted in status.rebootstrap.outdated (roll them on demand with
+	// osm proxy rollout --outdated).
+	// +optional
+	OnUpgrade bool `json:"onUpgrade,omitempty"`
 }
 
 // ObservabilitySpec groups the observability settings.
@@ -146,6 +161,12 @@ type RebootstrapStatus struct {
 	// counted in Stale).
 	// +optional
 	OptedOut int32 `json:"optedOut,omitempty"`
+	// Outdated counts the workloads and bare pods whose pods run their target's tracing
+	// settings in a bootstrap another osm-injector version rendered (or that an injector
+	// older than the settings-hash label admitted). They are rolled only when
+	// spec.rebootstrap.onUpgrade is true or on demand (osm proxy rollout --outdated).
+	// +optional
+	Outdated int32 `json:"outdated,omitempty"`
 	// Invalid counts the workloads whose tracing settings cannot be resolved (a malformed
 	// annotation on the pod template or the namespace); they are never stamped.
 	// +optional
@@ -156,6 +177,10 @@ type RebootstrapStatus struct {
 	// StaleWorkloads names the workloads and bare pods counted in Stale (kind/namespace/name).
 	// +optional
 	StaleWorkloads []string `json:"staleWorkloads,omitempty"`
+	// OutdatedWorkloads names the workloads and bare pods counted in Outdated
+	// (kind/namespace/name).
+	// +optional
+	OutdatedWorkloads []string `json:"outdatedWorkloads,omitempty"`
 	// InvalidWorkloads names the workloads counted in Invalid (kind/namespace/name).
 	// +optional
 	InvalidWorkloads []string `json:"invalidWorkloads,omitempty"`

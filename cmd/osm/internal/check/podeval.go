@@ -9,6 +9,7 @@ import (
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
 	"github.com/osm-tracing/osm-tracing/webhook/inject"
+	"github.com/osm-tracing/osm-tracing/webhook/rebootstrap"
 )
 
 // PodInput is what EvaluatePod compares: the pod, its namespace's annotations, the mesh-wide
@@ -31,6 +32,12 @@ type PodVerdict struct {
 	Message string
 	// Stale is set when the bootstrap differs from what the pod would get now.
 	Stale bool
+	// Outdated is set when it is stale only because another osm-injector version rendered
+	// it: the pod carries the settings hash of the settings it would get now, and its
+	// bootstrap has no problem with them. A pod without the settings-hash label (an injector
+	// older than the label admitted it) is reported stale, with a note: the re-bootstrap
+	// controller counts it as outdated, but what it runs cannot be told from its labels.
+	Outdated bool
 	// Settings are what the pod should run now.
 	Settings bootstrap.Settings
 }
@@ -66,9 +73,19 @@ func EvaluatePod(in PodInput) PodVerdict {
 		if v.Stale {
 			v.Message += fmt.Sprintf(" (stale bootstrap: hash %s, expected %s)", have, want.Hash)
 		}
+	case v.Stale && pod.Labels[bootstrap.SettingsHashKey] != "" &&
+		rebootstrap.Outdated(rebootstrap.PodRun{Hash: have, Settings: pod.Labels[bootstrap.SettingsHashKey]}, bootstrap.SettingsHash(settings)):
+		v.Status, v.Outdated = Warn, true
+		v.Message = fmt.Sprintf("outdated bootstrap: it runs hash %s, rendered from the same tracing settings by another "+
+			"osm-injector version; this version renders %s", have, want.Hash)
 	case v.Stale:
 		v.Status = Fail
 		v.Message = fmt.Sprintf("stale bootstrap: it runs hash %s, but the MeshConfig and annotations now give %s", have, want.Hash)
+		if pod.Labels[bootstrap.SettingsHashKey] == "" {
+			v.Message += " (the pod has no " + bootstrap.SettingsHashKey + " label: an older osm-injector admitted it, so the " +
+				"difference may be only how that version rendered the same settings; the re-bootstrap controller counts it as " +
+				"outdated and rolls it only on request)"
+		}
 	case !settings.Tracing.Enable && in.Mesh != nil && in.Mesh.Enable != nil && *in.Mesh.Enable:
 		v.Status, v.Message = Warn, "tracing is turned off for this pod by a "+bootstrap.AnnotationEnable+" annotation (pod or namespace)"
 	case !settings.Tracing.Enable:

@@ -38,6 +38,19 @@ func TestEvaluatePod(t *testing.T) {
 	off.Enable = &no
 	optedOut := pod.DeepCopy()
 	optedOut.Annotations = map[string]string{bootstrap.AnnotationEnable: "false"}
+	// A pod an injector of another version admitted with the settings it would get now: its
+	// bootstrap renders them differently (here: a trailing comment), its label says so.
+	labelled := func(m *v1alpha2.TracingSpec) *corev1.Pod {
+		p := pod.DeepCopy()
+		s, err := bootstrap.Resolve(bootstrap.Input{Defaults: bootstrap.Defaults("osm-system"), Mesh: m,
+			NamespaceName: p.Namespace, Owner: bootstrap.OwnerOf(p), PodLabels: p.Labels, PodName: p.Name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Labels[bootstrap.SettingsHashKey] = bootstrap.SettingsHash(s)
+		return p
+	}
+	rerendered := append(current(t, mesh, pod, nil), "# rendered by another version\n"...)
 	badAnn := pod.DeepCopy()
 	badAnn.Annotations = map[string]string{bootstrap.AnnotationPort: "99999"}
 
@@ -62,6 +75,18 @@ func TestEvaluatePod(t *testing.T) {
 		"a bootstrap stale only in its sampling": {
 			in:     PodInput{Pod: pod, Mesh: &sampled, BootstrapYAML: current(t, mesh, pod, nil)},
 			status: Fail, stale: true, msg: "stale bootstrap",
+		},
+		"a bootstrap of the same settings rendered by another injector version is outdated": {
+			in:     PodInput{Pod: labelled(mesh), Mesh: mesh, BootstrapYAML: rerendered},
+			status: Warn, stale: true, msg: "outdated bootstrap",
+		},
+		"a labelled pod whose settings changed is stale, not outdated": {
+			in:     PodInput{Pod: labelled(mesh), Mesh: &sampled, BootstrapYAML: current(t, mesh, pod, nil)},
+			status: Fail, stale: true, msg: "stale bootstrap",
+		},
+		"a pod without the settings label is stale, with a note": {
+			in:     PodInput{Pod: pod, Mesh: mesh, BootstrapYAML: rerendered},
+			status: Fail, stale: true, msg: "no tracing.openservicemesh.io/settings-hash label",
 		},
 		"a namespace annotation changes the expected address": {
 			in: PodInput{Pod: pod, Mesh: mesh, BootstrapYAML: current(t, mesh, pod, nil),

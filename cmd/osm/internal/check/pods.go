@@ -37,7 +37,7 @@ func (k *checker) checkPodBootstraps(ctx context.Context) []Result {
 		return []Result{r}
 	}
 	nsAnn := map[string]map[string]string{}
-	var bad, stale []string
+	var bad, stale, outdated []string
 	var checked int
 	var last PodVerdict
 	var lastPod string
@@ -63,7 +63,10 @@ func (k *checker) checkPodBootstraps(ctx context.Context) []Result {
 		if v.Status == Fail || v.Status == Warn {
 			bad = append(bad, fmt.Sprintf("%s/%s: %s", pod.Namespace, pod.Name, v.Message))
 		}
-		if v.Stale {
+		switch {
+		case v.Outdated:
+			outdated = append(outdated, ownerRef(pod))
+		case v.Stale:
 			stale = append(stale, ownerRef(pod))
 		}
 	}
@@ -82,7 +85,7 @@ func (k *checker) checkPodBootstraps(ctx context.Context) []Result {
 	default:
 		r.Status = Warn
 		for _, b := range bad {
-			if !strings.Contains(b, "turned off for this pod") {
+			if !strings.Contains(b, "turned off for this pod") && !strings.Contains(b, "outdated bootstrap") {
 				r.Status = Fail
 			}
 		}
@@ -90,12 +93,18 @@ func (k *checker) checkPodBootstraps(ctx context.Context) []Result {
 		r.Details = limit(bad, maxDetails)
 	}
 	if r.Status != Pass {
-		r.Hint = podHint(stale, r.Status)
+		r.Hint = podHint(stale, outdated, r.Status)
 	}
 	return []Result{r}
 }
 
-func podHint(stale []string, status Status) string {
+func podHint(stale, outdated []string, status Status) string {
+	if len(stale) == 0 && len(outdated) > 0 {
+		return "an outdated bootstrap runs the current tracing settings as another osm-injector version rendered them " +
+			"(after an upgrade); the re-bootstrap controller rolls such workloads only when the MeshConfig sets " +
+			"spec.rebootstrap.onUpgrade: true; roll them now with 'osm proxy rollout --outdated': " +
+			strings.Join(limit(dedupe(outdated), 5), "; ")
+	}
 	if len(stale) > 0 {
 		return "a stale bootstrap is replaced when the pod is re-created: the injector's re-bootstrap controller rolls " +
 			"workloads after a MeshConfig change (see the MeshConfig's status); if it did not, restart them: " +
