@@ -191,8 +191,8 @@ func (e *env) guideCommands(t *testing.T) {
 
 	out := e.shell(ctx, t, `kubectl get meshconfig -n osm-system`)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if got := strings.Fields(lines[0]); strings.Join(got, " ") != "NAME TRACING ADDRESS PORT ENDPOINT AGE" {
-		t.Errorf("kubectl get meshconfig columns = %q, want NAME TRACING ADDRESS PORT ENDPOINT AGE", got)
+	if got := strings.Fields(lines[0]); strings.Join(got, " ") != "NAME TRACING ADDRESS PORT ENDPOINT PROTOCOL AGE" {
+		t.Errorf("kubectl get meshconfig columns = %q, want NAME TRACING ADDRESS PORT ENDPOINT PROTOCOL AGE", got)
 	}
 
 	// Step a) of the guide: enable tracing at runtime.
