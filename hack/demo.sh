@@ -153,7 +153,7 @@ mesh_status() {
 # injected_dry_run NS: a pod created with --dry-run=server in NS comes back with the sidecar.
 injected_dry_run() {
 	printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: injection-probe, namespace: %s}\nspec: {containers: [{name: probe, image: busybox}]}\n' "$1" |
-		kubectl create --dry-run=server -f - -o jsonpath='{.spec.containers[*].name}' | grep -qw envoy
+		kubectl create --dry-run=server -f - -o jsonpath='{.spec.initContainers[*].name}' | grep -qw envoy
 }
 
 # pod_of NS SELECTOR: the name of the first pod that is not terminating.
@@ -234,8 +234,8 @@ up() {
 	local pod
 	pod="$(pod_of bookbuyer app=bookbuyer)"
 	[[ -n "$pod" ]] || die "no bookbuyer pod"
-	kubectl get pod -n bookbuyer "$pod" -o jsonpath='{.spec.containers[*].name}' | grep -qw envoy ||
-		die "pod bookbuyer/$pod has no envoy container: it was not injected"
+	kubectl get pod -n bookbuyer "$pod" -o jsonpath='{.spec.initContainers[*].name}' | grep -qw envoy ||
+		die "pod bookbuyer/$pod has no envoy sidecar (a native sidecar among its init containers): it was not injected"
 
 	step "The tracing section of bookbuyer's generated Envoy bootstrap (its ConfigMap)"
 	show "bin/osm proxy bootstrap $pod -n bookbuyer | grep -A12 -e '- name: envoy-tracing-cluster'"
