@@ -1,10 +1,15 @@
 package rebootstrap
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 )
@@ -163,5 +168,76 @@ func TestHealMark(t *testing.T) {
 	}
 	if strings.HasPrefix(HealAnnotation, bootstrap.AnnotationPrefix) {
 		t.Errorf("%s is under %s, whose unknown keys Resolve refuses", HealAnnotation, bootstrap.AnnotationPrefix)
+	}
+}
+
+// TestReconcileHealsOnlyWhenTheWebhookIsReady: pods without the sidecar are reported while
+// HealReady fails, then healed within the bound once it passes, and not healed twice at one
+// generation.
+func TestReconcileHealsOnlyWhenTheWebhookIsReady(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, name := range []string{"a", "b", "c"} {
+		pod := &corev1.Pod{}
+		if err := f.c.Get(ctx, types.NamespacedName{Namespace: "app", Name: name + "-1-x"}, pod); err != nil {
+			t.Fatal(err)
+		}
+		delete(pod.Labels, bootstrap.BootstrapHashKey)
+		delete(pod.Labels, bootstrap.SettingsHashKey)
+		if err := f.c.Update(ctx, pod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := f.reconciler()
+	notReady := errors.New("the webhook server is not serving yet")
+	r.Options.HealReady = func() error { return notReady }
+	if res := f.reconcile(r); res.RequeueAfter == 0 {
+		t.Error("no requeue while heals wait for the webhook")
+	}
+	rb := f.status().Status.Rebootstrap
+	if rb.Uninjected != 3 || len(rb.UninjectedWorkloads) != 3 || rb.Pending != 0 || stampOf(f.deployment("a")) != "" {
+		t.Fatalf("status %+v, stamp %q: want 3 uninjected, none stamped", rb, stampOf(f.deployment("a")))
+	}
+	if ev := f.events(); !strings.Contains(ev, EventUninjected) || !strings.Contains(ev, "not serving yet") {
+		t.Errorf("events %q lack %s naming the wait", ev, EventUninjected)
+	}
+
+	r.Options.HealReady = func() error { return nil }
+	f.reconcile(r)
+	var healed []string
+	for _, name := range []string{"a", "b", "c"} {
+		d := f.deployment(name)
+		if v := d.Spec.Template.Annotations[HealAnnotation]; v != "" {
+			healed = append(healed, name)
+			if HealedGeneration(v) != d.Generation || stampOf(d) == "" {
+				t.Errorf("%s: heal mark %q at generation %d, stamp %q", name, v, d.Generation, stampOf(d))
+			}
+		}
+	}
+	if !slices.Equal(healed, []string{"a", "b"}) {
+		t.Fatalf("healed %v, want a and b (the bound is 2)", healed)
+	}
+	if ev := f.events(); !strings.Contains(ev, EventHealed) {
+		t.Errorf("events %q lack %s", ev, EventHealed)
+	}
+	if rb := f.status().Status.Rebootstrap; rb.Rolling != 2 || rb.Uninjected != 1 {
+		t.Errorf("status %+v: want 2 rolling, 1 uninjected", rb)
+	}
+
+	// a's rollout completes at the next generation, but its pod is still without the sidecar
+	// (the webhook was down again): it is reported, not healed again.
+	d := f.deployment("a")
+	f.setRollout("a", d.Generation+1, PhaseComplete, "")
+	f.reconcile(r)
+	d = f.deployment("a")
+	if HealedGeneration(d.Spec.Template.Annotations[HealAnnotation]) != d.Generation-1 {
+		t.Errorf("a was healed again: annotations %v at generation %d", d.Spec.Template.Annotations, d.Generation)
+	}
+	st := f.status().Status.Rebootstrap
+	if !slices.Contains(st.UninjectedWorkloads, "Deployment/app/a") {
+		t.Errorf("a is not reported uninjected: %+v", st)
+	}
+	if ev := f.events(); !strings.Contains(ev, "not rolled again until its spec changes") {
+		t.Errorf("events %q do not say why a is not healed again", ev)
 	}
 }
