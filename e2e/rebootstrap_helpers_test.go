@@ -417,9 +417,9 @@ func rbCondition(mc *v1alpha2.MeshConfig, t string) *metav1.Condition {
 func rbStatusString(mc *v1alpha2.MeshConfig) string {
 	rb := mc.Status.Rebootstrap
 	s := fmt.Sprintf("target=%s workloads=%d updated=%d rolling=%d pending=%d failed=%d stale=%d optedOut=%d outdated=%d "+
-		"invalid=%d failed=%v stale=%v outdated=%v",
+		"invalid=%d uninjected=%d failed=%v stale=%v outdated=%v uninjected=%v",
 		rb.Target, rb.Workloads, rb.Updated, rb.Rolling, rb.Pending, rb.Failed, rb.Stale, rb.OptedOut, rb.Outdated, rb.Invalid,
-		rb.FailedWorkloads, rb.StaleWorkloads, rb.OutdatedWorkloads)
+		rb.Uninjected, rb.FailedWorkloads, rb.StaleWorkloads, rb.OutdatedWorkloads, rb.UninjectedWorkloads)
 	for _, c := range mc.Status.Conditions {
 		s += fmt.Sprintf("; %s=%s (%s: %s)", c.Type, c.Status, c.Reason, c.Message)
 	}

@@ -43,6 +43,7 @@ func TestRebootstrap(t *testing.T) {
 		{"a restarted controller resumes without stamping anything twice", rbRestart},
 		{"a failed rollout pauses the rest until it is fixed", rbPause},
 		{"a new rendering of the same settings is outdated, rolled only when asked", rbUpgrade},
+		{"workloads whose pods run without the sidecar are healed, bare pods reported", rbHeal},
 	}
 	for _, s := range steps {
 		if !t.Run(s.name, func(t *testing.T) { s.run(ctx, e.sub(t)) }) {
@@ -524,4 +525,101 @@ func (e *rbEnv) relabelPods(ctx context.Context, ns, name string, labels map[str
 			e.t.Fatalf("relabelling pod %s/%s: %v", ns, pods.Items[i].Name, err)
 		}
 	}
+}
+
+// rbHeal: a Deployment and a bare pod created before their namespace joined the mesh run
+// without the sidecar (the webhook's namespaceSelector did not match them yet, as when the
+// webhook is down with failurePolicy Ignore). Once the namespace is labelled both are
+// reported uninjected; the Deployment, opted out at first, is healed as soon as the opt-out
+// goes: it rolls and its new pods carry the sidecar. The bare pod is only reported.
+func rbHeal(ctx context.Context, e *rbEnv) {
+	t := e.t
+	createNamespace(ctx, t, e.c, "heal", nil)
+	mended := rbDeployment("heal", "mended", nil)
+	mended.Annotations = map[string]string{bootstrap.AnnotationAutoRebootstrap: "false"}
+	if err := e.cl.Create(ctx, mended); err != nil {
+		t.Fatalf("creating Deployment heal/mended: %v", err)
+	}
+	solo := testPod("", nil)
+	solo.Name, solo.Namespace = "solo", "heal"
+	if err := e.cl.Create(ctx, solo); err != nil {
+		t.Fatalf("creating the bare pod: %v", err)
+	}
+	waitPodReady(ctx, t, e.c.Clientset, "heal", "solo")
+	eventually(ctx, t, "heal/mended available without the sidecar", func() error {
+		d := e.deployment(ctx, "heal", "mended")
+		if !rbComplete(d) {
+			return fmt.Errorf("status %+v", d.Status)
+		}
+		hashes, err := e.podHashes(ctx, d)
+		if err != nil {
+			return err
+		}
+		if !slices.Equal(hashes, []string{""}) {
+			return fmt.Errorf("pod hashes %q, want only pods without the sidecar", hashes)
+		}
+		return nil
+	})
+	if err := e.cl.Get(ctx, client.ObjectKeyFromObject(solo), solo); err != nil {
+		t.Fatal(err)
+	}
+	healedBefore := rbMetric(t, "osm_rebootstrap_healed_total", map[string]string{"kind": "Deployment"})
+
+	if _, _, err := e.c.Kubectl("label", "namespace", "heal", bootstrap.InjectionLabel+"=enabled"); err != nil {
+		t.Fatalf("labelling namespace heal: %v", err)
+	}
+	want := []string{"Deployment/heal/mended", "Pod/heal/solo"}
+	mc := e.waitStatus(ctx, "the uninjected report", func(mc *v1alpha2.MeshConfig) error {
+		if rb := mc.Status.Rebootstrap; rb.Uninjected != 2 || !slices.Equal(rb.UninjectedWorkloads, want) {
+			return fmt.Errorf("want %v uninjected", want)
+		}
+		return rbSettled(mc)
+	})
+	t.Logf("status: %s", rbStatusString(mc))
+	if p := rbCondition(mc, rebootstrap.ConditionProgressing); p == nil || !strings.Contains(p.Message, "2 uninjected") {
+		t.Errorf("Progressing does not name the uninjected workloads: %+v", p)
+	}
+	if got := rbMetric(t, "osm_rebootstrap_workloads", map[string]string{"state": "uninjected"}); got != 2 {
+		t.Errorf("osm_rebootstrap_workloads{state=uninjected} = %v, want 2", got)
+	}
+	e.waitEvent(ctx, "Deployment", "heal", "mended", rebootstrap.EventUninjected)
+	e.waitEvent(ctx, "Pod", "heal", "solo", rebootstrap.EventUninjected)
+	if d := e.deployment(ctx, "heal", "mended"); d.Generation != 1 {
+		t.Errorf("the opted-out Deployment was rolled: generation %d", d.Generation)
+	}
+
+	// The opt-out goes: the controller heals it, and its new pods carry the sidecar.
+	start := time.Now()
+	if _, _, err := e.c.Kubectl("annotate", "deployment", "-n", "heal", "mended", bootstrap.AnnotationAutoRebootstrap+"-"); err != nil {
+		t.Fatalf("removing the opt-out: %v", err)
+	}
+	e.waitComplete(ctx, "heal", "mended")
+	if took := time.Since(start); took > time.Minute {
+		t.Errorf("healing took %s, want under a minute", took)
+	}
+	// A Deployment's generation also moves with its own annotations (the opt-out's removal):
+	// the heal is the one change after it.
+	d := e.deployment(ctx, "heal", "mended")
+	hash := e.currentHash(ctx, "heal", "mended")
+	if healedAt := rebootstrap.HealedGeneration(d.Spec.Template.Annotations[rebootstrap.HealAnnotation]); healedAt < 2 ||
+		d.Generation != healedAt+1 || d.Spec.Template.Annotations[bootstrap.BootstrapHashKey] != hash {
+		t.Errorf("heal/mended: generation %d, template annotations %v; want stamped with its pods' hash %s "+
+			"and healed at the generation before", d.Generation, d.Spec.Template.Annotations, hash)
+	}
+	e.waitEvent(ctx, "Deployment", "heal", "mended", rebootstrap.EventHealed)
+	mc = e.waitStatus(ctx, "only the bare pod uninjected", func(mc *v1alpha2.MeshConfig) error {
+		if rb := mc.Status.Rebootstrap; rb.Uninjected != 1 || !slices.Equal(rb.UninjectedWorkloads, want[1:]) {
+			return fmt.Errorf("want %v uninjected", want[1:])
+		}
+		return rbSettled(mc)
+	})
+	t.Logf("status: %s", rbStatusString(mc))
+	if got := rbMetric(t, "osm_rebootstrap_healed_total", map[string]string{"kind": "Deployment"}) - healedBefore; got != 1 {
+		t.Errorf("osm_rebootstrap_healed_total grew by %v, want 1", got)
+	}
+	now := &corev1.Pod{}
+	if err := e.cl.Get(ctx, client.ObjectKeyFromObject(solo), now); err != nil || now.UID != solo.UID || now.DeletionTimestamp != nil {
+		t.Errorf("the bare pod was touched: %v", err)
+	}
+	e.unlabel("heal")
 }

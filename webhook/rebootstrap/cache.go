@@ -10,8 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -21,27 +19,22 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
-	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
 )
 
 // lastApplied is kubectl's copy of the applied manifest: large, and never read here.
 const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
-// newCache builds the controller's own cache: only pods labelled with a bootstrap hash (as
-// metadata), only the followed MeshConfig, and every object trimmed to what the planner
-// reads, to keep memory flat with thousands of workloads.
+// newCache builds the controller's own cache: pods as metadata only (all of them: those
+// without the bootstrap-hash label run without the sidecar, which the controller heals), only
+// the followed MeshConfig, and every object trimmed to what the planner reads, to keep memory
+// flat with thousands of workloads.
 func newCache(mgr manager.Manager, opts Options) (cache.Cache, error) {
-	hashed, err := labels.NewRequirement(bootstrap.BootstrapHashKey, selection.Exists, nil)
-	if err != nil {
-		return nil, fmt.Errorf("when building the pod label selector: %w", err)
-	}
 	c, err := cache.New(mgr.GetConfig(), cache.Options{
 		HTTPClient: mgr.GetHTTPClient(),
 		Scheme:     mgr.GetScheme(),
 		Mapper:     mgr.GetRESTMapper(),
 		ByObject: map[client.Object]cache.ByObject{
-			podMetadata(): {Label: labels.NewSelector().Add(*hashed)},
 			&v1alpha2.MeshConfig{}: {
 				Namespaces: map[string]cache.Config{opts.Namespace: {}},
 				Field:      fields.OneTermEqualSelector("metadata.name", opts.MeshConfigName),

@@ -26,7 +26,8 @@ type Snapshot struct {
 	Deployments  []appsv1.Deployment
 	StatefulSets []appsv1.StatefulSet
 	DaemonSets   []appsv1.DaemonSet
-	// Pods are the metadata of the pods that carry the bootstrap-hash label.
+	// Pods are the metadata of all pods: those with the bootstrap-hash label run the
+	// sidecar, the others do not.
 	Pods []metav1.PartialObjectMetadata
 }
 
@@ -39,6 +40,8 @@ type HashFunc func(bootstrap.Input) (hash, settings string, err error)
 // injected when its namespace is labelled for injection (and is not kube-system, kube-public
 // or the control plane's), its template does not opt out of injection and does not use the
 // host network (the webhook's own rule, inject.Decide). Objects being deleted are left out, and so are terminating pods.
+// A live pod without the bootstrap-hash label runs without the sidecar: it counts as
+// uninjected in its workload (Workload.Uninjected), or as an uninjected bare pod.
 func Collect(s *Snapshot, hash HashFunc) ([]Workload, []BarePod) {
 	namespaces := make(map[string]*corev1.Namespace, len(s.Namespaces))
 	for i := range s.Namespaces {
@@ -98,18 +101,22 @@ func (c *collector) add(kind string, m *metav1.ObjectMeta, tpl *corev1.PodTempla
 		w.Target, w.TargetSettings, w.TargetErr = c.hash(c.env().TemplateInput(bootstrap.WorkloadOf(kind, m.Name), &tpl.ObjectMeta, namespaceOf(ns)))
 	}
 	w.OptedOut, w.OptOutReason = optedOut(m.Annotations, tpl.Annotations)
+	w.HealedAt = HealedGeneration(tpl.Annotations[HealAnnotation])
 	c.index[w.Ref] = len(c.workloads)
 	c.workloads = append(c.workloads, w)
 }
 
-// pod attaches a live injected pod's hash to the workload that owns it, or records it as
-// bare when no Deployment, StatefulSet or DaemonSet controls it.
+// pod attaches a live pod to the workload that owns it: its hash when injected, else it
+// counts as uninjected. A pod no Deployment, StatefulSet or DaemonSet controls is recorded as
+// bare. Pods being deleted are left out; metadata cannot tell a pod that ended (Succeeded,
+// Failed) from a running one, so a bare pod that ended without the sidecar is reported
+// until it is deleted.
 func (c *collector) pod(p *metav1.PartialObjectMetadata) {
 	ns, ok := c.namespaces[p.Namespace]
-	hash := p.Labels[bootstrap.BootstrapHashKey]
-	if !ok || p.DeletionTimestamp != nil || hash == "" {
+	if !ok || p.DeletionTimestamp != nil {
 		return
 	}
+	hash := p.Labels[bootstrap.BootstrapHashKey]
 	if injected, err := c.decide(&p.ObjectMeta, ns, false); !injected || err != nil {
 		return // a new pod would not be injected here (any more): nothing to compare with
 	}
@@ -120,6 +127,10 @@ func (c *collector) pod(p *metav1.PartialObjectMetadata) {
 	case bootstrap.KindDeployment, bootstrap.KindStatefulSet, bootstrap.KindDaemonSet:
 		if i, ok := c.index[Ref{Kind: owner.Kind, Namespace: p.Namespace, Name: owner.Name}]; ok {
 			w := &c.workloads[i]
+			if hash == "" {
+				w.Uninjected++
+				return
+			}
 			if w.Pods == nil {
 				w.Pods = map[PodRun]int{}
 			}
@@ -132,11 +143,15 @@ func (c *collector) pod(p *metav1.PartialObjectMetadata) {
 		// A ReplicaSet of a Deployment whose pod lost its pod-template-hash label, or a
 		// standalone ReplicaSet: report it like a bare pod.
 	}
+	ref := Ref{Kind: bootstrap.KindPod, Namespace: p.Namespace, Name: p.Name}
+	if hash == "" {
+		c.bare = append(c.bare, BarePod{Ref: ref, UID: p.UID, Uninjected: true})
+		return
+	}
 	// The webhook's own input for the pod (its generateName, not its name, when it has one).
 	target, settings, err := c.hash(c.env().PodInput(pod, namespaceOf(ns)))
 	c.bare = append(c.bare, BarePod{
-		Ref: Ref{Kind: bootstrap.KindPod, Namespace: p.Namespace, Name: p.Name},
-		UID: p.UID,
+		Ref: ref, UID: p.UID,
 		Run: run, Target: target, TargetSettings: settings, TargetErr: err,
 	})
 }

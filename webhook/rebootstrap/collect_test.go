@@ -62,8 +62,11 @@ func dep(ns, name string, tplAnn map[string]string, edit ...func(*appsv1.Deploym
 func podMeta(ns, name, hash string, owner *metav1.OwnerReference, labels map[string]string) metav1.PartialObjectMetadata {
 	p := metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{
 		Namespace: ns, Name: name, UID: types.UID("uid-p-" + name),
-		Labels: map[string]string{bootstrap.BootstrapHashKey: hash},
+		Labels: map[string]string{},
 	}}
+	if hash != "" { // "": a pod without the sidecar
+		p.Labels[bootstrap.BootstrapHashKey] = hash
+	}
 	for k, v := range labels {
 		p.Labels[k] = v
 	}
@@ -110,6 +113,7 @@ func TestCollect(t *testing.T) {
 			dep("app", "bad", map[string]string{bootstrap.AnnotationAddress: "bad"}),
 			dep("app", "paused", nil, func(d *appsv1.Deployment) { d.Spec.Paused = true }),
 			dep("app", "rolling", nil, func(d *appsv1.Deployment) { d.Generation = 2 }),
+			dep("app", "healed", map[string]string{HealAnnotation: "generation=3,at=2026-12-04T18:00:00Z"}),
 			dep("plain", "outside", nil),
 			dep("kube-system", "system", nil),
 			dep("osm-system", "injector", nil),
@@ -146,6 +150,23 @@ func TestCollect(t *testing.T) {
 			podMeta("app", "custom-x", "h9", ownerRef("example.com/v1", "Thing", "thing"), nil),
 			podMeta("plain", "outside-pod", "h10", nil, nil),
 			podMeta("app", "unlabelled", "", nil, nil),
+			// Pods without the sidecar: counted in their workload, dying ones and those of
+			// workloads not followed or outside the mesh left out.
+			podMeta("app", "web-5d9-u", "", ownerRef("apps/v1", "ReplicaSet", "web-5d9"), map[string]string{"pod-template-hash": "5d9"}),
+			podMeta("app", "web-7f-u", "", ownerRef("apps/v1", "ReplicaSet", "web-7f"), map[string]string{"pod-template-hash": "7f"}),
+			func() metav1.PartialObjectMetadata {
+				p := podMeta("app", "web-7f-udying", "", ownerRef("apps/v1", "ReplicaSet", "web-7f"), map[string]string{"pod-template-hash": "7f"})
+				p.DeletionTimestamp = &now
+				return p
+			}(),
+			podMeta("app", "agent-u", "", ownerRef("apps/v1", "DaemonSet", "agent"), nil),
+			podMeta("app", "no-inject-1-u", "", ownerRef("apps/v1", "ReplicaSet", "no-inject-1"), map[string]string{"pod-template-hash": "1"}),
+			podMeta("plain", "outside-u", "", nil, nil),
+			func() metav1.PartialObjectMetadata {
+				p := podMeta("app", "web-5d9-optout", "", ownerRef("apps/v1", "ReplicaSet", "web-5d9"), map[string]string{"pod-template-hash": "5d9"})
+				p.Annotations = map[string]string{bootstrap.InjectionAnnotation: "disabled"}
+				return p
+			}(),
 		},
 	}
 	workloads, bare := Collect(snap, fakeHash)
@@ -154,10 +175,15 @@ func TestCollect(t *testing.T) {
 		Target, Stamped, Err, OptOut, Blocked string
 		Pods                                  map[string]int
 		Phase                                 Phase
+		Uninjected                            int
+		HealedAt                              int64
 	}
 	got := map[string]row{}
 	for _, w := range workloads {
-		r := row{Target: w.Target, Stamped: w.Stamped, Blocked: w.Blocked, Phase: w.Rollout.Phase}
+		r := row{
+			Target: w.Target, Stamped: w.Stamped, Blocked: w.Blocked, Phase: w.Rollout.Phase,
+			Uninjected: w.Uninjected, HealedAt: w.HealedAt,
+		}
 		for run, n := range w.Pods {
 			if r.Pods == nil {
 				r.Pods = map[string]int{}
@@ -173,7 +199,8 @@ func TestCollect(t *testing.T) {
 		got[w.Ref.String()] = r
 	}
 	want := map[string]row{
-		"Deployment/app/web":        {Target: "Deployment/web@mesh", Pods: map[string]int{"h1/": 1, "h2/": 1, "h2/s2": 1}},
+		"Deployment/app/web":        {Target: "Deployment/web@mesh", Pods: map[string]int{"h1/": 1, "h2/": 1, "h2/s2": 1}, Uninjected: 2},
+		"Deployment/app/healed":     {Target: "Deployment/healed@mesh", HealedAt: 3},
 		"Deployment/app/pinned-pod": {Target: "Deployment/pinned-pod@pod-collector", Stamped: "h0"},
 		"Deployment/pinned/api":     {Target: "Deployment/api@ns-collector"},
 		"Deployment/app/typo-inject": {
@@ -194,7 +221,7 @@ func TestCollect(t *testing.T) {
 			Target: "StatefulSet/db@mesh", Pods: map[string]int{"h3/": 1}, Phase: PhaseProgressing,
 			Blocked: "the StatefulSet's update strategy is OnDelete",
 		},
-		"DaemonSet/app/agent": {Target: "DaemonSet/agent@mesh", Pods: map[string]int{"h4/": 1}},
+		"DaemonSet/app/agent": {Target: "DaemonSet/agent@mesh", Pods: map[string]int{"h4/": 1}, Uninjected: 1},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("workloads (-want +got):\n%s", diff)
@@ -202,6 +229,10 @@ func TestCollect(t *testing.T) {
 
 	var gotBare []string
 	for _, p := range bare {
+		if p.Uninjected {
+			gotBare = append(gotBare, p.Ref.String()+" uninjected")
+			continue
+		}
 		gotBare = append(gotBare, p.Ref.String()+" "+p.Run.Hash+" -> "+p.Target+" ("+p.TargetSettings+")")
 	}
 	wantBare := []string{
@@ -209,6 +240,7 @@ func TestCollect(t *testing.T) {
 		"Pod/app/job-x h7 -> Job/job@mesh (settings:mesh)",
 		"Pod/app/rs-alone-x h8 -> ReplicaSet/rs-alone@mesh (settings:mesh)",
 		"Pod/app/custom-x h9 -> pod:custom-x@mesh (settings:mesh)",
+		"Pod/app/unlabelled uninjected",
 	}
 	if diff := cmp.Diff(wantBare, gotBare); diff != "" {
 		t.Errorf("bare pods (-want +got):\n%s", diff)

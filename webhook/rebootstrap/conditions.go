@@ -98,6 +98,10 @@ func leftOut(s Summary) string {
 			"spec.rebootstrap.onUpgrade: true or run osm proxy rollout --outdated to roll them)",
 			s.Outdated, nameList(s.OutdatedWorkloads, s.Outdated)))
 	}
+	if s.Uninjected > 0 {
+		parts = append(parts, fmt.Sprintf("%d uninjected (pods without the sidecar: %s)", s.Uninjected,
+			nameList(s.UninjectedWorkloads, s.Uninjected)))
+	}
 	if s.Invalid > 0 {
 		parts = append(parts, fmt.Sprintf("%d invalid (%s)", s.Invalid, nameList(s.InvalidWorkloads, s.Invalid)))
 	}

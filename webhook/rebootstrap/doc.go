@@ -47,6 +47,19 @@
 // in-memory state is a short-lived record of stamps the cache has not observed yet and the
 // de-duplication of Events.
 //
+// Self-healing: with failurePolicy Ignore, pods admitted while the webhook was down (or before
+// their namespace was labelled) run without the sidecar. The cache holds the metadata of every
+// pod, so a live pod of a followed workload without the bootstrap-hash label counts as
+// uninjected. A workload with such pods that is not rolled anyway (pending, rolling, failed)
+// is uninjected, and healed like a pending workload (same bound, same pause): its template is
+// stamped with its target and the annotation rebootstrap.openservicemesh.io/healed
+// (generation=<G>,at=<time>, G the generation before the heal), which changes the template
+// even when it already carries the target. Heals wait for Options.HealReady (the webhook
+// serves with a valid certificate), so the new pods get injected; and a workload is healed
+// at most once per generation: when its new pods still lack the sidecar, it is reported and
+// left alone until its spec changes. Opted-out and blocked workloads, and bare pods, are
+// reported only (uninjected count, SidecarMissing Events).
+//
 // Opt-out: a workload annotated tracing.openservicemesh.io/auto-rebootstrap: "false" is never
 // touched; when its pods run an old bootstrap it is reported as stale, like bare pods (pods no
 // Deployment, StatefulSet or DaemonSet owns) and workloads whose update strategy cannot roll

@@ -25,6 +25,12 @@ const (
 	// EventOutdated: the workload (or bare pod) runs its target's settings in a bootstrap
 	// another osm-injector version rendered; it is not rolled unless asked.
 	EventOutdated = "RebootstrapOutdated"
+	// EventHealed: some pods of the workload ran without the sidecar; it was rolled.
+	EventHealed = "SidecarHealed"
+	// EventUninjected: the workload (or bare pod) has pods without the sidecar that are not
+	// healed now (opted out, blocked, healed at this generation already, a bare pod, or the
+	// webhook not ready yet).
+	EventUninjected = "SidecarMissing"
 )
 
 // Event reasons on the MeshConfig:
@@ -62,11 +68,13 @@ type eventKind struct {
 }
 
 var (
-	eventStamped  = eventKind{EventStamped, "Stamp", corev1.EventTypeNormal}
-	eventSkipped  = eventKind{EventSkipped, "Skip", corev1.EventTypeWarning}
-	eventFailed   = eventKind{EventFailed, "Pause", corev1.EventTypeWarning}
-	eventInvalid  = eventKind{EventInvalid, "Skip", corev1.EventTypeWarning}
-	eventOutdated = eventKind{EventOutdated, "Skip", corev1.EventTypeNormal}
+	eventStamped    = eventKind{EventStamped, "Stamp", corev1.EventTypeNormal}
+	eventSkipped    = eventKind{EventSkipped, "Skip", corev1.EventTypeWarning}
+	eventFailed     = eventKind{EventFailed, "Pause", corev1.EventTypeWarning}
+	eventInvalid    = eventKind{EventInvalid, "Skip", corev1.EventTypeWarning}
+	eventOutdated   = eventKind{EventOutdated, "Skip", corev1.EventTypeNormal}
+	eventHealed     = eventKind{EventHealed, "Heal", corev1.EventTypeNormal}
+	eventUninjected = eventKind{EventUninjected, "Skip", corev1.EventTypeWarning}
 )
 
 // workloadEvent records an Event on the decision's workload (or pod), related to the
@@ -77,6 +85,9 @@ func (r *Reconciler) workloadEvent(d *Decision, mc *v1alpha2.MeshConfig, k event
 	}
 	var note string
 	switch k {
+	case eventHealed:
+		note = fmt.Sprintf("%s; stamped the pod template with %s=%s and %s, so the %s rolls with its own update strategy",
+			d.Reason, bootstrap.BootstrapHashKey, d.Target, HealAnnotation, d.Ref.Kind)
 	case eventStamped:
 		note = fmt.Sprintf("stamped the pod template with %s=%s (it ran %s): the tracing settings of MeshConfig %s "+
 			"changed, so the %s rolls with its own update strategy", bootstrap.BootstrapHashKey, d.Target, orNone(d.Current), r.Key, d.Ref.Kind)
@@ -104,6 +115,11 @@ func (r *Reconciler) decisionEvents(mc *v1alpha2.MeshConfig, ds []Decision) {
 			k = eventFailed
 		case StateInvalid:
 			k = eventInvalid
+		case StateUninjected:
+			if d.Heal {
+				continue // the heal's own Event says it
+			}
+			k = eventUninjected
 		default:
 			continue
 		}

@@ -14,7 +14,8 @@ var (
 		Help: "Injected workloads by re-bootstrap state, as in the MeshConfig status: updated, rolling, " +
 			"pending, failed, stale (workloads and bare pods on an old bootstrap that are never restarted), " +
 			"opted_out (all opted-out workloads; the stale ones are also counted in stale), outdated (workloads and bare " +
-			"pods running their target's settings in a bootstrap another osm-injector version rendered), invalid.",
+			"pods running their target's settings in a bootstrap another osm-injector version rendered), invalid, " +
+			"uninjected (workloads and bare pods with live pods running without the sidecar).",
 	}, []string{"state"})
 	stampedTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "osm_rebootstrap_stamped_total",
@@ -24,6 +25,10 @@ var (
 		Name: "osm_rebootstrap_stamp_errors_total",
 		Help: "Stamps of a pod template that the API server refused.",
 	})
+	healedTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "osm_rebootstrap_healed_total",
+		Help: "Workloads rolled because some of their pods ran without the sidecar (each heal is also a stamp), by workload kind.",
+	}, []string{"kind"})
 	failuresTotal = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "osm_rebootstrap_failures_total",
 		Help: "Rollouts seen failing (progress deadline exceeded) after a stamp.",
@@ -39,7 +44,7 @@ var (
 )
 
 func init() {
-	crmetrics.Registry.MustRegister(workloadsGauge, stampedTotal, stampErrorsTotal, failuresTotal, pausedGauge, rolloutSlotsGauge)
+	crmetrics.Registry.MustRegister(workloadsGauge, stampedTotal, healedTotal, stampErrorsTotal, failuresTotal, pausedGauge, rolloutSlotsGauge)
 }
 
 // exportSummary sets the gauges from a summary.

@@ -20,6 +20,10 @@ type Input struct {
 	// and are left to settle). Workloads already rolling are unaffected.
 	Hold       bool
 	HoldReason string
+	// HealWait, when not empty, says why workloads with pods without the sidecar are not
+	// healed now (the webhook is not serving yet, or its caBundle is not in place): they are
+	// reported uninjected, not rolled. Other rollouts are unaffected.
+	HealWait string
 }
 
 // Result is Plan's answer.
@@ -45,6 +49,9 @@ func Plan(in Input) Result {
 	var pending, failed []int
 	for i := range ws {
 		d := classify(&ws[i], in.RollOutdated)
+		if heal(&ws[i], &d, in.HealWait) {
+			pending = append(pending, len(res.Decisions))
+		}
 		switch d.State {
 		case StateRolling:
 			res.Rolling++
@@ -132,6 +139,42 @@ func classify(w *Workload, rollOutdated bool) Decision {
 	return d
 }
 
+// heal turns the decision of a workload with pods without the sidecar into an uninjected
+// one, unless it rolls anyway (pending, rolling, failed) or cannot be computed (invalid). It
+// reports whether the workload is to be healed now (rolled like a pending one): not opted
+// out, not blocked, not healed at this generation already (its new pods are still
+// uninjected: the webhook was down again; rolling again would loop), and healWait empty.
+func heal(w *Workload, d *Decision, healWait string) bool {
+	if w.Uninjected == 0 {
+		return false
+	}
+	switch d.State {
+	case StateUpdated, StateOptedOut, StateOutdated, StateStale:
+	default:
+		return false
+	}
+	d.State = StateUninjected
+	d.Generation = w.Generation
+	what := fmt.Sprintf("%d of its live pods run without the sidecar (admitted while the webhook was down or did not match)", w.Uninjected)
+	switch {
+	case w.OptedOut:
+		d.Reason = fmt.Sprintf("%s; %s: restart it to inject them", what, w.OptOutReason)
+	case w.Blocked != "":
+		d.Reason = fmt.Sprintf("%s; %s, so a rollout would not restart them: restart it to inject them", what, w.Blocked)
+	case w.HealedAt > 0 && w.Generation <= w.HealedAt+1:
+		d.Reason = fmt.Sprintf("%s; it was healed at generation %d and its new pods are still uninjected: "+
+			"not rolled again until its spec changes (check that the webhook is serving and matches its namespace)",
+			what, w.HealedAt)
+	case healWait != "":
+		d.Reason = fmt.Sprintf("%s; healed once the webhook is ready: %s", what, healWait)
+	default:
+		d.Heal = true
+		d.Reason = what + "; healing: rolled so that its new pods get the sidecar"
+		return true
+	}
+	return false
+}
+
 // outdatedWhy says why an outdated workload's pods differ from the target.
 func outdatedWhy(w *Workload) string {
 	return fmt.Sprintf("its pods run bootstrap %s with the target's settings, rendered by another osm-injector "+
@@ -168,6 +211,14 @@ func current(w *Workload) string {
 func barePodDecisions(pods []BarePod) []Decision {
 	var out []Decision
 	for _, p := range pods {
+		if p.Uninjected {
+			out = append(out, Decision{
+				Ref: p.Ref, UID: p.UID, State: StateUninjected, Target: p.Target,
+				Reason: "it runs without the sidecar (admitted while the webhook was down or did not match), and no " +
+					"Deployment, StatefulSet or DaemonSet owns it, so it is never restarted: recreate it to inject it",
+			})
+			continue
+		}
 		if p.TargetErr != nil || p.Run.Hash == p.Target {
 			continue
 		}

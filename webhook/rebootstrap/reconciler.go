@@ -73,10 +73,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 	workloads, bare := Collect(snap, r.hasher.Hash)
 	r.stamps.apply(workloads)
 	hold, wait := r.settle.hold(target, r.now(), r.Options.SettleDelay)
+	healWait := ""
+	if r.Options.HealReady != nil {
+		if err := r.Options.HealReady(); err != nil {
+			healWait = err.Error()
+		}
+	}
 	plan := Plan(Input{
 		Workloads: workloads, BarePods: bare, MaxConcurrent: r.Options.MaxConcurrent,
 		RollOutdated: mc.Spec.Rebootstrap.OnUpgrade,
 		Hold:         hold != "", HoldReason: hold,
+		HealWait: healWait,
 	})
 	stampErr := r.stampPlanned(ctx, log, mc, plan.Decisions)
 	sum := Summarize(plan.Decisions)
@@ -87,11 +94,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 		return reconcile.Result{}, stampErr
 	}
 	log.V(1).Info("reconciled", "target", target, "updated", sum.Updated, "rolling", sum.Rolling,
-		"pending", sum.Pending, "failed", sum.Failed, "stale", sum.Stale, "outdated", sum.Outdated, "stamped", plan.Stamps)
+		"pending", sum.Pending, "failed", sum.Failed, "stale", sum.Stale, "outdated", sum.Outdated, "uninjected", sum.Uninjected, "stamped", plan.Stamps)
 	switch {
 	case hold != "" && sum.Pending > 0:
 		return reconcile.Result{RequeueAfter: wait}, nil
-	case sum.Rolling+sum.Pending+sum.Failed > 0:
+	case sum.Rolling+sum.Pending+sum.Failed > 0, healWait != "" && sum.Uninjected > 0:
 		return reconcile.Result{RequeueAfter: resyncWhileRolling}, nil
 	}
 	return reconcile.Result{}, nil
@@ -106,7 +113,11 @@ func (r *Reconciler) stampPlanned(ctx context.Context, log logr.Logger, mc *v1al
 		if !d.Stamp {
 			continue
 		}
-		gen, uid, err := stamp(ctx, r.Client, d.Ref, d.Target)
+		var mark *healMark
+		if d.Heal {
+			mark = &healMark{generation: d.Generation, at: r.now()}
+		}
+		gen, uid, err := stamp(ctx, r.Client, d.Ref, d.Target, mark)
 		if err != nil {
 			if apierrors.IsNotFound(err) {
 				continue // deleted meanwhile; its delete event brings a new reconcile
@@ -118,6 +129,15 @@ func (r *Reconciler) stampPlanned(ctx context.Context, log logr.Logger, mc *v1al
 		}
 		r.stamps.record(d.Ref, uid, d.Target, gen)
 		stampedTotal.WithLabelValues(d.Ref.Kind).Inc()
+		if d.Heal {
+			healedTotal.WithLabelValues(d.Ref.Kind).Inc()
+			log.Info("healed a workload whose pods run without the sidecar: it rolls", "workload", d.Ref.String(),
+				"target", d.Target, "generation", gen)
+			r.workloadEvent(d, mc, eventHealed)
+			d.State = StateRolling
+			d.Reason = "healed (pods without the sidecar); rolling to bootstrap " + d.Target
+			continue
+		}
 		log.Info("stamped a pod template: the workload rolls", "workload", d.Ref.String(),
 			"from", d.Current, "to", d.Target, "generation", gen)
 		r.workloadEvent(d, mc, eventStamped)

@@ -50,6 +50,11 @@ type Options struct {
 	// Bootstraps memoises bootstrap generation: osm-injector passes the admission handler's,
 	// so the process keeps one memo. Nil means a cache of the controller's own.
 	Bootstraps *bootstrap.Cache
+	// HealReady reports whether the webhook can inject now (it serves, and its caBundle is in
+	// place): workloads whose pods run without the sidecar are healed (rolled) only while it
+	// returns nil, else they are reported uninjected and the error says why. Nil: always
+	// ready. Ordinary rollouts do not wait for it.
+	HealReady func() error
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -80,7 +85,7 @@ func (o Options) withDefaults() (Options, error) {
 
 // Setup adds the re-bootstrap controller to mgr: a cache of its own that runs only on the
 // leader (Deployments, StatefulSets and DaemonSets with their pod specs trimmed, the metadata
-// of pods labelled with a bootstrap hash, namespaces, the MeshConfig), and a leader-elected
+// of all pods, namespaces, the MeshConfig), and a leader-elected
 // controller with a single work item. mgr's scheme must hold the built-in types and the
 // MeshConfig types (v1alpha2.AddToScheme). Call it before mgr.Start.
 func Setup(mgr manager.Manager, opts Options) error {

@@ -24,7 +24,12 @@ func TestOptionsDefaults(t *testing.T) {
 		Namespace: "osm-system", MeshConfigName: "osm-mesh-config", MaxConcurrent: DefaultMaxConcurrent,
 		Defaults: bootstrap.Defaults("osm-system"), SettleDelay: DefaultSettleDelay,
 	}
-	if o != want {
+	if o.HealReady != nil {
+		t.Error("HealReady has a default")
+	}
+	o.HealReady = nil
+	if o.Namespace != want.Namespace || o.MeshConfigName != want.MeshConfigName || o.MaxConcurrent != want.MaxConcurrent ||
+		o.Defaults != want.Defaults || o.SettleDelay != want.SettleDelay || o.Bootstraps != want.Bootstraps {
 		t.Errorf("defaults %+v, want %+v", o, want)
 	}
 	o, err = Options{Namespace: "mesh", MaxConcurrent: 7, SettleDelay: -time.Second}.withDefaults()

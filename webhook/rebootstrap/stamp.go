@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,7 +23,9 @@ const FieldOwner = "osm-injector-rebootstrap"
 // stamp sets the pod template annotation bootstrap-hash of the workload ref to hash with a
 // JSON merge patch (nothing else of the template is touched; stamping the same value twice
 // is a no-op), and returns the workload's generation and UID after the patch.
-func stamp(ctx context.Context, c client.Client, ref Ref, hash string) (int64, types.UID, error) {
+//
+// heal, when set, also writes HealAnnotation with generation and now (see HealPatch).
+func stamp(ctx context.Context, c client.Client, ref Ref, hash string, heal *healMark) (int64, types.UID, error) {
 	var obj client.Object
 	switch ref.Kind {
 	case bootstrap.KindDeployment:
@@ -35,7 +39,13 @@ func stamp(ctx context.Context, c client.Client, ref Ref, hash string) (int64, t
 	}
 	obj.SetNamespace(ref.Namespace)
 	obj.SetName(ref.Name)
-	body, err := StampPatch(hash)
+	var body []byte
+	var err error
+	if heal != nil {
+		body, err = HealPatch(hash, heal.generation, heal.at)
+	} else {
+		body, err = StampPatch(hash)
+	}
 	if err != nil {
 		return 0, "", fmt.Errorf("when encoding the stamp of %s: %w", ref, err)
 	}
@@ -53,6 +63,52 @@ func StampPatch(hash string) ([]byte, error) {
 			"annotations": map[string]string{bootstrap.BootstrapHashKey: hash},
 		}}},
 	})
+}
+
+// HealAnnotation is the pod template annotation a heal writes: "generation=<G>,at=<RFC3339>",
+// G being the workload's generation before the heal. Like kubectl rollout restart's
+// kubectl.kubernetes.io/restartedAt, a new value changes the template, so the workload rolls
+// even when it is already stamped with its target (stamping the same hash again changes
+// nothing). It is not under tracing.openservicemesh.io/, whose unknown keys bootstrap.Resolve
+// refuses, and it is not kubectl's key, whose value kubectl rollout restart overwrites with a
+// bare time: the generation in the value is what keeps a workload from being healed twice at
+// one generation.
+const HealAnnotation = "rebootstrap.openservicemesh.io/healed"
+
+// healMark is what a heal writes into HealAnnotation.
+type healMark struct {
+	generation int64
+	at         time.Time
+}
+
+// HealPatch is the JSON merge patch of a heal: the stamp with hash, and HealAnnotation.
+func HealPatch(hash string, generation int64, at time.Time) ([]byte, error) {
+	return json.Marshal(map[string]any{
+		"spec": map[string]any{"template": map[string]any{"metadata": map[string]any{
+			"annotations": map[string]string{
+				bootstrap.BootstrapHashKey: hash,
+				HealAnnotation:             HealValue(generation, at),
+			},
+		}}},
+	})
+}
+
+// HealValue is HealAnnotation's value for a heal at generation, at time at.
+func HealValue(generation int64, at time.Time) string {
+	return "generation=" + strconv.FormatInt(generation, 10) + ",at=" + at.UTC().Format(time.RFC3339)
+}
+
+// HealedGeneration reads the generation out of a HealAnnotation value; 0 when absent or
+// malformed (a workload whose mark cannot be read may be healed once more).
+func HealedGeneration(v string) int64 {
+	for part := range strings.SplitSeq(v, ",") {
+		if g, ok := strings.CutPrefix(strings.TrimSpace(part), "generation="); ok {
+			if n, err := strconv.ParseInt(g, 10, 64); err == nil && n > 0 {
+				return n
+			}
+		}
+	}
+	return 0
 }
 
 // stampLedger remembers the stamps the cache has not shown yet, so that the next reconcile

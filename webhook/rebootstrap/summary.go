@@ -18,11 +18,13 @@ type Summary struct {
 	Updated, Rolling, Pending, Failed, Invalid int
 	// Stale counts stale workloads and stale bare pods; Outdated outdated ones.
 	Stale, Outdated int
+	// Uninjected counts workloads and bare pods with live pods without the sidecar.
+	Uninjected int
 	// OptedOut counts opted-out workloads, stale or not.
 	OptedOut int
 	// FailedWorkloads, StaleWorkloads, OutdatedWorkloads and InvalidWorkloads name them
 	// (kind/namespace/name), in rollout order.
-	FailedWorkloads, StaleWorkloads, OutdatedWorkloads, InvalidWorkloads []string
+	FailedWorkloads, StaleWorkloads, OutdatedWorkloads, InvalidWorkloads, UninjectedWorkloads []string
 }
 
 // Summarize counts decisions. A decision still marked pending with Stamp set counts as
@@ -56,6 +58,9 @@ func Summarize(ds []Decision) Summary {
 		case StateInvalid:
 			s.Invalid++
 			s.InvalidWorkloads = append(s.InvalidWorkloads, d.Ref.String())
+		case StateUninjected:
+			s.Uninjected++
+			s.UninjectedWorkloads = append(s.UninjectedWorkloads, d.Ref.String())
 		case StateOptedOut:
 		}
 	}
@@ -65,20 +70,22 @@ func Summarize(ds []Decision) Summary {
 // Status is the re-bootstrap part of the MeshConfig status for target.
 func (s Summary) Status(target string) *v1alpha2.RebootstrapStatus {
 	return &v1alpha2.RebootstrapStatus{
-		Target:            target,
-		Workloads:         count32(s.Workloads),
-		Updated:           count32(s.Updated),
-		Rolling:           count32(s.Rolling),
-		Pending:           count32(s.Pending),
-		Failed:            count32(s.Failed),
-		Stale:             count32(s.Stale),
-		OptedOut:          count32(s.OptedOut),
-		Outdated:          count32(s.Outdated),
-		Invalid:           count32(s.Invalid),
-		FailedWorkloads:   firstN(s.FailedWorkloads, MaxListed),
-		StaleWorkloads:    firstN(s.StaleWorkloads, MaxListed),
-		OutdatedWorkloads: firstN(s.OutdatedWorkloads, MaxListed),
-		InvalidWorkloads:  firstN(s.InvalidWorkloads, MaxListed),
+		Target:              target,
+		Workloads:           count32(s.Workloads),
+		Updated:             count32(s.Updated),
+		Rolling:             count32(s.Rolling),
+		Pending:             count32(s.Pending),
+		Failed:              count32(s.Failed),
+		Stale:               count32(s.Stale),
+		OptedOut:            count32(s.OptedOut),
+		Outdated:            count32(s.Outdated),
+		Invalid:             count32(s.Invalid),
+		Uninjected:          count32(s.Uninjected),
+		FailedWorkloads:     firstN(s.FailedWorkloads, MaxListed),
+		StaleWorkloads:      firstN(s.StaleWorkloads, MaxListed),
+		OutdatedWorkloads:   firstN(s.OutdatedWorkloads, MaxListed),
+		InvalidWorkloads:    firstN(s.InvalidWorkloads, MaxListed),
+		UninjectedWorkloads: firstN(s.UninjectedWorkloads, MaxListed),
 	}
 }
 
@@ -86,14 +93,15 @@ func (s Summary) Status(target string) *v1alpha2.RebootstrapStatus {
 // numbers as the status.
 func (s Summary) Gauges() map[string]int {
 	return map[string]int{
-		"updated":   s.Updated,
-		"rolling":   s.Rolling,
-		"pending":   s.Pending,
-		"failed":    s.Failed,
-		"stale":     s.Stale,
-		"opted_out": s.OptedOut,
-		"outdated":  s.Outdated,
-		"invalid":   s.Invalid,
+		"updated":    s.Updated,
+		"rolling":    s.Rolling,
+		"pending":    s.Pending,
+		"failed":     s.Failed,
+		"stale":      s.Stale,
+		"opted_out":  s.OptedOut,
+		"outdated":   s.Outdated,
+		"invalid":    s.Invalid,
+		"uninjected": s.Uninjected,
 	}
 }
 

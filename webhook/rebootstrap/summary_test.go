@@ -57,7 +57,7 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("status (-want +got):\n%s", diff)
 	}
 	gauges := s.Gauges()
-	if gauges["opted_out"] != 2 || gauges["stale"] != 3 || gauges["updated"] != 2 || gauges["outdated"] != 2 || len(gauges) != 8 {
+	if gauges["opted_out"] != 2 || gauges["stale"] != 3 || gauges["updated"] != 2 || gauges["outdated"] != 2 || len(gauges) != 9 {
 		t.Errorf("gauges %v", gauges)
 	}
 }

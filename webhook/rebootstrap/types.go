@@ -99,6 +99,13 @@ type Workload struct {
 	Blocked string
 	// Rollout is the workload's own rollout, from its status.
 	Rollout Rollout
+	// Uninjected counts its live pods without the sidecar (no bootstrap-hash label): admitted
+	// while the webhook was down or not matching yet (failurePolicy Ignore).
+	Uninjected int
+	// HealedAt is the generation the workload had when the controller last healed it (the
+	// template annotation HealAnnotation), or 0. A heal bumps the generation once, so while
+	// Generation <= HealedAt+1 nothing else changed the spec since: it is not healed again.
+	HealedAt int64
 }
 
 // podsAt reports whether every live pod of the workload runs hash (true when it has none:
@@ -161,6 +168,8 @@ type BarePod struct {
 	Target         string
 	TargetSettings string
 	TargetErr      error
+	// Uninjected is set for a live pod without the sidecar (Run is then empty).
+	Uninjected bool
 }
 
 // State is where a workload stands against its target. States are exclusive.
@@ -187,10 +196,15 @@ const (
 	StateOutdated State = "outdated"
 	// StateInvalid: its target cannot be computed (malformed annotation); never stamped.
 	StateInvalid State = "invalid"
+	// StateUninjected: some of its live pods run without the sidecar (admitted while the
+	// webhook was down or did not match yet). A workload not opted out, not blocked and not
+	// healed at this generation already is healed: rolled like a pending one (Heal set), once
+	// the webhook is ready. Bare pods without the sidecar are only reported.
+	StateUninjected State = "uninjected"
 )
 
 // States lists every state, in the order reports show them.
-var States = []State{StateUpdated, StateRolling, StatePending, StateFailed, StateOptedOut, StateStale, StateOutdated, StateInvalid}
+var States = []State{StateUpdated, StateRolling, StatePending, StateFailed, StateOptedOut, StateStale, StateOutdated, StateInvalid, StateUninjected}
 
 // Decision is the planner's verdict on one workload or bare pod.
 type Decision struct {
@@ -199,8 +213,14 @@ type Decision struct {
 	// State is where it stands. A decision with Stamp set is pending until the stamp lands;
 	// the reconciler then reports it as rolling.
 	State State
-	// Stamp asks the reconciler to stamp the template with Target now.
+	// Stamp asks the reconciler to stamp the template with Target now. With Heal set too, the
+	// stamp also writes HealAnnotation, so that the template changes (and the workload rolls)
+	// even when it is already stamped with Target.
 	Stamp bool
+	Heal  bool
+	// Generation is the workload's generation the decision was made at (written in
+	// HealAnnotation by a heal).
+	Generation int64
 	// Target is the hash the workload should run; Current what it runs now (the stamped
 	// annotation, or the pods' hashes).
 	Target  string

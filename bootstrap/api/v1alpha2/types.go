@@ -171,6 +171,13 @@ type RebootstrapStatus struct {
 	// annotation on the pod template or the namespace); they are never stamped.
 	// +optional
 	Invalid int32 `json:"invalid,omitempty"`
+	// Uninjected counts the workloads and bare pods with live pods that run without the
+	// sidecar (admitted while the webhook was down or did not match their namespace yet, with
+	// failurePolicy Ignore). Such workloads are rolled once the webhook is ready, once per
+	// generation, unless opted out or blocked by their update strategy; bare pods are only
+	// reported.
+	// +optional
+	Uninjected int32 `json:"uninjected,omitempty"`
 	// FailedWorkloads names the workloads whose rollout failed (kind/namespace/name).
 	// +optional
 	FailedWorkloads []string `json:"failedWorkloads,omitempty"`
@@ -184,6 +191,10 @@ type RebootstrapStatus struct {
 	// InvalidWorkloads names the workloads counted in Invalid (kind/namespace/name).
 	// +optional
 	InvalidWorkloads []string `json:"invalidWorkloads,omitempty"`
+	// UninjectedWorkloads names the workloads and bare pods counted in Uninjected
+	// (kind/namespace/name).
+	// +optional
+	UninjectedWorkloads []string `json:"uninjectedWorkloads,omitempty"`
 }
 
 // MeshConfigList is a list of MeshConfigs.

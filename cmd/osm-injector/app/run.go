@@ -3,12 +3,14 @@ package app
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -158,7 +160,23 @@ func setupControllers(mgr manager.Manager, o Options, provider certs.Provider, b
 		MaxConcurrent:  o.MaxConcurrentRollouts,
 		Defaults:       bootstrap.Defaults(o.Namespace),
 		Bootstraps:     bootstraps,
+		HealReady:      healReady(mgr.GetWebhookServer().StartedChecker(), provider),
 	})
+}
+
+// healReady is the re-bootstrap controller's check before it rolls workloads whose pods run
+// without the sidecar: the webhook server accepts TLS connections and a valid serving
+// certificate is loaded (the checks of /readyz), so that the rolled pods get injected.
+func healReady(started healthz.Checker, provider certs.Provider) func() error {
+	return func() error {
+		if err := started(&http.Request{}); err != nil {
+			return fmt.Errorf("the webhook server is not serving yet: %w", err)
+		}
+		if err := provider.Ready(); err != nil {
+			return fmt.Errorf("the webhook has no usable serving certificate yet: %w", err)
+		}
+		return nil
+	}
 }
 
 func (o *Options) proxyConfig() inject.ProxyConfig {
