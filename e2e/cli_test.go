@@ -441,19 +441,18 @@ func cliForwardJaeger(ctx context.Context, t *testing.T, c *framework.Cluster, j
 	})
 }
 
-// cliCheckOpenTelemetry switches the MeshConfig to opentelemetry: pointed at the Zipkin port
-// 9411, osm tracing check fails and names the patch to port 4317; at 4317 its test span goes
-// over OTLP/gRPC and is found in the real Jaeger. The pod's bootstrap is stale meanwhile (no
-// re-bootstrap controller runs here). The MeshConfig is put back to zipkin on 9411.
+// cliCheckOpenTelemetry switches the MeshConfig to opentelemetry with a patch of the protocol
+// alone (the chart wrote no port): the port follows, osm tracing check's test span goes over
+// OTLP/gRPC to 4317 and is found in the real Jaeger. The pod's bootstrap is stale meanwhile
+// (no re-bootstrap controller runs here). Then pointed at the Zipkin port 9411, the check
+// fails and names the patch to port 4317. The MeshConfig is put back as installed.
 func cliCheckOpenTelemetry(ctx context.Context, t *testing.T, c *framework.Cluster, osm cliRunner, j *framework.Jaeger) {
 	osm.t = t
-	defer cliPatchTracing(t, c, `{"protocol":"zipkin","port":9411}`)
-	cliPatchTracing(t, c, `{"protocol":"opentelemetry","port":9411}`)
-	cliCheckFails(t, osm, "[FAIL] 2. collector address",
-		"the protocol is opentelemetry (OTLP over gRPC), but port 9411 (zipkin) speaks Zipkin",
-		`'{"spec":{"observability":{"tracing":{"port":4317}}}}'`)
-
-	cliPatchTracing(t, c, `{"port":4317}`)
+	if out, _, err := c.Kubectl("get", "meshconfig", "osm-mesh-config", "-n", "osm-system", "-o", "jsonpath={.spec.observability.tracing.port}"); err != nil || out != "" {
+		t.Fatalf("the installed MeshConfig's port = %q, %v; want none (the chart writes only a port the user set)", out, err)
+	}
+	defer cliPatchTracing(t, c, `{"protocol":"zipkin","port":null}`)
+	cliPatchTracing(t, c, `{"protocol":"opentelemetry"}`)
 	res := osm.run("", "tracing", "check")
 	t.Logf("osm tracing check:\n%s", res.stdout)
 	cliContains(t, "tracing check", res.stdout, "[PASS] 2. collector address: spans go to grpc://jaeger.osm-system.svc.cluster.local:4317 (OTLP)",
@@ -488,6 +487,11 @@ func cliCheckOpenTelemetry(ctx context.Context, t *testing.T, c *framework.Clust
 			t.Errorf("the trace's service is %q, want osm-tracing-check", p.ServiceName)
 		}
 	}
+
+	cliPatchTracing(t, c, `{"port":9411}`)
+	cliCheckFails(t, osm, "[FAIL] 2. collector address",
+		"the protocol is opentelemetry (OTLP over gRPC), but port 9411 (zipkin) speaks Zipkin",
+		`'{"spec":{"observability":{"tracing":{"port":4317}}}}'`)
 }
 
 // cliGet returns the body of a 200 answer to GET url.
