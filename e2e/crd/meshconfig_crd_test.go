@@ -180,10 +180,10 @@ func (e *env) badRefused(t *testing.T) {
 func (e *env) guideCommands(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 	defer cancel()
-	// The MeshConfig as the chart creates it by default.
+	// The MeshConfig as the chart creates it by default: no port (it follows the protocol).
 	initial := meshConfigWith(meshConfig, v1alpha2.TracingSpec{
-		Enable: ptr.To(false), Address: "jaeger.osm-system.svc.cluster.local",
-		Port: ptr.To[int32](9411), Endpoint: "/api/v2/spans", Sampling: ptr.To(100.0),
+		Enable: ptr.To(false), Protocol: "zipkin", Address: "jaeger.osm-system.svc.cluster.local",
+		Endpoint: "/api/v2/spans", Sampling: ptr.To(100.0), Propagation: "b3+w3c",
 	})
 	if err := e.client.Create(ctx, initial); err != nil {
 		t.Fatal(err)
@@ -191,8 +191,8 @@ func (e *env) guideCommands(t *testing.T) {
 
 	out := e.shell(ctx, t, `kubectl get meshconfig -n osm-system`)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if got := strings.Fields(lines[0]); strings.Join(got, " ") != "NAME TRACING ADDRESS PORT ENDPOINT AGE" {
-		t.Errorf("kubectl get meshconfig columns = %q, want NAME TRACING ADDRESS PORT ENDPOINT AGE", got)
+	if got := strings.Fields(lines[0]); strings.Join(got, " ") != "NAME TRACING ADDRESS PORT ENDPOINT PROTOCOL AGE" {
+		t.Errorf("kubectl get meshconfig columns = %q, want NAME TRACING ADDRESS PORT ENDPOINT PROTOCOL AGE", got)
 	}
 
 	// Step a) of the guide: enable tracing at runtime.
@@ -227,8 +227,8 @@ func (e *env) guideCommands(t *testing.T) {
 
 	// The printer columns show the patched settings.
 	out = e.shell(ctx, t, `kubectl get meshconfig osm-mesh-config -n osm-system --no-headers`)
-	if f := strings.Fields(out); len(f) != 6 || f[0] != meshConfig || f[1] != "true" ||
-		f[2] != "jaeger.osm-system.svc.cluster.local" || f[3] != "9411" || f[4] != "/api/v2/spans" {
+	if f := strings.Fields(out); len(f) != 7 || f[0] != meshConfig || f[1] != "true" ||
+		f[2] != "jaeger.osm-system.svc.cluster.local" || f[3] != "9411" || f[4] != "/api/v2/spans" || f[5] != "zipkin" {
 		t.Errorf("kubectl get meshconfig row = %q", out)
 	}
 }
