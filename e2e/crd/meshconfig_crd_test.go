@@ -102,6 +102,10 @@ func (e *env) validAccepted(t *testing.T) {
 		"propagation b3":               {Propagation: "b3"},
 		"propagation b3+w3c":           {Propagation: "b3+w3c"},
 		"a 63-character DNS label":     {Address: strings.Repeat("a", 63) + ".example.com"},
+		"a literal tag and a header tag": {Tags: []v1alpha2.TracingTag{{Tag: "team", Literal: ptr.To("payments")},
+			{Tag: "tenant", Header: ptr.To("x-tenant-id")}}},
+		"an empty literal tag":      {Tags: []v1alpha2.TracingTag{{Tag: "empty", Literal: ptr.To("")}}},
+		"a path tag length of 1024": {MaxPathTagLength: ptr.To[int32](1024)},
 	}
 	for name, tr := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -139,6 +143,16 @@ func (e *env) badRefused(t *testing.T) {
 		"sampling -1":                          {v1alpha2.TracingSpec{Sampling: ptr.To(-1.0)}, "sampling"},
 		"propagation w3c alone":                {v1alpha2.TracingSpec{Propagation: "w3c"}, "propagation"},
 		"propagation in upper case":            {v1alpha2.TracingSpec{Propagation: "B3"}, "propagation"},
+		"a tag with a literal and a header": {v1alpha2.TracingSpec{Tags: []v1alpha2.TracingTag{
+			{Tag: "t", Literal: ptr.To("a"), Header: ptr.To("x-a")}}}, "tags"},
+		"a tag with neither":         {v1alpha2.TracingSpec{Tags: []v1alpha2.TracingTag{{Tag: "t"}}}, "tags"},
+		"a header tag in upper case": {v1alpha2.TracingSpec{Tags: []v1alpha2.TracingTag{{Tag: "t", Header: ptr.To("X-Tenant")}}}, "tags"},
+		"a literal with a comma":     {v1alpha2.TracingSpec{Tags: []v1alpha2.TracingTag{{Tag: "t", Literal: ptr.To("a,b")}}}, "tags"},
+		"a tag name with a space":    {v1alpha2.TracingSpec{Tags: []v1alpha2.TracingTag{{Tag: "my tag", Literal: ptr.To("a")}}}, "tags"},
+		"a built-in tag":             {v1alpha2.TracingSpec{Tags: []v1alpha2.TracingTag{{Tag: "k8s.pod.name", Literal: ptr.To("a")}}}, "tags"},
+		"a tag twice": {v1alpha2.TracingSpec{Tags: []v1alpha2.TracingTag{{Tag: "t", Literal: ptr.To("a")},
+			{Tag: "t", Literal: ptr.To("b")}}}, "tags"},
+		"a path tag length of 0": {v1alpha2.TracingSpec{MaxPathTagLength: ptr.To[int32](0)}, "maxPathTagLength"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
