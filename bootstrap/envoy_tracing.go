@@ -2,6 +2,7 @@ package bootstrap
 
 import (
 	"net/netip"
+	"strings"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	tracev3 "github.com/envoyproxy/go-control-plane/envoy/config/trace/v3"
@@ -44,14 +45,38 @@ func (bl *builder) hcmTracing(t Tracing, serviceName string, workload Workload) 
 	if err != nil {
 		return nil, err
 	}
-	return &hcmv3.HttpConnectionManager_Tracing{
+	tr := &hcmv3.HttpConnectionManager_Tracing{
 		Provider: &tracev3.Tracing_Http{
 			Name:       name,
 			ConfigType: &tracev3.Tracing_Http_TypedConfig{TypedConfig: typed},
 		},
 		RandomSampling: &typev3.Percent{Value: t.Sampling},
-		CustomTags:     kubernetesTags(workload),
-	}, nil
+		CustomTags:     append(kubernetesTags(workload), extraTags(t.Tags)...),
+	}
+	if t.MaxPathTagLength != 0 {
+		tr.MaxPathTagLength = wrapperspb.UInt32(t.MaxPathTagLength)
+	}
+	return tr, nil
+}
+
+// extraTags are the user's span tags (Tracing.Tags, canonical, sorted by name): a literal,
+// or a request header's value (Envoy adds no tag when the request lacks the header).
+func extraTags(canonical string) []*typev3tag.CustomTag {
+	if canonical == "" {
+		return nil
+	}
+	var tags []*typev3tag.CustomTag
+	for line := range strings.SplitSeq(canonical, "\n") {
+		name, v, _ := strings.Cut(line, "=")
+		if h, ok := strings.CutPrefix(v, tagHeader); ok {
+			tags = append(tags, &typev3tag.CustomTag{Tag: name, Type: &typev3tag.CustomTag_RequestHeader{
+				RequestHeader: &typev3tag.CustomTag_Header{Name: h}}})
+			continue
+		}
+		tags = append(tags, &typev3tag.CustomTag{Tag: name, Type: &typev3tag.CustomTag_Literal_{
+			Literal: &typev3tag.CustomTag_Literal{Value: strings.TrimPrefix(v, tagLiteral)}}})
+	}
+	return tags
 }
 
 // kubernetesTags are the span tags every traced request carries: the pod, namespace and node

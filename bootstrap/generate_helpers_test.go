@@ -39,7 +39,29 @@ func demoCases() map[string]Settings {
 	}
 	cases["bookwarehouse-server-first"] = serverFirstCase()
 	cases["bookbuyer-otlp"] = otlpCase()
+	cases["bookbuyer-tags"] = tagsCase()
 	return cases
+}
+
+// tagsCase is bookbuyer with extra span tags from every layer, resolved as the webhook
+// resolves them: the MeshConfig's team (a literal) and tenant (a request header), the
+// namespace's team overriding the MeshConfig's, the pod's region; and the MeshConfig's
+// maxPathTagLength.
+func tagsCase() Settings {
+	literal, header, maxPath := "platform", "X-Tenant-Id", int32(1024)
+	s, err := Resolve(Input{
+		Defaults: guideTracing(),
+		Mesh: &v1alpha2.TracingSpec{MaxPathTagLength: &maxPath, Tags: []v1alpha2.TracingTag{
+			{Tag: "team", Literal: &literal}, {Tag: "tenant", Header: &header}}},
+		NamespaceName:        "bookbuyer",
+		NamespaceAnnotations: map[string]string{AnnotationTags: "team=payments"},
+		PodAnnotations:       map[string]string{AnnotationTags: "region=literal:eu-west-1"},
+		Owner:                Workload{Kind: KindDeployment, Name: "bookbuyer"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	return s
 }
 
 // serverFirstCase is bookwarehouse, whose namespace declares FTP (21) and whose pod declares

@@ -19,6 +19,7 @@ var pinnedHashes = map[string]string{
 	"bookbuyer-b3":               "c262938cc2",
 	"bookwarehouse-server-first": "771dbd1bbe",
 	"bookbuyer-otlp":             "884e28d2ba",
+	"bookbuyer-tags":             "a4fdb7e9d1",
 }
 
 // TestPinnedHashes holds every demo bootstrap's hash to the table above.

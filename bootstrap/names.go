@@ -13,6 +13,8 @@ const (
 	AnnotationServiceName = AnnotationPrefix + "service-name"
 	AnnotationPropagation = AnnotationPrefix + "propagation"
 	AnnotationProtocol    = AnnotationPrefix + "protocol"
+	// AnnotationTags adds extra span tags: team=payments,tenant=header:x-tenant-id.
+	AnnotationTags = AnnotationPrefix + "tags"
 
 	// AnnotationServerFirstPorts on a pod or namespace lists more server-first ports
 	// (comma-separated, 1..65535), added to DefaultServerFirstPorts. It is Open Service Mesh's

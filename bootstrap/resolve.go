@@ -168,6 +168,20 @@ func meshTracing(defaults Tracing, spec *v1alpha2.TracingSpec, errs []error) (Tr
 			errs = append(errs, meshError("propagation", spec.Propagation, acceptedPropagation))
 		}
 	}
+	if len(spec.Tags) > 0 {
+		if tags, ok := meshTags(t.Tags, spec.Tags); ok {
+			t.Tags = tags
+		} else {
+			errs = append(errs, meshError("tags", formatTags(spec.Tags), acceptedMeshTag))
+		}
+	}
+	if spec.MaxPathTagLength != nil {
+		if n := *spec.MaxPathTagLength; validMaxPathTagLength(int64(n)) {
+			t.MaxPathTagLength = uint32(n) //nolint:gosec // G115: bounded to 1..65536
+		} else {
+			errs = append(errs, meshError("maxPathTagLength", formatInt(int64(n)), acceptedMaxPathTagLength))
+		}
+	}
 	return t, set, errs
 }
 
@@ -254,6 +268,13 @@ func overlayAnnotations(t *Tracing, set *setBy, service *string, serverFirst *[]
 			errs = append(errs, annotationError(source.String(), AnnotationPropagation, v, acceptedPropagation))
 		}
 	}
+	if v, ok := ann[AnnotationTags]; ok {
+		if tags, ok := annotationTags(t.Tags, v); ok {
+			t.Tags = tags
+		} else {
+			errs = append(errs, annotationError(source.String(), AnnotationTags, v, acceptedTags))
+		}
+	}
 	if v, ok := ann[AnnotationServerFirstPorts]; ok {
 		if ports, ok := parsePortList(v); ok {
 			*serverFirst = append(*serverFirst, ports...)
@@ -274,6 +295,7 @@ var KnownAnnotations = []string{
 	AnnotationSampling,
 	AnnotationServiceName,
 	AnnotationPropagation,
+	AnnotationTags,
 }
 
 // isKnownAnnotation reports keys under AnnotationPrefix that Resolve accepts: the overrides
@@ -281,7 +303,7 @@ var KnownAnnotations = []string{
 func isKnownAnnotation(key string) bool {
 	switch key {
 	case AnnotationEnable, AnnotationProtocol, AnnotationAddress, AnnotationPort, AnnotationEndpoint,
-		AnnotationSampling, AnnotationServiceName, AnnotationPropagation, AnnotationAutoRebootstrap,
+		AnnotationSampling, AnnotationServiceName, AnnotationPropagation, AnnotationTags, AnnotationAutoRebootstrap,
 		BootstrapHashKey:
 		return true
 	}

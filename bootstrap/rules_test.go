@@ -3,6 +3,7 @@ package bootstrap
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // No Envoy runs in these tests (hack/envoy-validate.sh runs one where there is one), so the
@@ -91,6 +93,12 @@ var rules = []rule{{
 	// serves every pod of a workload; the injector sets the variables (webhook/inject).
 	doc:   envoyDocs + "api-v3/type/tracing/v3/custom_tag.proto",
 	check: checkKubernetesTags,
+}, {
+	name: "the user's span tags and path tag length are exactly the settings'",
+	// A request_header tag is added only when the request has the header; max_path_tag_length
+	// truncates http.url (Envoy's default 256 when unset).
+	doc:   envoyDocs + "api-v3/type/tracing/v3/custom_tag.proto",
+	check: checkUserTags,
 }, {
 	name:  "every listener but admin binds 0.0.0.0 and [::]",
 	doc:   envoyDocs + "api-v3/config/listener/v3/listener.proto#envoy-v3-api-field-config-listener-v3-listener-additional-addresses",
@@ -264,6 +272,17 @@ func TestRulesCatchMutations(t *testing.T) {
 				})
 			}},
 		},
+		"the user's span tags and path tag length are exactly the settings'": {
+			{"a request header tag nobody asked for", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) {
+					h.Tracing.CustomTags = append(h.Tracing.CustomTags, &tracingv3.CustomTag{Tag: "tenant",
+						Type: &tracingv3.CustomTag_RequestHeader{RequestHeader: &tracingv3.CustomTag_Header{Name: "x-tenant-id"}}})
+				})
+			}},
+			{"the path tag is cut at 64", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, OutboundListenerName, func(h *hcmv3.HttpConnectionManager) { h.Tracing.MaxPathTagLength = wrapperspb.UInt32(64) })
+			}},
+		},
 		"every span carries the pod, namespace, node and workload": {
 			{"no node tag on the inbound side", func(t *testing.T, b *bootstrapv3.Bootstrap) {
 				editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) { h.Tracing.CustomTags = h.Tracing.CustomTags[:2] })
@@ -392,6 +411,37 @@ func TestRulesCatchMutations(t *testing.T) {
 		if !slices.ContainsFunc(rules, func(r rule) bool { return r.name == name }) {
 			t.Errorf("mutations of %q, which is no rule", name)
 		}
+	}
+}
+
+// TestTagsRules breaks the bootstrap with user tags (bookbuyer-tags) and expects the rule to
+// notice; TestRulesCatchMutations works on one without.
+func TestTagsRules(t *testing.T) {
+	golden := mustParse(t, mustRead(t, filepath.Join("testdata", "bookbuyer-tags.yaml")))
+	s := demoCases()["bookbuyer-tags"]
+	const want = "region=literal:eu-west-1\nteam=literal:payments\ntenant=header:x-tenant-id"
+	if s.Tracing.Tags != want || s.Tracing.MaxPathTagLength != 1024 {
+		t.Fatalf("the tags case resolved to tags %q, max path tag length %d; want %q and 1024", s.Tracing.Tags, s.Tracing.MaxPathTagLength, want)
+	}
+	for _, r := range rules {
+		if err := r.check(golden, s); err != nil {
+			t.Fatalf("rule %q fails on the unmutated tags bootstrap: %v", r.name, err)
+		}
+	}
+	for what, mutate := range map[string]func(*hcmv3.HttpConnectionManager){
+		"the header tag is gone": func(h *hcmv3.HttpConnectionManager) {
+			h.Tracing.CustomTags = h.Tracing.CustomTags[:len(h.Tracing.CustomTags)-1]
+		},
+		"the team is the MeshConfig's":   func(h *hcmv3.HttpConnectionManager) { h.Tracing.CustomTags[5].GetLiteral().Value = "platform" },
+		"the path tag length is Envoy's": func(h *hcmv3.HttpConnectionManager) { h.Tracing.MaxPathTagLength = nil },
+	} {
+		t.Run(what, func(t *testing.T) {
+			b := proto.Clone(golden).(*bootstrapv3.Bootstrap)
+			editHCM(t, b, InboundListenerName, mutate)
+			if err := checkUserTags(b, s); err == nil {
+				t.Errorf("the rule holds on a bootstrap where %s", what)
+			}
+		})
 	}
 }
 
@@ -578,6 +628,37 @@ func checkKubernetesTags(b *bootstrapv3.Bootstrap, s Settings) error {
 			if got[tag] != v {
 				return fmt.Errorf("listener %s: tag %s is %q, want %q", c.listener, tag, got[tag], v)
 			}
+		}
+	}
+	return nil
+}
+
+func checkUserTags(b *bootstrapv3.Bootstrap, s Settings) error {
+	if !s.Tracing.Enable {
+		return nil
+	}
+	want := parseTags(s.Tracing.Tags)
+	for _, c := range capture {
+		h, err := theHCM(b, c.listener)
+		if err != nil {
+			return err
+		}
+		got := map[string]string{}
+		for _, ct := range h.GetTracing().GetCustomTags() {
+			switch {
+			case ct.GetRequestHeader() != nil:
+				got[ct.GetTag()] = tagHeader + ct.GetRequestHeader().GetName()
+			case ct.GetLiteral() != nil && !builtinTag(ct.GetTag()):
+				got[ct.GetTag()] = tagLiteral + ct.GetLiteral().GetValue()
+			case ct.GetEnvironment() != nil && !builtinTag(ct.GetTag()):
+				got[ct.GetTag()] = "env:" + ct.GetEnvironment().GetName()
+			}
+		}
+		if !maps.Equal(got, want) {
+			return fmt.Errorf("listener %s: user tags %v, want %v", c.listener, got, want)
+		}
+		if n := h.GetTracing().GetMaxPathTagLength(); (n == nil) != (s.Tracing.MaxPathTagLength == 0) || n.GetValue() != s.Tracing.MaxPathTagLength {
+			return fmt.Errorf("listener %s: max_path_tag_length %v, want %d (0: unset)", c.listener, n, s.Tracing.MaxPathTagLength)
 		}
 	}
 	return nil

@@ -21,6 +21,14 @@ type Tracing struct {
 	// reads and writes W3C traceparent (and tracestate) and nothing else, so with
 	// ProtocolOpenTelemetry the field is kept but does not change the bootstrap.
 	Propagation string
+	// Tags are the extra span tags, in canonical form: one per line, sorted by name, each
+	// NAME=literal:VALUE or NAME=header:HEADER; empty for none. A string keeps Tracing
+	// comparable. The MeshConfig's spec.observability.tracing.tags and the annotation
+	// AnnotationTags give them.
+	Tags string
+	// MaxPathTagLength is where Envoy truncates the http.url tag; 0 leaves Envoy's default
+	// (256).
+	MaxPathTagLength uint32
 }
 
 // Collector protocols.

@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -145,7 +148,8 @@ func TestCLI(t *testing.T) {
 	})
 
 	stopCerts := cliWebhookCertificate(ctx, t, c, cp)
-	cliForwardJaeger(ctx, t, c, framework.StartJaeger(t), jaegerPod)
+	jaeger := framework.StartJaeger(t)
+	cliForwardJaeger(ctx, t, c, jaeger, jaegerPod)
 
 	step("osm tracing check passes on a good set-up", func(t *testing.T) {
 		osm := osm
@@ -164,6 +168,9 @@ func TestCLI(t *testing.T) {
 	})
 	step("a Job pod with a native envoy sidecar and a bare generateName pod are current", func(t *testing.T) {
 		cliNativeAndGenerateName(ctx, t, c, osm)
+	})
+	step("osm tracing check speaks OTLP/gRPC when the protocol is opentelemetry", func(t *testing.T) {
+		cliCheckOpenTelemetry(ctx, t, c, osm, jaeger)
 	})
 	step("osm tracing check fails with tracing off", func(t *testing.T) {
 		cliPatchTracing(t, c, `{"enable":false}`)
@@ -411,11 +418,12 @@ func cliWebhookCertificate(ctx context.Context, t *testing.T, c *framework.Clust
 	return stop
 }
 
-// cliForwardJaeger puts the real Jaeger (on loopback) behind the Jaeger pod's ports 9411 and
-// 16686, and waits until the query API answers through a port-forward.
+// cliForwardJaeger puts the real Jaeger (on loopback) behind the Jaeger pod's ports 9411
+// (Zipkin), 4317 (OTLP/gRPC) and 16686, and waits until the query API answers through a
+// port-forward.
 func cliForwardJaeger(ctx context.Context, t *testing.T, c *framework.Cluster, j *framework.Jaeger, pod *corev1.Pod) {
 	t.Helper()
-	for podPort, target := range map[int32]int32{9411: cliPort(t, j.ZipkinAddr), 16686: cliPort(t, j.QueryURL)} {
+	for podPort, target := range map[int32]int32{9411: cliPort(t, j.ZipkinAddr), 4317: cliPort(t, j.OTLPGRPCAddr), 16686: cliPort(t, j.QueryURL)} {
 		if err := c.AddPortForward(ctx, framework.PortForward{Namespace: pod.Namespace, Pod: pod.Name,
 			PodPort: podPort, TargetPort: target}); err != nil {
 			t.Fatal(err)
@@ -431,6 +439,77 @@ func cliForwardJaeger(ctx context.Context, t *testing.T, c *framework.Cluster, j
 		_, err = q.Services(ctx)
 		return err == nil, err
 	})
+}
+
+// cliCheckOpenTelemetry switches the MeshConfig to opentelemetry with a patch of the protocol
+// alone (the chart wrote no port): the port follows, osm tracing check's test span goes over
+// OTLP/gRPC to 4317 and is found in the real Jaeger. The pod's bootstrap is stale meanwhile
+// (no re-bootstrap controller runs here). Then pointed at the Zipkin port 9411, the check
+// fails and names the patch to port 4317. The MeshConfig is put back as installed.
+func cliCheckOpenTelemetry(ctx context.Context, t *testing.T, c *framework.Cluster, osm cliRunner, j *framework.Jaeger) {
+	osm.t = t
+	if out, _, err := c.Kubectl("get", "meshconfig", "osm-mesh-config", "-n", "osm-system", "-o", "jsonpath={.spec.observability.tracing.port}"); err != nil || out != "" {
+		t.Fatalf("the installed MeshConfig's port = %q, %v; want none (the chart writes only a port the user set)", out, err)
+	}
+	defer cliPatchTracing(t, c, `{"protocol":"zipkin","port":null}`)
+	cliPatchTracing(t, c, `{"protocol":"opentelemetry"}`)
+	res := osm.run("", "tracing", "check")
+	t.Logf("osm tracing check:\n%s", res.stdout)
+	cliContains(t, "tracing check", res.stdout, "[PASS] 2. collector address: spans go to grpc://jaeger.osm-system.svc.cluster.local:4317 (OTLP)",
+		"[FAIL] 3. pod bootstrap", "stale bootstrap", "[PASS] 8. test span", "(port 4317, OTLP/gRPC) was read back")
+	m := regexp.MustCompile(`\[PASS\] 8\. test span: .*\(trace ([0-9a-f]{32})\)`).FindStringSubmatch(res.stdout)
+	if m == nil {
+		t.Fatalf("no trace id in the test span's line:\n%s", res.stdout)
+	}
+	// The span is in the real Jaeger, under the check's service.
+	qctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	body, err := cliGet(qctx, j.QueryURL+"/api/traces/"+m[1])
+	if err != nil {
+		t.Fatalf("GET the trace from the real Jaeger: %v", err)
+	}
+	var trace struct {
+		Data []struct {
+			Spans []struct {
+				OperationName string `json:"operationName"`
+			} `json:"spans"`
+			Processes map[string]struct {
+				ServiceName string `json:"serviceName"`
+			} `json:"processes"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &trace); err != nil || len(trace.Data) != 1 || len(trace.Data[0].Spans) != 1 ||
+		trace.Data[0].Spans[0].OperationName != "osm tracing check" || len(trace.Data[0].Processes) != 1 {
+		t.Fatalf("the real Jaeger's trace %s: %v\n%s", m[1], err, body)
+	}
+	for _, p := range trace.Data[0].Processes {
+		if p.ServiceName != "osm-tracing-check" {
+			t.Errorf("the trace's service is %q, want osm-tracing-check", p.ServiceName)
+		}
+	}
+
+	cliPatchTracing(t, c, `{"port":9411}`)
+	cliCheckFails(t, osm, "[FAIL] 2. collector address",
+		"the protocol is opentelemetry (OTLP over gRPC), but port 9411 (zipkin) speaks Zipkin",
+		`'{"spec":{"observability":{"tracing":{"port":4317}}}}'`)
+}
+
+// cliGet returns the body of a 200 answer to GET url.
+func cliGet(ctx context.Context, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("%s: %s", resp.Status, body)
+	}
+	return body, err
 }
 
 // cliPatchTracing patches the MeshConfig's tracing settings as the guide does.

@@ -403,7 +403,7 @@ func TestChartDefaults(t *testing.T) {
 		r.get("MeshConfig/osm-mesh-config", &mc)
 		tr := mc.Spec.Observability.Tracing
 		if mc.Namespace != testNamespace || tr.Enable == nil || *tr.Enable ||
-			tr.Address != "jaeger.osm-system.svc.cluster.local" || tr.Port == nil || *tr.Port != 9411 ||
+			tr.Address != "jaeger.osm-system.svc.cluster.local" || tr.Port != nil ||
 			tr.Endpoint != "/api/v2/spans" || tr.Sampling == nil || *tr.Sampling != 100 ||
 			tr.Propagation != bootstrap.Defaults(testNamespace).Propagation {
 			t.Errorf("MeshConfig = %s, want the injector's defaults", r.objs["MeshConfig/osm-mesh-config"])
@@ -550,26 +550,51 @@ func TestChartOpenTelemetry(t *testing.T) {
 	// osm install --set osm.tracing.protocol=opentelemetry: OTLP to the chart's Jaeger on 4317,
 	// no Zipkin endpoint (the CRD's CEL rule would refuse another one), and the MeshConfig
 	// the injector accepts.
+	// Only a port the user set is written; otherwise the injector's default by protocol applies.
 	for _, tc := range []struct {
-		vals []string
-		port int32
+		vals    []string
+		written bool
+		port    int32
 	}{
-		{[]string{"osm.tracing.enable=true", "osm.tracing.protocol=opentelemetry"}, 4317},
-		{[]string{"osm.tracing.protocol=opentelemetry", "osm.tracing.port=14317"}, 14317},
-		{[]string{"osm.tracing.protocol=zipkin"}, 9411},
+		{[]string{"osm.tracing.enable=true", "osm.tracing.protocol=opentelemetry"}, false, 4317},
+		{[]string{"osm.tracing.protocol=opentelemetry", "osm.tracing.port=14317"}, true, 14317},
+		{[]string{"osm.tracing.protocol=zipkin"}, false, 9411},
+		{[]string{"osm.tracing.protocol=zipkin", "osm.tracing.port=9411"}, true, 9411},
 	} {
 		r := mustRender(t, testNamespace, set(tc.vals...))
 		var mc v1alpha2.MeshConfig
 		r.get("MeshConfig/osm-mesh-config", &mc)
 		tr := mc.Spec.Observability.Tracing
 		otel := tr.Protocol == bootstrap.ProtocolOpenTelemetry
-		if tr.Port == nil || *tr.Port != tc.port || otel == (tr.Endpoint != "") {
+		if (tr.Port != nil) != tc.written || tc.written && *tr.Port != tc.port || otel == (tr.Endpoint != "") {
 			t.Errorf("%v: MeshConfig = %s", tc.vals, r.objs["MeshConfig/osm-mesh-config"])
 		}
 		got, err := bootstrap.MeshTracing(bootstrap.Defaults(testNamespace), &tr)
 		if err != nil || got.Port != uint32(tc.port) {
 			t.Errorf("%v: the injector reads port %d, %v; want %d", tc.vals, got.Port, err, tc.port)
 		}
+	}
+}
+
+func TestChartPatchProtocolAlone(t *testing.T) {
+	// The chart's default MeshConfig, then the merge patch {"protocol":"opentelemetry"} and
+	// nothing else: the sidecars go to 4317, not to the Zipkin port 9411. And back.
+	r := mustRender(t, testNamespace, set("osm.deployJaeger=true", "osm.tracing.enable=true"))
+	var mc v1alpha2.MeshConfig
+	r.get("MeshConfig/osm-mesh-config", &mc)
+	tr := mc.Spec.Observability.Tracing
+	got, err := bootstrap.MeshTracing(bootstrap.Defaults(testNamespace), &tr)
+	if err != nil || got.Protocol != bootstrap.ProtocolZipkin || got.Port != 9411 || got.Endpoint != "/api/v2/spans" {
+		t.Fatalf("as installed: %+v, %v; want zipkin to 9411 /api/v2/spans", got, err)
+	}
+	tr.Protocol = bootstrap.ProtocolOpenTelemetry
+	got, err = bootstrap.MeshTracing(bootstrap.Defaults(testNamespace), &tr)
+	if err != nil || got.Port != bootstrap.DefaultOTLPPort || got.Endpoint != "" {
+		t.Errorf("after patching the protocol to opentelemetry: %+v, %v; want port 4317 and no endpoint", got, err)
+	}
+	tr.Protocol = bootstrap.ProtocolZipkin
+	if got, err = bootstrap.MeshTracing(bootstrap.Defaults(testNamespace), &tr); err != nil || got.Port != 9411 {
+		t.Errorf("after patching the protocol back to zipkin: %+v, %v; want port 9411", got, err)
 	}
 }
 

@@ -102,6 +102,10 @@ func (e *env) validAccepted(t *testing.T) {
 		"propagation b3":               {Propagation: "b3"},
 		"propagation b3+w3c":           {Propagation: "b3+w3c"},
 		"a 63-character DNS label":     {Address: strings.Repeat("a", 63) + ".example.com"},
+		"a literal tag and a header tag": {Tags: []v1alpha2.TracingTag{{Tag: "team", Literal: ptr.To("payments")},
+			{Tag: "tenant", Header: ptr.To("x-tenant-id")}}},
+		"an empty literal tag":      {Tags: []v1alpha2.TracingTag{{Tag: "empty", Literal: ptr.To("")}}},
+		"a path tag length of 1024": {MaxPathTagLength: ptr.To[int32](1024)},
 	}
 	for name, tr := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -139,6 +143,16 @@ func (e *env) badRefused(t *testing.T) {
 		"sampling -1":                          {v1alpha2.TracingSpec{Sampling: ptr.To(-1.0)}, "sampling"},
 		"propagation w3c alone":                {v1alpha2.TracingSpec{Propagation: "w3c"}, "propagation"},
 		"propagation in upper case":            {v1alpha2.TracingSpec{Propagation: "B3"}, "propagation"},
+		"a tag with a literal and a header": {v1alpha2.TracingSpec{Tags: []v1alpha2.TracingTag{
+			{Tag: "t", Literal: ptr.To("a"), Header: ptr.To("x-a")}}}, "tags"},
+		"a tag with neither":         {v1alpha2.TracingSpec{Tags: []v1alpha2.TracingTag{{Tag: "t"}}}, "tags"},
+		"a header tag in upper case": {v1alpha2.TracingSpec{Tags: []v1alpha2.TracingTag{{Tag: "t", Header: ptr.To("X-Tenant")}}}, "tags"},
+		"a literal with a comma":     {v1alpha2.TracingSpec{Tags: []v1alpha2.TracingTag{{Tag: "t", Literal: ptr.To("a,b")}}}, "tags"},
+		"a tag name with a space":    {v1alpha2.TracingSpec{Tags: []v1alpha2.TracingTag{{Tag: "my tag", Literal: ptr.To("a")}}}, "tags"},
+		"a built-in tag":             {v1alpha2.TracingSpec{Tags: []v1alpha2.TracingTag{{Tag: "k8s.pod.name", Literal: ptr.To("a")}}}, "tags"},
+		"a tag twice": {v1alpha2.TracingSpec{Tags: []v1alpha2.TracingTag{{Tag: "t", Literal: ptr.To("a")},
+			{Tag: "t", Literal: ptr.To("b")}}}, "tags"},
+		"a path tag length of 0": {v1alpha2.TracingSpec{MaxPathTagLength: ptr.To[int32](0)}, "maxPathTagLength"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -180,10 +194,10 @@ func (e *env) badRefused(t *testing.T) {
 func (e *env) guideCommands(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 	defer cancel()
-	// The MeshConfig as the chart creates it by default.
+	// The MeshConfig as the chart creates it by default: no port (it follows the protocol).
 	initial := meshConfigWith(meshConfig, v1alpha2.TracingSpec{
-		Enable: ptr.To(false), Address: "jaeger.osm-system.svc.cluster.local",
-		Port: ptr.To[int32](9411), Endpoint: "/api/v2/spans", Sampling: ptr.To(100.0),
+		Enable: ptr.To(false), Protocol: "zipkin", Address: "jaeger.osm-system.svc.cluster.local",
+		Endpoint: "/api/v2/spans", Sampling: ptr.To(100.0), Propagation: "b3+w3c",
 	})
 	if err := e.client.Create(ctx, initial); err != nil {
 		t.Fatal(err)
@@ -227,8 +241,8 @@ func (e *env) guideCommands(t *testing.T) {
 
 	// The printer columns show the patched settings.
 	out = e.shell(ctx, t, `kubectl get meshconfig osm-mesh-config -n osm-system --no-headers`)
-	if f := strings.Fields(out); len(f) != 6 || f[0] != meshConfig || f[1] != "true" ||
-		f[2] != "jaeger.osm-system.svc.cluster.local" || f[3] != "9411" || f[4] != "/api/v2/spans" {
+	if f := strings.Fields(out); len(f) != 7 || f[0] != meshConfig || f[1] != "true" ||
+		f[2] != "jaeger.osm-system.svc.cluster.local" || f[3] != "9411" || f[4] != "/api/v2/spans" || f[5] != "zipkin" {
 		t.Errorf("kubectl get meshconfig row = %q", out)
 	}
 }

@@ -151,6 +151,12 @@ func TestMeshTarget(t *testing.T) {
 	if MeshTarget(a) == MeshTarget(f) {
 		t.Error("the protocol does not change the target")
 	}
+	g, h := a, a
+	g.Tags = "team=literal:payments"
+	h.MaxPathTagLength = 1024
+	if MeshTarget(a) == MeshTarget(g) || MeshTarget(a) == MeshTarget(h) || MeshTarget(g) == MeshTarget(h) {
+		t.Error("the tags or the path tag length do not change the target")
+	}
 	// The target of the settings that existed before the protocol is unchanged (the status of
 	// MeshConfigs written by an older injector stays true).
 	if got, want := MeshTarget(a), "8fbc80e77b"; got != want {

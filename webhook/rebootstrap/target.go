@@ -21,6 +21,12 @@ func MeshTarget(t bootstrap.Tracing) string {
 	if t.Protocol != "" && t.Protocol != bootstrap.ProtocolZipkin {
 		canon += "\nprotocol=" + t.Protocol
 	}
+	if t.Tags != "" {
+		canon += "\ntags=" + strconv.Quote(t.Tags)
+	}
+	if t.MaxPathTagLength != 0 {
+		canon += "\nmaxPathTagLength=" + strconv.FormatUint(uint64(t.MaxPathTagLength), 10)
+	}
 	sum := sha256.Sum256([]byte(canon))
 	return hex.EncodeToString(sum[:5])
 }

@@ -116,6 +116,49 @@ type TracingSpec struct {
 	// +optional
 	// +kubebuilder:validation:Enum=b3;b3+w3c
 	Propagation string `json:"propagation,omitempty"`
+
+	// Tags are extra span tags every traced request carries, each a literal value or the
+	// value of a request header, in addition to k8s.pod.name, k8s.namespace.name,
+	// k8s.node.name and the workload's tag, which cannot be redefined. At most 32, one per
+	// tag name; the annotation tracing.openservicemesh.io/tags adds to them and overrides
+	// them by name.
+	// +optional
+	// +listType=map
+	// +listMapKey=tag
+	// +kubebuilder:validation:MaxItems=32
+	Tags []TracingTag `json:"tags,omitempty"`
+
+	// MaxPathTagLength is the length at which Envoy truncates the http.url span tag, 1 to
+	// 65536. Default Envoy's, 256.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65536
+	MaxPathTagLength *int32 `json:"maxPathTagLength,omitempty"`
+}
+
+// TracingTag is one extra span tag: a literal value, or the value of a request header.
+// +kubebuilder:validation:XValidation:rule=`has(self.literal) != has(self.header)`,message="spec.observability.tracing.tags: each tag has exactly one of literal and header"
+// +kubebuilder:validation:XValidation:rule=`!(self.tag in ['k8s.pod.name', 'k8s.namespace.name', 'k8s.node.name', 'k8s.deployment.name', 'k8s.replicaset.name', 'k8s.statefulset.name', 'k8s.daemonset.name', 'k8s.job.name', 'k8s.cronjob.name'])`,message="spec.observability.tracing.tags: k8s.pod.name, k8s.namespace.name, k8s.node.name and the workload tags (k8s.deployment.name, ...) are built in and cannot be redefined"
+type TracingTag struct {
+	// Tag is the span tag's name: letters, digits, '.', '_' or '-', at most 128.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9._-]+$`
+	Tag string `json:"tag"`
+
+	// Literal is the tag's value: visible ASCII characters and spaces, no ',', at most 256.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:Pattern=`^[ -+\--~]*$`
+	Literal *string `json:"literal,omitempty"`
+
+	// Header is the request header whose value the tag takes (absent header, no tag): an
+	// HTTP header name, lower case, at most 128.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:Pattern=`^[a-z0-9!#$%&'*+.^_|~-]+$`
+	Header *string `json:"header,omitempty"`
 }
 
 // MeshConfigStatus reports what the injector made of the spec and how far the re-bootstrap

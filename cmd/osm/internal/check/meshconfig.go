@@ -74,6 +74,10 @@ func (k *checker) checkAddress(ctx context.Context) []Result {
 	target := CollectorURL(t)
 	name, ns, ok := ServiceOf(t.Address)
 	if !ok {
+		if problem, fix, bad := ProtocolMismatch(t.Protocol, t.Port, nil); bad {
+			r.Status, r.Message, r.Hint = Fail, fmt.Sprintf("spans go to %s: %s", target, problem), k.mismatchHint(fix)
+			return []Result{r}
+		}
 		r.Status = Pass
 		r.Message = fmt.Sprintf("spans go to %s (not a Service of this cluster, so not checked further)", target)
 		return []Result{r}
@@ -93,7 +97,14 @@ func (k *checker) checkAddress(ctx context.Context) []Result {
 	if !ServiceHasPort(svc, t.Port) {
 		r.Status = Fail
 		r.Message = fmt.Sprintf("spans go to %s, but Service %s/%s has no port %d (it has %s)", target, ns, name, t.Port, servicePorts(svc))
-		r.Hint = "set the MeshConfig's port to the collector's Zipkin port: " + k.patchHint(`{"port":9411}`)
+		r.Hint = fmt.Sprintf("set the MeshConfig's port to the collector's %s port: %s",
+			portWire(wants(t.Protocol)), k.patchHint(fmt.Sprintf(`{"port":%d}`, bootstrap.DefaultPort(t.Protocol))))
+		return []Result{r}
+	}
+	if problem, fix, bad := ProtocolMismatch(t.Protocol, t.Port, svc); bad {
+		r.Status = Fail
+		r.Message = fmt.Sprintf("spans go to %s, Service %s/%s: %s", target, ns, name, problem)
+		r.Hint = k.mismatchHint(fix)
 		return []Result{r}
 	}
 	k.collector = svc
@@ -106,11 +117,27 @@ func skipped(r Result, why string) Result {
 	return r
 }
 
-// CollectorURL is where Envoy posts spans.
+// mismatchHint says how to point the MeshConfig at the port that speaks its protocol, or
+// how to switch the protocol instead.
+func (k *checker) mismatchHint(port uint32) string {
+	other := bootstrap.ProtocolZipkin
+	if k.tracing.Protocol != bootstrap.ProtocolOpenTelemetry {
+		other = bootstrap.ProtocolOpenTelemetry
+	}
+	return fmt.Sprintf("send %s to the port that speaks it: %s (or switch protocols: %s)", k.tracing.Protocol,
+		k.patchHint(fmt.Sprintf(`{"port":%d}`, port)),
+		k.patchHint(fmt.Sprintf(`{"protocol":%q,"port":%d}`, other, bootstrap.DefaultPort(other))))
+}
+
+// CollectorURL is where Envoy sends spans: an HTTP URL with Zipkin, grpc://host:port with
+// OpenTelemetry (OTLP/gRPC has no path to choose).
 func CollectorURL(t bootstrap.Tracing) string {
 	host := t.Address
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]"
+	}
+	if t.Protocol == bootstrap.ProtocolOpenTelemetry {
+		return fmt.Sprintf("grpc://%s:%d (OTLP)", host, t.Port)
 	}
 	return fmt.Sprintf("http://%s:%d%s", host, t.Port, t.Endpoint)
 }

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/cmd/osm/internal/kube"
 )
 
@@ -25,8 +26,9 @@ const SpanServiceName = "osm-tracing-check"
 // JaegerQueryPort is Jaeger's query API (and UI) port.
 const JaegerQueryPort = 16686
 
-// checkTestSpan posts a Zipkin span to the collector through a port-forward to the Jaeger pod
-// and reads it back through Jaeger's query API.
+// checkTestSpan sends a test span to the collector in the protocol in use (a Zipkin span over
+// HTTP, or an OTLP span over gRPC) through a port-forward to the Jaeger pod, and reads it back
+// through Jaeger's query API.
 func (k *checker) checkTestSpan(ctx context.Context) []Result {
 	r := Result{Step: stepTestSpan, Title: "test span"}
 	if !k.tracingOK || k.collector == nil {
@@ -36,36 +38,67 @@ func (k *checker) checkTestSpan(ctx context.Context) []Result {
 		r = skipped(r, fmt.Sprintf("the collector %s is not the in-cluster Jaeger (no ready %s pod behind Service %s/%s)",
 			k.tracing.Address, JaegerSelector, k.collector.Namespace, k.collector.Name))
 		r.Hint = "send a test span to your collector yourself, e.g. with curl -X POST -H 'Content-Type: application/json' " + CollectorURL(k.tracing)
+		if k.tracing.Protocol == bootstrap.ProtocolOpenTelemetry {
+			r.Hint = "send a test span to your collector yourself, e.g. with telemetrygen traces --otlp-insecure --otlp-endpoint " +
+				fmt.Sprintf("%s:%d", k.tracing.Address, k.tracing.Port)
+		}
 		return []Result{r}
 	}
 	pod := k.jaeger
-	zipkinPort, err := TargetPort(k.collector, pod, k.tracing.Port)
+	port, err := TargetPort(k.collector, pod, k.tracing.Port)
 	if err != nil {
 		r.Status, r.Message = Fail, err.Error()
 		return []Result{r}
 	}
-	traceID, span, err := NewTestSpan(time.Now())
-	if err != nil {
-		r.Status, r.Message = Fail, "cannot make a test span: "+err.Error()
-		return []Result{r}
-	}
 	where := fmt.Sprintf("pod %s/%s", pod.Namespace, pod.Name)
-	if err := k.postSpan(ctx, pod, zipkinPort, span); err != nil {
+	via := fmt.Sprintf("port %d, path %s", port, k.tracing.Endpoint)
+	var traceID string
+	if k.tracing.Protocol == bootstrap.ProtocolOpenTelemetry {
+		via = fmt.Sprintf("port %d, OTLP/gRPC", port)
+		traceID, err = k.exportSpan(ctx, pod, port)
+	} else {
+		traceID, err = k.postZipkinSpan(ctx, pod, port)
+	}
+	if err != nil {
 		r.Status = Fail
-		r.Message = fmt.Sprintf("posting a span to %s (port %d, path %s) failed: %v", where, zipkinPort, k.tracing.Endpoint, err)
-		r.Hint = "check the endpoint and the collector's logs: kubectl logs -n " + pod.Namespace + " " + pod.Name
+		r.Message = fmt.Sprintf("sending a span to %s (%s) failed: %v", where, via, err)
+		r.Hint = "check the MeshConfig's protocol and port and the collector's logs: kubectl logs -n " + pod.Namespace + " " + pod.Name
 		return []Result{r}
 	}
 	if err := k.findTrace(ctx, pod, QueryPort(pod), traceID); err != nil {
 		r.Status = Fail
-		r.Message = fmt.Sprintf("Jaeger accepted span %s on port %d but its query API did not return it: %v", traceID, zipkinPort, err)
+		r.Message = fmt.Sprintf("Jaeger accepted span %s on port %d but its query API did not return it: %v", traceID, port, err)
 		r.Hint = "kubectl logs -n " + pod.Namespace + " " + pod.Name
 		return []Result{r}
 	}
 	r.Status = Pass
-	r.Message = fmt.Sprintf("a span of service %s (trace %s) posted to %s (port %d, path %s) was read back through Jaeger's query API (port %d)",
-		SpanServiceName, traceID, where, zipkinPort, k.tracing.Endpoint, QueryPort(pod))
+	r.Message = fmt.Sprintf("a span of service %s (trace %s) sent to %s (%s) was read back through Jaeger's query API (port %d)",
+		SpanServiceName, traceID, where, via, QueryPort(pod))
 	return []Result{r}
+}
+
+// postZipkinSpan posts a Zipkin test span to the pod's port and returns its trace id.
+func (k *checker) postZipkinSpan(ctx context.Context, pod *corev1.Pod, port int32) (string, error) {
+	traceID, span, err := NewTestSpan(time.Now())
+	if err != nil {
+		return "", fmt.Errorf("cannot make a test span: %w", err)
+	}
+	return traceID, k.postSpan(ctx, pod, port, span)
+}
+
+// exportSpan exports an OTLP test span over gRPC to the pod's port, through a port-forward,
+// and returns its trace id.
+func (k *checker) exportSpan(ctx context.Context, pod *corev1.Pod, port int32) (string, error) {
+	traceID, req, err := NewOTLPTestSpan(time.Now())
+	if err != nil {
+		return "", fmt.Errorf("cannot make a test span: %w", err)
+	}
+	fw, err := kube.ForwardPort(ctx, k.c.Config, k.c.Kube, pod.Namespace, pod.Name, int(port))
+	if err != nil {
+		return "", err
+	}
+	defer fw.Close()
+	return traceID, withProblems(ExportOTLP(ctx, fw.Addr, req), fw)
 }
 
 func (k *checker) postSpan(ctx context.Context, pod *corev1.Pod, port int32, span []byte) error {
