@@ -40,6 +40,8 @@ func SettingsHash(s Settings) string {
 	field("tracing.sampling", strconv.FormatFloat(s.Tracing.Sampling, 'g', -1, 64))
 	field("tracing.protocol", strconv.Quote(s.Tracing.Protocol))
 	field("tracing.propagation", strconv.Quote(s.Tracing.Propagation))
+	field("tracing.tags", strconv.Quote(s.Tracing.Tags))
+	field("tracing.maxPathTagLength", strconv.FormatUint(uint64(s.Tracing.MaxPathTagLength), 10))
 	field("serviceName", strconv.Quote(s.ServiceName))
 	field("workload.kind", strconv.Quote(s.Workload.Kind))
 	field("workload.name", strconv.Quote(s.Workload.Name))

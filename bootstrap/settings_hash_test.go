@@ -13,8 +13,8 @@ func TestSettingsHashCoversEveryField(t *testing.T) {
 	if n := reflect.TypeOf(Settings{}).NumField(); n != 4 {
 		t.Errorf("Settings has %d fields, SettingsHash encodes 4: encode the new one", n)
 	}
-	if n := reflect.TypeOf(Tracing{}).NumField(); n != 7 {
-		t.Errorf("Tracing has %d fields, SettingsHash encodes 7: encode the new one", n)
+	if n := reflect.TypeOf(Tracing{}).NumField(); n != 9 {
+		t.Errorf("Tracing has %d fields, SettingsHash encodes 9: encode the new one", n)
 	}
 	if n := reflect.TypeOf(Workload{}).NumField(); n != 2 {
 		t.Errorf("Workload has %d fields, SettingsHash encodes 2: encode the new one", n)
@@ -61,7 +61,7 @@ func TestSettingsHashIsAStableLabelValue(t *testing.T) {
 	// Pinned: a change here changes the label of every pod, and every workload injected
 	// before looks changed to the re-bootstrap controller. Bump settingsEncoding only on
 	// purpose.
-	if want := "d4e26be369"; h != want {
+	if want := "a23da21ac8"; h != want {
 		t.Errorf("SettingsHash of the defaults for bookbuyer = %s, pinned %s", h, want)
 	}
 }
