@@ -44,6 +44,7 @@ func TestRebootstrap(t *testing.T) {
 		{"a failed rollout pauses the rest until it is fixed", rbPause},
 		{"a new rendering of the same settings is outdated, rolled only when asked", rbUpgrade},
 		{"workloads whose pods run without the sidecar are healed, bare pods reported", rbHeal},
+		{"osm tracing plan names exactly the workloads the same patch rolls", rbPlan},
 	}
 	for _, s := range steps {
 		if !t.Run(s.name, func(t *testing.T) { s.run(ctx, e.sub(t)) }) {
@@ -622,4 +623,118 @@ func rbHeal(ctx context.Context, e *rbEnv) {
 		t.Errorf("the bare pod was touched: %v", err)
 	}
 	e.unlabel("heal")
+}
+
+// rbPlanPreview is the part of osm tracing plan -o json the test reads.
+type rbPlanPreview struct {
+	Workloads []struct {
+		Namespace, Kind, Name, Verdict, After string
+	}
+	Order       []string
+	Concurrency struct {
+		Max    int
+		Source string
+	}
+}
+
+// rbPlan: osm tracing plan -p previews a patch without changing anything; the same patch
+// applied with kubectl then rolls exactly the workloads the plan said "roll", each stamped
+// with the bootstrap hash the plan predicted, and no other.
+func rbPlan(ctx context.Context, e *rbEnv) {
+	t := e.t
+	e.namespace(ctx, "plan")
+	kept := rbDeployment("plan", "kept", nil)
+	kept.Annotations = map[string]string{bootstrap.AnnotationAutoRebootstrap: "false"}
+	e.create(ctx, rbDeployment("plan", "plan-1", nil), rbDeployment("plan", "plan-2", nil),
+		rbDeployment("plan", "plan-3", nil), rbDeployment("plan", "pinned", map[string]string{bootstrap.AnnotationSampling: "50"}), kept)
+	for _, n := range []string{"plan-1", "plan-2", "plan-3", "pinned", "kept"} {
+		e.waitComplete(ctx, "plan", n)
+	}
+	e.waitStatus(ctx, "the plan namespace counted and settled", func(mc *v1alpha2.MeshConfig) error {
+		if mc.Status.Rebootstrap.Workloads < 5 {
+			return fmt.Errorf("want at least the 5 workloads of namespace plan counted")
+		}
+		return rbSettled(mc)
+	})
+	mcBefore, err := e.meshConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	patch := `{"spec":{"observability":{"tracing":{"sampling":17}}}}`
+	res := e.osm().ok("tracing", "plan", "-p", patch, "--osm-namespace", rbControlPlane, "--mesh-config-name", rbMeshConfig)
+	t.Logf("osm tracing plan -p %s:\n%s", patch, res.stdout)
+	cliContains(t, "osm tracing plan", res.stdout, "NAMESPACE", "VERDICT", "Rollouts would start in this order")
+	res = e.osm().ok("tracing", "plan", "-p", patch, "--osm-namespace", rbControlPlane, "--mesh-config-name", rbMeshConfig, "-o", "json")
+	var p rbPlanPreview
+	if err := json.Unmarshal([]byte(res.stdout), &p); err != nil {
+		t.Fatalf("osm tracing plan -o json: %v\n%s", err, res.stdout)
+	}
+	e.osm().fails([]string{"tracing", "plan", "-p", `{"spec":{"observability":{"tracing":{"sampling":"x"}}}}`,
+		"--osm-namespace", rbControlPlane, "--mesh-config-name", rbMeshConfig}, "spec.observability.tracing.sampling")
+	if mc, err := e.meshConfig(ctx); err != nil || mc.Generation != mcBefore.Generation || mc.ResourceVersion != mcBefore.ResourceVersion {
+		t.Fatalf("osm tracing plan changed the MeshConfig (or it cannot be read: %v)", err)
+	}
+
+	verdicts := map[string]string{}
+	for _, w := range p.Workloads {
+		verdicts[w.Kind+"/"+w.Namespace+"/"+w.Name] = w.Verdict
+	}
+	for ref, want := range map[string]string{
+		"Deployment/plan/plan-1": "roll", "Deployment/plan/plan-2": "roll", "Deployment/plan/plan-3": "roll",
+		"Deployment/plan/pinned": "pinned", "Deployment/plan/kept": "opted-out",
+	} {
+		if verdicts[ref] != want {
+			t.Errorf("plan: %s is %q, want %q", ref, verdicts[ref], want)
+		}
+	}
+	// The injector runs in this process, not as a Deployment: the plan falls back to the
+	// injector's default, which is the bound this cluster's controller runs with.
+	if p.Concurrency.Max != e.max || !strings.Contains(p.Concurrency.Source, "default") {
+		t.Errorf("plan: at most %d at once (%s), the controller runs with %d", p.Concurrency.Max, p.Concurrency.Source, e.max)
+	}
+	roll := map[string]string{}
+	for _, w := range p.Workloads {
+		if w.Verdict == "roll" {
+			roll[w.Kind+"/"+w.Namespace+"/"+w.Name] = w.After
+		}
+	}
+	base := map[string]int64{}
+	for _, w := range p.Workloads {
+		if w.Kind != bootstrap.KindDeployment {
+			t.Fatalf("plan lists %s %s/%s: this step expects only Deployments to be injected", w.Kind, w.Namespace, w.Name)
+		}
+		base[w.Namespace+"/"+w.Name] = e.deployment(ctx, w.Namespace, w.Name).Generation
+	}
+
+	if _, _, err := e.c.Kubectl("patch", "meshconfig", rbMeshConfig, "-n", rbControlPlane, "-p", patch, "--type=merge"); err != nil {
+		t.Fatalf("kubectl patch meshconfig: %v", err)
+	}
+	eventually(ctx, t, "the workloads the plan said roll stamped with the hash it predicted", func() error {
+		for ref, hash := range roll {
+			parts := strings.SplitN(ref, "/", 3)
+			d := e.deployment(ctx, parts[1], parts[2])
+			if got := d.Spec.Template.Annotations[bootstrap.BootstrapHashKey]; got != hash || d.Generation != base[parts[1]+"/"+parts[2]]+1 {
+				return fmt.Errorf("%s: stamped %q at generation %d, want %s at %d", ref, got, d.Generation, hash, base[parts[1]+"/"+parts[2]]+1)
+			}
+		}
+		mc, err := e.meshConfig(ctx)
+		if err != nil {
+			return err
+		}
+		return rbSettled(mc)
+	})
+	time.Sleep(2 * rebootstrap.DefaultSettleDelay)
+	for _, w := range p.Workloads {
+		ref := w.Kind + "/" + w.Namespace + "/" + w.Name
+		d := e.deployment(ctx, w.Namespace, w.Name)
+		want := base[w.Namespace+"/"+w.Name]
+		if _, ok := roll[ref]; ok {
+			want++
+		}
+		if d.Generation != want {
+			t.Errorf("%s (plan: %s): generation %d, want %d", ref, w.Verdict, d.Generation, want)
+		}
+	}
+	e.unlabel("plan")
 }

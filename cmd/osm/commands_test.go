@@ -38,6 +38,16 @@ func TestArgumentErrors(t *testing.T) {
 		"proxy bootstrap needs POD":       {args: []string{"proxy", "bootstrap"}, want: "accepts 1 arg(s)"},
 		"namespace add needs a namespace": {args: []string{"namespace", "add"}, want: "requires at least 1 arg(s)"},
 		"tracing check takes one pod":     {args: []string{"tracing", "check", "a", "b"}, want: "accepts at most 1 arg(s)"},
+		"tracing plan needs a change":     {args: []string{"tracing", "plan"}, want: "exactly one of -p PATCH"},
+		"tracing plan takes one change": {
+			args: []string{"tracing", "plan", "-p", "{}", "-f", "m.yaml"},
+			want: "exactly one of -p PATCH",
+		},
+		"tracing plan names a missing file": {
+			args: []string{"tracing", "plan", "-f", "/nonexistent/m.yaml"},
+			want: "-f: open /nonexistent/m.yaml",
+		},
+		"tracing plan output formats": {args: []string{"tracing", "plan", "-p", "{}", "-o", "yaml"}, want: `-o "yaml": accepted values are text and json`},
 		"a missing kubeconfig is named": {
 			args: []string{"namespace", "list", "--kubeconfig", "/nonexistent/kubeconfig"},
 			want: "/nonexistent/kubeconfig",

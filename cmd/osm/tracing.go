@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -9,6 +10,7 @@ import (
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/cmd/osm/internal/check"
 	"github.com/osm-tracing/osm-tracing/cmd/osm/internal/mesh"
+	"github.com/osm-tracing/osm-tracing/cmd/osm/internal/rollout"
 )
 
 func newTracingCmd() *cobra.Command {
@@ -18,7 +20,7 @@ func newTracingCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newTracingCheckCmd())
+	cmd.AddCommand(newTracingCheckCmd(), newTracingPlanCmd())
 	return cmd
 }
 
@@ -67,5 +69,73 @@ Exits non-zero when any check fails.`,
 	f.StringVar(&o.ControlPlane, "osm-namespace", mesh.DefaultNamespace, "namespace of the control plane")
 	f.DurationVar(&o.SpanTimeout, "span-timeout", 15*time.Second, "how long to look for the test span in Jaeger")
 	registerNamespaceCompletion(cmd)
+	return cmd
+}
+
+func newTracingPlanCmd() *cobra.Command {
+	var patch, file, controlPlane, meshConfig, output string
+	cmd := &cobra.Command{
+		Use:   "plan (-p PATCH | -f MESHCONFIG)",
+		Short: "Preview which workloads a MeshConfig change would roll, without changing anything",
+		Long: `Preview a MeshConfig change: read the cluster (the MeshConfig, namespaces, workloads and pods),
+apply the change in memory only, validate it as the re-bootstrap controller does, and run the
+controller's own planner on it. Nothing is written to the cluster.
+
+The change is either -p, a JSON merge patch of the MeshConfig (what kubectl patch --type=merge -p
+takes), or -f, a MeshConfig manifest whose spec replaces the current one (decoded strictly).
+
+Each injected workload gets one verdict:
+  roll            the controller would stamp it and it rolls
+  unchanged       the change leaves the mesh's effective tracing settings as they are
+  pinned          its annotations (pod template or namespace) pin every field the change touches
+  opted-out       annotated tracing.openservicemesh.io/auto-rebootstrap: "false"
+  outdated        runs its settings rendered by another osm-injector version; rolled only when asked
+  blocked         a paused Deployment or the OnDelete strategy: stamping would not roll it
+  failing-target  its settings cannot be resolved (a malformed annotation)
+  rolling/failed  already rolling (or failed) to a target the change does not move
+Then the order rollouts would start in, the bound on rollouts at once (--max-concurrent-rollouts of
+the injector's Deployment, else the injector's default), and the bare pods that would be stale.`,
+		Example: `  osm tracing plan -p '{"spec":{"observability":{"tracing":{"sampling":40}}}}'
+  osm tracing plan -f meshconfig.yaml -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if (patch == "") == (file == "") {
+				return fmt.Errorf("give the change with exactly one of -p PATCH (a JSON merge patch of the MeshConfig) or -f FILE (a MeshConfig manifest)")
+			}
+			if output != "" && output != "text" && output != "json" {
+				return fmt.Errorf("-o %q: accepted values are text and json", output)
+			}
+			edit := rollout.MergePatchEdit("-p", []byte(patch))
+			if file != "" {
+				data, err := os.ReadFile(file) //nolint:gosec // G304: reading the file the user names is the command's job
+				if err != nil {
+					return fmt.Errorf("-f: %w", err)
+				}
+				edit = rollout.SpecFileEdit(file, data)
+			}
+			c, err := clients(cmd)
+			if err != nil {
+				return err
+			}
+			cl, err := rollout.NewClient(c.Config)
+			if err != nil {
+				return err
+			}
+			p, err := rollout.PreviewChange(cmd.Context(), cl, controlPlane, meshConfig, edit)
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				return rollout.PrintPreviewJSON(cmd.OutOrStdout(), p)
+			}
+			return rollout.PrintPreview(cmd.OutOrStdout(), p)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&patch, "patch", "p", "", "the change, as a JSON merge patch of the MeshConfig object")
+	f.StringVarP(&file, "filename", "f", "", "the change, as a MeshConfig manifest whose spec replaces the current one")
+	f.StringVar(&controlPlane, "osm-namespace", mesh.DefaultNamespace, "namespace of the control plane")
+	f.StringVar(&meshConfig, "mesh-config-name", bootstrap.DefaultMeshConfigName, "name of the MeshConfig")
+	f.StringVarP(&output, "output", "o", "text", "output format: text or json")
 	return cmd
 }
