@@ -26,19 +26,6 @@ const FieldOwner = "osm-injector-rebootstrap"
 //
 // heal, when set, also writes HealAnnotation with generation and now (see HealPatch).
 func stamp(ctx context.Context, c client.Client, ref Ref, hash string, heal *healMark) (int64, types.UID, error) {
-	var obj client.Object
-	switch ref.Kind {
-	case bootstrap.KindDeployment:
-		obj = &appsv1.Deployment{}
-	case bootstrap.KindStatefulSet:
-		obj = &appsv1.StatefulSet{}
-	case bootstrap.KindDaemonSet:
-		obj = &appsv1.DaemonSet{}
-	default:
-		return 0, "", fmt.Errorf("when stamping %s: only Deployments, StatefulSets and DaemonSets are stamped", ref)
-	}
-	obj.SetNamespace(ref.Namespace)
-	obj.SetName(ref.Name)
 	var body []byte
 	var err error
 	if heal != nil {
@@ -49,10 +36,46 @@ func stamp(ctx context.Context, c client.Client, ref Ref, hash string, heal *hea
 	if err != nil {
 		return 0, "", fmt.Errorf("when encoding the stamp of %s: %w", ref, err)
 	}
-	if err := c.Patch(ctx, obj, client.RawPatch(types.MergePatchType, body), client.FieldOwner(FieldOwner)); err != nil {
+	obj, err := patchWorkload(ctx, c, ref, body, FieldOwner)
+	if err != nil {
 		return 0, "", fmt.Errorf("when stamping %s with bootstrap hash %s: %w", ref, hash, err)
 	}
 	return obj.GetGeneration(), obj.GetUID(), nil
+}
+
+// Stamp stamps the workload ref with hash as the controller does (StampPatch), under the
+// field manager owner: osm proxy rollout's way to roll what the controller would.
+func Stamp(ctx context.Context, c client.Client, ref Ref, hash, owner string) error {
+	body, err := StampPatch(hash)
+	if err != nil {
+		return fmt.Errorf("when encoding the stamp of %s: %w", ref, err)
+	}
+	if _, err := patchWorkload(ctx, c, ref, body, owner); err != nil {
+		return fmt.Errorf("when stamping %s with bootstrap hash %s: %w", ref, hash, err)
+	}
+	return nil
+}
+
+// patchWorkload applies a JSON merge patch to the Deployment, StatefulSet or DaemonSet ref
+// and returns it as patched.
+func patchWorkload(ctx context.Context, c client.Client, ref Ref, body []byte, owner string) (client.Object, error) {
+	var obj client.Object
+	switch ref.Kind {
+	case bootstrap.KindDeployment:
+		obj = &appsv1.Deployment{}
+	case bootstrap.KindStatefulSet:
+		obj = &appsv1.StatefulSet{}
+	case bootstrap.KindDaemonSet:
+		obj = &appsv1.DaemonSet{}
+	default:
+		return nil, fmt.Errorf("only Deployments, StatefulSets and DaemonSets are stamped, not a %s", ref.Kind)
+	}
+	obj.SetNamespace(ref.Namespace)
+	obj.SetName(ref.Name)
+	if err := c.Patch(ctx, obj, client.RawPatch(types.MergePatchType, body), client.FieldOwner(owner)); err != nil {
+		return nil, err
+	}
+	return obj, nil
 }
 
 // StampPatch is the JSON merge patch that stamps a workload's pod template with the

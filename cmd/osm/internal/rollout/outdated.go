@@ -5,12 +5,9 @@ import (
 	"fmt"
 	"io"
 
-	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/webhook/rebootstrap"
 )
 
@@ -66,25 +63,5 @@ func StampOutdated(ctx context.Context, c client.Client, f *Facts, ns string, ou
 }
 
 func stamp(ctx context.Context, c client.Client, ref rebootstrap.Ref, hash string) error {
-	var obj client.Object
-	switch ref.Kind {
-	case bootstrap.KindDeployment:
-		obj = &appsv1.Deployment{}
-	case bootstrap.KindStatefulSet:
-		obj = &appsv1.StatefulSet{}
-	case bootstrap.KindDaemonSet:
-		obj = &appsv1.DaemonSet{}
-	default:
-		return fmt.Errorf("when stamping %s: only Deployments, StatefulSets and DaemonSets are stamped", ref)
-	}
-	obj.SetNamespace(ref.Namespace)
-	obj.SetName(ref.Name)
-	body, err := rebootstrap.StampPatch(hash)
-	if err != nil {
-		return fmt.Errorf("when encoding the stamp of %s: %w", ref, err)
-	}
-	if err := c.Patch(ctx, obj, client.RawPatch(types.MergePatchType, body), client.FieldOwner(FieldOwner)); err != nil {
-		return fmt.Errorf("when stamping %s with bootstrap hash %s: %w", ref, hash, err)
-	}
-	return nil
+	return rebootstrap.Stamp(ctx, c, ref, hash, FieldOwner)
 }
