@@ -78,7 +78,7 @@ func (h *Handler) handle(ctx context.Context, log logr.Logger, req admission.Req
 		log.V(1).Info("not injecting", "reason", res.Reason)
 		return admission.Allowed(res.Reason), ResultSkipped
 	}
-	if res.ConfigMap == nil || len(res.Added.InitContainers)+len(res.Added.Containers) == 0 {
+	if res.ConfigMap == nil || len(res.Added.InitContainers) == 0 {
 		return h.internalError(log, fmt.Errorf("when injecting: the injector returned no ConfigMap or added no container")), ResultError
 	}
 

@@ -61,10 +61,10 @@ func fakeMutate(pod *corev1.Pod, ns inject.Namespace, _ inject.Env) (inject.Resu
 	g := bootstrap.Generated{Settings: bootstrap.Settings{ServiceName: "bookbuyer"}, YAML: []byte("{}"), Hash: "abc123"}
 	added := inject.Additions{Labels: map[string]string{bootstrap.BootstrapHashKey: g.Hash}}
 	if pod.Annotations["test/add-nothing"] == "" {
-		added.Containers = []corev1.Container{{Name: "envoy", Image: "envoy"}}
+		added.InitContainers = []corev1.Container{{Name: "envoy", Image: "envoy"}}
 	}
 	out := pod.DeepCopy()
-	out.Spec.Containers = append(out.Spec.Containers, added.Containers...)
+	out.Spec.InitContainers = append(out.Spec.InitContainers, added.InitContainers...)
 	if out.Labels == nil {
 		out.Labels = map[string]string{}
 	}

@@ -60,14 +60,13 @@ func appendPatch(raw []byte, pod *corev1.Pod, add inject.Additions) ([]jsonpatch
 		}
 	}
 
-	if !hasSpec && (len(add.InitContainers) > 0 || len(add.Containers) > 0 || len(add.Volumes) > 0) {
+	if !hasSpec && (len(add.InitContainers) > 0 || len(add.Volumes) > 0) {
 		addOp("/spec", map[string]any{})
 	}
 	// The typed lists stand for the JSON's: decoding keeps every element of a JSON array, in
 	// order, so their lengths and indexes are the JSON's, and an empty one is an empty, null
 	// or missing list, over which an "add" of the whole list is right in all three cases.
 	ops = appendList(ops, "/spec/initContainers", pod.Spec.InitContainers, add.InitContainers, containerName)
-	ops = appendList(ops, "/spec/containers", pod.Spec.Containers, add.Containers, containerName)
 	ops = appendList(ops, "/spec/volumes", pod.Spec.Volumes, add.Volumes, volumeName)
 	return ops, nil
 }

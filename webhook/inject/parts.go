@@ -15,9 +15,6 @@ type Additions struct {
 	// InitContainers go after the pod's own: osm-init, then envoy as a native sidecar
 	// (restartPolicy Always).
 	InitContainers []corev1.Container
-	// Containers go after the pod's own. The injector adds none any more (envoy is a native
-	// sidecar); the field stays so a patch built from Additions appends whatever is there.
-	Containers []corev1.Container
 	// Volumes go after the pod's own: the bootstrap ConfigMap's.
 	Volumes []corev1.Volume
 	// Labels are set on the pod: the bootstrap hash and the settings hash
@@ -59,7 +56,6 @@ func injectParts(pod *corev1.Pod, g bootstrap.Generated, proxy ProxyConfig, t Tr
 // addTo appends the additions to pod's lists and sets its labels.
 func (a Additions) addTo(pod *corev1.Pod) {
 	pod.Spec.InitContainers = append(pod.Spec.InitContainers, a.InitContainers...)
-	pod.Spec.Containers = append(pod.Spec.Containers, a.Containers...)
 	pod.Spec.Volumes = append(pod.Spec.Volumes, a.Volumes...)
 	if len(a.Labels) > 0 && pod.Labels == nil {
 		pod.Labels = make(map[string]string, len(a.Labels))

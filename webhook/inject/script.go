@@ -3,6 +3,7 @@ package inject
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
@@ -39,7 +40,7 @@ if command -v iptables-nft-restore >/dev/null 2>&1; then v4=iptables-nft-restore
 `)
 	writeRules(&b, t, false)
 	b.WriteString(`RULES
-echo "osm-init: IPv4 traffic redirected to Envoy (inbound ` + itoa(bootstrap.InboundPort) + `, outbound ` + itoa(bootstrap.OutboundPort) + `) with $v4"
+echo "osm-init: IPv4 traffic redirected to Envoy (inbound ` + strconv.Itoa(bootstrap.InboundPort) + `, outbound ` + strconv.Itoa(bootstrap.OutboundPort) + `) with $v4"
 if [ -s /proc/net/if_inet6 ]; then
   if "$v6" --noflush <<'RULES'
 `)
@@ -111,5 +112,3 @@ func family(ps []netip.Prefix, v6 bool) []netip.Prefix {
 	}
 	return out
 }
-
-func itoa(n int) string { return fmt.Sprint(n) }
