@@ -164,19 +164,33 @@ func (k *checker) scopePods(ctx context.Context) (pods []corev1.Pod, scope strin
 
 // meshNamespaces lists the namespaces labelled for injection, sorted.
 func (k *checker) meshNamespaces(ctx context.Context) ([]string, error) {
+	nss, err := k.meshNamespaceObjects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(nss))
+	for _, ns := range nss {
+		out = append(out, ns.Name)
+	}
+	return out, nil
+}
+
+// meshNamespaceObjects lists the namespaces labelled for injection that the injector does not
+// leave alone, sorted by name, as the core's inject.Namespace.
+func (k *checker) meshNamespaceObjects(ctx context.Context) ([]inject.Namespace, error) {
 	list, err := k.c.Kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{
 		LabelSelector: bootstrap.InjectionLabel + "=enabled",
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cannot list the namespaces in the mesh: %w", err)
 	}
-	var out []string
+	var out []inject.Namespace
 	for _, ns := range list.Items {
 		if never, _ := inject.NeverInjectedNamespace(ns.Name, k.o.ControlPlane); !never {
-			out = append(out, ns.Name)
+			out = append(out, inject.Namespace{Name: ns.Name, Labels: ns.Labels, Annotations: ns.Annotations})
 		}
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
 

@@ -69,19 +69,7 @@ func (k *checker) checkSidecars(ctx context.Context) []Result {
 // sidecarNamespaces is -n's namespace (which must be in the mesh), or every mesh namespace.
 func (k *checker) sidecarNamespaces(ctx context.Context) ([]inject.Namespace, error) {
 	if k.o.Namespace == "" {
-		names, err := k.meshNamespaces(ctx)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]inject.Namespace, 0, len(names))
-		for _, name := range names {
-			ns, err := k.c.Kube.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
-			if err != nil {
-				return nil, fmt.Errorf("cannot read namespace %s: %w", name, err)
-			}
-			out = append(out, inject.Namespace{Name: ns.Name, Labels: ns.Labels, Annotations: ns.Annotations})
-		}
-		return out, nil
+		return k.meshNamespaceObjects(ctx)
 	}
 	ns, err := k.c.Kube.CoreV1().Namespaces().Get(ctx, k.o.Namespace, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
