@@ -2,27 +2,45 @@ package bootstrap
 
 import "sync"
 
-// DefaultCacheSize bounds a Cache: far more distinct settings than a mesh has services.
-const DefaultCacheSize = 4096
+// DefaultCacheSize bounds the rendered bootstraps a Cache keeps: the settings of the pods
+// being admitted now (a rollout's workloads, a scale-up), each ~12 KiB. A miss costs one
+// Generate (~0.2 ms of CPU), so a small bound costs little and keeps memory flat.
+const DefaultCacheSize = 512
+
+// DefaultHashCacheSize bounds the hashes a Cache keeps: one per distinct settings, so one
+// per injected workload of the cluster (the re-bootstrap controller hashes every workload
+// at each pass), a few hundred bytes each.
+const DefaultHashCacheSize = 65536
 
 // Cache memoises Generate by Settings, so an admission of a pod whose settings were seen
-// before costs a map look-up instead of a bootstrap build. Errors are not cached. It is safe
-// for concurrent use. When it holds max entries it starts afresh: settings are few in
-// practice, and a rebuild is cheap, so a simple bound beats an eviction policy.
+// before costs a map look-up instead of a bootstrap build, and memoises the hashes alone for
+// callers that only compare (Hash), so that following every workload of a large cluster
+// does not keep every workload's YAML. Errors are not cached. It is safe for concurrent use.
+// A memo that reaches its bound starts afresh: a rebuild is cheap, so a simple bound beats
+// an eviction policy.
 //
 // The Generated values it returns share their YAML bytes: callers must not modify them.
 type Cache struct {
-	mu      sync.RWMutex
-	max     int
-	entries map[Settings]Generated
+	mu        sync.RWMutex
+	max       int
+	entries   map[Settings]Generated
+	maxHashes int
+	hashes    map[Settings]hashes
 }
 
-// NewCache returns an empty cache holding at most max entries (DefaultCacheSize when max < 1).
+// hashes are the two hashes of one Settings.
+type hashes struct{ bootstrap, settings string }
+
+// NewCache returns an empty cache keeping at most maxEntries rendered bootstraps
+// (DefaultCacheSize when maxEntries < 1) and DefaultHashCacheSize hashes.
 func NewCache(maxEntries int) *Cache {
 	if maxEntries < 1 {
 		maxEntries = DefaultCacheSize
 	}
-	return &Cache{max: maxEntries, entries: make(map[Settings]Generated)}
+	return &Cache{
+		max: maxEntries, entries: make(map[Settings]Generated),
+		maxHashes: DefaultHashCacheSize, hashes: make(map[Settings]hashes),
+	}
 }
 
 // Generate returns Generate(s), from the cache when s was generated before.
@@ -42,13 +60,50 @@ func (c *Cache) Generate(s Settings) (Generated, error) {
 		clear(c.entries)
 	}
 	c.entries[s] = g
+	c.storeHash(s, g.Hash)
 	c.mu.Unlock()
 	return g, nil
 }
 
-// Len reports how many settings the cache holds.
+// Hash returns Generate(s).Hash and SettingsHash(s). On a miss it generates and keeps only
+// the hashes.
+func (c *Cache) Hash(s Settings) (hash, settings string, err error) {
+	c.mu.RLock()
+	h, ok := c.hashes[s]
+	c.mu.RUnlock()
+	if ok {
+		return h.bootstrap, h.settings, nil
+	}
+	g, err := Generate(s)
+	if err != nil {
+		return "", "", err
+	}
+	c.mu.Lock()
+	h = c.storeHash(s, g.Hash)
+	c.mu.Unlock()
+	return h.bootstrap, h.settings, nil
+}
+
+// storeHash records the hashes of s; c.mu must be held for writing.
+func (c *Cache) storeHash(s Settings, hash string) hashes {
+	if len(c.hashes) >= c.maxHashes {
+		clear(c.hashes)
+	}
+	h := hashes{bootstrap: hash, settings: SettingsHash(s)}
+	c.hashes[s] = h
+	return h
+}
+
+// Len reports how many rendered bootstraps the cache holds.
 func (c *Cache) Len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.entries)
+}
+
+// Hashed reports for how many settings the cache holds the hashes.
+func (c *Cache) Hashed() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.hashes)
 }

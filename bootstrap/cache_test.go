@@ -57,6 +57,53 @@ func TestCacheStaysBounded(t *testing.T) {
 	}
 }
 
+// TestCacheHashKeepsNoYAML: Hash gives Generate's hash and keeps only the hash, so that
+// following every workload of a cluster costs no rendered bootstrap per workload; a later
+// Generate of the same settings still renders it.
+func TestCacheHashKeepsNoYAML(t *testing.T) {
+	c := NewCache(0)
+	for _, svc := range []string{"a", "b", "c"} {
+		s := cacheSettings(svc)
+		want, err := Generate(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			got, settings, err := c.Hash(s)
+			if err != nil || got != want.Hash || settings != SettingsHash(s) {
+				t.Fatalf("Hash(%q) = %q, %q, %v; want %q, %q", svc, got, settings, err, want.Hash, SettingsHash(s))
+			}
+		}
+	}
+	if c.Len() != 0 || c.Hashed() != 3 {
+		t.Fatalf("after Hash: %d rendered bootstraps, %d hashes; want 0 and 3", c.Len(), c.Hashed())
+	}
+	g, err := c.Generate(cacheSettings("a"))
+	if err != nil || len(g.YAML) == 0 {
+		t.Fatalf("Generate after Hash: %d bytes, %v", len(g.YAML), err)
+	}
+	if c.Len() != 1 || c.Hashed() != 3 {
+		t.Fatalf("after Generate: %d rendered bootstraps, %d hashes; want 1 and 3", c.Len(), c.Hashed())
+	}
+	bad := cacheSettings("a")
+	bad.Tracing.Port = 0
+	if _, _, err := c.Hash(bad); err == nil || c.Hashed() != 3 {
+		t.Fatalf("Hash of port 0: err %v, %d hashes; want an error and nothing kept", err, c.Hashed())
+	}
+}
+
+// TestGeneratedYAMLHasNoSpareCapacity: the memo keeps what Generate returns, so a buffer
+// larger than the bootstrap would be kept with it.
+func TestGeneratedYAMLHasNoSpareCapacity(t *testing.T) {
+	g, err := Generate(cacheSettings("bookbuyer"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cap(g.YAML) != len(g.YAML) {
+		t.Fatalf("YAML of %d bytes in a buffer of %d", len(g.YAML), cap(g.YAML))
+	}
+}
+
 func TestCacheConcurrentUse(t *testing.T) {
 	c := NewCache(3)
 	var wg sync.WaitGroup
@@ -66,6 +113,9 @@ func TestCacheConcurrentUse(t *testing.T) {
 			g, err := c.Generate(cacheSettings(svc))
 			if err != nil || g.Settings.ServiceName != svc {
 				t.Errorf("Generate(%q) = %q, %v", svc, g.Settings.ServiceName, err)
+			}
+			if h, _, err := c.Hash(cacheSettings(svc)); err != nil || h != g.Hash {
+				t.Errorf("Hash(%q) = %q, %v; want %q", svc, h, err, g.Hash)
 			}
 		})
 	}

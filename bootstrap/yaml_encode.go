@@ -57,7 +57,11 @@ func encodeYAML(m proto.Message) ([]byte, error) {
 	if err := e.message(m.ProtoReflect().Descriptor(), wire, -2, true); err != nil {
 		return nil, err
 	}
-	return e.out, nil
+	// Callers keep the output (memoised, in ConfigMaps): hand back exactly its bytes, not the
+	// larger buffer they were written into.
+	out := make([]byte, len(e.out))
+	copy(out, e.out)
+	return out, nil
 }
 
 // message writes the message md encoded in b as the value of a "key:" at indent, or, with

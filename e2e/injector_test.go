@@ -110,6 +110,8 @@ func TestInjector(t *testing.T) {
 		}
 	})
 	t.Run("TestInjectorConfigMapGC", func(t *testing.T) { checkGC(ctx, t, c) })
+	// After the GC step: its ConfigMap would be among the ones that step expects kept.
+	t.Run("TestInjectorHealAfterOutage", func(t *testing.T) { checkHealAfterOutage(ctx, t, c, in) })
 }
 
 func checkWebhookConfiguration(ctx context.Context, t *testing.T, c *framework.Cluster) {

@@ -33,13 +33,25 @@ var (
 	deployments   = envInt("OSM_SCALE_DEPLOYMENTS", 1000)
 	namespaces    = envInt("OSM_SCALE_NAMESPACES", 20)
 	maxConcurrent = envInt("OSM_SCALE_MAX_CONCURRENT", 50)
+	replicas      = envInt("OSM_SCALE_REPLICAS", 1)
+	// profileDir, when set, receives heap profiles of osm-injector (before the patch, after
+	// the rollout).
+	profileDir = os.Getenv("OSM_SCALE_PROFILE_DIR")
+	// floors lists the baselines to measure after the re-bootstrap, on the same control plane
+	// and at the same concurrency: "kubectl" (a loop of kubectl rollout restart + rollout
+	// status), "api" (the same restart patch through client-go, completion polled).
+	floors = os.Getenv("OSM_SCALE_FLOORS")
+	// injectorFlags are more flags for osm-injector, space-separated.
+	injectorFlags = strings.Fields(os.Getenv("OSM_SCALE_INJECTOR_FLAGS"))
 )
 
 // TestRebootstrapScale measures a MeshConfig change over many Deployments on kwok: how long
-// until every template is stamped and every rollout complete, and the peak RSS and CPU time
-// of the process running the re-bootstrap controller. It runs only with OSM_SCALE=1:
+// until every template is stamped and every rollout complete, and the RSS and CPU time of
+// the process running the re-bootstrap controller; then, with OSM_SCALE_FLOORS, how long
+// the same restarts take without it. It runs only with OSM_SCALE=1:
 //
 //	OSM_SCALE=1 go test -v -timeout 90m ./hack/scale/
+//	OSM_SCALE=1 OSM_SCALE_REPLICAS=10 OSM_SCALE_FLOORS=kubectl,api go test -v -timeout 90m ./hack/scale/
 func TestRebootstrapScale(t *testing.T) {
 	if os.Getenv("OSM_SCALE") != "1" {
 		t.Skip("set OSM_SCALE=1 to run the scale test")
@@ -56,13 +68,14 @@ func TestRebootstrapScale(t *testing.T) {
 
 	bins := buildBinaries(t)
 	setupMesh(t, c)
-	injector, health := startInjector(t, c, bins.injector)
+	injector, health, pprof := startInjector(t, c, bins.injector)
 	waitInjectorReady(ctx, t, cs, health, injector)
 
 	began := time.Now()
 	createFleet(ctx, t, cs)
 	waitFleet(ctx, t, cs, 1, "created and available")
-	t.Logf("%d Deployments in %d namespaces created and available in %s", deployments, namespaces, since(began))
+	t.Logf("%d Deployments of %d replicas in %d namespaces created and available in %s",
+		deployments, replicas, namespaces, since(began))
 
 	controller, controllerLog := injector, filepath.Join(c.Dir, "osm-injector.log")
 	if !statusAppears(ctx, c, 20*time.Second) {
@@ -75,7 +88,9 @@ func TestRebootstrapScale(t *testing.T) {
 		return s.Workloads == deployments && s.Updated == deployments && s.Rolling+s.Pending == 0
 	})
 	rssBefore := procStatus(t, controller.Process.Pid, "VmRSS")
+	hwmBefore := procStatus(t, controller.Process.Pid, "VmHWM")
 	cpuBefore := cpuSeconds(t, controller.Process.Pid)
+	saveHeapProfile(t, pprof, "before-patch")
 
 	began = time.Now()
 	if _, _, err := c.Kubectl("patch", "meshconfig", "osm-mesh-config", "-n", "osm-system", "--type=merge",
@@ -83,6 +98,7 @@ func TestRebootstrapScale(t *testing.T) {
 		t.Fatal(err)
 	}
 	peak := watchPeak(ctx, c)
+	cpuProfile := startCPUProfile(t, pprof, "rollout", 30*time.Second)
 	stamped := waitFleet(ctx, t, cs, 2, "stamped")
 	t.Logf("every template stamped %s after the patch", stamped.Sub(began).Round(time.Second))
 	waitStatus(ctx, t, c, "every rollout complete", func(s status) bool {
@@ -90,12 +106,27 @@ func TestRebootstrapScale(t *testing.T) {
 	})
 	done := time.Since(began)
 	cpu := cpuSeconds(t, controller.Process.Pid) - cpuBefore
-	t.Logf("RESULT deployments=%d namespaces=%d max-concurrent=%d: all stamped after %s, all rolled out after %s; "+
-		"peak rolling in status %d; controller process: VmHWM %s, VmRSS before the patch %s, CPU %.1fs during the rollout; "+
-		"%d stamps and %d error lines in its log",
-		deployments, namespaces, maxConcurrent, stamped.Sub(began).Round(time.Second), done.Round(time.Second),
-		peak(), procStatus(t, controller.Process.Pid, "VmHWM"), rssBefore, cpu,
+	saveHeapProfile(t, pprof, "after-rollout")
+	cpuProfile()
+	t.Logf("RESULT deployments=%d replicas=%d pods=%d namespaces=%d max-concurrent=%d: all stamped after %s, "+
+		"all rolled out after %s; peak rolling in status %d; controller process: VmRSS %s and VmHWM %s before the "+
+		"patch, VmHWM %s after, CPU %.1fs during the rollout; %d stamps and %d error lines in its log",
+		deployments, replicas, deployments*replicas, namespaces, maxConcurrent, stamped.Sub(began).Round(time.Second),
+		done.Round(time.Second), peak(), rssBefore, hwmBefore, procStatus(t, controller.Process.Pid, "VmHWM"), cpu,
 		countLines(controllerLog, "stamped a pod template"), countLines(controllerLog, `"level":"error"`))
+
+	for _, f := range strings.Split(floors, ",") {
+		switch f = strings.TrimSpace(f); f {
+		case "":
+		case "kubectl", "api":
+			began := time.Now()
+			restartFleet(ctx, t, c, cs, f)
+			t.Logf("RESULT floor %s: %d Deployments restarted, %d at a time, all rolled out after %s",
+				f, deployments, maxConcurrent, since(began))
+		default:
+			t.Fatalf("OSM_SCALE_FLOORS: unknown baseline %q (kubectl or api)", f)
+		}
+	}
 }
 
 type binaries struct{ injector, controller string }
@@ -148,10 +179,11 @@ func setupMesh(t *testing.T, c *framework.Cluster) {
 	}
 }
 
-// startInjector runs osm-injector as a process, its webhook on a free loopback port.
-func startInjector(t *testing.T, c *framework.Cluster, bin string) (*exec.Cmd, string) {
+// startInjector runs osm-injector as a process, its webhook on a free loopback port; it
+// returns the process, the health address and the pprof address (empty without profileDir).
+func startInjector(t *testing.T, c *framework.Cluster, bin string) (*exec.Cmd, string, string) {
 	t.Helper()
-	var ports [2]int
+	var ports [3]int
 	for i := range ports {
 		p, err := framework.FreePort()
 		if err != nil {
@@ -160,14 +192,68 @@ func startInjector(t *testing.T, c *framework.Cluster, bin string) (*exec.Cmd, s
 		ports[i] = p
 	}
 	health := "127.0.0.1:" + strconv.Itoa(ports[1])
-	cmd := startProcess(t, c, "osm-injector", bin,
-		"--kubeconfig="+c.KubeconfigPath,
-		"--webhook-host=127.0.0.1", "--webhook-port="+strconv.Itoa(ports[0]),
-		"--webhook-url=https://127.0.0.1:"+strconv.Itoa(ports[0]),
+	pprof := ""
+	if profileDir != "" {
+		pprof = "127.0.0.1:" + strconv.Itoa(ports[2])
+	}
+	args := append([]string{
+		"--kubeconfig=" + c.KubeconfigPath,
+		"--webhook-host=127.0.0.1", "--webhook-port=" + strconv.Itoa(ports[0]),
+		"--webhook-url=https://127.0.0.1:" + strconv.Itoa(ports[0]),
 		"--webhook-failure-policy=Fail", "--leader-elect=false",
-		"--metrics-bind-address=0", "--health-probe-bind-address="+health,
-		"--max-concurrent-rollouts="+strconv.Itoa(maxConcurrent))
-	return cmd, health
+		"--metrics-bind-address=0", "--health-probe-bind-address=" + health, "--pprof-bind-address=" + pprof,
+		"--max-concurrent-rollouts=" + strconv.Itoa(maxConcurrent),
+	}, injectorFlags...)
+	cmd := startProcess(t, c, "osm-injector", bin, args...)
+	return cmd, health, pprof
+}
+
+// startCPUProfile records osm-injector's CPU profile for d in the background, to
+// profileDir/cpu-NAME.pb.gz; the function returned waits for it.
+func startCPUProfile(t *testing.T, addr, name string, d time.Duration) func() {
+	t.Helper()
+	if addr == "" {
+		return func() {}
+	}
+	done := make(chan error, 1)
+	go func() {
+		url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, int(d.Seconds()))
+		done <- saveProfile(url, filepath.Join(profileDir, "cpu-"+name+".pb.gz"))
+	}()
+	return func() {
+		if err := <-done; err != nil {
+			t.Errorf("CPU profile: %v", err)
+		}
+	}
+}
+
+func saveProfile(url, path string) error {
+	resp, err := http.Get(url) //nolint:gosec,noctx // G107: a loopback address of the test's
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(profileDir, 0o750); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o600)
+}
+
+// saveHeapProfile writes osm-injector's heap profile (after a GC) to profileDir/heap-NAME.pb.gz.
+func saveHeapProfile(t *testing.T, addr, name string) {
+	t.Helper()
+	if addr == "" {
+		return
+	}
+	path := filepath.Join(profileDir, "heap-"+name+".pb.gz")
+	if err := saveProfile("http://"+addr+"/debug/pprof/heap?gc=1", path); err != nil {
+		t.Fatalf("reading the heap profile: %v", err)
+	}
+	t.Logf("heap profile %s", path)
 }
 
 // startProcess starts a command with its output in the cluster's folder; it is killed when
@@ -267,7 +353,7 @@ func deployment(ns, name string) *appsv1.Deployment {
 	return &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To[int32](1),
+			Replicas: ptr.To(int32(replicas)),
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
@@ -299,9 +385,7 @@ func waitFleet(ctx context.Context, t *testing.T, cs kubernetes.Interface, gen i
 			if d.Generation >= gen {
 				atGen++
 			}
-			st := d.Status
-			if d.Generation >= gen && st.ObservedGeneration >= d.Generation && st.UpdatedReplicas == 1 &&
-				st.Replicas == 1 && st.AvailableReplicas == 1 {
+			if d.Generation >= gen && rolledOut(d) {
 				complete++
 			}
 		}
@@ -318,6 +402,14 @@ func waitFleet(ctx context.Context, t *testing.T, cs kubernetes.Interface, gen i
 		return nil
 	})
 	return reached
+}
+
+// rolledOut: the Deployment controller saw the latest generation and every replica is
+// updated and available, none left over (kubectl rollout status's rule).
+func rolledOut(d *appsv1.Deployment) bool {
+	st, want := d.Status, int32(replicas)
+	return st.ObservedGeneration >= d.Generation && st.UpdatedReplicas == want && st.Replicas == want &&
+		st.AvailableReplicas == want
 }
 
 type status struct {

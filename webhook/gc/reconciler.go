@@ -14,9 +14,11 @@ import (
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 )
@@ -26,8 +28,13 @@ const conflictRetry = time.Second
 
 // Reconciler deletes unreferenced bootstrap ConfigMaps after Grace.
 type Reconciler struct {
-	// Client reads from the manager's cache (metadata-only Pods and ConfigMaps) and deletes.
+	// Client reads from the manager's cache (metadata-only ConfigMaps, and Pods unless Pods
+	// is set) and deletes.
 	Client client.Client
+	// Pods, when set, is the cache the pod watch and pod lists read instead of the manager's:
+	// osm-injector passes the re-bootstrap controller's, which holds every pod's metadata
+	// already, so the process keeps one copy of them. It must be started (by its owner).
+	Pods cache.Cache
 	// APIReader, when set, confirms with the API server that no pod uses a ConfigMap just
 	// before it is deleted: the pod cache may not show yet a pod admitted a moment ago.
 	APIReader client.Reader
@@ -52,12 +59,15 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Grace <= 0 {
 		return fmt.Errorf("when setting up the ConfigMap garbage collector: the grace period must be positive, not %s", r.Grace)
 	}
-	err := ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("bootstrap-configmap-gc").
-		For(&corev1.ConfigMap{}, builder.OnlyMetadata, builder.WithPredicates(managedPredicate())).
-		Watches(&corev1.Pod{}, podHandler(r.Client), builder.OnlyMetadata, builder.WithPredicates(podPredicate())).
-		WithOptions(controller.Options{MaxConcurrentReconciles: 2, SkipNameValidation: ptr.To(true)}).
-		Complete(r)
+		For(&corev1.ConfigMap{}, builder.OnlyMetadata, builder.WithPredicates(managedPredicate()))
+	if r.Pods != nil {
+		b = b.WatchesRawSource(source.Kind[client.Object](r.Pods, newMeta(bootstrap.KindPod), podHandler(r.Client), podPredicate()))
+	} else {
+		b = b.Watches(&corev1.Pod{}, podHandler(r.Client), builder.OnlyMetadata, builder.WithPredicates(podPredicate()))
+	}
+	err := b.WithOptions(controller.Options{MaxConcurrentReconciles: 2, SkipNameValidation: ptr.To(true)}).Complete(r)
 	if err != nil {
 		return fmt.Errorf("when setting up the ConfigMap garbage collector: %w", err)
 	}
@@ -84,7 +94,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 
 	pods := &metav1.PartialObjectMetadataList{}
 	pods.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("PodList"))
-	if err := r.Client.List(ctx, pods, client.InNamespace(req.Namespace),
+	if err := r.podReader().List(ctx, pods, client.InNamespace(req.Namespace),
 		client.MatchingLabels{bootstrap.BootstrapHashKey: hash}); err != nil {
 		return reconcile.Result{}, fmt.Errorf("when listing the pods of ConfigMap %s: %w", req.NamespacedName, err)
 	}
@@ -109,6 +119,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{}, err
 	}
 	return r.delete(ctx, log, cm, d.UnreferencedSince)
+}
+
+// podReader is the cache pods are read from.
+func (r *Reconciler) podReader() client.Reader {
+	if r.Pods != nil {
+		return r.Pods
+	}
+	return r.Client
 }
 
 // usedLive asks the API server (not the cache) whether a pod in ns carries hash.

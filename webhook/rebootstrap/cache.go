@@ -25,11 +25,15 @@ import (
 // lastApplied is kubectl's copy of the applied manifest: large, and never read here.
 const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
-// newCache builds the controller's own cache: pods as metadata only (all of them: those
-// without the bootstrap-hash label run without the sidecar, which the controller heals), only
-// the followed MeshConfig, and every object trimmed to what the planner reads, to keep memory
-// flat with thousands of workloads.
-func newCache(mgr manager.Manager, opts Options) (cache.Cache, error) {
+// NewCache builds the controller's own cache (Options.Cache): pods as metadata only (all of
+// them: those without the bootstrap-hash label run without the sidecar, which the controller
+// heals), only the followed MeshConfig, and every object trimmed to what the planner reads,
+// to keep memory flat with thousands of workloads. Setup starts it on the leader.
+func NewCache(mgr manager.Manager, opts Options) (cache.Cache, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
 	c, err := cache.New(mgr.GetConfig(), cache.Options{
 		HTTPClient: mgr.GetHTTPClient(),
 		Scheme:     mgr.GetScheme(),
@@ -85,15 +89,15 @@ func (l leaderOnly) NeedLeaderElection() bool { return true }
 // enqueue maps every event to the single work item, after delay.
 type enqueue struct {
 	key   types.NamespacedName
-	delay time.Duration
+	delay func() time.Duration // nil: at once
 }
 
 type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
 
 func (e enqueue) add(q queue) {
 	req := reconcile.Request{NamespacedName: e.key}
-	if e.delay > 0 {
-		q.AddAfter(req, e.delay)
+	if e.delay != nil {
+		q.AddAfter(req, e.delay())
 		return
 	}
 	q.Add(req)

@@ -169,7 +169,17 @@ func TestCollect(t *testing.T) {
 			}(),
 		},
 	}
-	workloads, bare := Collect(snap, fakeHash)
+	// The controller lists its cache without copies (client.UnsafeDisableDeepCopy): Collect,
+	// real hashing included, must leave the snapshot as it found it.
+	before := deepCopySnapshot(snap)
+	real := &Hasher{}
+	workloads, bare := Collect(snap, func(in bootstrap.Input) (string, string, error) {
+		_, _, _ = real.Hash(in)
+		return fakeHash(in)
+	})
+	if diff := cmp.Diff(before, snap); diff != "" {
+		t.Fatalf("Collect changed the snapshot (-before +after):\n%s", diff)
+	}
 
 	type row struct {
 		Target, Stamped, Err, OptOut, Blocked string
@@ -328,4 +338,26 @@ func TestBareGenerateNamePodIsNotStale(t *testing.T) {
 	if b := bare[0]; b.TargetErr != nil || b.Target != b.Run.Hash {
 		t.Errorf("the live pod resolves to %s (err %v), but it runs %s, which the webhook gave it: it would show as stale", b.Target, b.TargetErr, b.Run.Hash)
 	}
+}
+
+func deepCopySnapshot(s *Snapshot) *Snapshot {
+	c := *s
+	c.Mesh = s.Mesh.DeepCopy()
+	c.Namespaces, c.Deployments, c.StatefulSets, c.DaemonSets, c.Pods = nil, nil, nil, nil, nil
+	for i := range s.Namespaces {
+		c.Namespaces = append(c.Namespaces, *s.Namespaces[i].DeepCopy())
+	}
+	for i := range s.Deployments {
+		c.Deployments = append(c.Deployments, *s.Deployments[i].DeepCopy())
+	}
+	for i := range s.StatefulSets {
+		c.StatefulSets = append(c.StatefulSets, *s.StatefulSets[i].DeepCopy())
+	}
+	for i := range s.DaemonSets {
+		c.DaemonSets = append(c.DaemonSets, *s.DaemonSets[i].DeepCopy())
+	}
+	for i := range s.Pods {
+		c.Pods = append(c.Pods, *s.Pods[i].DeepCopy())
+	}
+	return &c
 }

@@ -97,8 +97,9 @@ func TestHasherGeneratesThroughTheBootstrapCache(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := shared.Len(); n != 2 {
-		t.Errorf("the shared cache holds %d bootstraps for 2 distinct settings", n)
+	if n, yaml := shared.Hashed(), shared.Len(); n != 2 || yaml != 0 {
+		t.Errorf("the shared cache holds the hashes of %d settings and %d rendered bootstraps; want 2 "+
+			"(2 distinct settings) and 0 (the controller needs no YAML)", n, yaml)
 	}
 	if _, _, err := h.Hash(bootstrap.Input{PodName: "bad"}); err == nil || err.Error() != "bad annotation" {
 		t.Errorf("resolve error: %v", err)
@@ -107,8 +108,8 @@ func TestHasherGeneratesThroughTheBootstrapCache(t *testing.T) {
 		!strings.Contains(err.Error(), `when generating the bootstrap of service "not a label"`) {
 		t.Errorf("generate error: %v", err)
 	}
-	if n := shared.Len(); n != 2 {
-		t.Errorf("the shared cache holds %d bootstraps after errors, want 2 (errors are not cached)", n)
+	if n := shared.Hashed(); n != 2 {
+		t.Errorf("the shared cache holds the hashes of %d settings after errors, want 2 (errors are not cached)", n)
 	}
 }
 

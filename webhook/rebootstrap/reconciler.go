@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -39,14 +40,25 @@ type Reconciler struct {
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 
-	hasher  Hasher
-	stamps  stampLedger
-	settle  settleClock
-	reports reportLedger
+	hasher Hasher
+	// lastPass is how long the last reconcile took (nanoseconds), see batchDelay.
+	lastPass atomic.Int64
+	stamps   stampLedger
+	settle   settleClock
+	reports  reportLedger
+}
+
+// batchDelay is how long a workload or pod event waits before the reconcile it asks for:
+// workloadBatch, or as long as the last pass took when that was longer, so that with many
+// workloads rolling the controller spends at most half its time planning.
+func (r *Reconciler) batchDelay() time.Duration {
+	return max(workloadBatch, time.Duration(r.lastPass.Load()))
 }
 
 // Reconcile plans and starts the rollouts the MeshConfig's settings call for, and reports.
 func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
+	began := time.Now()
+	defer func() { r.lastPass.Store(int64(time.Since(began))) }()
 	log := r.Log.WithValues("meshConfig", r.Key)
 	mc := &v1alpha2.MeshConfig{}
 	if err := r.Reader.Get(ctx, r.Key, mc); err != nil {

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -25,9 +26,11 @@ const DefaultMaxConcurrent = 5
 // DefaultSettleDelay is Options.SettleDelay when zero.
 const DefaultSettleDelay = time.Second
 
-// workloadBatch delays the reconcile a workload or pod event asks for, so that a burst of
-// events (a rollout touches a workload, its ReplicaSets and pods many times) costs one pass.
-const workloadBatch = 250 * time.Millisecond
+// workloadBatch is the least delay of the reconcile a workload or pod event asks for, so that
+// a burst of events (a rollout touches a workload, its ReplicaSets and pods many times) costs
+// one pass. It is short because a rollout that ends frees a slot for the next workload, and
+// each wait here adds to every slot's turn (1,000 workloads at 50 at a time are 20 turns).
+const workloadBatch = 100 * time.Millisecond
 
 // ControllerName names the controller (logs, metrics of controller-runtime).
 const ControllerName = "rebootstrap"
@@ -55,6 +58,11 @@ type Options struct {
 	// returns nil, else they are reported uninjected and the error says why. Nil: always
 	// ready. Ordinary rollouts do not wait for it.
 	HealReady func() error
+	// Cache is the cache the controller reads, made with NewCache; nil makes one. Setup adds
+	// it to the manager either way (it runs on the leader only). osm-injector makes it first,
+	// so that the ConfigMap garbage collector reads pods from it too and the process keeps
+	// one copy of the pods' metadata.
+	Cache cache.Cache
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -100,9 +108,11 @@ func Setup(mgr manager.Manager, opts Options) error {
 			"(add v1alpha2.AddToScheme to it)", v1alpha2.GroupVersion)
 	}
 	rolloutSlotsGauge.Set(float64(opts.MaxConcurrent))
-	c, err := newCache(mgr, opts)
-	if err != nil {
-		return err
+	c := opts.Cache
+	if c == nil {
+		if c, err = NewCache(mgr, opts); err != nil {
+			return err
+		}
 	}
 	if err := mgr.Add(leaderOnly{c}); err != nil {
 		return fmt.Errorf("when adding the re-bootstrap cache to the manager: %w", err)
@@ -118,7 +128,7 @@ func Setup(mgr manager.Manager, opts Options) error {
 		hasher:   Hasher{Bootstraps: opts.Bootstraps},
 	}
 	now := enqueue{key: key}
-	later := enqueue{key: key, delay: workloadBatch}
+	later := enqueue{key: key, delay: r.batchDelay}
 	isOurs := predicate.NewPredicateFuncs(func(o client.Object) bool {
 		return o.GetNamespace() == key.Namespace && o.GetName() == key.Name
 	})

@@ -46,7 +46,9 @@ func ReadSnapshot(ctx context.Context, reader client.Reader, controlPlane string
 		what string
 		list client.ObjectList
 	}{{"namespaces", nss}, {"Deployments", deps}, {"StatefulSets", sts}, {"DaemonSets", dss}, {"pods", pods}} {
-		if err := reader.List(ctx, l.list); err != nil {
+		// Collect only reads the snapshot, so a cache may hand out its own objects instead of
+		// copying every pod's metadata at each pass (readers of the API server ignore this).
+		if err := reader.List(ctx, l.list, client.UnsafeDisableDeepCopy); err != nil {
 			return nil, fmt.Errorf("when listing %s: %w", l.what, err)
 		}
 	}

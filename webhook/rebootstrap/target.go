@@ -62,9 +62,10 @@ func (h *Hasher) Hash(in bootstrap.Input) (hash, settings string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	g, err := h.Bootstraps.Generate(s)
+	// The hash alone: the controller follows every workload and needs none of their YAML.
+	hash, settings, err = h.Bootstraps.Hash(s)
 	if err != nil {
 		return "", "", fmt.Errorf("when generating the bootstrap of service %q: %w", s.ServiceName, err)
 	}
-	return g.Hash, bootstrap.SettingsHash(s), nil
+	return hash, settings, nil
 }

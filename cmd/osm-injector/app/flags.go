@@ -45,6 +45,9 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 		"address of the Prometheus metrics endpoint; 0 disables it")
 	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress,
 		"address of /healthz and /readyz; 0 disables them")
+	fs.StringVar(&o.PprofBindAddress, "pprof-bind-address", o.PprofBindAddress,
+		"address of Go's /debug/pprof profiles (for example 127.0.0.1:6060, reached with kubectl port-forward); "+
+			"empty or 0 disables them")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect,
 		"elect a leader for the controllers (Lease osm-injector in the control-plane namespace); the webhook serves on every replica")
 

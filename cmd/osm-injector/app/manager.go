@@ -18,7 +18,6 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -123,11 +122,11 @@ func (o *Options) certManagerProvider(cs kubernetes.Interface, log logr.Logger) 
 }
 
 // managerOptions: caches restricted to what the injector reads (metadata only where the
-// full object is not needed), the webhook server on the provider's certificate, leader
+// full object is not needed; pods are read from the re-bootstrap controller's cache, see
+// setupControllers), the webhook server on the provider's certificate, leader
 // election on Lease osm-injector.
 func (o *Options) managerOptions(scheme *runtime.Scheme, provider certs.Provider, log logr.Logger) ctrl.Options {
 	managed := labels.SelectorFromSet(labels.Set{bootstrap.ManagedByLabel: bootstrap.ManagedByValue})
-	hasHash, _ := labels.NewRequirement(bootstrap.BootstrapHashKey, selection.Exists, nil)
 	return ctrl.Options{
 		Scheme: scheme,
 		Logger: log,
@@ -136,8 +135,6 @@ func (o *Options) managerOptions(scheme *runtime.Scheme, provider certs.Provider
 			ByObject: map[client.Object]cache.ByObject{
 				// Only the bootstrap ConfigMaps, never every ConfigMap of the cluster.
 				&corev1.ConfigMap{}: {Label: managed},
-				// Only injected pods: the garbage collector asks which hashes are in use.
-				&corev1.Pod{}: {Label: labels.NewSelector().Add(*hasHash)},
 				&v1alpha2.MeshConfig{}: {
 					Namespaces: map[string]cache.Config{o.Namespace: {}},
 					Field:      fields.OneTermEqualSelector("metadata.name", o.MeshConfigName),
@@ -149,6 +146,7 @@ func (o *Options) managerOptions(scheme *runtime.Scheme, provider certs.Provider
 		},
 		Metrics:                       metricsserver.Options{BindAddress: o.MetricsBindAddress},
 		HealthProbeBindAddress:        o.HealthProbeBindAddress,
+		PprofBindAddress:              o.PprofBindAddress,
 		LeaderElection:                o.LeaderElect,
 		LeaderElectionID:              LeaderElectionID,
 		LeaderElectionNamespace:       o.Namespace,

@@ -89,7 +89,9 @@ type Options struct {
 
 	MetricsBindAddress     string
 	HealthProbeBindAddress string
-	LeaderElect            bool
+	// PprofBindAddress serves Go's /debug/pprof (heap, CPU profiles) when set; off by default.
+	PprofBindAddress string
+	LeaderElect      bool
 
 	MaxConcurrentRollouts int
 	// KubeAPIQPS and KubeAPIBurst bound the injector's API requests (stamps, status, ConfigMaps).

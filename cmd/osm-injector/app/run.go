@@ -7,9 +7,12 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -145,8 +148,24 @@ func setupControllers(mgr manager.Manager, o Options, provider certs.Provider, b
 	if err := statusRec.SetupWithManager(mgr); err != nil {
 		return err
 	}
+	rbOpts := rebootstrap.Options{
+		Namespace:      o.Namespace,
+		MeshConfigName: o.MeshConfigName,
+		MaxConcurrent:  o.MaxConcurrentRollouts,
+		Defaults:       bootstrap.Defaults(o.Namespace),
+		Bootstraps:     bootstraps,
+		HealReady:      healReady(mgr.GetWebhookServer().StartedChecker(), provider, mgr.GetClient()),
+	}
+	// One cache of the pods' metadata for the process: the re-bootstrap controller's holds
+	// every pod, the garbage collector reads the injected ones from it.
+	rbCache, err := rebootstrap.NewCache(mgr, rbOpts)
+	if err != nil {
+		return err
+	}
+	rbOpts.Cache = rbCache
 	gcRec := &gc.Reconciler{
 		Client:    mgr.GetClient(),
+		Pods:      rbCache,
 		APIReader: mgr.GetAPIReader(),
 		Grace:     o.ConfigMapGCGrace,
 		Log:       log.WithName("configmap-gc"),
@@ -154,20 +173,15 @@ func setupControllers(mgr manager.Manager, o Options, provider certs.Provider, b
 	if err := gcRec.SetupWithManager(mgr); err != nil {
 		return err
 	}
-	return rebootstrap.Setup(mgr, rebootstrap.Options{
-		Namespace:      o.Namespace,
-		MeshConfigName: o.MeshConfigName,
-		MaxConcurrent:  o.MaxConcurrentRollouts,
-		Defaults:       bootstrap.Defaults(o.Namespace),
-		Bootstraps:     bootstraps,
-		HealReady:      healReady(mgr.GetWebhookServer().StartedChecker(), provider),
-	})
+	return rebootstrap.Setup(mgr, rbOpts)
 }
 
 // healReady is the re-bootstrap controller's check before it rolls workloads whose pods run
-// without the sidecar: the webhook server accepts TLS connections and a valid serving
-// certificate is loaded (the checks of /readyz), so that the rolled pods get injected.
-func healReady(started healthz.Checker, provider certs.Provider) func() error {
+// without the sidecar: the webhook server accepts TLS connections, a valid serving
+// certificate is loaded (the checks of /readyz), and the live MutatingWebhookConfiguration's
+// caBundle trusts that certificate, so that the rolled pods get injected. reader is the
+// manager's cache (it holds the configuration).
+func healReady(started healthz.Checker, provider certs.Provider, reader client.Reader) func() error {
 	return func() error {
 		if err := started(&http.Request{}); err != nil {
 			return fmt.Errorf("the webhook server is not serving yet: %w", err)
@@ -175,7 +189,20 @@ func healReady(started healthz.Checker, provider certs.Provider) func() error {
 		if err := provider.Ready(); err != nil {
 			return fmt.Errorf("the webhook has no usable serving certificate yet: %w", err)
 		}
-		return nil
+		cert, err := provider.GetCertificate(nil)
+		if err != nil {
+			return fmt.Errorf("the webhook has no usable serving certificate yet: %w", err)
+		}
+		live := &admissionregistrationv1.MutatingWebhookConfiguration{}
+		ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+		defer cancel()
+		switch err := reader.Get(ctx, client.ObjectKey{Name: webhook.ConfigurationName}, live); {
+		case apierrors.IsNotFound(err):
+			live = nil
+		case err != nil:
+			return fmt.Errorf("when reading MutatingWebhookConfiguration %s: %w", webhook.ConfigurationName, err)
+		}
+		return webhook.CheckTrusted(live, cert)
 	}
 }
 
