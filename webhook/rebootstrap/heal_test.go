@@ -9,6 +9,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
@@ -239,5 +240,44 @@ func TestReconcileHealsOnlyWhenTheWebhookIsReady(t *testing.T) {
 	}
 	if ev := f.events(); !strings.Contains(ev, "not rolled again until its spec changes") {
 		t.Errorf("events %q do not say why a is not healed again", ev)
+	}
+}
+
+// TestReconcileHealsAfterTheFirstHold: an injector that starts again after an outage holds
+// its first pass for the settle delay; with only workloads to heal (none pending), it must
+// still come back when the hold ends, not wait for some unrelated event.
+func TestReconcileHealsAfterTheFirstHold(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, name := range []string{"b", "c"} { // a alone: nothing pending
+		if err := f.c.Delete(ctx, f.deployment(name)); err != nil {
+			t.Fatal(err)
+		}
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "app", Name: name + "-1-x"}}
+		if err := f.c.Delete(ctx, pod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pod := &corev1.Pod{}
+	if err := f.c.Get(ctx, types.NamespacedName{Namespace: "app", Name: "a-1-x"}, pod); err != nil {
+		t.Fatal(err)
+	}
+	delete(pod.Labels, bootstrap.BootstrapHashKey)
+	delete(pod.Labels, bootstrap.SettingsHashKey)
+	if err := f.c.Update(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	r := f.reconciler()
+	r.Options.SettleDelay = time.Second
+	if res := f.reconcile(r); res.RequeueAfter != time.Second {
+		t.Fatalf("requeue after %s while a heal is held, want the settle delay", res.RequeueAfter)
+	}
+	if d := f.deployment("a"); d.Spec.Template.Annotations[HealAnnotation] != "" {
+		t.Fatal("healed during the hold")
+	}
+	r.Now = func() time.Time { return time.Unix(1_800_000_001, 0) }
+	f.reconcile(r)
+	if d := f.deployment("a"); d.Spec.Template.Annotations[HealAnnotation] == "" {
+		t.Fatalf("not healed once the hold ended: %v", d.Spec.Template.Annotations)
 	}
 }

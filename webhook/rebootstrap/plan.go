@@ -37,6 +37,9 @@ type Result struct {
 	// decisions with Stamp set.
 	Rolling int
 	Stamps  int
+	// Waiting counts the workloads to roll (pending, or to heal) that this plan does not
+	// stamp: no slot, paused or held.
+	Waiting int
 }
 
 // Plan decides where every workload stands and which pending workloads to stamp now: as many
@@ -81,6 +84,7 @@ func Plan(in Input) Result {
 			res.Stamps++
 			continue
 		}
+		res.Waiting++
 		if wait != "" {
 			d.Reason += "; " + wait
 		} else {

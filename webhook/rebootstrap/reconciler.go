@@ -108,7 +108,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 	log.V(1).Info("reconciled", "target", target, "updated", sum.Updated, "rolling", sum.Rolling,
 		"pending", sum.Pending, "failed", sum.Failed, "stale", sum.Stale, "outdated", sum.Outdated, "uninjected", sum.Uninjected, "stamped", plan.Stamps)
 	switch {
-	case hold != "" && sum.Pending > 0:
+	case hold != "" && plan.Waiting > 0:
+		// Pending workloads and heals (a fresh injector holds its first pass) go ahead then.
 		return reconcile.Result{RequeueAfter: wait}, nil
 	case sum.Rolling+sum.Pending+sum.Failed > 0, healWait != "" && sum.Uninjected > 0:
 		return reconcile.Result{RequeueAfter: resyncWhileRolling}, nil
