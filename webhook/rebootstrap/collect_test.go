@@ -172,9 +172,9 @@ func TestCollect(t *testing.T) {
 	// The controller lists its cache without copies (client.UnsafeDisableDeepCopy): Collect,
 	// real hashing included, must leave the snapshot as it found it.
 	before := deepCopySnapshot(snap)
-	real := &Hasher{}
+	core := &Hasher{}
 	workloads, bare := Collect(snap, func(in bootstrap.Input) (string, string, error) {
-		_, _, _ = real.Hash(in)
+		_, _, _ = core.Hash(in)
 		return fakeHash(in)
 	})
 	if diff := cmp.Diff(before, snap); diff != "" {
