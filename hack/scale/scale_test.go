@@ -87,7 +87,8 @@ func TestRebootstrapScale(t *testing.T) {
 	waitStatus(ctx, t, c, "all workloads counted and updated", func(s status) bool {
 		return s.Workloads == deployments && s.Updated == deployments && s.Rolling+s.Pending == 0
 	})
-	rssBefore := procStatus(t, controller.Process.Pid, "VmRSS")
+	rssBefore := procStatus(t, controller.Process.Pid, "VmRSS") + " (anonymous " +
+		procStatus(t, controller.Process.Pid, "RssAnon") + ", file " + procStatus(t, controller.Process.Pid, "RssFile") + ")"
 	hwmBefore := procStatus(t, controller.Process.Pid, "VmHWM")
 	cpuBefore := cpuSeconds(t, controller.Process.Pid)
 	saveHeapProfile(t, pprof, "before-patch")
