@@ -3,12 +3,14 @@ package rebootstrap
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
@@ -52,8 +54,11 @@ func NewCache(mgr manager.Manager, opts Options) (cache.Cache, error) {
 	return c, nil
 }
 
-// trim drops what the planner never reads: managed fields, kubectl's last-applied copy and,
-// of a workload's pod template, everything but its metadata and hostNetwork.
+// trim drops what the planner never reads (Collect and the rollout readers; TestTrim holds
+// them equal on trimmed and whole objects): managed fields, kubectl's last-applied copy, a
+// workload's own labels, owners and finalizers, its selector and other spec fields, of its
+// pod template everything but the metadata and hostNetwork, and of its status the conditions
+// other than Progressing. With thousands of workloads this is most of their memory.
 func trim(obj any) (any, error) {
 	if m, err := meta.Accessor(obj); err == nil {
 		m.SetManagedFields(nil)
@@ -64,14 +69,30 @@ func trim(obj any) (any, error) {
 	}
 	switch o := obj.(type) {
 	case *appsv1.Deployment:
+		trimWorkloadMeta(&o.ObjectMeta)
 		trimTemplate(&o.Spec.Template)
+		o.Spec = appsv1.DeploymentSpec{Replicas: o.Spec.Replicas, Paused: o.Spec.Paused, Template: o.Spec.Template}
+		o.Status.Conditions = slices.DeleteFunc(o.Status.Conditions, func(c appsv1.DeploymentCondition) bool {
+			return c.Type != appsv1.DeploymentProgressing
+		})
 	case *appsv1.StatefulSet:
+		trimWorkloadMeta(&o.ObjectMeta)
 		trimTemplate(&o.Spec.Template)
-		o.Spec.VolumeClaimTemplates = nil
+		o.Spec = appsv1.StatefulSetSpec{Replicas: o.Spec.Replicas, UpdateStrategy: o.Spec.UpdateStrategy, Template: o.Spec.Template}
+		o.Status.Conditions = nil
 	case *appsv1.DaemonSet:
+		trimWorkloadMeta(&o.ObjectMeta)
 		trimTemplate(&o.Spec.Template)
+		o.Spec = appsv1.DaemonSetSpec{UpdateStrategy: appsv1.DaemonSetUpdateStrategy{Type: o.Spec.UpdateStrategy.Type}, Template: o.Spec.Template}
+		o.Status.Conditions = nil
 	}
 	return obj, nil
+}
+
+// trimWorkloadMeta drops what a workload's own metadata holds for others: the planner reads
+// its name, UID, generation, deletion and annotations.
+func trimWorkloadMeta(m *metav1.ObjectMeta) {
+	m.Labels, m.OwnerReferences, m.Finalizers = nil, nil, nil
 }
 
 func trimTemplate(t *corev1.PodTemplateSpec) {
