@@ -3,7 +3,10 @@ package app
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
+	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -79,7 +82,7 @@ func Run(ctx context.Context, o Options) error {
 	log.Info("starting osm-injector", "version", versionString(), "namespace", o.Namespace, "meshConfig", o.MeshConfigName,
 		"webhook", fmt.Sprintf("%s:%d", o.WebhookHost, o.WebhookPort), "webhookURL", o.WebhookURL,
 		"failurePolicy", policy, "leaderElect", o.LeaderElect, "configMapGCGrace", o.ConfigMapGCGrace.String(),
-		"serverVersion", serverVersion, "shutdownDelay", o.ShutdownDelay.String())
+		"serverVersion", serverVersion, "shutdownDelay", o.ShutdownDelay.String(), "goMemLimit", goMemLimit())
 	// The manager runs until ShutdownDelay after ctx ends (see shutdown).
 	mgrCtx, stop := stopping.context(ctx)
 	defer stop()
@@ -228,3 +231,11 @@ func (o *Options) proxyConfig() inject.ProxyConfig {
 type everyReplica struct{ certs.Provider }
 
 func (everyReplica) NeedLeaderElection() bool { return false }
+
+// goMemLimit is the Go runtime's memory limit for the start-up log: "none", or bytes.
+func goMemLimit() string {
+	if l := debug.SetMemoryLimit(-1); l != math.MaxInt64 {
+		return strconv.FormatInt(l, 10)
+	}
+	return "none"
+}
