@@ -5,8 +5,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+
+	"github.com/osm-tracing/osm-tracing/webhook/certs"
 )
 
 // CheckTrusted reports whether the API server can call this injector through the live
@@ -28,30 +31,19 @@ func CheckTrusted(live *admissionregistrationv1.MutatingWebhookConfiguration, ce
 	if hook == nil {
 		return fmt.Errorf("MutatingWebhookConfiguration %s has no webhook %s", ConfigurationName, WebhookName)
 	}
-	if len(hook.ClientConfig.CABundle) == 0 {
-		return fmt.Errorf("the caBundle of MutatingWebhookConfiguration %s is empty (not written yet)", ConfigurationName)
-	}
 	if cert == nil || len(cert.Certificate) == 0 {
 		return errors.New("the injector has no serving certificate yet")
 	}
-	roots := x509.NewCertPool()
-	if !roots.AppendCertsFromPEM(hook.ClientConfig.CABundle) {
-		return fmt.Errorf("the caBundle of MutatingWebhookConfiguration %s holds no PEM certificate", ConfigurationName)
-	}
-	leaf, err := x509.ParseCertificate(cert.Certificate[0])
-	if err != nil {
-		return fmt.Errorf("when reading the serving certificate: %w", err)
-	}
-	inter := x509.NewCertPool()
-	for _, der := range cert.Certificate[1:] {
-		if c, err := x509.ParseCertificate(der); err == nil {
-			inter.AddCert(c)
+	chain := make([]*x509.Certificate, 0, len(cert.Certificate))
+	for _, der := range cert.Certificate {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return fmt.Errorf("when reading the serving certificate: %w", err)
 		}
+		chain = append(chain, c)
 	}
-	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	if _, err := leaf.Verify(opts); err != nil {
-		return fmt.Errorf("the caBundle of MutatingWebhookConfiguration %s does not (yet) trust the serving certificate: %w",
-			ConfigurationName, err)
+	if _, err := certs.VerifyChain(hook.ClientConfig.CABundle, chain, "", time.Now()); err != nil {
+		return fmt.Errorf("MutatingWebhookConfiguration %s: %w (not written yet, or for another certificate)", ConfigurationName, err)
 	}
 	return nil
 }

@@ -50,25 +50,7 @@ func restartFleet(ctx context.Context, t *testing.T, c *framework.Cluster, cs ku
 			return w.wait(ctx, ns+"/"+name, d.Generation)
 		}
 	}
-	work := make(chan int)
-	errs := make(chan error, deployments)
-	var wg sync.WaitGroup
-	for range maxConcurrent {
-		wg.Go(func() {
-			for i := range work {
-				if err := restart(fmt.Sprintf("scale-%02d", i%namespaces), fmt.Sprintf("app-%04d", i)); err != nil {
-					errs <- err
-				}
-			}
-		})
-	}
-	for i := range deployments {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	if err := eachDeployment(maxConcurrent, restart); err != nil {
 		t.Fatalf("restarting Deployments (%s): %v", how, err)
 	}
 }

@@ -325,14 +325,25 @@ func createFleet(ctx context.Context, t *testing.T, cs kubernetes.Interface) {
 	for i := range namespaces {
 		createNamespace(ctx, t, cs, fmt.Sprintf("scale-%02d", i))
 	}
+	err := eachDeployment(16, func(ns, name string) error {
+		_, err := cs.AppsV1().Deployments(ns).Create(ctx, deployment(ns, name), metav1.CreateOptions{})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("creating Deployments: %v", err)
+	}
+}
+
+// eachDeployment calls f for every Deployment of the fleet (namespace, name), from workers
+// goroutines, each taking the next one when its call returns; it returns the first error.
+func eachDeployment(workers int, f func(ns, name string) error) error {
 	work := make(chan int)
-	var wg sync.WaitGroup
 	errs := make(chan error, deployments)
-	for range 16 {
+	var wg sync.WaitGroup
+	for range workers {
 		wg.Go(func() {
 			for i := range work {
-				d := deployment(fmt.Sprintf("scale-%02d", i%namespaces), fmt.Sprintf("app-%04d", i))
-				if _, err := cs.AppsV1().Deployments(d.Namespace).Create(ctx, d, metav1.CreateOptions{}); err != nil {
+				if err := f(fmt.Sprintf("scale-%02d", i%namespaces), fmt.Sprintf("app-%04d", i)); err != nil {
 					errs <- err
 				}
 			}
@@ -344,9 +355,7 @@ func createFleet(ctx context.Context, t *testing.T, cs kubernetes.Interface) {
 	close(work)
 	wg.Wait()
 	close(errs)
-	for err := range errs {
-		t.Fatalf("creating Deployments: %v", err)
-	}
+	return <-errs // nil when the channel is empty
 }
 
 func deployment(ns, name string) *appsv1.Deployment {

@@ -177,17 +177,8 @@ func TestHealMark(t *testing.T) {
 // generation.
 func TestReconcileHealsOnlyWhenTheWebhookIsReady(t *testing.T) {
 	f := newFixture(t)
-	ctx := context.Background()
 	for _, name := range []string{"a", "b", "c"} {
-		pod := &corev1.Pod{}
-		if err := f.c.Get(ctx, types.NamespacedName{Namespace: "app", Name: name + "-1-x"}, pod); err != nil {
-			t.Fatal(err)
-		}
-		delete(pod.Labels, bootstrap.BootstrapHashKey)
-		delete(pod.Labels, bootstrap.SettingsHashKey)
-		if err := f.c.Update(ctx, pod); err != nil {
-			t.Fatal(err)
-		}
+		f.withoutSidecar(name + "-1-x")
 	}
 	r := f.reconciler()
 	notReady := errors.New("the webhook server is not serving yet")
@@ -258,15 +249,7 @@ func TestReconcileHealsAfterTheFirstHold(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	pod := &corev1.Pod{}
-	if err := f.c.Get(ctx, types.NamespacedName{Namespace: "app", Name: "a-1-x"}, pod); err != nil {
-		t.Fatal(err)
-	}
-	delete(pod.Labels, bootstrap.BootstrapHashKey)
-	delete(pod.Labels, bootstrap.SettingsHashKey)
-	if err := f.c.Update(ctx, pod); err != nil {
-		t.Fatal(err)
-	}
+	f.withoutSidecar("a-1-x")
 	r := f.reconciler()
 	r.Options.SettleDelay = time.Second
 	if res := f.reconcile(r); res.RequeueAfter != time.Second {
@@ -279,5 +262,21 @@ func TestReconcileHealsAfterTheFirstHold(t *testing.T) {
 	f.reconcile(r)
 	if d := f.deployment("a"); d.Spec.Template.Annotations[HealAnnotation] == "" {
 		t.Fatalf("not healed once the hold ended: %v", d.Spec.Template.Annotations)
+	}
+}
+
+// withoutSidecar makes the fixture's pod name in namespace app one admitted without the
+// sidecar (no hash labels).
+func (f *fixture) withoutSidecar(name string) {
+	f.t.Helper()
+	ctx := context.Background()
+	pod := &corev1.Pod{}
+	if err := f.c.Get(ctx, types.NamespacedName{Namespace: "app", Name: name}, pod); err != nil {
+		f.t.Fatal(err)
+	}
+	delete(pod.Labels, bootstrap.BootstrapHashKey)
+	delete(pod.Labels, bootstrap.SettingsHashKey)
+	if err := f.c.Update(ctx, pod); err != nil {
+		f.t.Fatal(err)
 	}
 }
