@@ -49,7 +49,8 @@ func Collect(s *Snapshot, hash HashFunc) ([]Workload, []BarePod) {
 			namespaces[ns.Name] = ns
 		}
 	}
-	c := collector{snap: s, hash: hash, namespaces: namespaces, index: map[Ref]int{}}
+	n := len(s.Deployments) + len(s.StatefulSets) + len(s.DaemonSets)
+	c := &collector{snap: s, hash: hash, namespaces: namespaces, index: make(map[Ref]int, n), workloads: make([]Workload, 0, n)}
 	for i := range s.Deployments {
 		d := &s.Deployments[i]
 		c.add(bootstrap.KindDeployment, &d.ObjectMeta, &d.Spec.Template, DeploymentRollout(d), DeploymentBlocked(d))
@@ -75,6 +76,10 @@ type collector struct {
 	workloads  []Workload
 	index      map[Ref]int
 	bare       []BarePod
+	// decidePod and ownerPod are scratch pods, filled for each call instead of allocating a
+	// Pod (1.2 KiB) per workload and pod at every pass: the core's rules take a Pod and keep
+	// nothing of it.
+	decidePod, ownerPod corev1.Pod
 }
 
 // add records one workload if it is injected.
@@ -121,7 +126,8 @@ func (c *collector) pod(p *metav1.PartialObjectMetadata) {
 		return // a new pod would not be injected here (any more): nothing to compare with
 	}
 	run := PodRun{Hash: hash, Settings: p.Labels[bootstrap.SettingsHashKey]}
-	pod := &corev1.Pod{ObjectMeta: p.ObjectMeta}
+	pod := &c.ownerPod
+	*pod = corev1.Pod{ObjectMeta: p.ObjectMeta}
 	owner := bootstrap.OwnerOf(pod)
 	switch owner.Kind {
 	case bootstrap.KindDeployment, bootstrap.KindStatefulSet, bootstrap.KindDaemonSet:
@@ -160,7 +166,8 @@ func (c *collector) pod(p *metav1.PartialObjectMetadata) {
 // setting, in namespace ns, is injected. A template's pod spec is trimmed in the cache, so
 // the sidecar is never seen in it: an injected pod is never mistaken for "already injected".
 func (c *collector) decide(m *metav1.ObjectMeta, ns *corev1.Namespace, hostNetwork bool) (bool, error) {
-	pod := &corev1.Pod{
+	pod := &c.decidePod
+	*pod = corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Labels: m.Labels, Annotations: m.Annotations},
 		Spec:       corev1.PodSpec{HostNetwork: hostNetwork},
 	}
