@@ -41,8 +41,11 @@ var (
 	// and at the same concurrency: "kubectl" (a loop of kubectl rollout restart + rollout
 	// status), "api" (the same restart patch through client-go, completion polled).
 	floors = os.Getenv("OSM_SCALE_FLOORS")
-	// injectorFlags are more flags for osm-injector, space-separated.
+	// injectorFlags are more flags for osm-injector, space-separated; injectorEnv more
+	// environment variables (NAME=VALUE, space-separated: GOMEMLIMIT=150MiB plays a container
+	// limit).
 	injectorFlags = strings.Fields(os.Getenv("OSM_SCALE_INJECTOR_FLAGS"))
+	injectorEnv   = strings.Fields(os.Getenv("OSM_SCALE_INJECTOR_ENV"))
 )
 
 // TestRebootstrapScale measures a MeshConfig change over many Deployments on kwok: how long
@@ -267,6 +270,9 @@ func startProcess(t *testing.T, c *framework.Cluster, name, bin string, args ...
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, args...)
+	if name == "osm-injector" {
+		cmd.Env = append(os.Environ(), injectorEnv...)
+	}
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
