@@ -22,13 +22,15 @@ type Snapshot struct {
 	Defaults bootstrap.Tracing
 	Mesh     *v1alpha2.TracingSpec
 
+	// The objects are the reader's own when it is a cache (ReadSnapshot): read them, never
+	// change them.
 	Namespaces   []corev1.Namespace
-	Deployments  []appsv1.Deployment
-	StatefulSets []appsv1.StatefulSet
-	DaemonSets   []appsv1.DaemonSet
+	Deployments  []*appsv1.Deployment
+	StatefulSets []*appsv1.StatefulSet
+	DaemonSets   []*appsv1.DaemonSet
 	// Pods are the metadata of all pods: those with the bootstrap-hash label run the
 	// sidecar, the others do not.
-	Pods []metav1.PartialObjectMetadata
+	Pods []*metav1.PartialObjectMetadata
 }
 
 // HashFunc returns the bootstrap hash and the settings hash for a pod's resolve input
@@ -51,20 +53,17 @@ func Collect(s *Snapshot, hash HashFunc) ([]Workload, []BarePod) {
 	}
 	n := len(s.Deployments) + len(s.StatefulSets) + len(s.DaemonSets)
 	c := &collector{snap: s, hash: hash, namespaces: namespaces, index: make(map[Ref]int, n), workloads: make([]Workload, 0, n)}
-	for i := range s.Deployments {
-		d := &s.Deployments[i]
+	for _, d := range s.Deployments {
 		c.add(bootstrap.KindDeployment, &d.ObjectMeta, &d.Spec.Template, DeploymentRollout(d), DeploymentBlocked(d))
 	}
-	for i := range s.StatefulSets {
-		st := &s.StatefulSets[i]
+	for _, st := range s.StatefulSets {
 		c.add(bootstrap.KindStatefulSet, &st.ObjectMeta, &st.Spec.Template, StatefulSetRollout(st), StatefulSetBlocked(st))
 	}
-	for i := range s.DaemonSets {
-		ds := &s.DaemonSets[i]
+	for _, ds := range s.DaemonSets {
 		c.add(bootstrap.KindDaemonSet, &ds.ObjectMeta, &ds.Spec.Template, DaemonSetRollout(ds), DaemonSetBlocked(ds))
 	}
-	for i := range s.Pods {
-		c.pod(&s.Pods[i])
+	for _, p := range s.Pods {
+		c.pod(p)
 	}
 	return c.workloads, c.bare
 }

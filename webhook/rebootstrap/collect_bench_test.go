@@ -24,11 +24,11 @@ func BenchmarkCollectAndPlan(b *testing.B) {
 		ns, name := fmt.Sprintf("ns-%02d", i%nss), fmt.Sprintf("app-%05d", i)
 		d := dep(ns, name, nil)
 		d.Spec.Template.Labels = map[string]string{"app": name}
-		s.Deployments = append(s.Deployments, d)
+		s.Deployments = append(s.Deployments, &d)
 	}
 	first, _ := Collect(s, h.Hash) // the targets, and the memo warmed
 	for _, w := range first {
-		s.Pods = append(s.Pods, metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{
+		s.Pods = append(s.Pods, &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{
 			Namespace: w.Ref.Namespace, Name: w.Ref.Name + "-1-x",
 			Labels: map[string]string{
 				"app": w.Ref.Name, "pod-template-hash": "1",

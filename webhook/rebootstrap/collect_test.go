@@ -91,7 +91,7 @@ func TestCollect(t *testing.T) {
 			namespace("kube-system", true, nil),
 			namespace("osm-system", true, nil),
 		},
-		Deployments: []appsv1.Deployment{
+		Deployments: ptrs([]appsv1.Deployment{
 			dep("app", "web", nil),
 			dep("app", "pinned-pod", map[string]string{bootstrap.AnnotationAddress: "pod-collector", bootstrap.BootstrapHashKey: "h0"}),
 			dep("pinned", "api", nil),
@@ -117,21 +117,21 @@ func TestCollect(t *testing.T) {
 			dep("plain", "outside", nil),
 			dep("kube-system", "system", nil),
 			dep("osm-system", "injector", nil),
-		},
-		StatefulSets: []appsv1.StatefulSet{{
+		}),
+		StatefulSets: ptrs([]appsv1.StatefulSet{{
 			ObjectMeta: metav1.ObjectMeta{Namespace: "app", Name: "db", Generation: 1},
 			Spec: appsv1.StatefulSetSpec{
 				Template:       template(nil),
 				UpdateStrategy: appsv1.StatefulSetUpdateStrategy{Type: appsv1.OnDeleteStatefulSetStrategyType},
 			},
 			Status: appsv1.StatefulSetStatus{ObservedGeneration: 1},
-		}},
-		DaemonSets: []appsv1.DaemonSet{{
+		}}),
+		DaemonSets: ptrs([]appsv1.DaemonSet{{
 			ObjectMeta: metav1.ObjectMeta{Namespace: "app", Name: "agent", Generation: 1},
 			Spec:       appsv1.DaemonSetSpec{Template: template(nil)},
 			Status:     appsv1.DaemonSetStatus{ObservedGeneration: 1},
-		}},
-		Pods: []metav1.PartialObjectMetadata{
+		}}),
+		Pods: ptrs([]metav1.PartialObjectMetadata{
 			podMeta("app", "web-5d9-a", "h1", ownerRef("apps/v1", "ReplicaSet", "web-5d9"), map[string]string{"pod-template-hash": "5d9"}),
 			podMeta("app", "web-5d9-b", "h2", ownerRef("apps/v1", "ReplicaSet", "web-5d9"), map[string]string{"pod-template-hash": "5d9"}),
 			podMeta("app", "web-7f-c", "h2", ownerRef("apps/v1", "ReplicaSet", "web-7f"),
@@ -167,7 +167,7 @@ func TestCollect(t *testing.T) {
 				p.Annotations = map[string]string{bootstrap.InjectionAnnotation: "disabled"}
 				return p
 			}(),
-		},
+		}),
 	}
 	// The controller lists its cache without copies (client.UnsafeDisableDeepCopy): Collect,
 	// real hashing included, must leave the snapshot as it found it.
@@ -258,7 +258,7 @@ func TestCollect(t *testing.T) {
 }
 
 func TestCollectWithoutNamespacesFollowsNothing(t *testing.T) {
-	ws, bare := Collect(&Snapshot{Deployments: []appsv1.Deployment{dep("app", "web", nil)}}, fakeHash)
+	ws, bare := Collect(&Snapshot{Deployments: ptrs([]appsv1.Deployment{dep("app", "web", nil)})}, fakeHash)
 	if len(ws) != 0 || len(bare) != 0 {
 		t.Errorf("got %d workloads and %d pods in no injected namespace", len(ws), len(bare))
 	}
@@ -278,7 +278,7 @@ func TestTargetMatchesWhatTheWebhookComputes(t *testing.T) {
 		Defaults:              bootstrap.Defaults("osm-system"),
 		Mesh:                  mesh,
 		Namespaces:            []corev1.Namespace{namespace("app", true, nsAnn)},
-		Deployments:           []appsv1.Deployment{d},
+		Deployments:           ptrs([]appsv1.Deployment{d}),
 	}, h.Hash)
 	if len(ws) != 1 || ws[0].TargetErr != nil {
 		t.Fatalf("workloads %+v", ws)
@@ -330,7 +330,7 @@ func TestBareGenerateNamePodIsNotStale(t *testing.T) {
 		Defaults:              bootstrap.Defaults("osm-system"),
 		Mesh:                  mesh,
 		Namespaces:            []corev1.Namespace{ns},
-		Pods:                  []metav1.PartialObjectMetadata{live},
+		Pods:                  ptrs([]metav1.PartialObjectMetadata{live}),
 	}, h.Hash)
 	if len(bare) != 1 {
 		t.Fatalf("bare pods %+v, want the one", bare)
@@ -347,17 +347,26 @@ func deepCopySnapshot(s *Snapshot) *Snapshot {
 	for i := range s.Namespaces {
 		c.Namespaces = append(c.Namespaces, *s.Namespaces[i].DeepCopy())
 	}
-	for i := range s.Deployments {
-		c.Deployments = append(c.Deployments, *s.Deployments[i].DeepCopy())
+	for _, d := range s.Deployments {
+		c.Deployments = append(c.Deployments, d.DeepCopy())
 	}
-	for i := range s.StatefulSets {
-		c.StatefulSets = append(c.StatefulSets, *s.StatefulSets[i].DeepCopy())
+	for _, st := range s.StatefulSets {
+		c.StatefulSets = append(c.StatefulSets, st.DeepCopy())
 	}
-	for i := range s.DaemonSets {
-		c.DaemonSets = append(c.DaemonSets, *s.DaemonSets[i].DeepCopy())
+	for _, ds := range s.DaemonSets {
+		c.DaemonSets = append(c.DaemonSets, ds.DeepCopy())
 	}
-	for i := range s.Pods {
-		c.Pods = append(c.Pods, *s.Pods[i].DeepCopy())
+	for _, p := range s.Pods {
+		c.Pods = append(c.Pods, p.DeepCopy())
 	}
 	return &c
+}
+
+// ptrs points at each element of a test's slice, as a Snapshot holds them.
+func ptrs[T any](items []T) []*T {
+	out := make([]*T, len(items))
+	for i := range items {
+		out[i] = &items[i]
+	}
+	return out
 }

@@ -25,14 +25,13 @@ func whole(m *metav1.ObjectMeta, tpl *corev1.PodTemplateSpec) {
 	tpl.Spec.Volumes = []corev1.Volume{{Name: "data"}}
 }
 
-// trimmed runs the cache's transform on a copy.
-func trimmed[T any](t *testing.T, obj *T) T {
+// trimmed runs the cache's transform on obj, in place as the cache does.
+func trimmed(t *testing.T, obj any) {
 	t.Helper()
 	out, err := trim(obj)
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || out != obj {
+		t.Fatalf("trim = %p, %v; want the object itself", out, err)
 	}
-	return *out.(*T)
 }
 
 // TestTrim: the cache keeps only what the planner reads, so Collect and the rollout readers
@@ -84,16 +83,16 @@ func TestTrim(t *testing.T) {
 	full := &Snapshot{
 		ControlPlaneNamespace: "osm-system",
 		Namespaces:            []corev1.Namespace{namespace("app", true, nil)},
-		Deployments:           deps,
-		StatefulSets:          []appsv1.StatefulSet{sts},
-		DaemonSets:            []appsv1.DaemonSet{ds},
+		Deployments:           ptrs(deps),
+		StatefulSets:          ptrs([]appsv1.StatefulSet{sts}),
+		DaemonSets:            ptrs([]appsv1.DaemonSet{ds}),
 	}
 	cut := deepCopySnapshot(full)
-	for i := range cut.Deployments {
-		cut.Deployments[i] = trimmed(t, &cut.Deployments[i])
+	for _, d := range cut.Deployments {
+		trimmed(t, d)
 	}
-	cut.StatefulSets[0] = trimmed(t, &cut.StatefulSets[0])
-	cut.DaemonSets[0] = trimmed(t, &cut.DaemonSets[0])
+	trimmed(t, cut.StatefulSets[0])
+	trimmed(t, cut.DaemonSets[0])
 
 	want, _ := Collect(full, fakeHash)
 	got, _ := Collect(cut, fakeHash)
