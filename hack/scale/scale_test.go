@@ -53,8 +53,8 @@ var (
 // the process running the re-bootstrap controller; then, with OSM_SCALE_FLOORS, how long
 // the same restarts take without it. It runs only with OSM_SCALE=1:
 //
-//	OSM_SCALE=1 go test -v -timeout 90m ./hack/scale/
-//	OSM_SCALE=1 OSM_SCALE_REPLICAS=10 OSM_SCALE_FLOORS=kubectl,api go test -v -timeout 90m ./hack/scale/
+//	OSM_SCALE=1 go test -count=1 -v -timeout 90m ./hack/scale/
+//	OSM_SCALE=1 OSM_SCALE_REPLICAS=10 OSM_SCALE_FLOORS=kubectl,api go test -count=1 -v -timeout 90m ./hack/scale/
 func TestRebootstrapScale(t *testing.T) {
 	if os.Getenv("OSM_SCALE") != "1" {
 		t.Skip("set OSM_SCALE=1 to run the scale test")
