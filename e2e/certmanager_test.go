@@ -77,7 +77,7 @@ func TestCertManagerProvider(t *testing.T) {
 	})
 	t.Cleanup(func() {
 		if t.Failed() || os.Getenv(envInjectorLogs) != "" {
-			t.Logf("last injector logs:\n%s", injectorLogs.tail(20000))
+			t.Logf("last injector logs:\n%s", injectorLogs.Tail(20000))
 		}
 	})
 	c := framework.Start(t, framework.Options{})

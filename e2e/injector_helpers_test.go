@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -30,31 +29,9 @@ import (
 const envInjectorLogs = "OSM_E2E_INJECTOR_LOGS"
 
 // injectorLogs collects the in-process injector's logs; a failed test prints their end.
-var injectorLogs = &logBuffer{}
+var injectorLogs = &framework.SyncBuffer{}
 
 var setLoggerOnce sync.Once
-
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// tail returns the last n bytes.
-func (b *logBuffer) tail(n int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := b.buf.Bytes()
-	if len(s) > n {
-		s = s[len(s)-n:]
-	}
-	return string(s)
-}
 
 // injector is osm-injector running in the test process (app.Run), restartable.
 type injector struct {
@@ -84,7 +61,7 @@ func injectorOptions(t *testing.T, c *framework.Cluster) app.Options {
 	})
 	t.Cleanup(func() {
 		if t.Failed() || os.Getenv(envInjectorLogs) != "" {
-			t.Logf("last injector logs:\n%s", injectorLogs.tail(30000))
+			t.Logf("last injector logs:\n%s", injectorLogs.Tail(30000))
 		}
 	})
 	ports := make([]int, 2)

@@ -553,7 +553,7 @@ func (w *rbRolloutWatch) result() (peak int, starts []string) {
 func rbLogErrors(t *testing.T) {
 	t.Helper()
 	var lines []string
-	for _, l := range strings.Split(injectorLogs.tail(1<<22), "\n") {
+	for _, l := range strings.Split(injectorLogs.Tail(1<<22), "\n") {
 		if strings.Contains(l, "ERROR") && strings.Contains(l, "rebootstrap") {
 			lines = append(lines, l)
 		}

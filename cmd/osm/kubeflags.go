@@ -3,8 +3,10 @@ package main
 import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/osm-tracing/osm-tracing/cmd/osm/internal/kube"
+	"github.com/osm-tracing/osm-tracing/cmd/osm/internal/rollout"
 )
 
 // addKubeFlags gives root the global --kubeconfig and --context flags when it lacks them.
@@ -36,6 +38,16 @@ func configFlags(cmd *cobra.Command) *genericclioptions.ConfigFlags {
 // clients makes the clients of the cluster cmd's kubeconfig selects.
 func clients(cmd *cobra.Command) (*kube.Clients, error) {
 	return kube.New(configFlags(cmd))
+}
+
+// rolloutClient is the read-and-stamp client of osm tracing plan and osm proxy rollout
+// (rollout.NewClient) for the command's kubeconfig flags.
+func rolloutClient(cmd *cobra.Command) (client.Client, error) {
+	c, err := clients(cmd)
+	if err != nil {
+		return nil, err
+	}
+	return rollout.NewClient(c.Config)
 }
 
 // namespaceOr returns ns, or the kubeconfig context's namespace ("default" when it has none).

@@ -111,11 +111,7 @@ injector's version: the target bootstrap is the one this osm renders.`,
 			if !outdated {
 				return fmt.Errorf("say which workloads to roll: --outdated")
 			}
-			c, err := clients(cmd)
-			if err != nil {
-				return err
-			}
-			cl, err := rollout.NewClient(c.Config)
+			cl, err := rolloutClient(cmd)
 			if err != nil {
 				return err
 			}

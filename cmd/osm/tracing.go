@@ -113,11 +113,7 @@ the injector's Deployment, else the injector's default), and the bare pods that 
 				}
 				edit = rollout.SpecFileEdit(file, data)
 			}
-			c, err := clients(cmd)
-			if err != nil {
-				return err
-			}
-			cl, err := rollout.NewClient(c.Config)
+			cl, err := rolloutClient(cmd)
 			if err != nil {
 				return err
 			}

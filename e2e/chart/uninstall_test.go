@@ -1,10 +1,8 @@
 package chart
 
 import (
-	"bytes"
 	"context"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -45,7 +43,7 @@ func (e *env) uninstallWithRunningInjector(ctx context.Context, t *testing.T) {
 
 	// The injector as the demo runs it: by hand, with its defaults (it may create the
 	// configuration when there is none at start).
-	var logs syncBuffer
+	var logs framework.SyncBuffer
 	o := app.DefaultOptions()
 	o.RESTConfig = e.cluster.RESTConfig
 	o.WebhookHost, o.WebhookPort, o.WebhookURL = "127.0.0.1", port, url
@@ -126,22 +124,4 @@ func managers(o client.Object) []string {
 		out = append(out, m.Manager)
 	}
 	return out
-}
-
-// syncBuffer is a bytes.Buffer safe for the injector's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -28,12 +28,13 @@ const conflictRetry = time.Second
 
 // Reconciler deletes unreferenced bootstrap ConfigMaps after Grace.
 type Reconciler struct {
-	// Client reads from the manager's cache (metadata-only ConfigMaps, and Pods unless Pods
-	// is set) and deletes.
+	// Client reads the managed ConfigMaps from the manager's cache (metadata only) and
+	// deletes.
 	Client client.Client
-	// Pods, when set, is the cache the pod watch and pod lists read instead of the manager's:
+	// Pods is the cache the pod watch and pod lists read (required by SetupWithManager):
 	// osm-injector passes the re-bootstrap controller's, which holds every pod's metadata
-	// already, so the process keeps one copy of them. It must be started (by its owner).
+	// already, so the process keeps one copy of them. It is started by its owner. Reconcile
+	// alone (tests) lists pods through Client when it is nil.
 	Pods cache.Cache
 	// APIReader, when set, confirms with the API server that no pod uses a ConfigMap just
 	// before it is deleted: the pod cache may not show yet a pod admitted a moment ago.
@@ -59,15 +60,15 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Grace <= 0 {
 		return fmt.Errorf("when setting up the ConfigMap garbage collector: the grace period must be positive, not %s", r.Grace)
 	}
-	b := ctrl.NewControllerManagedBy(mgr).
-		Named("bootstrap-configmap-gc").
-		For(&corev1.ConfigMap{}, builder.OnlyMetadata, builder.WithPredicates(managedPredicate()))
-	if r.Pods != nil {
-		b = b.WatchesRawSource(source.Kind[client.Object](r.Pods, newMeta(bootstrap.KindPod), podHandler(r.Client), podPredicate()))
-	} else {
-		b = b.Watches(&corev1.Pod{}, podHandler(r.Client), builder.OnlyMetadata, builder.WithPredicates(podPredicate()))
+	if r.Pods == nil {
+		return fmt.Errorf("when setting up the ConfigMap garbage collector: no pod cache (Pods)")
 	}
-	err := b.WithOptions(controller.Options{MaxConcurrentReconciles: 2, SkipNameValidation: ptr.To(true)}).Complete(r)
+	err := ctrl.NewControllerManagedBy(mgr).
+		Named("bootstrap-configmap-gc").
+		For(&corev1.ConfigMap{}, builder.OnlyMetadata, builder.WithPredicates(managedPredicate())).
+		WatchesRawSource(source.Kind[client.Object](r.Pods, newMeta(bootstrap.KindPod), podHandler(r.Client), podPredicate())).
+		WithOptions(controller.Options{MaxConcurrentReconciles: 2, SkipNameValidation: ptr.To(true)}).
+		Complete(r)
 	if err != nil {
 		return fmt.Errorf("when setting up the ConfigMap garbage collector: %w", err)
 	}
