@@ -460,13 +460,7 @@ func TestOpenTelemetryRules(t *testing.T) {
 	}
 	editOTel := func(t *testing.T, b *bootstrapv3.Bootstrap, listener string, edit func(*tracev3.OpenTelemetryConfig)) {
 		editHCM(t, b, listener, func(h *hcmv3.HttpConnectionManager) {
-			a := h.GetTracing().GetProvider().GetTypedConfig()
-			o := new(tracev3.OpenTelemetryConfig)
-			if err := a.UnmarshalTo(o); err != nil {
-				t.Fatal(err)
-			}
-			edit(o)
-			repack(t, a, o)
+			editAny(t, h.GetTracing().GetProvider().GetTypedConfig(), new(tracev3.OpenTelemetryConfig), edit)
 		})
 	}
 	for _, m := range []struct {
@@ -477,9 +471,8 @@ func TestOpenTelemetryRules(t *testing.T) {
 			mustCluster(t, b, TracingClusterName).TypedExtensionProtocolOptions = nil
 		}},
 		{checkProtocolName, "the cluster follows the downstream protocol", func(t *testing.T, b *bootstrapv3.Bootstrap) {
-			c := mustCluster(t, b, TracingClusterName)
-			repack(t, c.TypedExtensionProtocolOptions[httpProtocolOptionsName], &httpv3.HttpProtocolOptions{
-				UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_UseDownstreamProtocolConfig{UseDownstreamProtocolConfig: &httpv3.HttpProtocolOptions_UseDownstreamHttpConfig{}},
+			editHTTPOptions(t, b, TracingClusterName, func(o *httpv3.HttpProtocolOptions) {
+				o.UpstreamProtocolOptions = &httpv3.HttpProtocolOptions_UseDownstreamProtocolConfig{UseDownstreamProtocolConfig: &httpv3.HttpProtocolOptions_UseDownstreamHttpConfig{}}
 			})
 		}},
 		{checkProtocolName, "spans carry Envoy's default service name", func(t *testing.T, b *bootstrapv3.Bootstrap) {
@@ -1158,8 +1151,13 @@ func mustCluster(t *testing.T, b *bootstrapv3.Bootstrap, name string) *clusterv3
 }
 
 // repack replaces the content of a with m.
-func repack(t *testing.T, a *anypb.Any, m proto.Message) {
+// editAny unpacks the message a holds into m, lets edit change it and packs it back.
+func editAny[M proto.Message](t *testing.T, a *anypb.Any, m M, edit func(M)) {
 	t.Helper()
+	if err := a.UnmarshalTo(m); err != nil {
+		t.Fatal(err)
+	}
+	edit(m)
 	if err := a.MarshalFrom(m); err != nil {
 		t.Fatal(err)
 	}
@@ -1171,47 +1169,26 @@ func editHCM(t *testing.T, b *bootstrapv3.Bootstrap, listener string, edit func(
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := theHCM(b, listener)
-	if err != nil {
-		t.Fatal(err)
-	}
-	edit(h)
-	repack(t, f.GetTypedConfig(), h)
+	editAny(t, f.GetTypedConfig(), new(hcmv3.HttpConnectionManager), edit)
 }
 
 func editZipkin(t *testing.T, b *bootstrapv3.Bootstrap, listener string, edit func(*tracev3.ZipkinConfig)) {
 	t.Helper()
 	editHCM(t, b, listener, func(h *hcmv3.HttpConnectionManager) {
-		a := h.GetTracing().GetProvider().GetTypedConfig()
-		z := new(tracev3.ZipkinConfig)
-		if err := a.UnmarshalTo(z); err != nil {
-			t.Fatal(err)
-		}
-		edit(z)
-		repack(t, a, z)
+		editAny(t, h.GetTracing().GetProvider().GetTypedConfig(), new(tracev3.ZipkinConfig), edit)
 	})
 }
 
 func editTCPProxy(t *testing.T, b *bootstrapv3.Bootstrap, listenerName string, edit func(*tcp_proxyv3.TcpProxy)) {
 	t.Helper()
 	a := mustListener(t, b, listenerName).GetDefaultFilterChain().GetFilters()[0].GetTypedConfig()
-	p := new(tcp_proxyv3.TcpProxy)
-	if err := a.UnmarshalTo(p); err != nil {
-		t.Fatal(err)
-	}
-	edit(p)
-	repack(t, a, p)
+	editAny(t, a, new(tcp_proxyv3.TcpProxy), edit)
 }
 
 func editHTTPOptions(t *testing.T, b *bootstrapv3.Bootstrap, clusterName string, edit func(*httpv3.HttpProtocolOptions)) {
 	t.Helper()
 	a := mustCluster(t, b, clusterName).GetTypedExtensionProtocolOptions()[httpProtocolOptionsName]
-	o := new(httpv3.HttpProtocolOptions)
-	if err := a.UnmarshalTo(o); err != nil {
-		t.Fatal(err)
-	}
-	edit(o)
-	repack(t, a, o)
+	editAny(t, a, new(httpv3.HttpProtocolOptions), edit)
 }
 
 func mustRead(t *testing.T, path string) []byte {
