@@ -15,7 +15,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -653,11 +652,8 @@ func (e *rbEnv) waitKindComplete(ctx context.Context, obj client.Object, gen int
 // rbScheme is a new scheme with the built-in types and the MeshConfig.
 func rbScheme(t *testing.T) *runtime.Scheme {
 	t.Helper()
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	if err := v1alpha2.AddToScheme(scheme); err != nil {
+	scheme, err := rebootstrap.NewScheme()
+	if err != nil {
 		t.Fatal(err)
 	}
 	return scheme

@@ -6,7 +6,9 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -89,6 +91,18 @@ func (o Options) withDefaults() (Options, error) {
 		o.Defaults = bootstrap.Defaults(o.Namespace)
 	}
 	return o, nil
+}
+
+// NewScheme returns a scheme with the built-in types and the MeshConfig types: what Setup's
+// manager and a reader given to ReadSnapshot must know.
+func NewScheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, v1alpha2.AddToScheme} {
+		if err := add(s); err != nil {
+			return nil, fmt.Errorf("when building the scheme: %w", err)
+		}
+	}
+	return s, nil
 }
 
 // Setup adds the re-bootstrap controller to mgr: a cache of its own that runs only on the

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -21,11 +19,9 @@ const FieldOwner = "osm-cli"
 // NewClient makes a client of the cluster that reads the built-in types and MeshConfigs
 // straight from the API server (no cache).
 func NewClient(cfg *rest.Config) (client.Client, error) {
-	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, v1alpha2.AddToScheme} {
-		if err := add(scheme); err != nil {
-			return nil, fmt.Errorf("when building the client's scheme: %w", err)
-		}
+	scheme, err := rebootstrap.NewScheme()
+	if err != nil {
+		return nil, err
 	}
 	c, err := client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {

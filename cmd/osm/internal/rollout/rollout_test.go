@@ -9,8 +9,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -18,6 +16,7 @@ import (
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
 	"github.com/osm-tracing/osm-tracing/webhook/inject"
+	"github.com/osm-tracing/osm-tracing/webhook/rebootstrap"
 )
 
 // cluster is a fake cluster: namespace app labelled for injection and the MeshConfig, plus
@@ -31,11 +30,8 @@ type cluster struct {
 
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	if err := v1alpha2.AddToScheme(scheme); err != nil {
+	scheme, err := rebootstrap.NewScheme()
+	if err != nil {
 		t.Fatal(err)
 	}
 	mesh := &v1alpha2.TracingSpec{Enable: ptr.To(true), Address: "jaeger.tracing", Port: ptr.To[int32](9411)}
