@@ -46,6 +46,9 @@ var (
 	// limit).
 	injectorFlags = strings.Fields(os.Getenv("OSM_SCALE_INJECTOR_FLAGS"))
 	injectorEnv   = strings.Fields(os.Getenv("OSM_SCALE_INJECTOR_ENV"))
+	// restOnly (OSM_SCALE_ROLLOUT=0) measures the fleet at rest and stops: no MeshConfig
+	// patch, no rollout.
+	restOnly = os.Getenv("OSM_SCALE_ROLLOUT") == "0"
 )
 
 // TestRebootstrapScale measures a MeshConfig change over many Deployments on kwok: how long
@@ -95,6 +98,15 @@ func TestRebootstrapScale(t *testing.T) {
 	hwmBefore := procStatus(t, controller.Process.Pid, "VmHWM")
 	cpuBefore := cpuSeconds(t, controller.Process.Pid)
 	saveHeapProfile(t, pprof, "before-patch")
+	if restOnly {
+		time.Sleep(time.Minute)
+		t.Logf("RESULT at rest: deployments=%d replicas=%d pods=%d namespaces=%d: controller process VmRSS %s, "+
+			"VmHWM %s when all were counted; a minute later VmRSS %s (anonymous %s); Go heap %s",
+			deployments, replicas, deployments*replicas, namespaces, rssBefore, hwmBefore,
+			procStatus(t, controller.Process.Pid, "VmRSS"), procStatus(t, controller.Process.Pid, "RssAnon"),
+			memStats(t, pprof))
+		return
+	}
 
 	began = time.Now()
 	if _, _, err := c.Kubectl("patch", "meshconfig", "osm-mesh-config", "-n", "osm-system", "--type=merge",
@@ -258,6 +270,31 @@ func saveHeapProfile(t *testing.T, addr, name string) {
 		t.Fatalf("reading the heap profile: %v", err)
 	}
 	t.Logf("heap profile %s", path)
+}
+
+// memStats reads the Go runtime's memory statistics from the pprof heap page (after a GC).
+func memStats(t *testing.T, addr string) string {
+	t.Helper()
+	if addr == "" {
+		return "unknown (set OSM_SCALE_PROFILE_DIR)"
+	}
+	resp, err := http.Get("http://" + addr + "/debug/pprof/heap?debug=1&gc=1") //nolint:noctx // loopback, the test's own
+	if err != nil {
+		t.Fatalf("reading the heap statistics: %v", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var out []string
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		for _, f := range []string{"HeapAlloc", "HeapInuse", "HeapIdle", "HeapReleased", "StackInuse", "Sys", "NextGC"} {
+			if v, ok := strings.CutPrefix(sc.Text(), "# "+f+" = "); ok {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				out = append(out, fmt.Sprintf("%s %.1f MiB", f, float64(n)/(1<<20)))
+			}
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // startProcess starts a command with its output in the cluster's folder; it is killed when

@@ -3,14 +3,10 @@ package rebootstrap
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
@@ -29,8 +25,12 @@ const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
 // NewCache builds the controller's own cache (Options.Cache): pods as metadata only (all of
 // them: those without the bootstrap-hash label run without the sidecar, which the controller
-// heals), only the followed MeshConfig, and every object trimmed to what the planner reads,
-// to keep memory flat with thousands of workloads. Setup starts it on the leader.
+// heals), only the followed MeshConfig, and workloads as their records (see Trim), to keep
+// memory flat with thousands of workloads. Setup starts it on the leader.
+//
+// Its informers for Deployments, StatefulSets and DaemonSets hold *WorkloadRecord, not the
+// typed objects: read them with ReadSnapshot (a Get or List of those kinds through this
+// cache fails with a type error).
 func NewCache(mgr manager.Manager, opts Options) (cache.Cache, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
@@ -46,7 +46,7 @@ func NewCache(mgr manager.Manager, opts Options) (cache.Cache, error) {
 				Field:      fields.OneTermEqualSelector("metadata.name", opts.MeshConfigName),
 			},
 		},
-		DefaultTransform: trim,
+		DefaultTransform: Trim,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("when creating the re-bootstrap cache: %w", err)
@@ -54,49 +54,26 @@ func NewCache(mgr manager.Manager, opts Options) (cache.Cache, error) {
 	return c, nil
 }
 
-// trim drops what the planner never reads (Collect and the rollout readers; TestTrim holds
-// them equal on trimmed and whole objects): managed fields, kubectl's last-applied copy, a
-// workload's own labels, owners and finalizers, its selector and other spec fields, of its
-// pod template everything but the metadata and hostNetwork, and of its status the conditions
-// other than Progressing. With thousands of workloads this is most of their memory.
-func trim(obj any) (any, error) {
-	if m, err := meta.Accessor(obj); err == nil {
-		m.SetManagedFields(nil)
-		if ann := m.GetAnnotations(); ann[lastApplied] != "" {
-			delete(ann, lastApplied)
-			m.SetAnnotations(ann)
-		}
+// Trim is the transform of the injector's caches. A Deployment, StatefulSet or DaemonSet
+// becomes its WorkloadRecord (RecordOf): with thousands of workloads the objects are most of
+// the controller's memory. Of any other object (pod and ConfigMap metadata, namespaces, the
+// MeshConfig) it compacts the metadata (TrimMeta).
+func Trim(obj any) (any, error) {
+	if r, ok := RecordOf(obj); ok {
+		return r, nil
 	}
-	switch o := obj.(type) {
-	case *appsv1.Deployment:
-		trimWorkloadMeta(&o.ObjectMeta)
-		trimTemplate(&o.Spec.Template)
-		o.Spec = appsv1.DeploymentSpec{Replicas: o.Spec.Replicas, Paused: o.Spec.Paused, Template: o.Spec.Template}
-		o.Status.Conditions = slices.DeleteFunc(o.Status.Conditions, func(c appsv1.DeploymentCondition) bool {
-			return c.Type != appsv1.DeploymentProgressing
-		})
-	case *appsv1.StatefulSet:
-		trimWorkloadMeta(&o.ObjectMeta)
-		trimTemplate(&o.Spec.Template)
-		o.Spec = appsv1.StatefulSetSpec{Replicas: o.Spec.Replicas, UpdateStrategy: o.Spec.UpdateStrategy, Template: o.Spec.Template}
-		o.Status.Conditions = nil
-	case *appsv1.DaemonSet:
-		trimWorkloadMeta(&o.ObjectMeta)
-		trimTemplate(&o.Spec.Template)
-		o.Spec = appsv1.DaemonSetSpec{UpdateStrategy: appsv1.DaemonSetUpdateStrategy{Type: o.Spec.UpdateStrategy.Type}, Template: o.Spec.Template}
-		o.Status.Conditions = nil
+	return TrimMeta(obj)
+}
+
+// TrimMeta is a cache transform that keeps every object's type: it drops from the metadata
+// what nothing here reads (managed fields, kubectl's last-applied copy) and shares the
+// strings thousands of objects repeat (namespace, label and annotation keys, owner kinds).
+// osm-injector's manager cache (the webhook's) uses it.
+func TrimMeta(obj any) (any, error) {
+	if m, err := meta.Accessor(obj); err == nil {
+		compactMeta(m)
 	}
 	return obj, nil
-}
-
-// trimWorkloadMeta drops what a workload's own metadata holds for others: the planner reads
-// its name, UID, generation, deletion and annotations.
-func trimWorkloadMeta(m *metav1.ObjectMeta) {
-	m.Labels, m.OwnerReferences, m.Finalizers = nil, nil, nil
-}
-
-func trimTemplate(t *corev1.PodTemplateSpec) {
-	t.Spec = corev1.PodSpec{HostNetwork: t.Spec.HostNetwork}
 }
 
 // leaderOnly runs the cache on the leader only: the other replicas serve the webhook and

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -24,10 +23,9 @@ type Snapshot struct {
 
 	// The objects are the reader's own when it is a cache (ReadSnapshot): read them, never
 	// change them.
-	Namespaces   []corev1.Namespace
-	Deployments  []*appsv1.Deployment
-	StatefulSets []*appsv1.StatefulSet
-	DaemonSets   []*appsv1.DaemonSet
+	Namespaces []corev1.Namespace
+	// Workloads are the records of every Deployment, StatefulSet and DaemonSet.
+	Workloads []*WorkloadRecord
 	// Pods are the metadata of all pods: those with the bootstrap-hash label run the
 	// sidecar, the others do not.
 	Pods []*metav1.PartialObjectMetadata
@@ -51,16 +49,10 @@ func Collect(s *Snapshot, hash HashFunc) ([]Workload, []BarePod) {
 			namespaces[ns.Name] = ns
 		}
 	}
-	n := len(s.Deployments) + len(s.StatefulSets) + len(s.DaemonSets)
+	n := len(s.Workloads)
 	c := &collector{snap: s, hash: hash, namespaces: namespaces, index: make(map[Ref]int, n), workloads: make([]Workload, 0, n)}
-	for _, d := range s.Deployments {
-		c.add(bootstrap.KindDeployment, &d.ObjectMeta, &d.Spec.Template, DeploymentRollout(d), DeploymentBlocked(d))
-	}
-	for _, st := range s.StatefulSets {
-		c.add(bootstrap.KindStatefulSet, &st.ObjectMeta, &st.Spec.Template, StatefulSetRollout(st), StatefulSetBlocked(st))
-	}
-	for _, ds := range s.DaemonSets {
-		c.add(bootstrap.KindDaemonSet, &ds.ObjectMeta, &ds.Spec.Template, DaemonSetRollout(ds), DaemonSetBlocked(ds))
+	for _, r := range s.Workloads {
+		c.add(r)
 	}
 	for _, p := range s.Pods {
 		c.pod(p)
@@ -79,33 +71,38 @@ type collector struct {
 	// Pod (1.2 KiB) per workload and pod at every pass: the core's rules take a Pod and keep
 	// nothing of it.
 	decidePod, ownerPod corev1.Pod
+	// template is a scratch copy of a workload's pod template metadata, for the same reason.
+	template metav1.ObjectMeta
 }
 
 // add records one workload if it is injected.
-func (c *collector) add(kind string, m *metav1.ObjectMeta, tpl *corev1.PodTemplateSpec, r Rollout, blocked string) {
-	ns, ok := c.namespaces[m.Namespace]
-	if !ok || m.DeletionTimestamp != nil {
+func (c *collector) add(r *WorkloadRecord) {
+	ns, ok := c.namespaces[r.Namespace]
+	if !ok || r.DeletionTimestamp != nil {
 		return
 	}
-	injected, err := c.decide(&tpl.ObjectMeta, ns, tpl.Spec.HostNetwork)
+	tpl := &c.template
+	*tpl = metav1.ObjectMeta{Name: r.TemplatePodName, Labels: r.TemplateLabels, Annotations: r.TemplateAnnotations}
+	injected, err := c.decide(tpl, ns, r.HostNetwork)
 	if !injected && err == nil {
 		return
 	}
 	w := Workload{
-		Ref:        Ref{Kind: kind, Namespace: m.Namespace, Name: m.Name},
-		UID:        m.UID,
-		Generation: m.Generation,
-		Stamped:    tpl.Annotations[bootstrap.BootstrapHashKey],
-		Blocked:    blocked,
-		Rollout:    r,
+		Ref:          r.Ref(),
+		UID:          r.UID,
+		Generation:   r.Generation,
+		Stamped:      r.TemplateAnnotations[bootstrap.BootstrapHashKey],
+		Blocked:      r.Blocked,
+		Rollout:      r.Rollout,
+		OptedOut:     r.OptedOut,
+		OptOutReason: r.OptOutReason,
+		HealedAt:     HealedGeneration(r.TemplateAnnotations[HealAnnotation]),
 	}
 	if err != nil {
 		w.TargetErr = fmt.Errorf("the webhook refuses its pods: %w", err)
 	} else {
-		w.Target, w.TargetSettings, w.TargetErr = c.hash(c.env().TemplateInput(bootstrap.WorkloadOf(kind, m.Name), &tpl.ObjectMeta, namespaceOf(ns)))
+		w.Target, w.TargetSettings, w.TargetErr = c.hash(c.env().TemplateInput(bootstrap.WorkloadOf(r.Kind, r.Name), tpl, namespaceOf(ns)))
 	}
-	w.OptedOut, w.OptOutReason = optedOut(m.Annotations, tpl.Annotations)
-	w.HealedAt = HealedGeneration(tpl.Annotations[HealAnnotation])
 	c.index[w.Ref] = len(c.workloads)
 	c.workloads = append(c.workloads, w)
 }
@@ -162,8 +159,8 @@ func (c *collector) pod(p *metav1.PartialObjectMetadata) {
 }
 
 // decide asks the webhook's own rule whether a pod with this metadata and host-network
-// setting, in namespace ns, is injected. A template's pod spec is trimmed in the cache, so
-// the sidecar is never seen in it: an injected pod is never mistaken for "already injected".
+// setting, in namespace ns, is injected. A workload's record has no pod spec, so the sidecar
+// is never seen in a template: an injected pod is never mistaken for "already injected".
 func (c *collector) decide(m *metav1.ObjectMeta, ns *corev1.Namespace, hostNetwork bool) (bool, error) {
 	pod := &c.decidePod
 	*pod = corev1.Pod{

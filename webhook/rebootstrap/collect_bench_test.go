@@ -24,7 +24,8 @@ func BenchmarkCollectAndPlan(b *testing.B) {
 		ns, name := fmt.Sprintf("ns-%02d", i%nss), fmt.Sprintf("app-%05d", i)
 		d := dep(ns, name, nil)
 		d.Spec.Template.Labels = map[string]string{"app": name}
-		s.Deployments = append(s.Deployments, &d)
+		r, _ := RecordOf(&d)
+		s.Workloads = append(s.Workloads, r)
 	}
 	first, _ := Collect(s, h.Hash) // the targets, and the memo warmed
 	for _, w := range first {

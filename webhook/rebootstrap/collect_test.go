@@ -2,6 +2,8 @@ package rebootstrap
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -91,7 +93,7 @@ func TestCollect(t *testing.T) {
 			namespace("kube-system", true, nil),
 			namespace("osm-system", true, nil),
 		},
-		Deployments: ptrs([]appsv1.Deployment{
+		Workloads: slices.Concat(recordsOf([]appsv1.Deployment{
 			dep("app", "web", nil),
 			dep("app", "pinned-pod", map[string]string{bootstrap.AnnotationAddress: "pod-collector", bootstrap.BootstrapHashKey: "h0"}),
 			dep("pinned", "api", nil),
@@ -118,19 +120,19 @@ func TestCollect(t *testing.T) {
 			dep("kube-system", "system", nil),
 			dep("osm-system", "injector", nil),
 		}),
-		StatefulSets: ptrs([]appsv1.StatefulSet{{
-			ObjectMeta: metav1.ObjectMeta{Namespace: "app", Name: "db", Generation: 1},
-			Spec: appsv1.StatefulSetSpec{
-				Template:       template(nil),
-				UpdateStrategy: appsv1.StatefulSetUpdateStrategy{Type: appsv1.OnDeleteStatefulSetStrategyType},
-			},
-			Status: appsv1.StatefulSetStatus{ObservedGeneration: 1},
-		}}),
-		DaemonSets: ptrs([]appsv1.DaemonSet{{
-			ObjectMeta: metav1.ObjectMeta{Namespace: "app", Name: "agent", Generation: 1},
-			Spec:       appsv1.DaemonSetSpec{Template: template(nil)},
-			Status:     appsv1.DaemonSetStatus{ObservedGeneration: 1},
-		}}),
+			recordsOf([]appsv1.StatefulSet{{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "app", Name: "db", Generation: 1},
+				Spec: appsv1.StatefulSetSpec{
+					Template:       template(nil),
+					UpdateStrategy: appsv1.StatefulSetUpdateStrategy{Type: appsv1.OnDeleteStatefulSetStrategyType},
+				},
+				Status: appsv1.StatefulSetStatus{ObservedGeneration: 1},
+			}}),
+			recordsOf([]appsv1.DaemonSet{{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "app", Name: "agent", Generation: 1},
+				Spec:       appsv1.DaemonSetSpec{Template: template(nil)},
+				Status:     appsv1.DaemonSetStatus{ObservedGeneration: 1},
+			}})),
 		Pods: ptrs([]metav1.PartialObjectMetadata{
 			podMeta("app", "web-5d9-a", "h1", ownerRef("apps/v1", "ReplicaSet", "web-5d9"), map[string]string{"pod-template-hash": "5d9"}),
 			podMeta("app", "web-5d9-b", "h2", ownerRef("apps/v1", "ReplicaSet", "web-5d9"), map[string]string{"pod-template-hash": "5d9"}),
@@ -258,7 +260,7 @@ func TestCollect(t *testing.T) {
 }
 
 func TestCollectWithoutNamespacesFollowsNothing(t *testing.T) {
-	ws, bare := Collect(&Snapshot{Deployments: ptrs([]appsv1.Deployment{dep("app", "web", nil)})}, fakeHash)
+	ws, bare := Collect(&Snapshot{Workloads: recordsOf([]appsv1.Deployment{dep("app", "web", nil)})}, fakeHash)
 	if len(ws) != 0 || len(bare) != 0 {
 		t.Errorf("got %d workloads and %d pods in no injected namespace", len(ws), len(bare))
 	}
@@ -278,7 +280,7 @@ func TestTargetMatchesWhatTheWebhookComputes(t *testing.T) {
 		Defaults:              bootstrap.Defaults("osm-system"),
 		Mesh:                  mesh,
 		Namespaces:            []corev1.Namespace{namespace("app", true, nsAnn)},
-		Deployments:           ptrs([]appsv1.Deployment{d}),
+		Workloads:             recordsOf([]appsv1.Deployment{d}),
 	}, h.Hash)
 	if len(ws) != 1 || ws[0].TargetErr != nil {
 		t.Fatalf("workloads %+v", ws)
@@ -343,23 +345,31 @@ func TestBareGenerateNamePodIsNotStale(t *testing.T) {
 func deepCopySnapshot(s *Snapshot) *Snapshot {
 	c := *s
 	c.Mesh = s.Mesh.DeepCopy()
-	c.Namespaces, c.Deployments, c.StatefulSets, c.DaemonSets, c.Pods = nil, nil, nil, nil, nil
+	c.Namespaces, c.Workloads, c.Pods = nil, nil, nil
 	for i := range s.Namespaces {
 		c.Namespaces = append(c.Namespaces, *s.Namespaces[i].DeepCopy())
 	}
-	for _, d := range s.Deployments {
-		c.Deployments = append(c.Deployments, d.DeepCopy())
-	}
-	for _, st := range s.StatefulSets {
-		c.StatefulSets = append(c.StatefulSets, st.DeepCopy())
-	}
-	for _, ds := range s.DaemonSets {
-		c.DaemonSets = append(c.DaemonSets, ds.DeepCopy())
+	for _, r := range s.Workloads {
+		c.Workloads = append(c.Workloads, r.DeepCopyObject().(*WorkloadRecord))
 	}
 	for _, p := range s.Pods {
 		c.Pods = append(c.Pods, p.DeepCopy())
 	}
 	return &c
+}
+
+// recordsOf makes the records of a test's Deployments, StatefulSets or DaemonSets, as the
+// cache holds them.
+func recordsOf[T any](items []T) []*WorkloadRecord {
+	out := make([]*WorkloadRecord, len(items))
+	for i := range items {
+		r, ok := RecordOf(&items[i])
+		if !ok {
+			panic(fmt.Sprintf("no record for a %T", &items[i]))
+		}
+		out[i] = r
+	}
+	return out
 }
 
 // ptrs points at each element of a test's slice, as a Snapshot holds them.

@@ -106,8 +106,8 @@ func NewScheme() (*runtime.Scheme, error) {
 }
 
 // Setup adds the re-bootstrap controller to mgr: a cache of its own that runs only on the
-// leader (Deployments, StatefulSets and DaemonSets with their pod specs trimmed, the metadata
-// of all pods, namespaces, the MeshConfig), and a leader-elected
+// leader (the records of Deployments, StatefulSets and DaemonSets, the metadata of all pods,
+// namespaces, the MeshConfig), and a leader-elected
 // controller with a single work item. mgr's scheme must hold the built-in types and the
 // MeshConfig types (v1alpha2.AddToScheme). Call it before mgr.Start.
 func Setup(mgr manager.Manager, opts Options) error {

@@ -6,6 +6,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -44,56 +45,67 @@ func ReadSnapshot(ctx context.Context, reader client.Reader, controlPlane string
 		return nil, fmt.Errorf("when listing namespaces: %w", err)
 	}
 	s.Namespaces = nss.Items
-	var err error
-	if s.Deployments, err = read(ctx, reader, "Deployments", &appsv1.Deployment{}, &appsv1.DeploymentList{},
-		func(l *appsv1.DeploymentList) []appsv1.Deployment { return l.Items }); err != nil {
+	for _, kind := range []struct {
+		what string
+		obj  client.Object
+		list client.ObjectList
+	}{
+		{"Deployments", &appsv1.Deployment{}, &appsv1.DeploymentList{}},
+		{"StatefulSets", &appsv1.StatefulSet{}, &appsv1.StatefulSetList{}},
+		{"DaemonSets", &appsv1.DaemonSet{}, &appsv1.DaemonSetList{}},
+	} {
+		objs, err := read(ctx, reader, kind.what, kind.obj, kind.list)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range objs {
+			r, isRecord := o.(*WorkloadRecord)
+			if !isRecord {
+				r, _ = RecordOf(o)
+			}
+			if r != nil {
+				s.Workloads = append(s.Workloads, r)
+			}
+		}
+	}
+	objs, err := read(ctx, reader, "pods", podMetadata(), podMetadataList())
+	if err != nil {
 		return nil, err
 	}
-	if s.StatefulSets, err = read(ctx, reader, "StatefulSets", &appsv1.StatefulSet{}, &appsv1.StatefulSetList{},
-		func(l *appsv1.StatefulSetList) []appsv1.StatefulSet { return l.Items }); err != nil {
-		return nil, err
-	}
-	if s.DaemonSets, err = read(ctx, reader, "DaemonSets", &appsv1.DaemonSet{}, &appsv1.DaemonSetList{},
-		func(l *appsv1.DaemonSetList) []appsv1.DaemonSet { return l.Items }); err != nil {
-		return nil, err
-	}
-	if s.Pods, err = read(ctx, reader, "pods", podMetadata(), podMetadataList(),
-		func(l *metav1.PartialObjectMetadataList) []metav1.PartialObjectMetadata { return l.Items }); err != nil {
-		return nil, err
+	s.Pods = make([]*metav1.PartialObjectMetadata, 0, len(objs))
+	for _, o := range objs {
+		if p, isPod := o.(*metav1.PartialObjectMetadata); isPod {
+			s.Pods = append(s.Pods, p)
+		}
 	}
 	return s, nil
 }
 
 // read lists the objects of obj's kind. From a controller-runtime cache it takes them
-// straight from the informer's store: the cache's own objects, not a copy of each (a
-// Deployment is 1.2 KiB before its maps; with 10,000 workloads every pass would copy 15 MB).
-// Any other reader (the CLI's, tests') is listed into list and items gives its items.
-func read[T any, L client.ObjectList](ctx context.Context, reader client.Reader, what string, obj client.Object, list L,
-	items func(L) []T,
-) ([]*T, error) {
+// straight from the informer's store: the cache's own objects, not a copy of each (with
+// 10,000 workloads every pass would copy megabytes), and for workloads the records the
+// cache's transform made (NewCache). Any other reader (the CLI's, tests') is listed into
+// list, and the items are returned as pointers into it.
+func read(ctx context.Context, reader client.Reader, what string, obj client.Object, list client.ObjectList) ([]any, error) {
 	if infs, isCache := reader.(cache.Informers); isCache {
 		inf, err := infs.GetInformer(ctx, obj)
 		if err != nil {
 			return nil, fmt.Errorf("when listing %s: %w", what, err)
 		}
 		if st, ok := inf.(interface{ GetStore() toolscache.Store }); ok {
-			objs := st.GetStore().List()
-			out := make([]*T, 0, len(objs))
-			for _, o := range objs {
-				if t, isT := o.(*T); isT {
-					out = append(out, t)
-				}
-			}
-			return out, nil
+			return st.GetStore().List(), nil
 		}
 	}
 	if err := reader.List(ctx, list); err != nil {
 		return nil, fmt.Errorf("when listing %s: %w", what, err)
 	}
-	its := items(list)
-	out := make([]*T, len(its))
-	for i := range its {
-		out[i] = &its[i]
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return nil, fmt.Errorf("when listing %s: %w", what, err)
+	}
+	out := make([]any, len(items))
+	for i, o := range items {
+		out[i] = o
 	}
 	return out, nil
 }

@@ -35,6 +35,7 @@ import (
 	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
 	"github.com/osm-tracing/osm-tracing/webhook"
 	"github.com/osm-tracing/osm-tracing/webhook/certs"
+	"github.com/osm-tracing/osm-tracing/webhook/rebootstrap"
 )
 
 // readyTimeout bounds the informer-sync part of /readyz.
@@ -131,7 +132,9 @@ func (o *Options) managerOptions(scheme *runtime.Scheme, provider certs.Provider
 		Scheme: scheme,
 		Logger: log,
 		Cache: cache.Options{
-			DefaultTransform: cache.TransformStripManagedFields(),
+			// Managed fields and last-applied copies dropped, repeated strings shared: with
+			// thousands of bootstrap ConfigMaps their metadata is much of this cache.
+			DefaultTransform: rebootstrap.TrimMeta,
 			ByObject: map[client.Object]cache.ByObject{
 				// Only the bootstrap ConfigMaps, never every ConfigMap of the cluster.
 				&corev1.ConfigMap{}: {Label: managed},
