@@ -9,7 +9,8 @@ const DefaultCacheSize = 512
 
 // DefaultHashCacheSize bounds the hashes a Cache keeps: one per distinct settings, so one
 // per injected workload of the cluster (the re-bootstrap controller hashes every workload
-// at each pass), a few hundred bytes each.
+// at each pass), a few hundred bytes each. Sweep drops the settings no longer asked for
+// well before that.
 const DefaultHashCacheSize = 65536
 
 // Cache memoises Generate by Settings, so an admission of a pod whose settings were seen
@@ -26,6 +27,9 @@ type Cache struct {
 	entries   map[Settings]Generated
 	maxHashes int
 	hashes    map[Settings]hashes
+	// older are the hashes of the generation before the last Sweep: one asked for again moves
+	// back to hashes, the others go at the next Sweep.
+	older map[Settings]hashes
 }
 
 // hashes are the two hashes of one Settings.
@@ -68,10 +72,7 @@ func (c *Cache) Generate(s Settings) (Generated, error) {
 // Hash returns Generate(s).Hash and SettingsHash(s). On a miss it generates and keeps only
 // the hashes.
 func (c *Cache) Hash(s Settings) (hash, settings string, err error) {
-	c.mu.RLock()
-	h, ok := c.hashes[s]
-	c.mu.RUnlock()
-	if ok {
+	if h, ok := c.lookupHash(s); ok {
 		return h.bootstrap, h.settings, nil
 	}
 	g, err := Generate(s)
@@ -79,19 +80,55 @@ func (c *Cache) Hash(s Settings) (hash, settings string, err error) {
 		return "", "", err
 	}
 	c.mu.Lock()
-	h = c.storeHash(s, g.Hash)
+	h := c.storeHash(s, g.Hash)
 	c.mu.Unlock()
 	return h.bootstrap, h.settings, nil
 }
 
+// lookupHash finds the hashes of s, and moves them back from the older generation.
+func (c *Cache) lookupHash(s Settings) (hashes, bool) {
+	c.mu.RLock()
+	h, ok := c.hashes[s]
+	_, old := c.older[s]
+	c.mu.RUnlock()
+	if ok || !old {
+		return h, ok
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if h, ok = c.hashes[s]; ok { // moved back meanwhile
+		return h, true
+	}
+	if h, ok = c.older[s]; ok {
+		delete(c.older, s)
+		c.keepHash(s, h)
+	}
+	return h, ok
+}
+
 // storeHash records the hashes of s; c.mu must be held for writing.
 func (c *Cache) storeHash(s Settings, hash string) hashes {
+	h := hashes{bootstrap: hash, settings: SettingsHash(s)}
+	c.keepHash(s, h)
+	return h
+}
+
+func (c *Cache) keepHash(s Settings, h hashes) {
 	if len(c.hashes) >= c.maxHashes {
 		clear(c.hashes)
 	}
-	h := hashes{bootstrap: hash, settings: SettingsHash(s)}
 	c.hashes[s] = h
-	return h
+}
+
+// Sweep forgets the hashes of the settings nobody asked for (Hash or Generate) since the
+// previous Sweep. The re-bootstrap controller, which hashes every workload's settings at
+// each pass, sweeps now and then: the settings of before a MeshConfig change (one per
+// workload) then go instead of piling up until the bound.
+func (c *Cache) Sweep() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.older = c.hashes
+	c.hashes = make(map[Settings]hashes, len(c.older))
 }
 
 // Len reports how many rendered bootstraps the cache holds.
@@ -105,5 +142,5 @@ func (c *Cache) Len() int {
 func (c *Cache) Hashed() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return len(c.hashes)
+	return len(c.hashes) + len(c.older)
 }

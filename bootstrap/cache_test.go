@@ -92,6 +92,59 @@ func TestCacheHashKeepsNoYAML(t *testing.T) {
 	}
 }
 
+// TestCacheSweep: a Sweep keeps the hashes asked for since the Sweep before (by Hash or
+// Generate) and forgets the others; hashes are right across sweeps, and concurrent use
+// with sweeps is safe.
+func TestCacheSweep(t *testing.T) {
+	c := NewCache(0)
+	hash := func(svc string) {
+		t.Helper()
+		want, err := Generate(cacheSettings(svc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _, err := c.Hash(cacheSettings(svc)); err != nil || got != want.Hash {
+			t.Fatalf("Hash(%q) = %q, %v; want %q", svc, got, err, want.Hash)
+		}
+	}
+	for _, svc := range []string{"a", "b", "c"} {
+		hash(svc)
+	}
+	c.Sweep()
+	if c.Hashed() != 3 {
+		t.Fatalf("after one Sweep: %d hashes, want the 3 asked for before it", c.Hashed())
+	}
+	hash("a")
+	if _, err := c.Generate(cacheSettings("c")); err != nil {
+		t.Fatal(err)
+	}
+	hash("d")
+	c.Sweep()
+	if c.Hashed() != 3 {
+		t.Fatalf("after a second Sweep: %d hashes, want a, c and d (b was not asked for)", c.Hashed())
+	}
+	hash("b")
+	if c.Hashed() != 4 {
+		t.Fatalf("b asked for again: %d hashes, want 4", c.Hashed())
+	}
+
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			for j := range 50 {
+				svc := string(rune('a' + (i+j)%5))
+				if _, _, err := c.Hash(cacheSettings(svc)); err != nil {
+					t.Error(err)
+				}
+				if j%10 == 0 {
+					c.Sweep()
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
 // TestGeneratedYAMLHasNoSpareCapacity: the memo keeps what Generate returns, so a buffer
 // larger than the bootstrap would be kept with it.
 func TestGeneratedYAMLHasNoSpareCapacity(t *testing.T) {

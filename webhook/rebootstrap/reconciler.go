@@ -22,6 +22,12 @@ import (
 // the events of the workloads themselves.
 const resyncWhileRolling = 15 * time.Second
 
+// hashSweepEvery is how often the controller lets the bootstrap memo forget the settings no
+// workload resolves to any more (bootstrap.Cache.Sweep after a pass): after a MeshConfig
+// change, every workload's old settings go within twice that, instead of piling up with each
+// change (a few hundred bytes per workload and change).
+const hashSweepEvery = 10 * time.Minute
+
 // Reconciler rolls the injected workloads whose bootstrap changed. There is one work item,
 // the MeshConfig; every event of a workload, pod or namespace enqueues it. Build it with
 // Setup, or fill the exported fields and call Reconcile (tests).
@@ -46,6 +52,8 @@ type Reconciler struct {
 	stamps   stampLedger
 	settle   settleClock
 	reports  reportLedger
+	// lastSweep is when the memo was last swept (sweepHashes).
+	lastSweep time.Time
 }
 
 // batchDelay is how long a workload or pod event waits before the reconcile it asks for:
@@ -83,6 +91,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 		return reconcile.Result{}, err
 	}
 	workloads, bare := Collect(snap, r.hasher.Hash)
+	r.sweepHashes()
 	r.stamps.apply(workloads)
 	hold, wait := r.settle.hold(target, r.now(), r.Options.SettleDelay)
 	healWait := ""
@@ -158,6 +167,19 @@ func (r *Reconciler) stampPlanned(ctx context.Context, log logr.Logger, mc *v1al
 		d.Reason = "stamped with bootstrap " + d.Target + "; rolling"
 	}
 	return errors.Join(errs...)
+}
+
+// sweepHashes sweeps the bootstrap memo every hashSweepEvery, right after a pass asked for
+// the hashes of every workload's current settings.
+func (r *Reconciler) sweepHashes() {
+	now := r.now()
+	switch {
+	case r.lastSweep.IsZero():
+		r.lastSweep = now
+	case now.Sub(r.lastSweep) >= hashSweepEvery:
+		r.hasher.Sweep()
+		r.lastSweep = now
+	}
 }
 
 func (r *Reconciler) now() time.Time {

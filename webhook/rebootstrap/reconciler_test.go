@@ -348,3 +348,35 @@ func TestReconcileRollsOutdatedOnlyWhenAsked(t *testing.T) {
 		t.Errorf("%d outdated workloads stamped with onUpgrade, want 2 (the bound)", stamped)
 	}
 }
+
+// TestReconcileSweepsOldSettings: after a MeshConfig change the memo holds the hashes of the
+// old and the new settings of every workload; sweeps every hashSweepEvery drop the old ones
+// and keep those the passes still ask for.
+func TestReconcileSweepsOldSettings(t *testing.T) {
+	f := newFixture(t)
+	r := f.reconciler()
+	memo := bootstrap.NewCache(0)
+	r.hasher.Bootstraps = memo
+	at := time.Unix(1_800_000_000, 0)
+	r.Now = func() time.Time { return at }
+	f.reconcile(r)
+	if memo.Hashed() != 3 {
+		t.Fatalf("after the first pass the memo holds %d hashes, want the 3 workloads'", memo.Hashed())
+	}
+	mc := f.status()
+	mc.Spec.Observability.Tracing.Sampling = ptr.To(50.0)
+	if err := f.c.Update(context.Background(), mc); err != nil {
+		t.Fatal(err)
+	}
+	f.reconcile(r)
+	if memo.Hashed() != 6 {
+		t.Fatalf("after the change the memo holds %d hashes, want 6 (old and new settings)", memo.Hashed())
+	}
+	for _, step := range []time.Duration{hashSweepEvery / 2, hashSweepEvery, hashSweepEvery} {
+		at = at.Add(step)
+		f.reconcile(r)
+	}
+	if memo.Hashed() != 3 {
+		t.Errorf("after two sweeps the memo holds %d hashes, want the 3 workloads' current ones", memo.Hashed())
+	}
+}

@@ -46,6 +46,14 @@ type Hasher struct {
 	once sync.Once
 }
 
+// Sweep forgets the memoised hashes not asked for since the previous Sweep
+// (bootstrap.Cache.Sweep).
+func (h *Hasher) Sweep() {
+	if h.Bootstraps != nil {
+		h.Bootstraps.Sweep()
+	}
+}
+
 // Hash returns the bootstrap hash for in and the settings hash (bootstrap.SettingsHash) of
 // the settings it resolves to, or an error naming what cannot be resolved.
 func (h *Hasher) Hash(in bootstrap.Input) (hash, settings string, err error) {
