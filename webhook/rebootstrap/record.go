@@ -20,16 +20,15 @@ import (
 //
 // The controller's cache holds records instead of the objects: a Deployment costs about
 // 3 KiB in memory even with its pod spec trimmed (the struct alone is 1.2 KiB), a record
-// about a third of that, which is most of the controller's heap with thousands of
-// workloads. The cache's transform makes a new record at every event of the object, so the
+// about 1.2 KiB; with thousands of workloads that was most of the controller's heap. The cache's transform makes a new record at every event of the object, so the
 // record is as current as the object would be.
 type WorkloadRecord struct {
 	metav1.TypeMeta
 	// ObjectMeta holds only the namespace, name, UID, generation and deletion timestamp.
 	metav1.ObjectMeta
 	// TemplateLabels and TemplateAnnotations are the pod template's (copies, their keys
-	// shared with other records: see intern); TemplatePodName is the name the webhook would read from the
-	// template (inject.PodName: its generateName, else its name; mostly "").
+	// shared with other records: see intern); TemplatePodName is the name the webhook would
+	// read from the template (inject.PodName: its generateName, else its name; mostly "").
 	TemplatePodName     string
 	TemplateLabels      map[string]string
 	TemplateAnnotations map[string]string
