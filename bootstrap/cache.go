@@ -118,10 +118,11 @@ func (c *Cache) keepHash(s Settings, h hashes) {
 		clear(c.hashes)
 	}
 	c.hashes[s] = h
+	delete(c.older, s) // one generation holds it
 }
 
-// Sweep forgets the hashes of the settings nobody asked for (Hash or Generate) since the
-// previous Sweep. The re-bootstrap controller, which hashes every workload's settings at
+// Sweep forgets the hashes of the settings not asked for through Hash, nor generated, since
+// the previous Sweep (a Generate answered from the rendered memo does not count). The re-bootstrap controller, which hashes every workload's settings at
 // each pass, sweeps now and then: the settings of before a MeshConfig change (one per
 // workload) then go instead of piling up until the bound.
 func (c *Cache) Sweep() {

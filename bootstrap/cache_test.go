@@ -118,6 +118,9 @@ func TestCacheSweep(t *testing.T) {
 	if _, err := c.Generate(cacheSettings("c")); err != nil {
 		t.Fatal(err)
 	}
+	if c.Hashed() != 3 {
+		t.Fatalf("a asked for again, c generated: %d hashes, want still 3 (each in one generation)", c.Hashed())
+	}
 	hash("d")
 	c.Sweep()
 	if c.Hashed() != 3 {

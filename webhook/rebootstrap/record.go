@@ -13,7 +13,7 @@ import (
 )
 
 // WorkloadRecord is what the planner keeps of a Deployment, StatefulSet or DaemonSet, read
-// from the object by RecordOf: its kind, name, UID, generation and deletion; its pod
+// from the object by RecordOf: its kind, name, UID, version, generation and deletion; its pod
 // template's labels, annotations and host-network flag (the webhook's inputs); its
 // auto-rebootstrap opt-out; its rollout phase and what blocks a rollout, as its status and
 // spec said when the record was made.
@@ -24,7 +24,9 @@ import (
 // record is as current as the object would be.
 type WorkloadRecord struct {
 	metav1.TypeMeta
-	// ObjectMeta holds only the namespace, name, UID, generation and deletion timestamp.
+	// ObjectMeta holds only the namespace, name, UID, resource version, generation and
+	// deletion timestamp. The resource version must stay: an informer passes an update on to
+	// its handlers only when the resource version changed (an equal one is a resync).
 	metav1.ObjectMeta
 	// TemplateLabels and TemplateAnnotations are the pod template's (copies, their keys
 	// shared with other records: see intern); TemplatePodName is the name the webhook would
@@ -61,7 +63,8 @@ func newRecord(kind string, m *metav1.ObjectMeta, tpl *corev1.PodTemplateSpec, r
 	rec := &WorkloadRecord{
 		TypeMeta: metav1.TypeMeta{APIVersion: appsv1.SchemeGroupVersion.String(), Kind: kind},
 		ObjectMeta: metav1.ObjectMeta{
-			Namespace: intern(m.Namespace), Name: m.Name, UID: m.UID, Generation: m.Generation, DeletionTimestamp: m.DeletionTimestamp,
+			Namespace: intern(m.Namespace), Name: m.Name, UID: m.UID, ResourceVersion: m.ResourceVersion,
+			Generation: m.Generation, DeletionTimestamp: m.DeletionTimestamp,
 		},
 		TemplatePodName:     inject.PodName(&tpl.ObjectMeta),
 		TemplateLabels:      internKeys(tpl.Labels, ""),

@@ -115,9 +115,11 @@ func TestRecordOf(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s %s: record (-from the object +record):\n%s", kind, m.Name, diff)
 		}
-		if rec.UID != m.UID || rec.Labels != nil || rec.Annotations != nil || rec.Finalizers != nil || rec.ManagedFields != nil ||
-			rec.OwnerReferences != nil || rec.ResourceVersion != "" {
-			t.Errorf("%s %s: the record keeps metadata the planner never reads, or lost its UID: %+v", kind, m.Name, rec.ObjectMeta)
+		if rec.UID != m.UID || rec.ResourceVersion != m.ResourceVersion || rec.ResourceVersion == "" {
+			t.Errorf("%s %s: the record lost its UID or resource version: %+v", kind, m.Name, rec.ObjectMeta)
+		}
+		if rec.Labels != nil || rec.Annotations != nil || rec.Finalizers != nil || rec.ManagedFields != nil || rec.OwnerReferences != nil {
+			t.Errorf("%s %s: the record keeps metadata the planner never reads: %+v", kind, m.Name, rec.ObjectMeta)
 		}
 		if gvk := rec.GetObjectKind().GroupVersionKind(); gvk != appsv1.SchemeGroupVersion.WithKind(kind) {
 			t.Errorf("%s %s: record kind %s", kind, m.Name, gvk)
