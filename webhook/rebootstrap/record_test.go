@@ -195,6 +195,11 @@ func TestTrim(t *testing.T) {
 	if rec, ok := out.(*WorkloadRecord); !ok || !cmp.Equal(rec, want) {
 		t.Errorf("Trim(Deployment) = %#v, want its record %#v", out, want)
 	}
+	// In watch-list mode client-go transforms objects twice: a record stays as it is.
+	again, err := Trim(out)
+	if err != nil || again != out || !cmp.Equal(again, want) {
+		t.Errorf("Trim(record) = %#v, %v; want the record itself, unchanged", again, err)
+	}
 
 	pod := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{
 		Namespace: "app", Name: "web-1",
