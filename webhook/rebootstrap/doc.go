@@ -68,6 +68,6 @@
 // Memory: the controller's cache holds, of each workload, its WorkloadRecord (what the
 // planner reads of it, made by the cache's transform at every event) and, of each pod, its
 // metadata, with the strings thousands of objects repeat shared; a pass reads the cache's
-// own objects, never copies. 10,000 one-replica Deployments and their pods fit in about 40 MB
+// own objects, never copies. 10,000 one-replica Deployments and their pods fit in about 45 MiB
 // of live heap.
 package rebootstrap
