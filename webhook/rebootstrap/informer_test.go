@@ -1,6 +1,7 @@
 package rebootstrap
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -26,10 +27,10 @@ func (listOnly) IsWatchListSemanticsUnSupported() bool { return true }
 func TestInformerPassesRecordUpdates(t *testing.T) {
 	fw := watch.NewFake()
 	lw := &toolscache.ListWatch{
-		ListFunc: func(metav1.ListOptions) (runtime.Object, error) {
+		ListWithContextFunc: func(context.Context, metav1.ListOptions) (runtime.Object, error) {
 			return &appsv1.DeploymentList{ListMeta: metav1.ListMeta{ResourceVersion: "1"}}, nil
 		},
-		WatchFunc: func(metav1.ListOptions) (watch.Interface, error) { return fw, nil },
+		WatchFuncWithContext: func(context.Context, metav1.ListOptions) (watch.Interface, error) { return fw, nil },
 	}
 	// The informer checks for due resyncs every 10ms; the handler's own period is long, as
 	// controller-runtime's (hours): from the first check on, an update the informer takes for
