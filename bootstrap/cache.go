@@ -122,9 +122,10 @@ func (c *Cache) keepHash(s Settings, h hashes) {
 }
 
 // Sweep forgets the hashes of the settings not asked for through Hash, nor generated, since
-// the previous Sweep (a Generate answered from the rendered memo does not count). The re-bootstrap controller, which hashes every workload's settings at
-// each pass, sweeps now and then: the settings of before a MeshConfig change (one per
-// workload) then go instead of piling up until the bound.
+// the previous Sweep (a Generate answered from the rendered memo does not count). The
+// re-bootstrap controller, which hashes every workload's settings at each pass, sweeps now
+// and then: the settings of before a MeshConfig change (one per workload) then go instead
+// of piling up until the bound.
 func (c *Cache) Sweep() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
