@@ -77,13 +77,14 @@ func (bl *builder) listeners(t Tracing, serviceName string, workload Workload, s
 // clusters are the passthrough clusters, the blackhole, the admin cluster and, with tracing
 // on, the tracing cluster.
 func (bl *builder) clusters(t Tracing) ([]*clusterv3.Cluster, error) {
-	// Outbound upstreams are anywhere, with keep-alives we cannot know: Envoy's default idle
-	// timeout (1 h) stays, as in Istio.
-	outbound, err := bl.passthroughCluster(OutboundPassthroughCluster, 0)
+	// Both close idle upstream connections after UpstreamIdleTimeout. Istio keeps Envoy's 1 h
+	// on its PassthroughCluster; outbound servers' keep-alives are unknown to us, and any
+	// shorter than the pool's idle time loses requests (503 UC), so ours is short.
+	outbound, err := bl.passthroughCluster(OutboundPassthroughCluster)
 	if err != nil {
 		return nil, err
 	}
-	inbound, err := bl.passthroughCluster(InboundPassthroughCluster, InboundUpstreamIdleTimeout)
+	inbound, err := bl.passthroughCluster(InboundPassthroughCluster)
 	if err != nil {
 		return nil, err
 	}

@@ -24,25 +24,29 @@ const (
 	httpProtocolOptionsName = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 )
 
-// InboundUpstreamIdleTimeout is how long an idle connection from the inbound passthrough to
-// the application is kept for reuse. It must be shorter than the application's own
-// keep-alive timeout: an HTTP server closes a keep-alive connection that stayed idle that
-// long, and a request Envoy sends on it in that same instant is lost with it: the client
-// gets a 503 with the response flag UC (our routes have no retry policy). When Envoy always
-// closes first, the race cannot happen. Node.js's http server keeps idle connections 5 s (keepAliveTimeout), as do
-// Apache httpd and uvicorn; 4 s stays under them. Envoy's default is 1 h, and Istio keeps it
-// (with a DestinationRule to change it); we have no per-workload config, so we take the
-// short value for everyone: the cost is a new connection to a local port after 4 s of
-// silence, which is cheap.
-const InboundUpstreamIdleTimeout = 4 * time.Second
+// UpstreamIdleTimeout is how long an idle upstream HTTP connection of either passthrough is
+// kept for reuse: from the inbound one to the application, from the outbound one to the
+// servers the application calls. It must be shorter than the server's keep-alive timeout:
+// an HTTP server closes a keep-alive connection that stayed idle that long, and a request
+// Envoy sends on it in that same instant is lost with it: the client gets a 503 with the
+// response flag UC (our routes have no retry policy, and the application's own HTTP client,
+// which would retry an idempotent request on a connection it reused, never sees the
+// connection). When Envoy always closes first, the race cannot happen. Node.js's http server
+// keeps idle connections 5 s (keepAliveTimeout), as do Apache httpd and uvicorn; load
+// balancers and nginx keep them longer (60-75 s); 4 s stays under all of them. Envoy's
+// default is 1 h, and Istio keeps it (with a DestinationRule to change it per destination);
+// we have no per-workload or per-destination config, so we take the short value for every
+// connection: the cost is a new connection after 4 s of silence, cheap to a local port and
+// one round trip to a remote one.
+const UpstreamIdleTimeout = 4 * time.Second
 
 // unlimited is the largest circuit breaker threshold, 2^32-1.
 const unlimited = math.MaxUint32
 
 // passthroughCluster sends each connection or request to its original destination (as
 // restored by the original_dst listener filter). Upstream HTTP uses the downstream's
-// protocol, so h2c and gRPC stay HTTP/2 end to end. A non-zero idle closes upstream HTTP
-// connections idle that long (see InboundUpstreamIdleTimeout); zero keeps Envoy's default.
+// protocol, so h2c and gRPC stay HTTP/2 end to end. Upstream HTTP connections idle for
+// UpstreamIdleTimeout are closed.
 //
 // The circuit breakers are effectively off, as on Istio's PassthroughCluster. Envoy's
 // defaults (1024 connections, pending requests, requests and 3 retries) apply per cluster,
@@ -50,17 +54,15 @@ const unlimited = math.MaxUint32
 // busy client with many upstreams, or a server with many callers, would hit them and get 503s
 // (UO) that it never got without the sidecar. The application and the kernel set the limits
 // a transparent proxy must not add to.
-func (bl *builder) passthroughCluster(name string, idle time.Duration) (*clusterv3.Cluster, error) {
+func (bl *builder) passthroughCluster(name string) (*clusterv3.Cluster, error) {
 	options := &httpv3.HttpProtocolOptions{
+		CommonHttpProtocolOptions: &corev3.HttpProtocolOptions{IdleTimeout: durationpb.New(UpstreamIdleTimeout)},
 		UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_UseDownstreamProtocolConfig{
 			UseDownstreamProtocolConfig: &httpv3.HttpProtocolOptions_UseDownstreamHttpConfig{
 				HttpProtocolOptions:  &corev3.Http1ProtocolOptions{},
 				Http2ProtocolOptions: &corev3.Http2ProtocolOptions{},
 			},
 		},
-	}
-	if idle > 0 {
-		options.CommonHttpProtocolOptions = &corev3.HttpProtocolOptions{IdleTimeout: durationpb.New(idle)}
 	}
 	packed, err := bl.pack(options)
 	if err != nil {

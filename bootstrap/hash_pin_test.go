@@ -4,22 +4,25 @@ import "testing"
 
 // pinnedHashes are the hashes of the demo workloads' bootstraps.
 //
-// A change here rolls every injected workload when the injector is upgraded: the hash names
-// the ConfigMap and labels the pod template's pods, so new bytes mean new ConfigMaps and, once
-// the re-bootstrap controller or a rollout catches up, a restart of every sidecar in the mesh.
-// Such a change must be deliberate and named in the commit message and the changelog. Update
-// the table only together with the golden files (go test ./bootstrap -run Golden -update).
+// A change here reaches every injected workload when the injector is upgraded: the hash
+// names the ConfigMap and labels the pods, so new bytes mean new ConfigMaps for new pods, and
+// every running pod is reported outdated (same settings, other rendering) until it restarts;
+// the re-bootstrap controller rolls them only when asked (spec.rebootstrap.onUpgrade, osm
+// proxy rollout --outdated). Such a change must be deliberate and named in the commit
+// message. Update the table only together with the golden files (go test ./bootstrap -run
+// Golden -update; webhook/inject's goldens name the ConfigMaps too: go test
+// ./webhook/inject -update).
 var pinnedHashes = map[string]string{
-	"bookbuyer":                  "25c994e31f",
-	"bookstore-v1":               "2fd9af7420",
-	"bookstore-v2":               "d052011e3d",
-	"bookwarehouse":              "76140acfd9",
-	"bookbuyer-tracing-off":      "28270d2d88",
-	"bookstore-v1-overridden":    "0b5a22bc5c",
-	"bookbuyer-b3":               "c262938cc2",
-	"bookwarehouse-server-first": "771dbd1bbe",
-	"bookbuyer-otlp":             "884e28d2ba",
-	"bookbuyer-tags":             "a4fdb7e9d1",
+	"bookbuyer":                  "773ff3f023",
+	"bookstore-v1":               "b60b793d32",
+	"bookstore-v2":               "14505f1fb8",
+	"bookwarehouse":              "4b23a7a53b",
+	"bookbuyer-tracing-off":      "a495d89ab8",
+	"bookstore-v1-overridden":    "d6fc54c6df",
+	"bookbuyer-b3":               "5dcf5d6fb9",
+	"bookwarehouse-server-first": "900e1a245f",
+	"bookbuyer-otlp":             "4a46a9a7a6",
+	"bookbuyer-tags":             "44e3f19fb4",
 }
 
 // TestPinnedHashes holds every demo bootstrap's hash to the table above.

@@ -124,9 +124,9 @@ var rules = []rule{{
 	doc:   envoyDocs + "api-v3/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto#envoy-v3-api-field-extensions-filters-network-tcp-proxy-v3-tcpproxy-idle-timeout",
 	check: checkTCPIdleTimeout,
 }, {
-	name:  "the inbound passthrough closes idle connections before the app's keep-alive does",
+	name:  "the passthroughs close idle upstream connections before a server's keep-alive does",
 	doc:   envoyDocs + "api-v3/config/core/v3/protocol.proto#envoy-v3-api-field-config-core-v3-httpprotocoloptions-idle-timeout",
-	check: checkInboundUpstreamIdle,
+	check: checkUpstreamIdle,
 }, {
 	name: "the HTTP inspector skips exactly the server-first ports",
 	// filter_disabled evaluates against the restored destination when original_dst runs
@@ -351,7 +351,7 @@ func TestRulesCatchMutations(t *testing.T) {
 				editTCPProxy(t, b, OutboundListenerName, func(p *tcp_proxyv3.TcpProxy) { p.IdleTimeout = nil })
 			}},
 		},
-		"the inbound passthrough closes idle connections before the app's keep-alive does": {
+		"the passthroughs close idle upstream connections before a server's keep-alive does": {
 			{"as long as Node's keep-alive", func(t *testing.T, b *bootstrapv3.Bootstrap) {
 				editHTTPOptions(t, b, InboundPassthroughCluster, func(o *httpv3.HttpProtocolOptions) {
 					o.CommonHttpProtocolOptions.IdleTimeout.Seconds = 5
@@ -359,6 +359,9 @@ func TestRulesCatchMutations(t *testing.T) {
 			}},
 			{"Envoy's default of 1 hour", func(t *testing.T, b *bootstrapv3.Bootstrap) {
 				editHTTPOptions(t, b, InboundPassthroughCluster, func(o *httpv3.HttpProtocolOptions) { o.CommonHttpProtocolOptions = nil })
+			}},
+			{"Envoy's default of 1 hour on the outbound one", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHTTPOptions(t, b, OutboundPassthroughCluster, func(o *httpv3.HttpProtocolOptions) { o.CommonHttpProtocolOptions = nil })
 			}},
 		},
 		"the HTTP inspector skips exactly the server-first ports": {
@@ -990,18 +993,20 @@ func checkTCPIdleTimeout(b *bootstrapv3.Bootstrap, _ Settings) error {
 // nodeKeepAlive is Node.js's default keepAliveTimeout, among the shortest in common use.
 const nodeKeepAlive = 5 * time.Second
 
-func checkInboundUpstreamIdle(b *bootstrapv3.Bootstrap, _ Settings) error {
-	cl := findCluster(b, InboundPassthroughCluster)
-	if cl == nil {
-		return fmt.Errorf("no cluster %s", InboundPassthroughCluster)
-	}
-	o := new(httpv3.HttpProtocolOptions)
-	if err := cl.GetTypedExtensionProtocolOptions()[httpProtocolOptionsName].UnmarshalTo(o); err != nil {
-		return fmt.Errorf("cluster %s: %w", InboundPassthroughCluster, err)
-	}
-	d := o.GetCommonHttpProtocolOptions().GetIdleTimeout()
-	if d == nil || d.AsDuration() <= 0 || d.AsDuration() >= nodeKeepAlive {
-		return fmt.Errorf("cluster %s: upstream idle_timeout %v, want more than 0 and less than %v", InboundPassthroughCluster, d, nodeKeepAlive)
+func checkUpstreamIdle(b *bootstrapv3.Bootstrap, _ Settings) error {
+	for _, name := range []string{InboundPassthroughCluster, OutboundPassthroughCluster} {
+		cl := findCluster(b, name)
+		if cl == nil {
+			return fmt.Errorf("no cluster %s", name)
+		}
+		o := new(httpv3.HttpProtocolOptions)
+		if err := cl.GetTypedExtensionProtocolOptions()[httpProtocolOptionsName].UnmarshalTo(o); err != nil {
+			return fmt.Errorf("cluster %s: %w", name, err)
+		}
+		d := o.GetCommonHttpProtocolOptions().GetIdleTimeout()
+		if d == nil || d.AsDuration() <= 0 || d.AsDuration() >= nodeKeepAlive {
+			return fmt.Errorf("cluster %s: upstream idle_timeout %v, want more than 0 and less than %v", name, d, nodeKeepAlive)
+		}
 	}
 	return nil
 }
