@@ -10,8 +10,8 @@ import "testing"
 // the re-bootstrap controller rolls them only when asked (spec.rebootstrap.onUpgrade, osm
 // proxy rollout --outdated). Such a change must be deliberate and named in the commit
 // message. Update the table only together with the golden files (go test ./bootstrap -run
-// Golden -update; webhook/inject's goldens name the ConfigMaps too: go test
-// ./webhook/inject -update).
+// Golden -update; the goldens of webhook/inject and cmd/osm name the ConfigMaps too: go test
+// ./webhook/inject ./cmd/osm -update).
 var pinnedHashes = map[string]string{
 	"bookbuyer":                  "773ff3f023",
 	"bookstore-v1":               "b60b793d32",
