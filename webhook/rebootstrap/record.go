@@ -46,9 +46,12 @@ type WorkloadRecord struct {
 }
 
 // RecordOf makes the record of a *appsv1.Deployment, *appsv1.StatefulSet or
-// *appsv1.DaemonSet; ok is false for any other object.
+// *appsv1.DaemonSet, and returns a *WorkloadRecord as it is (the cache's store holds
+// records; client-go's watch-list mode transforms twice); ok is false for any other object.
 func RecordOf(obj any) (r *WorkloadRecord, ok bool) {
 	switch o := obj.(type) {
+	case *WorkloadRecord:
+		return o, true
 	case *appsv1.Deployment:
 		return newRecord(bootstrap.KindDeployment, &o.ObjectMeta, &o.Spec.Template, DeploymentRollout(o), DeploymentBlocked(o)), true
 	case *appsv1.StatefulSet:

@@ -132,6 +132,10 @@ func TestRecordOf(t *testing.T) {
 	check(&sts, bootstrap.KindStatefulSet, &sts.ObjectMeta, &sts.Spec.Template, StatefulSetRollout(&sts), StatefulSetBlocked(&sts))
 	check(&ds, bootstrap.KindDaemonSet, &ds.ObjectMeta, &ds.Spec.Template, DaemonSetRollout(&ds), DaemonSetBlocked(&ds))
 
+	rec, _ := RecordOf(&deps[0])
+	if again, ok := RecordOf(rec); !ok || again != rec {
+		t.Errorf("RecordOf(record) = %p, %v; want the record itself", again, ok)
+	}
 	for _, other := range []any{&corev1.Pod{}, &appsv1.ReplicaSet{}, &metav1.PartialObjectMetadata{}, nil} {
 		if r, ok := RecordOf(other); ok || r != nil {
 			t.Errorf("RecordOf(%T) = %v, %v; want no record", other, r, ok)

@@ -59,11 +59,7 @@ func ReadSnapshot(ctx context.Context, reader client.Reader, controlPlane string
 			return nil, err
 		}
 		for _, o := range objs {
-			r, isRecord := o.(*WorkloadRecord)
-			if !isRecord {
-				r, _ = RecordOf(o)
-			}
-			if r != nil {
+			if r, ok := RecordOf(o); ok {
 				s.Workloads = append(s.Workloads, r)
 			}
 		}
