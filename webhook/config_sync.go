@@ -233,9 +233,17 @@ func caBundleNotOurs(bundle []byte, live *admissionregistrationv1.MutatingWebhoo
 
 // liveCABundle is the caBundle of the injector's webhook in the live object, or nil.
 func liveCABundle(live *admissionregistrationv1.MutatingWebhookConfiguration) []byte {
+	if hook := injectorHook(live); hook != nil {
+		return hook.ClientConfig.CABundle
+	}
+	return nil
+}
+
+// injectorHook is the injector's webhook (WebhookName) in a live configuration, or nil.
+func injectorHook(live *admissionregistrationv1.MutatingWebhookConfiguration) *admissionregistrationv1.MutatingWebhook {
 	for i := range live.Webhooks {
 		if live.Webhooks[i].Name == WebhookName {
-			return live.Webhooks[i].ClientConfig.CABundle
+			return &live.Webhooks[i]
 		}
 	}
 	return nil

@@ -22,12 +22,7 @@ func CheckTrusted(live *admissionregistrationv1.MutatingWebhookConfiguration, ce
 	if live == nil {
 		return fmt.Errorf("there is no MutatingWebhookConfiguration %s: the API server sends no pod to the injector", ConfigurationName)
 	}
-	var hook *admissionregistrationv1.MutatingWebhook
-	for i := range live.Webhooks {
-		if live.Webhooks[i].Name == WebhookName {
-			hook = &live.Webhooks[i]
-		}
-	}
+	hook := injectorHook(live)
 	if hook == nil {
 		return fmt.Errorf("MutatingWebhookConfiguration %s has no webhook %s", ConfigurationName, WebhookName)
 	}
