@@ -34,9 +34,10 @@ func encodeKey(key crypto.Signer) ([]byte, error) {
 	return pem.EncodeToMemory(&pem.Block{Type: pemPrivateKey, Bytes: der}), nil
 }
 
-// parseCerts decodes every CERTIFICATE block of data. Other block types are skipped; no
-// certificate at all, or one that does not parse, is an error.
-func parseCerts(data []byte) ([]*x509.Certificate, error) {
+// ParseCertificates decodes every CERTIFICATE block of data, in order (leaf first, as a
+// serving Secret's tls.crt holds them). Other block types are skipped; no certificate at
+// all, or one that does not parse, is an error.
+func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
 	var certs []*x509.Certificate
 	for {
 		var block *pem.Block

@@ -14,9 +14,9 @@ import (
 func TestPEMRoundTrip(t *testing.T) {
 	a := mustCA(t, t0, time.Hour)
 	b := mustCA(t, t0.Add(time.Second), time.Hour)
-	certs, err := parseCerts(encodeCerts(a.Cert, b.Cert))
+	certs, err := ParseCertificates(encodeCerts(a.Cert, b.Cert))
 	if err != nil {
-		t.Fatalf("parseCerts: %v", err)
+		t.Fatalf("ParseCertificates: %v", err)
 	}
 	if !sameCerts(certs, []*x509.Certificate{a.Cert, b.Cert}) {
 		t.Error("certificates changed in the round trip")
@@ -63,9 +63,9 @@ func TestParseKeyFormats(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	cases := map[string]func() error{
-		"empty certificate data": func() error { _, err := parseCerts(nil); return err },
+		"empty certificate data": func() error { _, err := ParseCertificates(nil); return err },
 		"garbage certificate": func() error {
-			_, err := parseCerts(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("junk")}))
+			_, err := ParseCertificates(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("junk")}))
 			return err
 		},
 		"empty key data": func() error { _, err := parseKey([]byte("not pem")); return err },

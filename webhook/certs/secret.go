@@ -51,7 +51,7 @@ func decodeSecret(s *corev1.Secret) material {
 	if s == nil {
 		return m
 	}
-	bundle, err := parseCerts(s.Data[KeyCABundle])
+	bundle, err := ParseCertificates(s.Data[KeyCABundle])
 	if err != nil {
 		m.problems = append(m.problems, fmt.Sprintf("%s: %v", KeyCABundle, err))
 	}
@@ -90,7 +90,7 @@ func (m *material) caKeyPair(data map[string][]byte, name string) *keyPair {
 
 // servingKeyPair decodes the serving certificate (the first of tls.crt) and its key.
 func (m *material) servingKeyPair(data map[string][]byte) *keyPair {
-	certs, err := parseCerts(data[KeyServingCert])
+	certs, err := ParseCertificates(data[KeyServingCert])
 	if err != nil {
 		m.problems = append(m.problems, fmt.Sprintf("%s: %v", KeyServingCert, err))
 		return nil

@@ -47,7 +47,3 @@ func VerifyChain(caBundle []byte, chain []*x509.Certificate, host string, now ti
 	}
 	return chain[0], nil
 }
-
-// ParseCertificates decodes every CERTIFICATE block of PEM data (leaf first, as a serving
-// Secret's tls.crt holds them).
-func ParseCertificates(data []byte) ([]*x509.Certificate, error) { return parseCerts(data) }

@@ -15,16 +15,15 @@ const ExpiryWarning = 7 * 24 * time.Hour
 // against the CA bundle caPEM for host (a DNS name or an IP) at now, and that it does not
 // expire within ExpiryWarning.
 func VerifyServing(caPEM, certPEM []byte, host string, now time.Time) (Status, string) {
-	chain, err := certs.ParseCertificates(certPEM)
-	if err != nil && len(caPEM) > 0 {
-		return Fail, "the serving certificate does not parse: " + err.Error()
-	}
+	chain, parseErr := certs.ParseCertificates(certPEM)
 	leaf, err := certs.VerifyChain(caPEM, chain, host, now)
-	switch {
+	switch { // the bundle's faults first: without one, nothing can be trusted
 	case errors.Is(err, certs.ErrEmptyBundle):
 		return Fail, "its caBundle is empty: the API server cannot trust the injector (is osm-injector running? it writes the bundle at start)"
 	case errors.Is(err, certs.ErrNoPEMInBundle):
 		return Fail, "its caBundle holds no PEM certificate"
+	case parseErr != nil:
+		return Fail, "the serving certificate does not parse: " + parseErr.Error()
 	case err != nil:
 		return Fail, err.Error()
 	}
