@@ -170,7 +170,7 @@ func (s *guideShell) eventually(ctx context.Context, t *testing.T, script string
 func (s *guideShell) portForward(ctx context.Context, t *testing.T, localPort, podPort int) string {
 	t.Helper()
 	script := strings.Replace(guidePortForward, "16686:16686", fmt.Sprintf("%d:%d", localPort, podPort), 1)
-	out := &guideBuffer{}
+	out := &framework.SyncBuffer{}
 	cmd := s.command(context.Background(), script)
 	cmd.Stdout, cmd.Stderr = out, out
 	p := guideStartProcess(t, cmd)
@@ -188,24 +188,6 @@ func (s *guideShell) portForward(ctx context.Context, t *testing.T, localPort, p
 	}
 	t.Logf("$ %s &\n%s", script, out.String())
 	return net.JoinHostPort("localhost", strconv.Itoa(localPort))
-}
-
-// guideBuffer is an output buffer that the process writes while the test reads it.
-type guideBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *guideBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *guideBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // guideProcess is a background process of the test, in its own process group.
