@@ -21,7 +21,9 @@ import (
 //
 // IPv4 and IPv6 get the same rules (the loopback range and the CIDRs of each family
 // differing), as Istio's and OSM's do on dual-stack clusters. The IPv6 rules are installed
-// whenever the kernel has IPv6; if that fails (no ip6tables in the image, no IPv6 nat in the
+// whenever the kernel has IPv6, that is when /proc/net/if_inet6 lists an address (tested by
+// content: procfs files report a size of 0, so `[ -s ... ]` is always false there and once
+// left IPv6 unredirected on every pod); if that fails (no ip6tables in the image, no IPv6 nat in the
 // kernel) the script stops with an error when the pod has a global IPv6 address, since its
 // IPv6 traffic would silently bypass Envoy, and only warns when it has none (an IPv4-only pod
 // with just a link-local address loses nothing).
@@ -41,7 +43,7 @@ if command -v iptables-nft-restore >/dev/null 2>&1; then v4=iptables-nft-restore
 	writeRules(&b, t, false)
 	b.WriteString(`RULES
 echo "osm-init: IPv4 traffic redirected to Envoy (inbound ` + strconv.Itoa(bootstrap.InboundPort) + `, outbound ` + strconv.Itoa(bootstrap.OutboundPort) + `) with $v4"
-if [ -s /proc/net/if_inet6 ]; then
+if awk 'END { exit NR == 0 }' /proc/net/if_inet6 2>/dev/null; then
   if "$v6" --noflush <<'RULES'
 `)
 	writeRules(&b, t, true)
