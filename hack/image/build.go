@@ -1,18 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/osm-tracing/osm-tracing/hack/ociarchive"
 )
 
 // injectorPackage is the package of the osm-injector command, and appPackage the one whose
@@ -96,24 +96,13 @@ func Compile(ctx context.Context, o Options, dir string) ([]Binary, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	goCmd := o.Go
-	if goCmd == "" {
-		goCmd = "go"
-	}
 	ldflags := fmt.Sprintf("-s -w -X %s.Version=%s -X %s.GitCommit=%s", appPackage, o.Version, appPackage, o.Revision)
 	bins := make([]Binary, 0, len(o.Platforms))
 	for _, p := range o.Platforms {
 		out := filepath.Join(dir, p.OS+"-"+p.Architecture, "osm-injector")
 		start := time.Now()
-		cmd := exec.CommandContext(ctx, goCmd, "build", "-trimpath", "-buildvcs=false", //nolint:gosec // G204: the go command building this module.
-			"-ldflags", ldflags, "-o", out, injectorPackage)
-		// Every setting that changes the binary is named here, not taken from the environment.
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+p.OS, "GOARCH="+p.Architecture,
-			"GOFLAGS=", "GOAMD64=v1", "GOARM64=v8.0")
-		var stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stderr, &stderr
-		if err := cmd.Run(); err != nil {
-			return nil, fmt.Errorf("go build for %s: %w\n%s", p.String(), err, stderr.String())
+		if err := ociarchive.GoBuild(ctx, o.Go, p, injectorPackage, out, ldflags); err != nil {
+			return nil, err
 		}
 		o.logf("compiled osm-injector for %s in %s", p.String(), time.Since(start).Round(100*time.Millisecond))
 		bins = append(bins, Binary{Platform: p, Path: out})

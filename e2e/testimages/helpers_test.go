@@ -1,0 +1,228 @@
+package testimages
+
+import (
+	"archive/tar"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+)
+
+// The images are built once for all tests of the package, into sharedDir.
+var (
+	sharedOnce     sync.Once
+	sharedDir      string
+	sharedArchives map[string]Archive
+	sharedOptions  Options
+	sharedErr      error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sharedDir != "" {
+		_ = os.RemoveAll(sharedDir)
+	}
+	os.Exit(code)
+}
+
+// builtImages builds every image once (the Jaeger image from the real Jaeger binary when
+// hack/testbin.sh built it, else from the test app's binary, as a stand-in for the check) and
+// returns the archives by reference.
+func builtImages(t *testing.T) (map[string]Archive, Options) {
+	t.Helper()
+	sharedOnce.Do(func() {
+		if sharedDir, sharedErr = os.MkdirTemp("", "testimages-"); sharedErr != nil {
+			return
+		}
+		sharedOptions = Options{OutDir: sharedDir, Logf: t.Logf}
+		if jaeger := realJaeger(); jaeger != "" {
+			sharedOptions.Jaeger = jaeger
+		} else {
+			// Any static binary exercises the builder; the real one is checked when it exists.
+			stand := Options{OutDir: sharedDir, Images: []string{TestAppImage}}
+			if _, sharedErr = Build(t.Context(), stand); sharedErr != nil {
+				return
+			}
+			sharedOptions.Jaeger = filepath.Join(sharedDir, "bin", "linux-"+platform().Architecture, "testapp")
+			sharedOptions.anyJaegerBinary = true
+		}
+		var archives []Archive
+		archives, sharedErr = Build(t.Context(), sharedOptions)
+		sharedArchives = map[string]Archive{}
+		for _, a := range archives {
+			sharedArchives[a.Ref] = a
+		}
+	})
+	if sharedErr != nil {
+		t.Fatal(sharedErr)
+	}
+	return sharedArchives, sharedOptions
+}
+
+// realJaeger is hack/testbin.sh's Jaeger binary, or "" when it is not built.
+func realJaeger() string {
+	dir := os.Getenv("OSM_TESTBIN")
+	if dir == "" {
+		root, err := repoRoot()
+		if err != nil {
+			return ""
+		}
+		dir = filepath.Join(root, ".cache", "testbin")
+	}
+	p := filepath.Join(dir, "jaeger-"+JaegerModuleVersion, "jaeger")
+	if _, err := os.Stat(p); err != nil {
+		return ""
+	}
+	return p
+}
+
+// repoRoot is the folder of go.mod above the working directory.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// openArchive reads an archive as containerd would: the OCI layout in the tar, its
+// index.json entry (returned), the image index it names and the one image in it.
+func openArchive(t *testing.T, archive string) (v1.Descriptor, v1.Image) {
+	t.Helper()
+	dir := t.TempDir()
+	untar(t, archive, dir)
+	top, err := layout.ImageIndexFromPath(dir)
+	if err != nil {
+		t.Fatalf("%s is not an OCI layout: %v", archive, err)
+	}
+	m, err := top.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Manifests) != 1 {
+		t.Fatalf("%s: index.json lists %d entries, want 1", archive, len(m.Manifests))
+	}
+	idx, err := top.ImageIndex(m.Manifests[0].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(im.Manifests) != 1 || im.Manifests[0].Platform == nil || im.Manifests[0].Platform.String() != platform().String() {
+		t.Fatalf("%s: the image index lists %+v, want one %s image", archive, im.Manifests, platform().String())
+	}
+	img, err := idx.Image(im.Manifests[0].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Manifests[0], img
+}
+
+// untar unpacks a tar file (an archive, or an uncompressed layer) into dir.
+func untar(t *testing.T, archive, dir string) {
+	t.Helper()
+	f, err := os.Open(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := extract(f, dir); err != nil {
+		t.Fatalf("%s: %v", archive, err)
+	}
+}
+
+// extract writes a tar stream's entries under dir, as a container runtime unpacks a layer:
+// files with their modes, folders, symbolic links as they are.
+func extract(r io.Reader, dir string) error {
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		p := filepath.Join(dir, filepath.FromSlash(h.Name))
+		if p != dir && !strings.HasPrefix(p, dir+string(filepath.Separator)) {
+			return errors.New(h.Name + " is outside the archive")
+		}
+		switch h.Typeflag {
+		case tar.TypeDir:
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				return err
+			}
+			err = os.Chmod(p, os.FileMode(h.Mode&0o777)|modeBits(h.Mode))
+		case tar.TypeReg:
+			var data []byte
+			if data, err = io.ReadAll(tr); err == nil {
+				err = os.WriteFile(p, data, os.FileMode(h.Mode&0o777))
+			}
+			if err == nil {
+				err = os.Chmod(p, os.FileMode(h.Mode&0o777))
+			}
+		case tar.TypeSymlink:
+			err = os.Symlink(h.Linkname, p)
+		default:
+			return errors.New(h.Name + ": unexpected entry type")
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// modeBits carries the sticky bit of a folder (/tmp's 1777).
+func modeBits(mode int64) os.FileMode {
+	if mode&0o1000 != 0 {
+		return os.ModeSticky
+	}
+	return 0
+}
+
+// rootfs unpacks an image's layers into a new folder that every user may enter (the
+// programs run as their image's non-root users).
+func rootfs(t *testing.T, img v1.Image) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "testimages-rootfs-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range layers {
+		rc, err := l.Uncompressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = extract(rc, dir)
+		_ = rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
