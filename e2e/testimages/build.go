@@ -40,8 +40,12 @@ type Options struct {
 
 // Archive is one image archive Build wrote or found up to date.
 type Archive struct {
-	// Ref is the image's full name, as containerd stores it on import.
+	// Ref is the image's reference as pod specs and the chart write it.
 	Ref string
+	// Name is the name the archive's index.json gives it, which containerd stores on import:
+	// Ref normalized as the kubelet's image lookups normalize it (ContainerdName), so that
+	// imagePullPolicy Never or IfNotPresent finds it.
+	Name string
 	// Path is the OCI archive, for `ctr -n k8s.io images import PATH`.
 	Path string
 	// Cached says that the archive was already up to date and was not rewritten.
@@ -115,6 +119,23 @@ func Build(ctx context.Context, o Options) ([]Archive, error) {
 	return out, nil
 }
 
+// ContainerdName is ref as the CRI plugin of containerd looks images up (reference.
+// ParseDockerRef): a name without a registry is Docker Hub's, docker.io/, and a Docker Hub
+// name without an organization is in library/. An image imported under the short name would
+// be invisible to the kubelet, which would then try to pull it. Names with a registry (a
+// first component with a dot or a colon, or localhost) are left as they are.
+func ContainerdName(ref string) string {
+	first, _, found := strings.Cut(ref, "/")
+	switch {
+	case !found:
+		return "docker.io/library/" + ref
+	case strings.ContainsAny(first, ".:") || first == "localhost":
+		return ref
+	default:
+		return "docker.io/" + ref
+	}
+}
+
 // lockDir takes an exclusive lock on dir (flock of dir/.lock), waiting for another Build
 // that holds it, until ctx ends.
 func lockDir(ctx context.Context, dir string) (func(), error) {
@@ -173,11 +194,11 @@ type stamp struct {
 // writeImage writes the image of entries to archive, unless the stamp says the archive
 // there already holds exactly that.
 func writeImage(img image, entries []ociarchive.Entry, archive string) (Archive, error) {
-	a := Archive{Ref: img.ref, Path: archive}
+	a := Archive{Ref: img.ref, Name: ContainerdName(img.ref), Path: archive}
 	p := platform()
 	config := &v1.ConfigFile{Architecture: p.Architecture, OS: p.OS, Created: v1.Time{Time: created},
 		Config: img.config, RootFS: v1.RootFS{Type: "layers"}}
-	inputs, err := inputsDigest(img.ref, config, entries)
+	inputs, err := inputsDigest(a.Name, config, entries)
 	if err != nil {
 		return Archive{}, err
 	}
@@ -198,7 +219,7 @@ func writeImage(img image, entries []ociarchive.Entry, archive string) (Archive,
 	}
 	idx := ociarchive.Index([]ociarchive.PlatformImage{{Platform: p, Image: im}})
 	_, tag, _ := strings.Cut(img.ref[strings.LastIndex(img.ref, "/")+1:], ":")
-	if err := ociarchive.WriteIndex(idx, img.ref, tag, archive, created); err != nil {
+	if err := ociarchive.WriteIndex(idx, a.Name, tag, archive, created); err != nil {
 		return Archive{}, err
 	}
 	sum, err := fileDigest(archive)

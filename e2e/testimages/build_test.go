@@ -43,7 +43,7 @@ func TestArchives(t *testing.T) {
 				t.Fatalf("Build wrote no archive for %s", c.ref)
 			}
 			entry, img := openArchive(t, a.Path)
-			want := map[string]string{ociarchive.AnnotationImageName: c.ref, ociarchive.AnnotationRefName: c.tag}
+			want := map[string]string{ociarchive.AnnotationImageName: ContainerdName(c.ref), ociarchive.AnnotationRefName: c.tag}
 			if diff := cmp.Diff(want, entry.Annotations); diff != "" {
 				t.Errorf("index.json annotations (-want +got):\n%s", diff)
 			}
@@ -310,4 +310,19 @@ func resolveIn(root, p string) (string, error) {
 		cur = next
 	}
 	return cur, nil
+}
+
+func TestContainerdName(t *testing.T) {
+	for ref, want := range map[string]string{
+		JaegerImage:                              "docker.io/jaegertracing/jaeger:2.13.0",
+		"busybox:1":                              "docker.io/library/busybox:1",
+		PauseImage:                               PauseImage,
+		"ghcr.io/osm-tracing/osm-injector:0.1.0": "ghcr.io/osm-tracing/osm-injector:0.1.0",
+		"localhost/x:1":                          "localhost/x:1",
+		"registry:5000/x:1":                      "registry:5000/x:1",
+	} {
+		if got := ContainerdName(ref); got != want {
+			t.Errorf("ContainerdName(%q) = %q, want %q", ref, got, want)
+		}
+	}
 }

@@ -34,6 +34,11 @@
 //     ${JAEGER_LISTEN_HOST:-localhost} and whose query API listens on :16686, as the chart's
 //     probes need.
 //
+// Each archive's index.json names the image as the kubelet will look it up through
+// containerd's CRI plugin (ContainerdName): the Jaeger image is stored as
+// docker.io/jaegertracing/jaeger:2.13.0, which is what the chart's jaegertracing/jaeger:2.13.0
+// means; under the short name the kubelet would not find it and would try to pull it.
+//
 // Build is cached: beside each archive a stamp (NAME.oci.tar.inputs) records the digest of
 // its inputs (its files' names, modes and bytes, its configuration, its reference) and of the
 // archive; an archive whose stamp matches is not rewritten, so its file (and its mtime) stay

@@ -50,7 +50,11 @@ func run() error {
 		if a.Cached {
 			what = "cached"
 		}
-		fmt.Printf("%s %s %s\n", a.Ref, a.Path, what)
+		line := fmt.Sprintf("%s %s %s", a.Ref, a.Path, what)
+		if a.Name != a.Ref {
+			line += " (imported as " + a.Name + ")"
+		}
+		fmt.Println(line)
 	}
 	log.Printf("%d archives in %s", len(archives), time.Since(start).Round(100*time.Millisecond))
 	return nil
