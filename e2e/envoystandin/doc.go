@@ -43,9 +43,11 @@
 //     collector endpoint, with collector_hostname as Host. The span is in the trace of the
 //     request's x-b3-traceid (parent x-b3-spanid) or a new random one, service name node.cluster,
 //     CLIENT on outbound and SERVER on inbound, tagged component=envoy-standin. Sampling
-//     follows x-b3-sampled/x-b3-flags, else the HCM's random_sampling. The custom tags, the
-//     span batching and W3C traceparent of Envoy's tracer are not reproduced. These spans
-//     prove the network path pod -> Service -> collector, NOT Envoy's tracer. With an
+//     follows x-b3-sampled/x-b3-flags, else the HCM's random_sampling; the kubelet's probes
+//     (User-Agent kube-probe/...) on the inbound listener get none, as the bootstrap's
+//     kube-probe route samples them at 0%. The custom tags, the span batching and the W3C
+//     traceparent of Envoy's tracer are not reproduced. These spans prove the network path
+//     pod -> Service -> collector, NOT Envoy's tracer. With an
 //     OpenTelemetry tracer it posts nothing and says so (span_skipped): it does not speak
 //     OTLP. HTTP/2 and TLS streams are relayed without spans;
 //   - SIGTERM or SIGINT closes the listeners and exits 0 at once (as Envoy, without a drain);
@@ -65,7 +67,7 @@
 //	 "duration_ms":F,"trace_id":"...","span_id":"..."}  (trace_id and span_id when a span is made)
 //	{"event":"span_sent","listener":...,"trace_id":...,"span_id":...,"service":...,"kind":"CLIENT"|"SERVER","collector":"http://HOST:9411/api/v2/spans","status":202}
 //	{"event":"span_error",... the same, with "error" instead of "status"}
-//	{"event":"span_skipped","listener":...,"reason":"not sampled"|"...does not speak OTLP","tracer":...}
+//	{"event":"span_skipped","listener":...,"reason":"not sampled"|"kubelet probe ..."|"...does not speak OTLP","tracer":...}
 //	{"event":"signal","signal":"SIGTERM"}
 //	{"event":"exit","code":0}
 //	{"event":"error","error":"..."}  (then exit 1 when fatal: bad flag, bad bootstrap, a port in use)

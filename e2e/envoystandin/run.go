@@ -220,6 +220,12 @@ func (s *server) exchange(x Exchange) {
 		s.events.Emit("http_request", fields)
 		return
 	}
+	if x.Listener == bootstrap.InboundListenerName && strings.HasPrefix(x.Header.Get("User-Agent"), bootstrap.ProbeUserAgentPrefix) {
+		// The bootstrap's inbound route for the kubelet's probes samples 0%: no span.
+		s.events.Emit("http_request", fields)
+		s.events.Emit("span_skipped", map[string]any{"listener": x.Listener, "reason": "kubelet probe (the kube-probe route samples 0%)"})
+		return
+	}
 	if !Sampled(x.Header, t.Sampling) {
 		s.events.Emit("http_request", fields)
 		s.events.Emit("span_skipped", map[string]any{"listener": x.Listener, "reason": "not sampled"})

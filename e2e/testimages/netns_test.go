@@ -202,6 +202,10 @@ func TestImagesInNetworkNamespaces(t *testing.T) {
 			standin.waitEvent(t, "connection", map[string]any{"listener": "inbound", "original_dst": c.dst})
 			standin.waitEvent(t, "http_request", map[string]any{"listener": "inbound", "original_dst": c.dst, "status": float64(200)})
 		}
+		// A kubelet probe goes through, without a span.
+		peer.client(t, testapp, "get", "-H", "User-Agent: kube-probe/1.37", "http://"+podIPv4+":8080/healthz")
+		standin.waitEvent(t, "http_request", map[string]any{"listener": "inbound", "path": "/healthz", "status": float64(200)})
+		standin.waitEvent(t, "span_skipped", map[string]any{"listener": "inbound", "reason": "kubelet probe (the kube-probe route samples 0%)"})
 	})
 
 	t.Run("TCP with half-close", func(t *testing.T) {
