@@ -15,12 +15,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -33,36 +31,8 @@ import (
 	"github.com/osm-tracing/osm-tracing/webhook/inject"
 )
 
-// guideCommandTimeout bounds one command of the guide.
-const guideCommandTimeout = 3 * time.Minute
-
 // guideJaegerUIPort is the local port of the guide's port-forward.
 const guideJaegerUIPort = 16686
-
-// guideBins are the osm and osm-injector binaries the test built.
-type guideBins struct {
-	dir, osm, injector string
-}
-
-// guideBuild builds osm and osm-injector into a temporary folder, as a user gets them.
-func guideBuild(t *testing.T) guideBins {
-	t.Helper()
-	root, err := framework.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", dir+string(filepath.Separator), "./cmd/osm", "./cmd/osm-injector")
-	cmd.Dir = root
-	began := time.Now()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/osm ./cmd/osm-injector: %v\n%s", err, out)
-	}
-	t.Logf("built osm and osm-injector in %s", time.Since(began).Round(time.Second))
-	return guideBins{dir: dir, osm: filepath.Join(dir, "osm"), injector: filepath.Join(dir, "osm-injector")}
-}
 
 // guideStep runs one step of the guide as a subtest; the scenario stops at the first failed
 // step, since the next ones build on it.
@@ -73,111 +43,20 @@ func guideStep(t *testing.T, name string, f func(t *testing.T)) {
 	}
 }
 
-// guideShell runs the guide's commands through `bash -c` as a user's shell would: KUBECONFIG
-// names the cluster, PATH leads to the test's osm and the cached kubectl, HOME is a fresh
-// folder (kubectl's and Helm's caches), K8S_NAMESPACE is osm-system (the port-forward block).
-type guideShell struct {
-	bash string
-	env  []string
-	dir  string
-}
-
-func newGuideShell(t *testing.T, bins guideBins, c *framework.Cluster) *guideShell {
-	t.Helper()
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Fatalf("the guide's commands need bash: %v", err)
-	}
-	env := []string{
-		"KUBECONFIG=" + c.KubeconfigPath,
-		"PATH=" + bins.dir + string(os.PathListSeparator) + filepath.Dir(c.Binaries.Kubectl) +
-			string(os.PathListSeparator) + os.Getenv("PATH"),
-		"HOME=" + t.TempDir(),
-		"K8S_NAMESPACE=osm-system",
-	}
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if !slices.Contains([]string{"KUBECONFIG", "PATH", "HOME", "K8S_NAMESPACE"}, name) {
-			env = append(env, kv)
-		}
-	}
-	return &guideShell{bash: bash, env: env, dir: t.TempDir()}
-}
-
-func (s *guideShell) command(ctx context.Context, script string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, s.bash, "-c", script)
-	cmd.Env = s.env
-	cmd.Dir = s.dir
-	return cmd
-}
-
-// run runs a script and returns what it printed and its exit code (-1 when it could not run).
-func (s *guideShell) run(ctx context.Context, script string) (stdout, stderr string, code int) {
-	ctx, cancel := context.WithTimeout(ctx, guideCommandTimeout)
-	defer cancel()
-	cmd := s.command(ctx, script)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exit):
-		code = exit.ExitCode()
-	default:
-		code = -1
-		errOut.WriteString(err.Error())
-	}
-	return out.String(), errOut.String(), code
-}
-
-// ok runs a script and fails the test unless it exits 0. It logs the command and its output
-// and returns the standard output.
-func (s *guideShell) ok(t *testing.T, script string) string {
-	t.Helper()
-	out, errOut, code := s.run(t.Context(), script)
-	t.Logf("$ %s\n%s%s", script, out, errOut)
-	if code != 0 {
-		t.Fatalf("exit status %d:\n$ %s\nstdout:\n%s\nstderr:\n%s", code, script, out, errOut)
-	}
-	return out
-}
-
-// eventually runs a script until it exits 0 with an output matching every pattern (regular
-// expressions), or ctx ends. It returns the last output.
-func (s *guideShell) eventually(ctx context.Context, t *testing.T, script string, patterns ...string) string {
-	t.Helper()
-	var out, errOut string
-	var code int
-	for {
-		out, errOut, code = s.run(ctx, script)
-		if code == 0 && guideAllMatch(out, patterns) {
-			t.Logf("$ %s\n%s%s", script, out, errOut)
-			return out
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for `%s` to succeed with %q: %v; last exit status %d\nstdout:\n%s\nstderr:\n%s",
-				script, patterns, ctx.Err(), code, out, errOut)
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
-}
-
-// portForward runs the guide's port-forward block in the background, forwarding localPort to
+// guidePortForwardJaeger runs the guide's port-forward block in the background, forwarding localPort to
 // the Jaeger pod's podPort (the guide's block is 16686:16686), and waits until kubectl
 // listens. It returns "localhost:PORT"; the forward ends with the test.
-func (s *guideShell) portForward(ctx context.Context, t *testing.T, localPort, podPort int) string {
+func guidePortForwardJaeger(ctx context.Context, t *testing.T, s *framework.Shell, localPort, podPort int) string {
 	t.Helper()
 	script := strings.Replace(guidePortForward, "16686:16686", fmt.Sprintf("%d:%d", localPort, podPort), 1)
 	out := &framework.SyncBuffer{}
-	cmd := s.command(context.Background(), script)
+	cmd := s.Command(context.Background(), script)
 	cmd.Stdout, cmd.Stderr = out, out
-	p := guideStartProcess(t, cmd)
-	t.Cleanup(p.stop)
+	p := framework.StartBackground(t, cmd)
+	t.Cleanup(p.Stop)
 	want := fmt.Sprintf("Forwarding from 127.0.0.1:%d -> %d", localPort, podPort)
 	for !strings.Contains(out.String(), want) {
-		if err := p.exited(); err != nil {
+		if err := p.Exited(); err != nil {
 			t.Fatalf("$ %s\nended: %v\n%s", script, err, out.String())
 		}
 		select {
@@ -188,65 +67,6 @@ func (s *guideShell) portForward(ctx context.Context, t *testing.T, localPort, p
 	}
 	t.Logf("$ %s &\n%s", script, out.String())
 	return net.JoinHostPort("localhost", strconv.Itoa(localPort))
-}
-
-// guideProcess is a background process of the test, in its own process group.
-type guideProcess struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error
-	once sync.Once
-}
-
-// guideStartProcess starts cmd in its own process group, from a goroutine locked to its OS
-// thread until the process ends, so that Pdeathsig (SIGKILL when the thread that started it
-// ends) only fires when the test binary dies.
-func guideStartProcess(t *testing.T, cmd *exec.Cmd) *guideProcess {
-	t.Helper()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	p := &guideProcess{cmd: cmd, done: make(chan struct{})}
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with this goroutine, after the process
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	if err := <-started; err != nil {
-		t.Fatalf("starting %s: %v", cmd.Path, err)
-	}
-	return p
-}
-
-// exited returns an error once the process has ended.
-func (p *guideProcess) exited() error {
-	select {
-	case <-p.done:
-		if p.err == nil {
-			return errors.New("exited with status 0")
-		}
-		return p.err
-	default:
-		return nil
-	}
-}
-
-// stop sends SIGTERM to the process group, then SIGKILL after 10s, and waits.
-func (p *guideProcess) stop() {
-	p.once.Do(func() {
-		pgid := -p.cmd.Process.Pid
-		_ = syscall.Kill(pgid, syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(pgid, syscall.SIGKILL)
-			<-p.done
-		}
-	})
 }
 
 // guideInjector are the local ports of an osm-injector run outside the cluster.
@@ -275,21 +95,21 @@ func (in guideInjector) url() string {
 // guideStartInjector runs the built osm-injector as a local process, as the demo does, until
 // the test ends, and waits until the API server really calls it: a dry-run pod of a labelled
 // namespace comes back with the envoy container.
-func guideStartInjector(ctx context.Context, t *testing.T, bins guideBins, c *framework.Cluster, in guideInjector) {
+func guideStartInjector(ctx context.Context, t *testing.T, bins framework.Commands, c *framework.Cluster, in guideInjector) {
 	t.Helper()
 	logPath := filepath.Join(t.TempDir(), "osm-injector.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bins.injector, "--kubeconfig="+c.KubeconfigPath,
+	cmd := exec.Command(bins.Injector, "--kubeconfig="+c.KubeconfigPath,
 		"--webhook-url="+in.url(), "--webhook-host=127.0.0.1", "--webhook-port="+strconv.Itoa(in.webhook),
 		"--health-probe-bind-address=127.0.0.1:"+strconv.Itoa(in.health), "--metrics-bind-address=0",
 		"--leader-elect=false")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	p := guideStartProcess(t, cmd)
+	p := framework.StartBackground(t, cmd)
 	t.Cleanup(func() {
-		p.stop()
+		p.Stop()
 		_ = logFile.Close()
 		if t.Failed() {
 			t.Logf("osm-injector's log (%s):\n%s", logPath, framework.TailFile(logPath, 60))
@@ -298,7 +118,7 @@ func guideStartInjector(ctx context.Context, t *testing.T, bins guideBins, c *fr
 	t.Logf("started %s", strings.Join(cmd.Args, " "))
 
 	guideWait(ctx, t, "osm-injector's /readyz", func(ctx context.Context) error {
-		if err := p.exited(); err != nil {
+		if err := p.Exited(); err != nil {
 			return fmt.Errorf("%w: osm-injector ended: %w; its log:\n%s", errGuideStop, err, framework.TailFile(logPath, 30))
 		}
 		_, err := guideGet(ctx, "http://127.0.0.1:"+strconv.Itoa(in.health)+"/readyz")
@@ -538,13 +358,13 @@ func guideJaegerServices(ctx context.Context, addr string) ([]string, error) {
 // pod's collector port 9411 through a second port-forward, then finds service bookbuyer and
 // the trace through ui, the guide's port-forward to 16686, and in the real Jaeger itself. No
 // Envoy sends it: none runs here.
-func guideSpanReachesJaeger(ctx context.Context, t *testing.T, sh *guideShell, ui string, j *framework.Jaeger) {
+func guideSpanReachesJaeger(ctx context.Context, t *testing.T, sh *framework.Shell, ui string, j *framework.Jaeger) {
 	t.Helper()
 	port, err := framework.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	collector := sh.portForward(ctx, t, port, 9411)
+	collector := guidePortForwardJaeger(ctx, t, sh, port, 9411)
 	id := make([]byte, 16)
 	if _, err := rand.Read(id); err != nil {
 		t.Fatal(err)
@@ -607,13 +427,4 @@ func guideMatches(t *testing.T, s string, patterns ...string) {
 			t.Errorf("the output does not match %s:\n%s", p, s)
 		}
 	}
-}
-
-func guideAllMatch(s string, patterns []string) bool {
-	for _, p := range patterns {
-		if !regexp.MustCompile(p).MatchString(s) {
-			return false
-		}
-	}
-	return true
 }

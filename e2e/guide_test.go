@@ -115,7 +115,7 @@ EOF
 // bookbuyer, not sent by Envoys. The guide's `kubectl logs ... -c bookbuyer -f` (bookbuyer's
 // "MAESTRO! THIS TEST SUCCEEDED!") is not run: no bookbuyer process runs to log it.
 func TestGuide(t *testing.T) {
-	bins := guideBuild(t)
+	bins := framework.BuildCommands(t)
 	t.Run("deployJaeger", func(t *testing.T) {
 		t.Parallel()
 		guideDeployJaeger(t, bins)
@@ -127,40 +127,40 @@ func TestGuide(t *testing.T) {
 }
 
 // guideDeployJaeger is the guide with the Jaeger the chart deploys.
-func guideDeployJaeger(t *testing.T, bins guideBins) {
+func guideDeployJaeger(t *testing.T, bins framework.Commands) {
 	c := framework.Start(t, framework.Options{Kwok: true})
 	jaeger := framework.StartJaeger(t)
 	ctx, cancel := context.WithTimeout(t.Context(), guideTimeout)
 	defer cancel()
-	sh := newGuideShell(t, bins, c)
+	sh := framework.NewShell(t, bins, c, "K8S_NAMESPACE=osm-system")
 	inj := guideInjectorPorts(t)
 
 	guideStep(t, "osm install with Jaeger and tracing (and the local injector's values)", func(t *testing.T) {
 		// The guide's command; a second --set points the webhook at osm-injector running on
 		// this machine, outside the cluster, and scales the in-cluster one to 0.
-		out := sh.ok(t, guideInstallWithJaeger+" --set=osm.webhook.url="+inj.url()+",osm.injector.replicas=0")
+		out := sh.OK(t, guideInstallWithJaeger+" --set=osm.webhook.url="+inj.url()+",osm.injector.replicas=0")
 		guideContains(t, out, "OSM installed successfully in namespace [osm-system] with mesh name [osm]")
 	})
 	guideStartInjector(ctx, t, bins, c, inj)
 	guideStep(t, "troubleshooting 1: tracing is enabled", func(t *testing.T) {
-		if out := sh.ok(t, guideGetEnable); out != "true\n" {
+		if out := sh.OK(t, guideGetEnable); out != "true\n" {
 			t.Errorf("%s printed %q, want %q", guideGetEnable, out, "true\n")
 		}
 	})
 	guideStep(t, "troubleshooting 4: the Jaeger Service and Deployment", func(t *testing.T) {
-		out := sh.ok(t, guideGetServices)
+		out := sh.OK(t, guideGetServices)
 		guideMatches(t, out,
 			`(?m)^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE$`,
 			`(?m)^jaeger\s+ClusterIP\s+10\.0\.0\.\d+\s+<none>\s+9411/TCP,16686/TCP,4317/TCP,4318/TCP\s+\S+$`)
-		sh.eventually(ctx, t, guideGetDeployments,
+		sh.Eventually(ctx, t, guideGetDeployments,
 			`(?m)^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$`,
 			`(?m)^jaeger\s+1/1\s+1\s+1\s+\S+$`)
 	})
 	guideStep(t, "troubleshooting 5: the Jaeger pod is Running and Ready", func(t *testing.T) {
-		sh.eventually(ctx, t, guideGetPods,
+		sh.Eventually(ctx, t, guideGetPods,
 			`(?m)^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$`,
 			`(?m)^jaeger-[a-z0-9]+-[a-z0-9]+\s+1/1\s+Running\s+0\s+\S+$`)
-		out := sh.ok(t, guideDescribePod)
+		out := sh.OK(t, guideDescribePod)
 		guideMatches(t, out, `(?m)^Name:\s+jaeger-`, `(?m)^Namespace:\s+osm-system$`,
 			`(?m)^Status:\s+Running$`, `(?m)^\s+jaeger:$`, `(?m)^Events:`)
 	})
@@ -169,16 +169,16 @@ func guideDeployJaeger(t *testing.T, bins guideBins) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sh.ok(t, "kubectl apply -f "+filepath.Join(root, "manifests", "demo"))
+		sh.OK(t, "kubectl apply -f "+filepath.Join(root, "manifests", "demo"))
 		for _, ns := range []string{"bookbuyer", "bookstore", "bookwarehouse"} {
-			sh.ok(t, "kubectl wait --for=condition=Available deployment --all -n "+ns+" --timeout=3m")
+			sh.OK(t, "kubectl wait --for=condition=Available deployment --all -n "+ns+" --timeout=3m")
 		}
 	})
 	pod := guideInjectedPod(ctx, t, c, "bookbuyer", "app=bookbuyer")
 
 	guideStep(t, "a) the guide's kubectl patch, then its check", func(t *testing.T) {
-		guideContains(t, sh.ok(t, guidePatch), "meshconfig.config.openservicemesh.io/osm-mesh-config patched")
-		guideTracingIs(t, sh.ok(t, guideGetTracing), "jaeger.osm-system.svc.cluster.local", 9411, "/api/v2/spans")
+		guideContains(t, sh.OK(t, guidePatch), "meshconfig.config.openservicemesh.io/osm-mesh-config patched")
+		guideTracingIs(t, sh.OK(t, guideGetTracing), "jaeger.osm-system.svc.cluster.local", 9411, "/api/v2/spans")
 	})
 	guideStep(t, "troubleshooting 3: osm proxy get config_dump (an Envoy admin stand-in answers)", func(t *testing.T) {
 		guideStandIn(ctx, t, c, pod)
@@ -186,7 +186,7 @@ func guideDeployJaeger(t *testing.T, bins guideBins) {
 		cmd := strings.NewReplacer("<pod-namespace>", pod.Namespace, "<pod-name>", pod.Name, "<file-name>", file).
 			Replace(guideConfigDump)
 		// kwok sees a new PortForward a moment later: the first tries may fail.
-		sh.eventually(ctx, t, cmd)
+		sh.Eventually(ctx, t, cmd)
 		data, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
@@ -197,7 +197,7 @@ func guideDeployJaeger(t *testing.T, bins guideBins) {
 	jaegerPod := guideRunningPod(ctx, t, c, "osm-system", "app=jaeger")
 	guideForwardJaeger(ctx, t, c, jaeger, jaegerPod)
 	guideStep(t, "the port-forward to Jaeger's UI port, and a span from bookbuyer", func(t *testing.T) {
-		ui := sh.portForward(ctx, t, guideUIPort(t), guideJaegerUIPort)
+		ui := guidePortForwardJaeger(ctx, t, sh, guideUIPort(t), guideJaegerUIPort)
 		if _, err := guideJaegerServices(ctx, ui); err != nil {
 			t.Fatalf("GET http://%s/api/services through the guide's port-forward: %v", ui, err)
 		}
@@ -208,46 +208,46 @@ func guideDeployJaeger(t *testing.T, bins guideBins) {
 // guideBYO is the guide's BYO Jaeger: install pointing at it, its Service and Deployment
 // applied as the guide has them, then troubleshooting steps 1, 2, 4 and 5 and the example's
 // steps 2 and 3.
-func guideBYO(t *testing.T, bins guideBins) {
+func guideBYO(t *testing.T, bins framework.Commands) {
 	c := framework.Start(t, framework.Options{Kwok: true})
 	jaeger := framework.StartJaeger(t)
 	ctx, cancel := context.WithTimeout(t.Context(), guideTimeout)
 	defer cancel()
-	sh := newGuideShell(t, bins, c)
+	sh := framework.NewShell(t, bins, c, "K8S_NAMESPACE=osm-system")
 
 	guideStep(t, "b) osm install pointing at a BYO Jaeger", func(t *testing.T) {
 		cmd := strings.NewReplacer("<链路追踪系统的主机名>", "jaeger.osm-system.svc.cluster.local",
 			"<链路追踪系统的端口>", "9411", "<链路追踪系统接入点>", "/api/v2/spans").Replace(guideInstallBYO)
-		guideContains(t, sh.ok(t, cmd), "OSM installed successfully in namespace [osm-system] with mesh name [osm]")
-		if out := sh.ok(t, guideGetEnable); out != "true\n" {
+		guideContains(t, sh.OK(t, cmd), "OSM installed successfully in namespace [osm-system] with mesh name [osm]")
+		if out := sh.OK(t, guideGetEnable); out != "true\n" {
 			t.Errorf("%s printed %q, want %q", guideGetEnable, out, "true\n")
 		}
-		guideTracingIs(t, sh.ok(t, guideGetTracing), "jaeger.osm-system.svc.cluster.local", 9411, "/api/v2/spans")
+		guideTracingIs(t, sh.OK(t, guideGetTracing), "jaeger.osm-system.svc.cluster.local", 9411, "/api/v2/spans")
 	})
 	guideStep(t, "example 1: the guide's Jaeger Service and Deployment", func(t *testing.T) {
-		guideContains(t, sh.ok(t, guideBYOService), "service/jaeger created")
-		guideContains(t, sh.ok(t, guideBYODeployment), "deployment.apps/jaeger created")
+		guideContains(t, sh.OK(t, guideBYOService), "service/jaeger created")
+		guideContains(t, sh.OK(t, guideBYODeployment), "deployment.apps/jaeger created")
 	})
 	guideStep(t, "example 2: the guide's kubectl patch", func(t *testing.T) {
-		sh.ok(t, guidePatch)
-		guideTracingIs(t, sh.ok(t, guideGetTracing), "jaeger.osm-system.svc.cluster.local", 9411, "/api/v2/spans")
+		sh.OK(t, guidePatch)
+		guideTracingIs(t, sh.OK(t, guideGetTracing), "jaeger.osm-system.svc.cluster.local", 9411, "/api/v2/spans")
 	})
 	guideStep(t, "troubleshooting 4: the BYO Jaeger Service and Deployment", func(t *testing.T) {
 		// The guide's sample output: one port, 9411/TCP.
-		guideMatches(t, sh.ok(t, guideGetServices),
+		guideMatches(t, sh.OK(t, guideGetServices),
 			`(?m)^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE$`,
 			`(?m)^jaeger\s+ClusterIP\s+10\.0\.0\.\d+\s+<none>\s+9411/TCP\s+\S+$`)
-		sh.eventually(ctx, t, guideGetDeployments, `(?m)^jaeger\s+1/1\s+1\s+1\s+\S+$`)
+		sh.Eventually(ctx, t, guideGetDeployments, `(?m)^jaeger\s+1/1\s+1\s+1\s+\S+$`)
 	})
 	guideStep(t, "troubleshooting 5: the BYO Jaeger pod", func(t *testing.T) {
-		sh.eventually(ctx, t, guideGetPods, `(?m)^jaeger-[a-z0-9]+-[a-z0-9]+\s+1/1\s+Running\s+0\s+\S+$`)
-		guideMatches(t, sh.ok(t, guideDescribePod), `(?m)^Status:\s+Running$`,
+		sh.Eventually(ctx, t, guideGetPods, `(?m)^jaeger-[a-z0-9]+-[a-z0-9]+\s+1/1\s+Running\s+0\s+\S+$`)
+		guideMatches(t, sh.OK(t, guideDescribePod), `(?m)^Status:\s+Running$`,
 			`(?m)^\s+Image:\s+jaegertracing/all-in-one$`, `--collector.zipkin.host-port=9411`, `(?m)^Events:`)
 	})
 	jaegerPod := guideRunningPod(ctx, t, c, "osm-system", "app=jaeger")
 	guideForwardJaeger(ctx, t, c, jaeger, jaegerPod)
 	guideStep(t, "example 3: the port-forward to the BYO Jaeger, and a span from bookbuyer", func(t *testing.T) {
-		ui := sh.portForward(ctx, t, guideUIPort(t), guideJaegerUIPort)
+		ui := guidePortForwardJaeger(ctx, t, sh, guideUIPort(t), guideJaegerUIPort)
 		guideSpanReachesJaeger(ctx, t, sh, ui, jaeger)
 	})
 }

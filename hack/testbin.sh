@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the real binaries the e2e tests run (kube-apiserver and friends, etcd, kwok, Jaeger)
+# Builds the real binaries the e2e tests run (kube-apiserver and friends, kubelet and kube-proxy
+# for the real node, etcd, kwok, Jaeger)
 # and the developer tools (helm, controller-gen, golangci-lint) from the Go module proxy into
 # the git-ignored cache folder .cache/ at the repository root, keyed by version.
 #
@@ -114,7 +115,7 @@ install_atomic() {
 }
 
 build_k8s() {
-	local bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+	local bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy)
 	local targets=() b
 	for b in "${bins[@]}"; do
 		have "$K8S_DIR/$b" || targets+=("$b")
@@ -125,7 +126,10 @@ build_k8s() {
 	fi
 	log "k8s $K8S_VERSION: building ${targets[*]} (kube-apiserver takes minutes)"
 	local dir="$BUILD/k8s-$K8S_VERSION"
-	if [[ ! -f "$dir/.ready" ]]; then
+	# The module is made again when the commands it imports change (kubelet and kube-proxy
+	# joined later): .ready holds their list.
+	local cmds="${bins[*]}"
+	if [[ "$(cat "$dir/.ready" 2>/dev/null)" != "$cmds" ]]; then
 		new_module "$dir" osmtestbin/k8s
 		local gomod
 		gomod="$(module_field "k8s.io/kubernetes@$K8S_VERSION" GoMod)"
@@ -141,10 +145,13 @@ build_k8s() {
 			done
 			printf ')\n'
 		} >>"$dir/go.mod"
-		tools_go "$dir" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-			k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
+		local pkgs=()
+		for b in "${bins[@]}"; do
+			pkgs+=("k8s.io/kubernetes/cmd/$b")
+		done
+		tools_go "$dir" "${pkgs[@]}"
 		(cd "$dir" && go mod tidy) || die "go mod tidy failed in $dir"
-		touch "$dir/.ready"
+		printf '%s' "$cmds" >"$dir/.ready"
 	fi
 	local pkg="k8s.io/component-base/version"
 	local ldflags="-s -w -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1"
