@@ -13,17 +13,44 @@ import (
 )
 
 // ServiceClusterIPRange is the service range given to kube-apiserver. It is only a range
-// string: nothing on the machine routes or sends traffic to it.
+// string: nothing on the machine routes or sends traffic to it. A cluster with a real node
+// has a range of its own, NodeServiceCIDR, which kube-proxy does serve.
 const ServiceClusterIPRange = "10.0.0.0/24"
+
+// apiServerNet is where kube-apiserver listens and which Service range it allocates from.
+type apiServerNet struct {
+	// host is the bind address, in the serving certificate and the clients' URLs.
+	host string
+	// advertise is --advertise-address (the endpoint of the kubernetes Service), or empty:
+	// kube-apiserver refuses a loopback one.
+	advertise string
+	// serviceRange is --service-cluster-ip-range (one range, or an IPv4 and an IPv6 one),
+	// and serviceIP the first address of the first, the kubernetes Service's ClusterIP (in
+	// the serving certificate).
+	serviceRange, serviceIP string
+}
+
+// loopbackNet is the network of a cluster without a real node: loopback only.
+var loopbackNet = apiServerNet{host: loopbackHost, serviceRange: ServiceClusterIPRange, serviceIP: "10.0.0.1"}
+
+// nodeNet is the network of a cluster with a real node: kube-apiserver listens on the node's
+// bridge address, so that Pods reach it through the kubernetes Service.
+var nodeNet = apiServerNet{
+	host: NodeIP, advertise: NodeIP,
+	serviceRange: NodeServiceCIDR + "," + NodeServiceCIDRv6, serviceIP: KubernetesServiceIP,
+}
 
 // apiServerFiles are the files kube-apiserver reads.
 type apiServerFiles struct {
 	caCert, servingCert, servingKey, saKey, saPub, tokens string
+	// kubeletClientCert and kubeletClientKey are kube-apiserver's client certificate for a
+	// real kubelet's API, or empty.
+	kubeletClientCert, kubeletClientKey string
 }
 
 // writeAPIServerFiles makes the CA, the serving certificate, the service-account keys and the
 // token file.
-func writeAPIServerFiles(dir string, ca *CA, users []user) (apiServerFiles, error) {
+func writeAPIServerFiles(dir string, ca *CA, users []user, n apiServerNet) (apiServerFiles, error) {
 	f := apiServerFiles{
 		caCert:      filepath.Join(dir, "ca.crt"),
 		servingCert: filepath.Join(dir, "apiserver.crt"),
@@ -35,8 +62,11 @@ func writeAPIServerFiles(dir string, ca *CA, users []user) (apiServerFiles, erro
 	if err := os.WriteFile(f.caCert, ca.CertPEM, 0o600); err != nil {
 		return f, fmt.Errorf("when writing %s: %w", f.caCert, err)
 	}
-	serving, err := ca.NewServingCert("kube-apiserver",
-		[]net.IP{net.ParseIP(loopbackHost), net.ParseIP("10.0.0.1")},
+	ips := []net.IP{net.ParseIP(loopbackHost), net.ParseIP(n.serviceIP)}
+	if n.host != loopbackHost {
+		ips = append(ips, net.ParseIP(n.host))
+	}
+	serving, err := ca.NewServingCert("kube-apiserver", ips,
 		[]string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
 			"kubernetes.default.svc.cluster.local"})
 	if err != nil {
@@ -59,10 +89,10 @@ func writeAPIServerFiles(dir string, ca *CA, users []user) (apiServerFiles, erro
 }
 
 // apiServerArgs are kube-apiserver's flags. kubeletPort is 0 without kwok.
-func apiServerArgs(f apiServerFiles, etcdURL string, port, kubeletPort int, extra []string) []string {
+func apiServerArgs(f apiServerFiles, etcdURL string, n apiServerNet, port, kubeletPort int, extra []string) []string {
 	args := []string{
 		"--etcd-servers=" + etcdURL,
-		"--bind-address=" + loopbackHost,
+		"--bind-address=" + n.host,
 		"--secure-port=" + strconv.Itoa(port),
 		"--tls-cert-file=" + f.servingCert,
 		"--tls-private-key-file=" + f.servingKey,
@@ -72,15 +102,24 @@ func apiServerArgs(f apiServerFiles, etcdURL string, port, kubeletPort int, extr
 		"--service-account-issuer=https://kubernetes.default.svc",
 		"--service-account-key-file=" + f.saPub,
 		"--service-account-signing-key-file=" + f.saKey,
-		"--service-cluster-ip-range=" + ServiceClusterIPRange,
+		"--service-cluster-ip-range=" + n.serviceRange,
 		"--allow-privileged=true",
 		"--profiling=false",
-		// The kubelet API is kwok's, on loopback, with a certificate of the cluster's CA.
+		// The kubelet API is kwok's (on loopback) or a real node's (on its bridge address),
+		// with a certificate of the cluster's CA.
 		"--kubelet-preferred-address-types=InternalIP",
 		"--kubelet-certificate-authority=" + f.caCert,
 	}
 	if kubeletPort != 0 {
 		args = append(args, "--kubelet-port="+strconv.Itoa(kubeletPort))
+	}
+	if n.advertise != "" {
+		args = append(args, "--advertise-address="+n.advertise)
+	}
+	if f.kubeletClientCert != "" {
+		// A real kubelet authenticates kube-apiserver by a client certificate of the CA.
+		args = append(args, "--kubelet-client-certificate="+f.kubeletClientCert,
+			"--kubelet-client-key="+f.kubeletClientKey)
 	}
 	return append(args, extra...)
 }

@@ -42,6 +42,9 @@ type Binaries struct {
 	// KwokPortForwardCRD is the CustomResourceDefinition of kwok's PortForward objects.
 	KwokPortForwardCRD string
 	Jaeger             string
+	// Kubelet and KubeProxy run a real node (Options.Node).
+	Kubelet   string
+	KubeProxy string
 }
 
 // FindBinaries locates the cached binaries without checking that they exist.
@@ -70,6 +73,8 @@ func FindBinaries() (Binaries, error) {
 		KubeControllerManager: filepath.Join(k8s, "kube-controller-manager"),
 		KubeScheduler:         filepath.Join(k8s, "kube-scheduler"),
 		Kubectl:               filepath.Join(k8s, "kubectl"),
+		Kubelet:               filepath.Join(k8s, "kubelet"),
+		KubeProxy:             filepath.Join(k8s, "kube-proxy"),
 		Etcd:                  filepath.Join(dir, "etcd-"+EtcdVersion, "etcd"),
 		Kwok:                  filepath.Join(kwok, "kwok"),
 		KwokStages:            stages,

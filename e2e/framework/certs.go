@@ -64,6 +64,26 @@ type KeyPair struct {
 
 // NewServingCert signs a server certificate for the given IPs and DNS names.
 func (ca *CA) NewServingCert(commonName string, ips []net.IP, dnsNames []string) (KeyPair, error) {
+	return ca.issue(&x509.Certificate{
+		Subject:     pkix.Name{CommonName: commonName},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses: ips,
+		DNSNames:    dnsNames,
+	})
+}
+
+// NewClientCert signs a client certificate: Kubernetes takes the common name as the user's
+// name and the organizations as their groups.
+func (ca *CA) NewClientCert(commonName string, organizations ...string) (KeyPair, error) {
+	return ca.issue(&x509.Certificate{
+		Subject:     pkix.Name{CommonName: commonName, Organization: organizations},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	})
+}
+
+// issue signs a certificate of a new key for tmpl's subject, names and usages.
+func (ca *CA) issue(tmpl *x509.Certificate) (KeyPair, error) {
+	commonName := tmpl.Subject.CommonName
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return KeyPair{}, fmt.Errorf("when generating the key of %s: %w", commonName, err)
@@ -73,16 +93,10 @@ func (ca *CA) NewServingCert(commonName string, ips []net.IP, dnsNames []string)
 		return KeyPair{}, err
 	}
 	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: commonName},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(certValidity),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:  ips,
-		DNSNames:     dnsNames,
-	}
+	tmpl.SerialNumber = serial
+	tmpl.NotBefore = now.Add(-time.Hour)
+	tmpl.NotAfter = now.Add(certValidity)
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, key.Public(), ca.Key)
 	if err != nil {
 		return KeyPair{}, fmt.Errorf("when signing the certificate of %s: %w", commonName, err)

@@ -3,7 +3,9 @@ package framework
 import (
 	"context"
 	"fmt"
+	"net"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -24,6 +26,14 @@ type Options struct {
 	// KwokPortForwards are installed before kwok starts; more can be added with
 	// Cluster.AddPortForward.
 	KwokPortForwards []PortForward
+	// Node runs a real node, NodeName: containerd, kubelet and kube-proxy on a bridge the test
+	// creates, with kube-apiserver on the bridge's address and a stand-in for CoreDNS. It
+	// needs root and the Debian packages hack/node-deps.sh installs, and one node runs on a
+	// machine at a time (a second test binary waits). Implies Controllers; excludes Kwok.
+	Node bool
+	// NodeImages are OCI image archives imported into the node's containerd before kubelet
+	// starts (one of them naming SandboxImage); Cluster.ImportImages imports more later.
+	NodeImages []string
 	// APIServerFlags are extra kube-apiserver flags ("--name=value"), after the framework's own.
 	APIServerFlags []string
 	// StartTimeout bounds the start-up (default DefaultStartTimeout).
@@ -39,7 +49,7 @@ type Cluster struct {
 	Clientset kubernetes.Interface
 	// KubeconfigPath is a kubeconfig file for the admin, usable by kubectl.
 	KubeconfigPath string
-	// APIServerURL is https://127.0.0.1:PORT.
+	// APIServerURL is https://127.0.0.1:PORT, or https://NodeIP:PORT with Options.Node.
 	APIServerURL string
 	// CA signed the API server's and kwok's certificates; it can sign a webhook server's
 	// certificate too (CA.NewServingCert), with CA.CertPEM as the webhook's caBundle.
@@ -49,21 +59,28 @@ type Cluster struct {
 	Binaries Binaries
 	// Dir is the cluster's temporary folder: certificates, kubeconfigs, process logs.
 	Dir string
-	// NodeName is KwokNodeName with Options.Kwok, or empty.
+	// NodeName is KwokNodeName with Options.Kwok, NodeName with Options.Node, or empty.
 	NodeName string
+	// NodeIP is the real node's address (NodeIP) with Options.Node, or empty.
+	NodeIP string
 
 	t        testing.TB
 	runner   *runner
 	dynamic  dynamic.Interface
 	kwok     bool
 	kwokUser user
+	node     *node
 }
 
 // Start starts a cluster for the test; the test fails if it cannot (or is skipped when the
 // binaries are missing and OSM_E2E_SKIP is set).
 func Start(t testing.TB, opts Options) *Cluster {
 	t.Helper()
-	if opts.Kwok {
+	if opts.Kwok && opts.Node {
+		// kwok manages every node (--manage-all-nodes): it would take the real one over.
+		t.Fatal("framework: Options.Kwok and Options.Node cannot be combined")
+	}
+	if opts.Kwok || opts.Node {
 		opts.Controllers = true
 	}
 	bins := findBinaries(t)
@@ -78,6 +95,15 @@ func Start(t testing.TB, opts Options) *Cluster {
 			requireFiles(t, "kwok", filepath.Join(filepath.Dir(bins.Kwok), "assets", "stages", "node-initialize.yaml"))
 		}
 	}
+	var lock *nodeLock
+	if opts.Node {
+		requireFiles(t, "k8s", bins.Kubelet, bins.KubeProxy)
+		requireNodeHost(t)
+		// Waiting for another test binary's node is not part of the start-up time.
+		lock = lockNode(t)
+		// Also when Start fails before the node's teardown is registered (it releases first).
+		t.Cleanup(lock.release)
+	}
 	timeout := opts.StartTimeout
 	if timeout <= 0 {
 		timeout = DefaultStartTimeout
@@ -86,12 +112,18 @@ func Start(t testing.TB, opts Options) *Cluster {
 	defer cancel()
 	r := newRunner(t, "osm-e2e-")
 	c := &Cluster{BinDir: bins.Dir, Binaries: bins, Dir: r.dir, t: t, runner: r, kwok: opts.Kwok}
+	if opts.Node {
+		// Registered after the runner's cleanup, so it runs first: the node's containers,
+		// mounts and network go before its processes' logs are printed.
+		c.node = newNode(t, r, lock)
+		t.Cleanup(c.node.teardown)
+	}
 	began := time.Now()
 	if err := c.start(ctx, opts); err != nil {
 		t.Fatalf("framework: starting the cluster: %v", err)
 	}
-	t.Logf("framework: cluster ready in %s (controllers: %t, kwok: %t; files in %s)",
-		time.Since(began).Round(time.Millisecond), opts.Controllers, opts.Kwok, c.Dir)
+	t.Logf("framework: cluster ready in %s (controllers: %t, kwok: %t, node: %t; files in %s)",
+		time.Since(began).Round(time.Millisecond), opts.Controllers, opts.Kwok, opts.Node, c.Dir)
 	return c
 }
 
@@ -107,9 +139,26 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	}
 	admin, kcm, scheduler := users[0], users[1], users[2]
 	c.kwokUser = users[3]
-	files, err := writeAPIServerFiles(c.Dir, ca, users)
+	network := loopbackNet
+	if opts.Node {
+		network = nodeNet
+		phase := time.Now()
+		// The bridge comes first: kube-apiserver listens on its address.
+		if err := c.node.prepare(ctx); err != nil {
+			return err
+		}
+		c.t.Logf("framework: node network (bridge %s, %s) ready in %s", NodeBridge, NodeIP,
+			time.Since(phase).Round(time.Millisecond))
+		users = append(users, c.node.users()...)
+	}
+	files, err := writeAPIServerFiles(c.Dir, ca, users, network)
 	if err != nil {
 		return err
+	}
+	if opts.Node {
+		if files.kubeletClientCert, files.kubeletClientKey, err = writeKubeletClientCert(c.Dir, ca); err != nil {
+			return err
+		}
 	}
 	etcdURL, err := startEtcd(c.runner, c.Binaries)
 	if err != nil {
@@ -123,8 +172,8 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	if opts.Kwok {
 		kubeletPort = ports[1]
 	}
-	c.APIServerURL = "https://" + hostPort(apiPort)
-	args := apiServerArgs(files, etcdURL, apiPort, kubeletPort, opts.APIServerFlags)
+	c.APIServerURL = "https://" + net.JoinHostPort(network.host, strconv.Itoa(apiPort))
+	args := apiServerArgs(files, etcdURL, network, apiPort, kubeletPort, opts.APIServerFlags)
 	if _, err := c.runner.start("kube-apiserver", c.Binaries.KubeAPIServer, args); err != nil {
 		return err
 	}
@@ -138,7 +187,8 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	c.t.Logf("framework: kube-apiserver ready in %s", time.Since(phase).Round(time.Millisecond))
 	if opts.Controllers {
 		phase = time.Now()
-		if err := startControllers(c.runner, c.Binaries, files, ca.CertPEM, c.APIServerURL, kcm, scheduler); err != nil {
+		if err := startControllers(c.runner, c.Binaries, files, ca.CertPEM, c.APIServerURL, network.serviceRange,
+			kcm, scheduler); err != nil {
 			return err
 		}
 		if err := waitDefaultServiceAccount(ctx, c.runner, c.Clientset); err != nil {
@@ -153,6 +203,12 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 		}
 		c.NodeName = KwokNodeName
 		c.t.Logf("framework: kwok node ready in %s", time.Since(phase).Round(time.Millisecond))
+	}
+	if opts.Node {
+		if err := c.node.start(ctx, c, opts.NodeImages); err != nil {
+			return err
+		}
+		c.NodeName, c.NodeIP = NodeName, NodeIP
 	}
 	return nil
 }

@@ -12,7 +12,9 @@ import (
 
 // startControllers runs kube-controller-manager and kube-scheduler, each with its own
 // kubeconfig, leader election off and no serving port.
-func startControllers(r *runner, bins Binaries, f apiServerFiles, caPEM []byte, server string, kcm, scheduler user) error {
+func startControllers(r *runner, bins Binaries, f apiServerFiles, caPEM []byte, server, serviceRange string,
+	kcm, scheduler user,
+) error {
 	kcmConfig := filepath.Join(r.dir, "kube-controller-manager.kubeconfig")
 	if err := writeKubeconfig(kcmConfig, server, caPEM, kcm); err != nil {
 		return err
@@ -35,7 +37,10 @@ func startControllers(r *runner, bins Binaries, f apiServerFiles, caPEM []byte, 
 		// tests (1,000 Deployments rolling) would measure that limit instead of our controller.
 		"--kube-api-qps=200",
 		"--kube-api-burst=400",
-		"--service-cluster-ip-range=" + ServiceClusterIPRange,
+		"--service-cluster-ip-range=" + serviceRange,
+		// Its default, /usr/libexec/kubernetes/kubelet-plugins/volume/exec, is made on the
+		// machine at start.
+		"--flex-volume-plugin-dir=" + filepath.Join(r.dir, "volume-plugins"),
 	}
 	if _, err := r.start("kube-controller-manager", bins.KubeControllerManager, kcmArgs); err != nil {
 		return err
