@@ -28,11 +28,13 @@
 //     It holds the Jaeger binary hack/testbin.sh builds from the source of the same release
 //     (Go module github.com/jaegertracing/jaeger v1.76.0, checked in the binary's build
 //     information) at /cmd/jaeger/jaeger-linux, where the upstream image has it, user 10001,
-//     JAEGER_LISTEN_HOST=0.0.0.0 and an empty /tmp; its description label says it is a source
+//     JAEGER_LISTEN_HOST=0.0.0.0, an empty /tmp and an /etc/hosts naming localhost (its
+//     health check listens on localhost:13132); its description label says it is a source
 //     build for tests. Without a --config, Jaeger v2 runs its embedded all-in-one
 //     configuration, whose receivers (Zipkin 9411, OTLP 4317/4318) listen on
 //     ${JAEGER_LISTEN_HOST:-localhost} and whose query API listens on :16686, as the chart's
-//     probes need.
+//     probes need. A source build has no UI assets: the page at 16686 is Jaeger's
+//     placeholder, while the query API (/api/services, /api/traces) works.
 //
 // Each archive's index.json names the image as the kubelet will look it up through
 // containerd's CRI plugin (ContainerdName): the Jaeger image is stored as

@@ -170,8 +170,8 @@ func programEntries(bin, path string, tmp bool) ([]ociarchive.Entry, error) {
 	return es, nil
 }
 
-// jaegerEntries are the Jaeger binary at JaegerPath and an empty /tmp (the chart mounts an
-// emptyDir there; memory storage writes nothing else). The binary must come from
+// jaegerEntries are the Jaeger binary at JaegerPath, an empty /tmp (the chart mounts an
+// emptyDir there; memory storage writes nothing else) and an /etc/hosts. The binary must come from
 // JaegerModule at JaegerModuleVersion, which its Go build information says.
 func jaegerEntries(o Options) ([]ociarchive.Entry, error) {
 	if o.Jaeger == "" {
@@ -189,8 +189,14 @@ func jaegerEntries(o Options) ([]ociarchive.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return es, nil
+	// The default configuration's health check listens on localhost:13132: without an
+	// /etc/hosts Go would ask DNS for localhost and Jaeger would not start. The kubelet mounts
+	// its own /etc/hosts over this one; the file is for runs outside Kubernetes.
+	return append(es, ociarchive.Dir("etc/", 0o755), ociarchive.File("etc/hosts", 0o644, []byte(etcHosts))), nil
 }
+
+// etcHosts names the loopback addresses localhost.
+const etcHosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 
 // checkJaegerBinary refuses a binary that is not Jaeger JaegerModuleVersion for Linux on this
 // machine's architecture, statically linked.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
@@ -34,10 +36,12 @@ const (
 // TestImagesInNetworkNamespaces runs the images' contents for real, without a container
 // runtime: in a "pod" network namespace, the init image's /bin/sh runs the injector's own
 // osm-init script (chrooted into the image, with only NET_ADMIN and NET_RAW); then the Envoy
-// stand-in (uid 1500, the injected command line, a bootstrap from the project's generator)
-// and a test app (uid 65532) run there, and a second test app and a Zipkin collector (the
-// Jaeger image's binary with no configuration but JAEGER_LISTEN_HOST, when hack/testbin.sh
-// built it; else a test app that logs what it is sent) run in a "peer" namespace. It checks
+// stand-in (chrooted into its image mounted read-only, uid 1500, the injected command line
+// with `envoy` found through the image's PATH, a bootstrap from the project's generator
+// mounted at /etc/envoy) and a test app (uid 65532) run there, and a second test app and a
+// Zipkin collector run in a "peer" namespace. The collector is the Jaeger image as the chart
+// runs it (entrypoint only, JAEGER_LISTEN_HOST, read-only root, user 10001) when
+// hack/testbin.sh built Jaeger; else a test app that logs what it is sent. It checks
 // the redirect both ways on IPv4 and IPv6 through SO_ORIGINAL_DST, the loop guard, TCP
 // half-close, the health listener, span delivery, and the signals.
 func TestImagesInNetworkNamespaces(t *testing.T) {
@@ -50,10 +54,15 @@ func TestImagesInNetworkNamespaces(t *testing.T) {
 		}
 	}
 	archives, o := builtImages(t)
-	roots := map[string]string{}
+	roots, configs := map[string]string{}, map[string]*v1.ConfigFile{}
 	for _, ref := range []string{InitImage, EnvoyStandInImage, TestAppImage, JaegerImage} {
 		_, img := openArchive(t, archives[ref].Path)
 		roots[ref] = rootfs(t, img)
+		cfg, err := img.ConfigFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		configs[ref] = cfg
 	}
 	testapp := filepath.Join(roots[TestAppImage], "testapp")
 	suffix := strconv.Itoa(os.Getpid() % 100000)
@@ -105,7 +114,9 @@ func TestImagesInNetworkNamespaces(t *testing.T) {
 	realJaeger := !o.anyJaegerBinary
 	var collector *proc
 	if realJaeger {
-		collector = peer.start(t, "jaeger", 10001, []string{"JAEGER_LISTEN_HOST=0.0.0.0"}, filepath.Join(roots[JaegerImage], JaegerPath[1:]))
+		// As the chart runs it: its entrypoint, no argument, the image's environment and the
+		// chart's JAEGER_LISTEN_HOST, a read-only root and /tmp an empty folder.
+		collector = peer.startImage(t, "jaeger", roots[JaegerImage], configs[JaegerImage], []string{"JAEGER_LISTEN_HOST=0.0.0.0"}, nil, nil)
 	} else {
 		t.Log("no Jaeger binary from hack/testbin.sh: a test app stands in for the collector")
 		collector = peer.start(t, "collector", 65532, nil, testapp, "serve", "--port", "9411", "--log-bodies")
@@ -113,7 +124,7 @@ func TestImagesInNetworkNamespaces(t *testing.T) {
 	remote := peer.start(t, "remote", 65532, nil, testapp, "serve", "--port", "9090", "--tcp-port", "7070")
 	app := pod.start(t, "app", 65532, nil, testapp, "serve", "--port", "8080", "--term-delay", "700ms")
 
-	// The stand-in, with the injected command line.
+	// The stand-in, with the injected command line, its bootstrap mounted at /etc/envoy.
 	cfgDir := shareableDir(t)
 	tracing := bootstrap.Defaults("osm-system")
 	tracing.Enable, tracing.Address = true, peerIPv4
@@ -122,21 +133,16 @@ func TestImagesInNetworkNamespaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bootstrapPath := filepath.Join(cfgDir, "bootstrap.yaml")
-	if err := os.WriteFile(bootstrapPath, g.YAML, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(cfgDir, bootstrap.BootstrapKey), g.YAML, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	envoy := inject.Parts(&corev1.Pod{}, g, inject.DefaultProxyConfig(), inject.Traffic{}).InitContainers[1]
-	var args []string
+	argv := slices.Clone(envoy.Command) // [envoy]: found through the image's PATH
 	for _, a := range envoy.Args {
-		a = strings.ReplaceAll(a, bootstrap.EnvoyBootstrapDir+"/"+bootstrap.BootstrapKey, bootstrapPath)
-		args = append(args, strings.ReplaceAll(a, "$(POD_NAME).$(POD_NAMESPACE)", "bookbuyer-1.bookbuyer"))
+		argv = append(argv, strings.ReplaceAll(a, "$(POD_NAME).$(POD_NAMESPACE)", "bookbuyer-1.bookbuyer"))
 	}
-	if envoy.Command[0] != "envoy" {
-		t.Fatalf("the injected command is %q", envoy.Command)
-	}
-	standin := pod.start(t, "envoy", bootstrap.EnvoyUID, []string{"POD_NAME=bookbuyer-1", "POD_NAMESPACE=bookbuyer"},
-		filepath.Join(roots[EnvoyStandInImage], EnvoyPath[1:]), args...)
+	standin := pod.startImage(t, "envoy", roots[EnvoyStandInImage], configs[EnvoyStandInImage],
+		[]string{"POD_NAME=bookbuyer-1", "POD_NAMESPACE=bookbuyer"}, [][2]string{{cfgDir, bootstrap.EnvoyBootstrapDir}}, argv)
 	ready := standin.waitEvent(t, "ready", nil)
 	t.Logf("stand-in ready: %v", ready["listeners"])
 
@@ -408,6 +414,7 @@ type proc struct {
 	code int
 }
 
+// start runs a program of the machine's file system in the namespace, as uid.
 func (n *netns) start(t *testing.T, name string, uid int, env []string, bin string, args ...string) *proc {
 	t.Helper()
 	id := strconv.Itoa(uid)
@@ -415,6 +422,54 @@ func (n *netns) start(t *testing.T, name string, uid int, env []string, bin stri
 	cmd := exec.Command("ip", append([]string{"netns", "exec", n.name, "setpriv", "--reuid=" + id, "--regid=" + id,
 		"--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--", bin}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
+	return startCmd(t, name, cmd)
+}
+
+// startImage runs an image's program in the namespace as a container runtime would, short of
+// the other namespaces and cgroups: chrooted into the image's root, mounted read-only (as
+// readOnlyRootFilesystem), with an empty tmpfs on /tmp, the binds (machine folder, path in
+// the image) read-only, only the image's environment plus env, as the image's user (so with
+// no capabilities), running argv (the entrypoint and cmd when nil), whose first word is
+// looked up in the image's PATH.
+func (n *netns) startImage(t *testing.T, name, root string, cfg *v1.ConfigFile, env []string, binds [][2]string, argv []string) *proc {
+	t.Helper()
+	if argv == nil {
+		argv = append(slices.Clone(cfg.Config.Entrypoint), cfg.Config.Cmd...)
+	}
+	user := cfg.Config.User
+	if !strings.Contains(user, ":") {
+		user += ":" + user
+	}
+	chroot, err := exec.LookPath("chroot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := `set -e
+root=$1; shift
+mount --bind "$root" "$root"
+mount -o remount,bind,ro "$root"
+mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
+while [ "$1" != -- ]; do
+  mount --bind "$1" "$root$2"
+  mount -o remount,bind,ro "$root$2"
+  shift 2
+done
+shift
+exec "$@"`
+	args := []string{"netns", "exec", n.name, "unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", root}
+	for _, b := range binds {
+		args = append(args, b[0], b[1])
+	}
+	args = append(args, "--", "env", "-i")
+	args = append(args, cfg.Config.Env...)
+	args = append(args, env...)
+	args = append(args, chroot, "--userspec="+user, root)
+	// ip, unshare, sh, env and chroot all exec: the process is the program, for signals.
+	return startCmd(t, name, exec.Command("ip", append(args, argv...)...))
+}
+
+func startCmd(t *testing.T, name string, cmd *exec.Cmd) *proc {
+	t.Helper()
 	cmd.Dir = "/"
 	p := &proc{name: name, cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
