@@ -165,17 +165,22 @@ func readTracer(b *bootstrapv3.Bootstrap, t *hcmv3.HttpConnectionManager_Tracing
 		if c.GetName() != cluster {
 			continue
 		}
+		// The tracing cluster has one endpoint (bootstrap's loadAssignment).
+		var endpoint *corev3.Address
 		for _, e := range c.GetLoadAssignment().GetEndpoints() {
-			for _, lb := range e.GetLbEndpoints() {
-				hp, err := socketAddress(lb.GetEndpoint().GetAddress())
-				if err != nil {
-					return nil, fmt.Errorf("cluster %q: %w", cluster, err)
-				}
-				out.Collector = hp
-				return out, nil
+			if lbs := e.GetLbEndpoints(); len(lbs) > 0 && endpoint == nil {
+				endpoint = lbs[0].GetEndpoint().GetAddress()
 			}
 		}
-		return nil, fmt.Errorf("tracer %q: cluster %q has no endpoint", p.GetName(), cluster)
+		if endpoint == nil {
+			return nil, fmt.Errorf("tracer %q: cluster %q has no endpoint", p.GetName(), cluster)
+		}
+		hp, err := socketAddress(endpoint)
+		if err != nil {
+			return nil, fmt.Errorf("cluster %q: %w", cluster, err)
+		}
+		out.Collector = hp
+		return out, nil
 	}
 	return nil, fmt.Errorf("tracer %q: no static cluster %q", p.GetName(), cluster)
 }

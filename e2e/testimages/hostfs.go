@@ -47,7 +47,7 @@ func (t *hostTree) host(p string) string { return filepath.Join(t.root, filepath
 // add copies the machine's file p (absolute), with the links leading to it and, for an ELF
 // file, its interpreter and libraries. It returns the path the file really has.
 func (t *hostTree) add(p string) (string, error) {
-	real, data, mode, err := t.resolve(p)
+	resolved, data, mode, err := t.resolve(p)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			if pkg := t.packages[p]; pkg != "" {
@@ -56,17 +56,17 @@ func (t *hostTree) add(p string) (string, error) {
 		}
 		return "", err
 	}
-	name := strings.TrimPrefix(real, "/")
+	name := strings.TrimPrefix(resolved, "/")
 	if _, done := t.entries[name]; done {
-		return real, nil
+		return resolved, nil
 	}
 	t.entries[name] = ociarchive.File(name, mode, data)
-	return real, t.addELFDeps(real, data)
+	return resolved, t.addELFDeps(resolved, data)
 }
 
 // resolve walks p from the root, recording folders and links, and returns the regular file
 // it ends at with its content and permission bits.
-func (t *hostTree) resolve(p string) (real string, data []byte, mode int64, err error) {
+func (t *hostTree) resolve(p string) (resolved string, data []byte, mode int64, err error) {
 	rest := strings.Split(strings.Trim(path.Clean(p), "/"), "/")
 	cur := "/"
 	for links := 0; len(rest) > 0; {
@@ -115,7 +115,7 @@ func (t *hostTree) resolve(p string) (real string, data []byte, mode int64, err 
 
 // addELFDeps adds the interpreter and the libraries an ELF file needs, recursively; other
 // files (scripts, data) need nothing.
-func (t *hostTree) addELFDeps(real string, data []byte) error {
+func (t *hostTree) addELFDeps(resolved string, data []byte) error {
 	f, err := elf.NewFile(bytes.NewReader(data))
 	if err != nil {
 		return nil // not an ELF file
@@ -127,18 +127,18 @@ func (t *hostTree) addELFDeps(real string, data []byte) error {
 		}
 		interp := make([]byte, prog.Filesz)
 		if _, err := prog.ReadAt(interp, 0); err != nil {
-			return fmt.Errorf("%s: its interpreter: %w", real, err)
+			return fmt.Errorf("%s: its interpreter: %w", resolved, err)
 		}
 		if _, err := t.add(strings.TrimRight(string(interp), "\x00")); err != nil {
-			return fmt.Errorf("%s needs its interpreter: %w", real, err)
+			return fmt.Errorf("%s needs its interpreter: %w", resolved, err)
 		}
 	}
 	needed, err := f.ImportedLibraries()
 	if err != nil {
-		return fmt.Errorf("%s: its libraries: %w", real, err)
+		return fmt.Errorf("%s: its libraries: %w", resolved, err)
 	}
 	for _, lib := range needed {
-		if err := t.addLibrary(lib, real); err != nil {
+		if err := t.addLibrary(lib, resolved); err != nil {
 			return err
 		}
 	}
