@@ -83,7 +83,7 @@ generate: $(CONTROLLER_GEN) ## Regenerate deepcopy code and the MeshConfig CRD (
 ##@ Test
 
 .PHONY: test
-test: testbin ## Run every test, unit and e2e, with the race detector (builds the test binaries first).
+test: testbin node-deps ## Run every test, unit and e2e, with the race detector (builds the test binaries first).
 	@$(call go_test,all,$(PKGS))
 
 .PHONY: test-unit
@@ -91,7 +91,7 @@ test-unit: ## Run the unit tests (no e2e, no cached binaries needed).
 	@$(call go_test,unit,$$($(GO) list $(PKGS) | grep -v /e2e))
 
 .PHONY: test-e2e
-test-e2e: testbin ## Run the e2e tests against real control planes on loopback.
+test-e2e: testbin node-deps ## Run the e2e tests against real control planes on loopback and a real node.
 	@$(call go_test,e2e,./e2e/...)
 
 .PHONY: bench
@@ -101,6 +101,10 @@ bench: ## Run the benchmarks of the core and the webhook.
 .PHONY: testbin
 testbin: ## Build kube-apiserver, etcd, kwok, Jaeger and the tools into .cache/ (cached; ~10 min the first time).
 	$(TESTBIN_SCRIPT)
+
+.PHONY: node-deps
+node-deps: ## Install the Debian packages the real-node tests need (containerd, runc, CNI plugins, iptables, nftables) when missing; needs root.
+	$(ROOT)/hack/node-deps.sh
 
 .PHONY: loadbench
 loadbench: testbin ## Load-test the webhook on a local control plane at c=1,8,32 (hack/loadbench; flags: LOADBENCH_FLAGS=...).
