@@ -95,14 +95,16 @@ func Start(t testing.TB, opts Options) *Cluster {
 			requireFiles(t, "kwok", filepath.Join(filepath.Dir(bins.Kwok), "assets", "stages", "node-initialize.yaml"))
 		}
 	}
-	var lock *nodeLock
+	var nd *node
 	if opts.Node {
 		requireFiles(t, "k8s", bins.Kubelet, bins.KubeProxy)
 		requireNodeHost(t)
 		// Waiting for another test binary's node is not part of the start-up time.
-		lock = lockNode(t)
-		// Also when Start fails before the node's teardown is registered (it releases first).
-		t.Cleanup(lock.release)
+		nd = newNode(t, lockNode(t))
+		// Registered before the runner's cleanup, so it runs after it: the check for
+		// leftovers sees the machine once every process has ended, and the lock is held
+		// until then.
+		t.Cleanup(nd.finish)
 	}
 	timeout := opts.StartTimeout
 	if timeout <= 0 {
@@ -112,11 +114,11 @@ func Start(t testing.TB, opts Options) *Cluster {
 	defer cancel()
 	r := newRunner(t, "osm-e2e-")
 	c := &Cluster{BinDir: bins.Dir, Binaries: bins, Dir: r.dir, t: t, runner: r, kwok: opts.Kwok}
-	if opts.Node {
-		// Registered after the runner's cleanup, so it runs first: the node's containers,
-		// mounts and network go before its processes' logs are printed.
-		c.node = newNode(t, r, lock)
-		t.Cleanup(c.node.teardown)
+	if nd != nil {
+		// Registered after the runner's cleanup, so it runs first: the node's containers
+		// are stopped through containerd before the runner stops containerd.
+		nd.r, c.node = r, nd
+		t.Cleanup(nd.teardown)
 	}
 	began := time.Now()
 	if err := c.start(ctx, opts); err != nil {

@@ -76,10 +76,14 @@ type node struct {
 
 	teardownOnce sync.Once
 	stopSignals  func()
+	// finished is set, and left is what the check found, once finish ran.
+	finished bool
+	left     []string
 }
 
-func newNode(t testing.TB, r *runner, lock *nodeLock) *node {
-	return &node{t: t, r: r, lock: lock, dir: nodeDir}
+// newNode is a node to start; its runner is set before it starts.
+func newNode(t testing.TB, lock *nodeLock) *node {
+	return &node{t: t, lock: lock, dir: nodeDir}
 }
 
 // path is a file of the node's folder.

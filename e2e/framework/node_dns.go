@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/dns/dnsmessage"
@@ -38,12 +39,17 @@ type dnsServer struct {
 	stopCh   chan struct{}
 	wg       sync.WaitGroup
 	once     sync.Once
+	logf     func(string, ...any)
+
+	// Counts for the log line at stop: questions answered, of them NXDOMAIN, and replies
+	// that could not be sent or questions that could not be parsed.
+	answered, nxdomain, failed atomic.Int64
 }
 
 // startDNS starts the informer and the listeners.
 func startDNS(ctx context.Context, cs kubernetes.Interface, logf func(string, ...any)) (*dnsServer, error) {
 	began := time.Now()
-	s := &dnsServer{stopCh: make(chan struct{})}
+	s := &dnsServer{stopCh: make(chan struct{}), logf: logf}
 	factory := informers.NewSharedInformerFactory(cs, 0)
 	s.services = factory.Core().V1().Services().Lister()
 	factory.Start(s.stopCh)
@@ -82,6 +88,8 @@ func (s *dnsServer) stop() {
 		_ = s.udp.Close()
 		_ = s.tcp.Close()
 		s.wg.Wait()
+		s.logf("framework: the DNS server answered %d question(s), %d of them NXDOMAIN; %d failed",
+			s.answered.Load(), s.nxdomain.Load(), s.failed.Load())
 	})
 }
 
@@ -93,8 +101,13 @@ func (s *dnsServer) serveUDP() {
 		if err != nil {
 			return // closed
 		}
-		if resp, err := s.answer(buf[:n]); err == nil {
-			_, _ = s.udp.WriteTo(resp, from)
+		resp, err := s.answer(buf[:n])
+		if err == nil {
+			_, err = s.udp.WriteTo(resp, from)
+		}
+		if err != nil {
+			s.failed.Add(1)
+			s.logf("framework: DNS server: a question from %v: %v", from, err)
 		}
 	}
 }
@@ -136,7 +149,7 @@ func (s *dnsServer) serveConn(conn net.Conn) {
 		if err != nil {
 			return
 		}
-		out := binary.BigEndian.AppendUint16(nil, uint16(len(resp))) //nolint:gosec // G115: a message of a few records.
+		out := binary.BigEndian.AppendUint16(nil, uint16(len(resp)))
 		if _, err := conn.Write(append(out, resp...)); err != nil {
 			return
 		}
@@ -155,6 +168,10 @@ func (s *dnsServer) answer(query []byte) ([]byte, error) {
 		return nil, err
 	}
 	addrs, rcode := s.lookup(q.Name.String(), q.Type)
+	s.answered.Add(1)
+	if rcode == dnsmessage.RCodeNameError {
+		s.nxdomain.Add(1)
+	}
 	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{
 		ID: h.ID, Response: true, Authoritative: true, RecursionDesired: h.RecursionDesired, RCode: rcode,
 	})

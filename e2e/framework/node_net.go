@@ -14,6 +14,10 @@ import (
 // and the caller drops it.
 const bridgeNFSysctl = "/proc/sys/net/bridge/bridge-nf-call-iptables"
 
+// nodeBridgeMAC is NodeBridge's fixed MAC address: locally administered (02:...), then
+// NodeIP's bytes.
+const nodeBridgeMAC = "02:00:0a:e7:00:01"
+
 // setUpBridge creates NodeBridge with the node's addresses, routes the Service range to it,
 // turns forwarding on for it alone, and adds the framework's nftables table, which drops
 // whatever would be forwarded from or to the bridge through another interface.
@@ -35,7 +39,11 @@ func setUpBridge(ctx context.Context) error {
 			bridgeNFSysctl, v)
 	}
 	steps := [][]string{
-		{"link", "add", NodeBridge, "type", "bridge"},
+		// A bridge without an address of its own takes the lowest one of its ports, and
+		// changes it as Pods come and go: a Pod that cached the gateway's old MAC then sends
+		// its packets for the node (DNS, the kubernetes Service) nowhere until its neighbour
+		// entry expires. Seen here as DNS timeouts once the first Pods were deleted.
+		{"link", "add", NodeBridge, "address", nodeBridgeMAC, "type", "bridge"},
 		{"addr", "add", NodeIP + "/24", "dev", NodeBridge},
 		// nodad: with no port the bridge has no carrier, and an address waiting for duplicate
 		// address detection could not be bound.

@@ -43,6 +43,9 @@ func (n *node) teardown() {
 		}
 		if n.proxy != nil {
 			n.proxy.stop()
+			for _, err := range flushKubeProxy(ctx) {
+				problems = append(problems, err.Error())
+			}
 		}
 		if n.containerd != nil {
 			n.containerd.stop()
@@ -54,13 +57,27 @@ func (n *node) teardown() {
 		if n.stopSignals != nil {
 			n.stopSignals()
 		}
-		n.lock.release()
 		n.t.Logf("framework: node torn down in %s; swept: %s", time.Since(began).Round(time.Millisecond),
 			strings.Join(removed, "; "))
 		if len(problems) > 0 {
 			n.t.Errorf("framework: tearing the node down: %s", strings.Join(problems, "; "))
 		}
 	})
+}
+
+// finish checks, once every process of the cluster has ended, that the node left nothing on
+// the machine (the test fails otherwise), then releases the node lock: after that another
+// test binary's node may be starting.
+func (n *node) finish() {
+	if n.finished {
+		return
+	}
+	n.left = n.leftovers()
+	n.finished = true
+	n.lock.release()
+	if len(n.left) > 0 {
+		n.t.Errorf("framework: the node left %d thing(s) on the machine:\n  %s", len(n.left), strings.Join(n.left, "\n  "))
+	}
 }
 
 // sweepNode removes whatever of a node exists on the machine, whether its run ended well or

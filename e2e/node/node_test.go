@@ -357,10 +357,14 @@ func httpGet(ctx context.Context, url string) (string, error) {
 		if err == nil {
 			body, readErr := io.ReadAll(resp.Body)
 			_ = resp.Body.Close()
-			if readErr == nil && resp.StatusCode == http.StatusOK {
+			switch {
+			case readErr != nil:
+				err = fmt.Errorf("reading the answer: %w", readErr)
+			case resp.StatusCode != http.StatusOK:
+				err = fmt.Errorf("%s: %s", resp.Status, body)
+			default:
 				return string(body), nil
 			}
-			err = fmt.Errorf("%s: %v %s", resp.Status, readErr, body)
 		}
 		last = err
 		select {

@@ -33,7 +33,7 @@ const timeout = 10 * time.Second
 
 func main() {
 	if len(os.Args) < 2 {
-		fail(errors.New("usage: probe pause | serve -port N | get [-ca FILE] URL | resolve NAME | cat FILE..."))
+		fail(errors.New("usage: probe pause | serve -port N | get [-ca FILE] URL | resolve NAME | cat FILE"))
 	}
 	var err error
 	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
