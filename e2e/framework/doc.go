@@ -56,11 +56,12 @@
 // One node runs on a machine at a time: a second test binary waits for the first's lock.
 // Teardown kills the containers and the node's processes, removes the mounts, cgroups,
 // bridge, nftables tables (the framework's and kube-proxy's), conntrack entries and the
-// node's folder, and whatever containerd and kubelet added to the machine's shared folders;
-// it writes back the kernel settings kubelet changes at start (vm.overcommit_memory,
-// kernel.panic, kernel.panic_on_oops). A test binary interrupted by SIGINT or SIGTERM tears
-// the node down before exiting, and the next node's start removes what a killed run left.
-// [Cluster.NodeLeftovers] lists anything left.
+// node's folder, and whatever containerd and kubelet added to the machine's shared folders.
+// The machine's kernel settings are left alone: kubelet, which sets vm.overcommit_memory,
+// kernel.panic and kernel.panic_on_oops at start, runs in a mount namespace where it reads
+// the values it wants from files. A test binary interrupted by SIGINT or SIGTERM tears the
+// node down before exiting, and the next node's start removes what a killed run left.
+// [Cluster.NodeLeftovers] lists anything left; the test fails on a leftover.
 //
 // [StartJaeger] runs the Jaeger all-in-one binary (memory storage) with a Zipkin receiver,
 // OTLP receivers and the query API on free loopback ports.

@@ -126,6 +126,9 @@ func (n *node) prepare(ctx context.Context) error {
 	if err := n.before.save(); err != nil {
 		return err
 	}
+	if err := makeSharedMount(n.path()); err != nil {
+		return err
+	}
 	n.stopSignals = teardownOnSignal(n.teardown)
 	if err := setUpBridge(ctx); err != nil {
 		return err

@@ -24,7 +24,7 @@ const nodeLockPath = "/run/osm-e2e-node.lock"
 
 // nodeCommands are the programs of the Debian packages a real node needs (see
 // hack/node-deps.sh).
-var nodeCommands = []string{"containerd", "containerd-shim-runc-v2", "ctr", "runc", "nft", "ip"}
+var nodeCommands = []string{"containerd", "containerd-shim-runc-v2", "ctr", "runc", "nft", "ip", "unshare", "mount"}
 
 // cniPlugins are the CNI plugins the node's configuration uses.
 var cniPlugins = []string{"bridge", "host-local", "loopback"}
@@ -179,6 +179,18 @@ func command(ctx context.Context, stdin string, name string, args ...string) (st
 			strings.TrimSpace(stderr.String()))
 	}
 	return stdout.String(), nil
+}
+
+// makeSharedMount bind-mounts dir onto itself and makes it a shared mount, so that what a
+// process in another mount namespace (kubelet's) mounts under it shows on the machine too.
+func makeSharedMount(dir string) error {
+	if err := syscall.Mount(dir, dir, "", syscall.MS_BIND, ""); err != nil {
+		return fmt.Errorf("when bind-mounting %s onto itself: %w", dir, err)
+	}
+	if err := syscall.Mount("", dir, "", syscall.MS_SHARED, ""); err != nil {
+		return fmt.Errorf("when making %s a shared mount: %w", dir, err)
+	}
+	return nil
 }
 
 // mkdirs makes folders, private to root.

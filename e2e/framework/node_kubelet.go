@@ -109,12 +109,63 @@ func (n *node) startKubelet(c *Cluster) error {
 		"--hostname-override=" + NodeName,
 		"--v=2",
 	}
-	p, err := n.r.start("kubelet", c.Binaries.Kubelet, args)
+	view, err := n.writeSysctlView()
+	if err != nil {
+		return err
+	}
+	// kubelet runs in a mount namespace of its own where the kernel settings it wants are
+	// files with those values (see kubeletSysctls); its mounts under the node's folder, a
+	// shared mount, still show on the machine, where containerd and runc use them.
+	wrapped := append([]string{"--mount", "--propagation", "unchanged", "--", "sh", "-c", kubeletWrapper,
+		"kubelet-wrapper", view, c.Binaries.Kubelet}, args...)
+	p, err := n.r.start("kubelet", "unshare", wrapped)
 	if err != nil {
 		return err
 	}
 	n.kubelet = p
 	return nil
+}
+
+// kubeletSysctls are the kernel settings kubelet sets at start unless they already have
+// these values (protectKernelDefaults only turns the writes into a refusal to start):
+// machine-wide settings a test must not change, such as kernel.panic_on_oops. kubelet reads
+// them from files with these values instead, bound over /proc/sys in its own mount namespace.
+var kubeletSysctls = map[string]string{
+	"vm/overcommit_memory":      "1",
+	"vm/panic_on_oom":           "0",
+	"kernel/panic":              "10",
+	"kernel/panic_on_oops":      "1",
+	"kernel/keys/root_maxkeys":  "1000000",
+	"kernel/keys/root_maxbytes": "25000000",
+}
+
+// kubeletWrapper is the shell script kubelet starts through, in its new mount namespace
+// ($1 the folder of kubeletSysctls' files, then kubelet's command line). /proc is made
+// private first, so that the bind mounts never show outside, even where the machine's mounts
+// are shared (systemd's default).
+const kubeletWrapper = `set -e
+view=$1
+shift
+mount --make-rprivate /proc
+for f in "$view"/*; do
+	mount --bind "$f" "/proc/sys/$(basename "$f" | tr . /)"
+done
+exec "$@"
+`
+
+// writeSysctlView writes kubeletSysctls as files named after the settings (vm.overcommit_memory)
+// and returns their folder.
+func (n *node) writeSysctlView() (string, error) {
+	dir := n.path("sysctl-view")
+	if err := mkdirs(dir); err != nil {
+		return "", err
+	}
+	for name, value := range kubeletSysctls {
+		if err := writeFile(filepath.Join(dir, strings.ReplaceAll(name, "/", ".")), value+"\n"); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
 }
 
 // makeCgroupRoot makes nodeCgroup in every cgroup hierarchy: kubelet refuses a cgroupRoot

@@ -26,10 +26,11 @@ var sharedDirs = []string{
 // (other tests may make others at the same time).
 const netnsDir = "/run/netns"
 
-// watchedSysctls are machine-wide settings the node must leave as they were. kubelet sets the
-// vm and kernel ones at start (it only checks them with protectKernelDefaults, and then refuses
-// to start when they differ), so teardown writes the old values back; the others no part of
-// the node should change, and NodeLeftovers reports any difference.
+// watchedSysctls are machine-wide settings the node must leave as they were: kubelet would set
+// the vm and kernel ones at start (it reads them from its own files instead, see
+// kubeletSysctls), kube-proxy the conntrack ones (its configuration says not to), the CNI
+// bridge plugin ip_forward (isGateway false). NodeLeftovers reports a difference, and
+// teardown writes the old value back.
 var watchedSysctls = []string{
 	"net/ipv4/ip_forward",
 	"net/ipv4/conf/all/forwarding",
