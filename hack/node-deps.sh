@@ -14,7 +14,7 @@ set -euo pipefail
 
 PACKAGES=(containerd runc containernetworking-plugins iptables nftables iproute2 conntrack)
 # The programs the tests run, for machines without dpkg.
-COMMANDS=(containerd containerd-shim-runc-v2 ctr runc nft ip iptables conntrack)
+COMMANDS=(containerd containerd-shim-runc-v2 ctr runc nft ip iptables conntrack unshare mount)
 
 log() { printf '[node-deps] %s\n' "$*" >&2; }
 

@@ -97,8 +97,7 @@ func Start(t testing.TB, opts Options) *Cluster {
 	}
 	var nd *node
 	if opts.Node {
-		requireFiles(t, "k8s", bins.Kubelet, bins.KubeProxy)
-		requireNodeHost(t)
+		RequireNode(t)
 		// Waiting for another test binary's node is not part of the start-up time.
 		nd = newNode(t, lockNode(t))
 		// Registered before the runner's cleanup, so it runs after it: the check for

@@ -33,28 +33,46 @@ var cniPlugins = []string{"bridge", "host-local", "loopback"}
 // containernetworking-plugins, then the upstream release's folder.
 var cniBinDirs = []string{"/usr/lib/cni", "/opt/cni/bin"}
 
+// RequireNode fails the test (or skips it with OSM_E2E_SKIP) when a real node cannot run
+// here: kubelet or kube-proxy not built, not root, a program or CNI plugin missing. Start
+// checks this too; a test calls it first to fail before it prepares anything (images).
+func RequireNode(t testing.TB) {
+	t.Helper()
+	bins := findBinaries(t)
+	requireFiles(t, "k8s", bins.Kubelet, bins.KubeProxy)
+	requireNodeHost(t)
+}
+
 // requireNodeHost fails the test (or skips it with OSM_E2E_SKIP) when this machine cannot
 // run a real node: not root, or a program or CNI plugin missing.
 func requireNodeHost(t testing.TB) {
 	t.Helper()
-	var missing []string
+	var problems, fixes []string
 	if os.Geteuid() != 0 {
-		missing = append(missing, "root (a real node creates a bridge, nftables rules, mounts and cgroups)")
+		problems = append(problems, "it is not running as root (a real node makes a bridge, nftables rules, mounts and cgroups)")
+		fixes = append(fixes, "run the tests as root")
 	}
+	var missing []string
 	for _, cmd := range nodeCommands {
 		if _, err := exec.LookPath(cmd); err != nil {
-			missing = append(missing, "the command "+cmd)
+			missing = append(missing, cmd)
 		}
 	}
-	if _, err := cniBinDir(); err != nil {
-		missing = append(missing, err.Error())
+	if len(missing) > 0 {
+		problems = append(problems, "the programs "+strings.Join(missing, ", ")+" are not on PATH")
 	}
-	if len(missing) == 0 {
+	if _, err := cniBinDir(); err != nil {
+		problems = append(problems, "no folder holds "+err.Error())
+	}
+	if len(problems) == 0 {
 		return
 	}
-	msg := fmt.Sprintf("framework: a real node (Options.Node) needs %s: run hack/node-deps.sh as root "+
-		"(Debian packages containerd runc containernetworking-plugins iptables nftables iproute2 conntrack), "+
-		"or set %s=1 to skip e2e tests", strings.Join(missing, ", "), EnvSkip)
+	if len(problems) > len(fixes) {
+		fixes = append(fixes, "install the Debian packages with hack/node-deps.sh (as root: containerd runc "+
+			"containernetworking-plugins iptables nftables iproute2 conntrack)")
+	}
+	msg := fmt.Sprintf("framework: a real node (Options.Node) cannot run here: %s. To run it, %s; or set %s=1 to skip e2e tests",
+		strings.Join(problems, "; "), strings.Join(fixes, ", and "), EnvSkip)
 	if envTrue(EnvSkip) {
 		t.Skip(msg)
 	}

@@ -32,6 +32,7 @@ type nodeEnv struct {
 // TestRealNode starts one cluster with a real node and runs the scenarios on it, each in a
 // subtest; add yours to the list. The teardown is checked after the framework's cleanup.
 func TestRealNode(t *testing.T) {
+	framework.RequireNode(t)
 	var c *framework.Cluster
 	// Registered before Start, so it runs after the framework's teardown.
 	t.Cleanup(func() { checkTeardown(t, c) })
