@@ -349,7 +349,7 @@ func cmCondition(crt *cmapi.Certificate, typ cmapi.CertificateConditionType) *cm
 
 func cmWaitCertificateReady(ctx context.Context, t *testing.T, cl client.Client) {
 	t.Helper()
-	eventually(ctx, t, "Certificate "+cmCertificate+" Ready", func() error {
+	framework.Eventually(ctx, t, "Certificate "+cmCertificate+" Ready", func() error {
 		crt, err := cmGetCertificate(ctx, cl)
 		if err != nil {
 			return err
@@ -365,7 +365,7 @@ func cmWaitCertificateReady(ctx context.Context, t *testing.T, cl client.Client)
 func cmSecretCA(ctx context.Context, t *testing.T, c *framework.Cluster, name string) []byte {
 	t.Helper()
 	var ca []byte
-	eventually(ctx, t, "ca.crt of Secret "+name, func() error {
+	framework.Eventually(ctx, t, "ca.crt of Secret "+name, func() error {
 		s, err := c.Clientset.CoreV1().Secrets(cmNamespace).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -418,7 +418,7 @@ func cmWebhookConfig(ctx context.Context, cl client.Client) (*admissionregistrat
 // provider writes the whole bundle).
 func cmWaitBundleIs(ctx context.Context, t *testing.T, cl client.Client, want []byte, what string) {
 	t.Helper()
-	eventually(ctx, t, "the webhook's caBundle to be "+what, func() error {
+	framework.Eventually(ctx, t, "the webhook's caBundle to be "+what, func() error {
 		_, got, err := cmWebhookConfig(ctx, cl)
 		if err != nil {
 			return err
@@ -435,7 +435,7 @@ func cmWaitBundleIs(ctx context.Context, t *testing.T, cl client.Client, want []
 // on by default), so after a switch from the self-signed provider the bundle holds both CAs.
 func cmWaitBundleHas(ctx context.Context, t *testing.T, cl client.Client, want []byte, what string) {
 	t.Helper()
-	eventually(ctx, t, "the webhook's caBundle to hold "+what, func() error {
+	framework.Eventually(ctx, t, "the webhook's caBundle to hold "+what, func() error {
 		_, got, err := cmWebhookConfig(ctx, cl)
 		if err != nil {
 			return err
@@ -480,7 +480,7 @@ func cmDERs(data []byte) [][]byte {
 // the caBundle, and the injector applied the inject-ca-from annotation.
 func cmCheckCAInjectorOwnsBundle(ctx context.Context, t *testing.T, cl client.Client) {
 	t.Helper()
-	eventually(ctx, t, "the cainjector to own caBundle and osm-injector the annotation", func() error {
+	framework.Eventually(ctx, t, "the cainjector to own caBundle and osm-injector the annotation", func() error {
 		mwc, _, err := cmWebhookConfig(ctx, cl)
 		if err != nil {
 			return err
@@ -636,7 +636,7 @@ func cmRenewal(ctx context.Context, t *testing.T, c *framework.Cluster, cl clien
 	before := cmSecretSerial(ctx, t, c)
 	load := cmStartLoad(ctx, c, cl, addr)
 	defer load.finish()
-	eventually(ctx, t, "the load to see the current certificate", func() error {
+	framework.Eventually(ctx, t, "the load to see the current certificate", func() error {
 		if _, _, served, _ := load.snapshot(); served[before] < 20 {
 			return fmt.Errorf("served %v", served)
 		}
@@ -663,13 +663,13 @@ func cmRenewal(ctx context.Context, t *testing.T, c *framework.Cluster, cl clien
 	}
 
 	var after string
-	eventually(ctx, t, "cert-manager to renew the certificate", func() error {
+	framework.Eventually(ctx, t, "cert-manager to renew the certificate", func() error {
 		if after = cmSecretSerial(ctx, t, c); after == before {
 			return errors.New("the Secret still holds the old certificate")
 		}
 		return nil
 	})
-	eventually(ctx, t, "the injector to serve the renewed certificate under load", func() error {
+	framework.Eventually(ctx, t, "the injector to serve the renewed certificate under load", func() error {
 		if _, _, served, _ := load.snapshot(); served[after] < 40 {
 			return fmt.Errorf("renewed serial %s served %d times; served %v", after, served[after], served)
 		}
@@ -706,7 +706,7 @@ func cmSecretDeleted(ctx context.Context, t *testing.T, c *framework.Cluster, cl
 	if err := c.Clientset.CoreV1().Secrets(cmNamespace).Delete(ctx, cmSecret, metav1.DeleteOptions{}); err != nil {
 		t.Fatalf("deleting Secret %s: %v", cmSecret, err)
 	}
-	eventually(ctx, t, "/readyz to fail on the certificate check", func() error {
+	framework.Eventually(ctx, t, "/readyz to fail on the certificate check", func() error {
 		err := in.readyz(ctx)
 		switch {
 		case err == nil:
@@ -729,16 +729,16 @@ func cmSecretDeleted(ctx context.Context, t *testing.T, c *framework.Cluster, cl
 	}
 	cm.resume(t)
 	resumed = true
-	eventually(ctx, t, "cert-manager to issue the Secret again", func() error {
+	framework.Eventually(ctx, t, "cert-manager to issue the Secret again", func() error {
 		_, err := c.Clientset.CoreV1().Secrets(cmNamespace).Get(ctx, cmSecret, metav1.GetOptions{})
 		return err
 	})
-	eventually(ctx, t, "/readyz to recover", func() error { return in.readyz(ctx) })
+	framework.Eventually(ctx, t, "/readyz to recover", func() error { return in.readyz(ctx) })
 	after := cmSecretSerial(ctx, t, c)
 	if after == before {
 		t.Errorf("the re-issued Secret holds the deleted one's serial %s", before)
 	}
-	eventually(ctx, t, "the re-issued certificate to be served", func() error {
+	framework.Eventually(ctx, t, "the re-issued certificate to be served", func() error {
 		if got := cmServedSerial(ctx, t, cl, "127.0.0.1:"+strconv.Itoa(in.opts.WebhookPort)); got != after {
 			return fmt.Errorf("serving %s, want %s", got, after)
 		}
@@ -763,7 +763,7 @@ func cmSwitch(ctx context.Context, t *testing.T, c *framework.Cluster, cl client
 	self := startModeInjector(t, c, ports, app.CertProviderSelf)
 	selfCA := cmSecretCA(ctx, t, c, certs.DefaultSecretName)
 	cmWaitBundleIs(ctx, t, cl, selfCA, "the self-signed CA")
-	eventually(ctx, t, "the inject-ca-from annotation to go", func() error {
+	framework.Eventually(ctx, t, "the inject-ca-from annotation to go", func() error {
 		mwc, _, err := cmWebhookConfig(ctx, cl)
 		if err != nil {
 			return err

@@ -26,7 +26,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
-	"github.com/osm-tracing/osm-tracing/e2e/envoystandin"
 	"github.com/osm-tracing/osm-tracing/e2e/framework"
 	"github.com/osm-tracing/osm-tracing/webhook/inject"
 )
@@ -48,7 +47,7 @@ func guideStep(t *testing.T, name string, f func(t *testing.T)) {
 // listens. It returns "localhost:PORT"; the forward ends with the test.
 func guidePortForwardJaeger(ctx context.Context, t *testing.T, s *framework.Shell, localPort, podPort int) string {
 	t.Helper()
-	script := strings.Replace(guidePortForward, "16686:16686", fmt.Sprintf("%d:%d", localPort, podPort), 1)
+	script := strings.Replace(framework.GuidePortForward, "16686:16686", fmt.Sprintf("%d:%d", localPort, podPort), 1)
 	out := &framework.SyncBuffer{}
 	cmd := s.Command(context.Background(), script)
 	cmd.Stdout, cmd.Stderr = out, out
@@ -209,40 +208,6 @@ func guideInjectedPod(ctx context.Context, t *testing.T, c *framework.Cluster, n
 		t.Fatalf("pod %s/%s is not injected: containers %v, labels %v", p.Namespace, p.Name, p.Spec.Containers, p.Labels)
 	}
 	return p
-}
-
-// guideStandIn puts an Envoy admin STAND-IN (not Envoy: it serves the pod's generated
-// bootstrap as /config_dump) behind the pod's admin port 15000 with a kwok PortForward.
-func guideStandIn(ctx context.Context, t *testing.T, c *framework.Cluster, pod *corev1.Pod) {
-	t.Helper()
-	var cmName string
-	for _, v := range pod.Spec.Volumes {
-		if v.Name == inject.BootstrapVolumeName && v.ConfigMap != nil {
-			cmName = v.ConfigMap.Name
-		}
-	}
-	if cmName == "" {
-		t.Fatalf("pod %s/%s mounts no bootstrap ConfigMap", pod.Namespace, pod.Name)
-	}
-	cm, err := c.Clientset.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, cmName, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := envoystandin.NewHandler([]byte(cm.Data[bootstrap.BootstrapKey]), pod.CreationTimestamp.Time)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := envoystandin.Start(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
-	if err := c.AddPortForward(ctx, framework.PortForward{Namespace: pod.Namespace, Pod: pod.Name,
-		PodPort: bootstrap.AdminPort, TargetPort: int32(srv.Port)}); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("pod %s/%s: port %d reaches an Envoy admin STAND-IN on %s serving ConfigMap %s",
-		pod.Namespace, pod.Name, bootstrap.AdminPort, srv.Addr, cmName)
 }
 
 // guideForwardJaeger puts the real Jaeger behind the Jaeger pod's ports 9411 (Zipkin) and
@@ -406,16 +371,6 @@ func guideSpanReachesJaeger(ctx context.Context, t *testing.T, sh *framework.She
 	}
 	if err := j.WaitForService(ctx, "bookbuyer"); err != nil {
 		t.Errorf("the real Jaeger (%s): %v", j.QueryURL, err)
-	}
-}
-
-// guideContains fails the test unless s holds every want.
-func guideContains(t *testing.T, s string, want ...string) {
-	t.Helper()
-	for _, w := range want {
-		if !strings.Contains(s, w) {
-			t.Errorf("the output lacks %q:\n%s", w, s)
-		}
 	}
 }
 

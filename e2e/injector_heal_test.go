@@ -25,7 +25,7 @@ func checkHealAfterOutage(ctx context.Context, t *testing.T, c *framework.Cluste
 		t.Fatalf("creating Deployment %s/%s: %v", ns, name, err)
 	}
 	selector := metav1.FormatLabelSelector(d.Spec.Selector)
-	eventually(ctx, t, "a pod of the Deployment admitted without the sidecar", func() error {
+	framework.Eventually(ctx, t, "a pod of the Deployment admitted without the sidecar", func() error {
 		pods, err := c.Clientset.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
 		if err != nil {
 			return err
@@ -44,7 +44,7 @@ func checkHealAfterOutage(ctx context.Context, t *testing.T, c *framework.Cluste
 	began := time.Now()
 	in.start()
 	in.waitReady(ctx, c, ns)
-	eventually(ctx, t, "the Deployment healed: stamped and a new pod injected", func() error {
+	framework.Eventually(ctx, t, "the Deployment healed: stamped and a new pod injected", func() error {
 		got, err := c.Clientset.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return err

@@ -143,16 +143,16 @@ func (in *injector) readyz(ctx context.Context) error {
 // pod in the labelled namespace ns comes back with the envoy container.
 func (in *injector) waitReady(ctx context.Context, c *framework.Cluster, ns string) {
 	in.t.Helper()
-	eventually(ctx, in.t, "the injector's /readyz", func() error {
+	framework.Eventually(ctx, in.t, "the injector's /readyz", func() error {
 		select {
 		case err := <-in.done:
 			in.done <- err
-			return fmt.Errorf("%w: the injector ended: %w", errStop, err)
+			return fmt.Errorf("%w: the injector ended: %w", framework.ErrStop, err)
 		default:
 		}
 		return in.readyz(ctx)
 	})
-	eventually(ctx, in.t, "the API server to call the webhook", func() error {
+	framework.Eventually(ctx, in.t, "the API server to call the webhook", func() error {
 		pod := testPod("probe-", nil)
 		got, err := c.Clientset.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
 		if err != nil {
@@ -163,28 +163,6 @@ func (in *injector) waitReady(ctx context.Context, c *framework.Cluster, ns stri
 		}
 		return nil
 	})
-}
-
-// errStop ends eventually at once.
-var errStop = errors.New("giving up")
-
-// eventually polls f every 200ms until it returns nil, fails the test when ctx ends.
-func eventually(ctx context.Context, t *testing.T, what string, f func() error) {
-	t.Helper()
-	var last error
-	for {
-		if last = f(); last == nil {
-			return
-		}
-		if errors.Is(last, errStop) {
-			t.Fatalf("waiting for %s: %v", what, last)
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %s: %v (last: %v)", what, ctx.Err(), last)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
 }
 
 func testPod(generateName string, annotations map[string]string) *corev1.Pod {

@@ -139,7 +139,7 @@ func checkMeshConfigValid(ctx context.Context, t *testing.T, c *framework.Cluste
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(ctx, t, "condition Valid=True on the MeshConfig", func() error {
+	framework.Eventually(ctx, t, "condition Valid=True on the MeshConfig", func() error {
 		mc := &v1alpha2.MeshConfig{}
 		if err := cl.Get(ctx, client.ObjectKey{Namespace: bootstrap.DefaultNamespace, Name: bootstrap.DefaultMeshConfigName}, mc); err != nil {
 			return err
@@ -156,7 +156,7 @@ func checkDeployment(ctx context.Context, t *testing.T, c *framework.Cluster) {
 		t.Fatalf("kubectl apply of the bookbuyer Deployment: %v", err)
 	}
 	var pods []corev1.Pod
-	eventually(ctx, t, "three bookbuyer pods", func() error {
+	framework.Eventually(ctx, t, "three bookbuyer pods", func() error {
 		list, err := c.Clientset.CoreV1().Pods("bookbuyer").List(ctx, metav1.ListOptions{LabelSelector: "app=bookbuyer"})
 		if err != nil {
 			return err
@@ -301,7 +301,7 @@ func checkGC(ctx context.Context, t *testing.T, c *framework.Cluster) {
 	if _, _, err := c.Kubectl("scale", "deployment/bookbuyer", "-n", "bookbuyer", "--replicas=0"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(ctx, t, "the bookbuyer pods to go", func() error {
+	framework.Eventually(ctx, t, "the bookbuyer pods to go", func() error {
 		list, err := c.Clientset.CoreV1().Pods("bookbuyer").List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return err
@@ -312,7 +312,7 @@ func checkGC(ctx context.Context, t *testing.T, c *framework.Cluster) {
 		return nil
 	})
 	gone := time.Now()
-	eventually(ctx, t, "the unreferenced ConfigMap to be deleted", func() error {
+	framework.Eventually(ctx, t, "the unreferenced ConfigMap to be deleted", func() error {
 		_, err := c.Clientset.CoreV1().ConfigMaps("bookbuyer").Get(ctx, cms[0].Name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return nil
@@ -390,7 +390,7 @@ func checkSidecarSafety(ctx context.Context, t *testing.T, c *framework.Cluster)
 		t.Fatalf("kubectl apply of the StatefulSet: %v", err)
 	}
 	var pod *corev1.Pod
-	eventually(ctx, t, "the StatefulSet's pod", func() error {
+	framework.Eventually(ctx, t, "the StatefulSet's pod", func() error {
 		p, err := c.Clientset.CoreV1().Pods("bookstore").Get(ctx, "db-0", metav1.GetOptions{})
 		if err != nil {
 			return err

@@ -285,7 +285,7 @@ func (e *rbEnv) deployment(ctx context.Context, ns, name string) *appsv1.Deploym
 
 func (e *rbEnv) waitComplete(ctx context.Context, ns, name string) {
 	e.t.Helper()
-	eventually(ctx, e.t, "Deployment "+ns+"/"+name+" rolled out", func() error {
+	framework.Eventually(ctx, e.t, "Deployment "+ns+"/"+name+" rolled out", func() error {
 		d := &appsv1.Deployment{}
 		if err := e.cl.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, d); err != nil {
 			return err
@@ -372,7 +372,7 @@ func (e *rbEnv) bootstrapOf(ctx context.Context, ns, name string) string {
 func (e *rbEnv) waitStatus(ctx context.Context, what string, ok func(*v1alpha2.MeshConfig) error) *v1alpha2.MeshConfig {
 	e.t.Helper()
 	var mc *v1alpha2.MeshConfig
-	eventually(ctx, e.t, what, func() error {
+	framework.Eventually(ctx, e.t, what, func() error {
 		got, err := e.meshConfig(ctx)
 		if err != nil {
 			return err
@@ -445,7 +445,7 @@ func (e *rbEnv) events(ctx context.Context, kind, ns, name string) []string {
 func (e *rbEnv) waitEvent(ctx context.Context, kind, ns, name, reason string) string {
 	e.t.Helper()
 	var found string
-	eventually(ctx, e.t, "Event "+reason+" on "+kind+" "+ns+"/"+name, func() error {
+	framework.Eventually(ctx, e.t, "Event "+reason+" on "+kind+" "+ns+"/"+name, func() error {
 		for _, r := range e.events(ctx, kind, ns, name) {
 			if strings.HasPrefix(r, reason+": ") {
 				found = r
@@ -605,7 +605,7 @@ func rbDaemonSet(ns, name string) *appsv1.DaemonSet {
 func (e *rbEnv) waitKindComplete(ctx context.Context, obj client.Object, gen int64) string {
 	e.t.Helper()
 	var hash string
-	eventually(ctx, e.t, obj.GetName()+" rolled out at generation "+strconv.FormatInt(gen, 10), func() error {
+	framework.Eventually(ctx, e.t, obj.GetName()+" rolled out at generation "+strconv.FormatInt(gen, 10), func() error {
 		var done bool
 		var tpl *corev1.PodTemplateSpec
 		switch o := obj.(type) {

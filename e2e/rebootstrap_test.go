@@ -18,6 +18,7 @@ import (
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
+	"github.com/osm-tracing/osm-tracing/e2e/framework"
 	"github.com/osm-tracing/osm-tracing/webhook/rebootstrap"
 )
 
@@ -292,7 +293,7 @@ func rbRestart(ctx context.Context, e *rbEnv) {
 	w := e.watchRollouts(ctx, "restart")
 	base := e.generations(ctx, "restart", names)
 	e.patchTracing(`{"sampling":30}`)
-	eventually(ctx, e.t, "two rollouts to start", func() error {
+	framework.Eventually(ctx, e.t, "two rollouts to start", func() error {
 		if _, starts := w.result(); len(starts) < 2 {
 			return fmt.Errorf("%d started", len(starts))
 		}
@@ -412,14 +413,14 @@ func (e *rbEnv) generations(ctx context.Context, ns string, names []string) []in
 // is settled.
 func (e *rbEnv) waitStamped(ctx context.Context, ns string, names []string, base []int64) {
 	e.t.Helper()
-	eventually(ctx, e.t, "every Deployment of "+ns+" stamped and rolled out", func() error {
+	framework.Eventually(ctx, e.t, "every Deployment of "+ns+" stamped and rolled out", func() error {
 		for i, n := range names {
 			d := &appsv1.Deployment{}
 			if err := e.cl.Get(ctx, client.ObjectKey{Namespace: ns, Name: n}, d); err != nil {
 				return err
 			}
 			if d.Generation > base[i]+1 {
-				return fmt.Errorf("%w: %s was stamped more than once (generation %d, base %d)", errStop, n, d.Generation, base[i])
+				return fmt.Errorf("%w: %s was stamped more than once (generation %d, base %d)", framework.ErrStop, n, d.Generation, base[i])
 			}
 			if d.Generation != base[i]+1 || !rbComplete(d) {
 				return fmt.Errorf("%s: generation %d, complete %t", n, d.Generation, rbComplete(d))
@@ -547,7 +548,7 @@ func rbHeal(ctx context.Context, e *rbEnv) {
 		t.Fatalf("creating the bare pod: %v", err)
 	}
 	waitPodReady(ctx, t, e.c.Clientset, "heal", "solo")
-	eventually(ctx, t, "heal/mended available without the sidecar", func() error {
+	framework.Eventually(ctx, t, "heal/mended available without the sidecar", func() error {
 		d := e.deployment(ctx, "heal", "mended")
 		if !rbComplete(d) {
 			return fmt.Errorf("status %+v", d.Status)
@@ -710,7 +711,7 @@ func rbPlan(ctx context.Context, e *rbEnv) {
 	if _, _, err := e.c.Kubectl("patch", "meshconfig", rbMeshConfig, "-n", rbControlPlane, "-p", patch, "--type=merge"); err != nil {
 		t.Fatalf("kubectl patch meshconfig: %v", err)
 	}
-	eventually(ctx, t, "the workloads the plan said roll stamped with the hash it predicted", func() error {
+	framework.Eventually(ctx, t, "the workloads the plan said roll stamped with the hash it predicted", func() error {
 		for ref, hash := range roll {
 			parts := strings.SplitN(ref, "/", 3)
 			d := e.deployment(ctx, parts[1], parts[2])

@@ -111,7 +111,7 @@ func firstEvent(evs []event, kind string) (event, error) {
 func (m *mesh) podOf(ctx context.Context, t *testing.T, ns, app string) *corev1.Pod {
 	t.Helper()
 	var pod *corev1.Pod
-	eventually(ctx, t, "one Ready pod of "+ns+"/"+app, func() error {
+	framework.Eventually(ctx, t, "one Ready pod of "+ns+"/"+app, func() error {
 		list, err := m.c.Clientset.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + app})
 		if err != nil {
 			return err
@@ -172,23 +172,6 @@ func podIP(p *corev1.Pod, v6 bool) string {
 		}
 	}
 	return ""
-}
-
-// eventually retries f every 250 ms until it returns nil, or fails the test with its last
-// error when ctx ends.
-func eventually(ctx context.Context, t *testing.T, what string, f func() error) {
-	t.Helper()
-	var last error
-	for {
-		if last = f(); last == nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %s: %v (last: %v)", what, ctx.Err(), last)
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
 }
 
 // errNotYet marks a condition that has not come true yet.

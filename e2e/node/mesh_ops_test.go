@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,13 +24,10 @@ import (
 	"github.com/osm-tracing/osm-tracing/webhook/inject"
 )
 
-// The guide's patch (a) and what the test patches first, so that the guide's patch changes
-// the effective settings: tracing off, then the guide turns it on with its address, port
-// and endpoint.
-const (
-	patchTracingOff = `kubectl patch meshconfig osm-mesh-config -n osm-system -p '{"spec":{"observability":{"tracing":{"enable":false}}}}' --type=merge`
-	guidePatch      = `kubectl patch meshconfig osm-mesh-config -n osm-system -p '{"spec":{"observability":{"tracing":{"enable":true,"address": "jaeger.osm-system.svc.cluster.local","port":9411,"endpoint":"/api/v2/spans"}}}}'  --type=merge`
-)
+// patchTracingOff is what the test patches before the guide's patch (a), so that the
+// guide's patch changes the effective settings: tracing off, then the guide turns it on with
+// its address, port and endpoint.
+const patchTracingOff = `kubectl patch meshconfig osm-mesh-config -n osm-system -p '{"spec":{"observability":{"tracing":{"enable":false}}}}' --type=merge`
 
 // spans checks that the stand-ins' spans of the redirect step went pod -> the jaeger Service
 // (by its DNS name) -> Jaeger, which lists the workloads' service names. The spans are the
@@ -52,7 +51,7 @@ func (m *mesh) spans(ctx context.Context, t *testing.T) {
 		t.Errorf("span sent to %s with status %d, want Jaeger's 202 at jaeger.osm-system.svc.cluster.local:9411/api/v2/spans", e.Collector, e.Status)
 	}
 	ui := m.forwardJaeger(ctx, t)
-	eventually(ctx, t, "Jaeger to list bookbuyer and bookstore", func() error {
+	framework.Eventually(ctx, t, "Jaeger to list bookbuyer and bookstore", func() error {
 		body, err := httpGet(ctx, "http://"+ui+"/api/services")
 		if err != nil {
 			return err
@@ -80,16 +79,14 @@ func (m *mesh) forwardJaeger(ctx context.Context, t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	script := `OSM_POD=$(kubectl get pods -n "$K8S_NAMESPACE" --no-headers  --selector app=jaeger | awk 'NR==1{print $1}')
-
-kubectl port-forward -n "$K8S_NAMESPACE" "$OSM_POD"  ` + strconv.Itoa(port) + `:16686`
+	script := strings.Replace(framework.GuidePortForward, "16686:16686", strconv.Itoa(port)+":16686", 1)
 	out := &framework.SyncBuffer{}
 	cmd := m.sh.Command(context.Background(), script)
 	cmd.Stdout, cmd.Stderr = out, out
 	p := framework.StartBackground(t, cmd)
 	t.Cleanup(p.Stop)
 	want := fmt.Sprintf("Forwarding from 127.0.0.1:%d -> 16686", port)
-	eventually(ctx, t, "kubectl port-forward to Jaeger", func() error {
+	framework.Eventually(ctx, t, "kubectl port-forward to Jaeger", func() error {
 		if err := p.Exited(); err != nil {
 			t.Fatalf("kubectl port-forward ended: %v\n%s", err, out)
 		}
@@ -105,12 +102,14 @@ kubectl port-forward -n "$K8S_NAMESPACE" "$OSM_POD"  ` + strconv.Itoa(port) + `:
 // admin port.
 func (m *mesh) proxyGet(ctx context.Context, t *testing.T) {
 	buyer := m.podOf(ctx, t, buyerNS, "bookbuyer")
-	dump := m.sh.OK(t, "osm proxy get config_dump -n "+buyerNS+" "+buyer.Name)
-	for _, want := range []string{`"name": "` + bootstrap.TracingClusterName + `"`, `"address": "jaeger.osm-system.svc.cluster.local"`, `"port_value": 9411`} {
-		if !strings.Contains(dump, want) {
-			t.Errorf("config_dump lacks %s", want)
-		}
+	file := filepath.Join(t.TempDir(), "bookbuyer-config_dump.json")
+	m.sh.OK(t, strings.NewReplacer("<pod-namespace>", buyerNS, "<pod-name>", buyer.Name, "<file-name>", file).
+		Replace(framework.GuideConfigDump))
+	dump, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
 	}
+	framework.GuideConfigDumpExcerpt(t, string(dump))
 	if out := m.sh.OK(t, "osm proxy get ready -n "+buyerNS+" "+buyer.Name); out != "LIVE\n" {
 		t.Errorf("osm proxy get ready = %q, want LIVE", out)
 	}
@@ -135,7 +134,7 @@ func (m *mesh) waitRolled(ctx context.Context, t *testing.T, before map[string]s
 	after := map[string]string{}
 	for _, w := range [][2]string{{buyerNS, "bookbuyer"}, {storeNS, "bookstore"}, {storeNS, "bookwarehouse"}} {
 		var p *corev1.Pod
-		eventually(ctx, t, w[1]+" rolled to a new bootstrap", func() error {
+		framework.Eventually(ctx, t, w[1]+" rolled to a new bootstrap", func() error {
 			p = m.podOf(ctx, t, w[0], w[1])
 			if h := p.Labels[bootstrap.BootstrapHashKey]; h == before[w[1]] {
 				return fmt.Errorf("%w: still bootstrap %s", errNotYet, h)
@@ -164,7 +163,8 @@ func (m *mesh) patchRolls(ctx context.Context, t *testing.T) {
 	before := m.workloadHashes(ctx, t)
 	m.sh.OK(t, patchTracingOff)
 	off := m.waitRolled(ctx, t, before, "")
-	m.sh.OK(t, guidePatch)
+	m.sh.OK(t, framework.GuidePatch)
+	framework.GuideTracingIs(t, m.sh.OK(t, framework.GuideGetTracing), "jaeger.osm-system.svc.cluster.local", 9411, "/api/v2/spans")
 	m.waitRolled(ctx, t, off, "envoy.tracers.zipkin")
 }
 
@@ -173,7 +173,7 @@ func (m *mesh) patchRolls(ctx context.Context, t *testing.T) {
 // pod is replaced by an injected one.
 func (m *mesh) heal(ctx context.Context, t *testing.T) {
 	m.sh.OK(t, "kubectl scale deployment osm-injector -n osm-system --replicas=0")
-	eventually(ctx, t, "no osm-injector pod left", func() error {
+	framework.Eventually(ctx, t, "no osm-injector pod left", func() error {
 		pods, err := m.c.Clientset.CoreV1().Pods(bootstrap.DefaultNamespace).List(ctx, metav1.ListOptions{LabelSelector: "app=osm-injector"})
 		if err != nil {
 			return err
@@ -208,7 +208,7 @@ spec:
 	}
 	began := time.Now()
 	m.sh.OK(t, "kubectl scale deployment osm-injector -n osm-system --replicas=2")
-	eventually(ctx, t, "bookclerk healed: an injected pod", func() error {
+	framework.Eventually(ctx, t, "bookclerk healed: an injected pod", func() error {
 		p = m.podOf(ctx, t, storeNS, "bookclerk")
 		return injected(p)
 	})
@@ -229,7 +229,7 @@ func (m *mesh) termination(ctx context.Context, t *testing.T) {
 		cmd.Stdout = out
 		p := framework.StartBackground(t, cmd)
 		t.Cleanup(p.Stop)
-		eventually(ctx, t, "kubectl logs -f of "+container, func() error {
+		framework.Eventually(ctx, t, "kubectl logs -f of "+container, func() error {
 			if len(parseEvents(out.String())) == 0 {
 				return errNotYet
 			}
@@ -244,7 +244,7 @@ func (m *mesh) termination(ctx context.Context, t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range []*framework.Background{appFollow, envoyFollow} {
-		eventually(ctx, t, "the followed containers to end", func() error {
+		framework.Eventually(ctx, t, "the followed containers to end", func() error {
 			if f.Exited() == nil {
 				return errNotYet
 			}
@@ -285,8 +285,11 @@ func httpPost(ctx context.Context, url string) (string, error) {
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode >= 300 {
-		return "", fmt.Errorf("POST %s: %s %v %s", url, resp.Status, err, body)
+	if err != nil {
+		return "", fmt.Errorf("POST %s: reading the answer: %w", url, err)
+	}
+	if resp.StatusCode >= 300 {
+		return "", fmt.Errorf("POST %s: %s %s", url, resp.Status, body)
 	}
 	return string(body), nil
 }

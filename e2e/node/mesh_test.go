@@ -25,13 +25,11 @@ import (
 // meshTimeout bounds the whole mesh scenario once the node is up.
 const meshTimeout = 12 * time.Minute
 
-// The guide's install command, and what the test adds to it: the images of the sidecar and
+// What the test adds to the guide's install command (framework.GuideInstallWithJaeger): the images of the sidecar and
 // of osm-init, which on this machine are the Envoy stand-in and a stand-in of OSM's init image
 // (neither Envoy's nor OSM's images can be pulled here). The injector and Jaeger run from the
 // chart's default images: our own osm-injector image (make image) and Jaeger built from the
 // source of the chart's Jaeger release.
-const guideInstall = `osm install --set=osm.deployJaeger=true,osm.tracing.enable=true`
-
 var installImages = " --set=osm.sidecar.image=" + testimages.EnvoyStandInImage + ",osm.init.image=" + testimages.InitImage
 
 // testMesh runs the mesh on the real node: the guide's install with the injector in the
@@ -46,6 +44,7 @@ func (e *nodeEnv) testMesh(t *testing.T) {
 	m := &mesh{c: e.c, cmds: cmds, sh: framework.NewShell(t, cmds, e.c, "K8S_NAMESPACE=osm-system")}
 
 	step(t, "the guide's install runs the injector in the cluster", func(t *testing.T) { m.install(ctx, t) })
+	step(t, "the guide's troubleshooting steps 1, 4 and 5", func(t *testing.T) { m.troubleshooting(ctx, t) })
 	step(t, "bookstore workloads injected and Ready", func(t *testing.T) { m.workloads(ctx, t) })
 	step(t, "start order: osm-init, then envoy's startup probe, then the app", func(t *testing.T) { m.startOrder(ctx, t) })
 	step(t, "redirect inside real pods", func(t *testing.T) { m.redirect(ctx, t) })
@@ -64,7 +63,7 @@ func (e *nodeEnv) testMesh(t *testing.T) {
 // Service.
 func (m *mesh) install(ctx context.Context, t *testing.T) {
 	began := time.Now()
-	out := m.sh.OK(t, guideInstall+installImages+" --timeout=5m")
+	out := m.sh.OK(t, framework.GuideInstallWithJaeger+installImages+" --timeout=5m")
 	if !strings.Contains(out, "OSM installed successfully in namespace [osm-system] with mesh name [osm]") {
 		t.Fatalf("osm install did not say it installed the mesh:\n%s", out)
 	}
@@ -114,6 +113,25 @@ func (m *mesh) install(ctx context.Context, t *testing.T) {
 			t.Errorf("webhook %s: clientConfig %+v, want the osm-injector Service", w.Name, w.ClientConfig)
 		}
 	}
+}
+
+// troubleshooting runs the guide's troubleshooting steps 1, 4 and 5 as written: tracing is
+// on, the Jaeger Service and Deployment are there and its pod is Running and Ready, for real
+// on the node.
+func (m *mesh) troubleshooting(ctx context.Context, t *testing.T) {
+	if out := m.sh.OK(t, framework.GuideGetEnable); out != "true\n" {
+		t.Errorf("%s printed %q, want %q", framework.GuideGetEnable, out, "true\n")
+	}
+	svc := m.sh.OK(t, framework.GuideGetServices)
+	if !framework.AllMatch(svc, []string{`(?m)^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE$`,
+		`(?m)^jaeger\s+ClusterIP\s+10\.232\.0\.\d+\s+<none>\s+9411/TCP,16686/TCP,4317/TCP,4318/TCP\s+\S+$`}) {
+		t.Errorf("%s:\n%s", framework.GuideGetServices, svc)
+	}
+	m.sh.Eventually(ctx, t, framework.GuideGetDeployments, `(?m)^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$`, `(?m)^jaeger\s+1/1\s+1\s+1\s+\S+$`)
+	m.sh.Eventually(ctx, t, framework.GuideGetPods, `(?m)^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$`,
+		`(?m)^jaeger-[a-z0-9]+-[a-z0-9]+\s+1/1\s+Running\s+0\s+\S+$`)
+	m.sh.Eventually(ctx, t, framework.GuideDescribePod, `(?m)^Name:\s+jaeger-`, `(?m)^Namespace:\s+osm-system$`,
+		`(?m)^Status:\s+Running$`, `(?m)^\s+jaeger:$`, `(?m)^\s+Ready:\s+True$`, `(?m)^Events:`)
 }
 
 // workloads labels the namespaces with osm namespace add, applies the workloads as a user
@@ -342,7 +360,7 @@ func (m *mesh) probes(ctx context.Context, t *testing.T) {
 func (m *mesh) waitReady(ctx context.Context, t *testing.T, p *corev1.Pod, want bool) {
 	t.Helper()
 	began := time.Now()
-	eventually(ctx, t, fmt.Sprintf("pod %s Ready=%t", p.Name, want), func() error {
+	framework.Eventually(ctx, t, fmt.Sprintf("pod %s Ready=%t", p.Name, want), func() error {
 		got, err := m.c.Clientset.CoreV1().Pods(p.Namespace).Get(ctx, p.Name, metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -359,7 +377,7 @@ func (m *mesh) waitReady(ctx context.Context, t *testing.T, p *corev1.Pod, want 
 func (m *mesh) job(ctx context.Context, t *testing.T) {
 	began := time.Now()
 	m.sh.OK(t, "kubectl apply -f - <<'EOF'\n"+jobYAML+"\nEOF")
-	eventually(ctx, t, "the Job to complete", func() error {
+	framework.Eventually(ctx, t, "the Job to complete", func() error {
 		job, err := m.c.Clientset.BatchV1().Jobs(buyerNS).Get(ctx, "restock", metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -409,12 +427,15 @@ func (m *mesh) uninstall(ctx context.Context, t *testing.T) {
 	if !strings.Contains(out, "uninstalled") {
 		t.Errorf("osm uninstall mesh did not say it uninstalled:\n%s", out)
 	}
-	eventually(ctx, t, "namespace osm-system gone", func() error {
+	framework.Eventually(ctx, t, "namespace osm-system gone", func() error {
 		_, err := m.c.Clientset.CoreV1().Namespaces().Get(ctx, bootstrap.DefaultNamespace, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
-		return fmt.Errorf("%w: %v", errNotYet, err)
+		if err != nil {
+			return err
+		}
+		return errNotYet
 	})
 	if _, err := m.c.Clientset.AdmissionregistrationV1().MutatingWebhookConfigurations().Get(ctx, webhook.ConfigurationName, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("the webhook configuration: %v, want NotFound", err)

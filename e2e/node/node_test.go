@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -36,7 +35,7 @@ func TestRealNode(t *testing.T) {
 	var c *framework.Cluster
 	// Registered before Start, so it runs after the framework's teardown.
 	t.Cleanup(func() { checkTeardown(t, c) })
-	images := checkImages(t)
+	images := append(nodeImages(t), buildProbeArchive(t.Context(), t, t.TempDir()))
 	began := time.Now()
 	c = framework.Start(t, framework.Options{Node: true, NodeImages: images})
 	t.Logf("node: cluster with a real node started in %s", time.Since(began).Round(time.Millisecond))
@@ -46,31 +45,7 @@ func TestRealNode(t *testing.T) {
 	t.Run("service to pod", env.testServiceToPod)
 	t.Run("pod to apiserver", env.testPodToAPIServer)
 	t.Run("dns", env.testDNS)
-}
-
-// checkImages builds the archives of the images this file's checks run: the project's pause
-// image and test application into .cache/images, where they are cached, and the probe into a
-// temporary folder.
-func checkImages(t *testing.T) []string {
-	t.Helper()
-	root, err := framework.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	began := time.Now()
-	archives, err := testimages.Build(t.Context(), testimages.Options{
-		OutDir: filepath.Join(root, ".cache", "images"),
-		Images: []string{testimages.PauseImage, testimages.TestAppImage},
-	})
-	if err != nil {
-		t.Fatalf("building the test images: %v", err)
-	}
-	t.Logf("node: test images ready in %s", time.Since(began).Round(time.Millisecond))
-	paths := []string{buildProbeArchive(t.Context(), t, t.TempDir())}
-	for _, a := range archives {
-		paths = append(paths, a.Path)
-	}
-	return paths
+	t.Run("mesh", env.testMesh)
 }
 
 // checkTeardown fails the test if the node left anything on the machine.
