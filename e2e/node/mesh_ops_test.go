@@ -172,6 +172,8 @@ func (m *mesh) patchRolls(ctx context.Context, t *testing.T) {
 // sidecar (failurePolicy Ignore), starts the injector again and waits until the workload's
 // pod is replaced by an injected one.
 func (m *mesh) heal(ctx context.Context, t *testing.T) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
 	m.sh.OK(t, "kubectl scale deployment osm-injector -n osm-system --replicas=0")
 	framework.Eventually(ctx, t, "no osm-injector pod left", func() error {
 		pods, err := m.c.Clientset.CoreV1().Pods(bootstrap.DefaultNamespace).List(ctx, metav1.ListOptions{LabelSelector: "app=osm-injector"})

@@ -35,7 +35,7 @@ func TestRealNode(t *testing.T) {
 	var c *framework.Cluster
 	// Registered before Start, so it runs after the framework's teardown.
 	t.Cleanup(func() { checkTeardown(t, c) })
-	images := append(nodeImages(t), buildProbeArchive(t.Context(), t, t.TempDir()))
+	images := nodeImages(t)
 	began := time.Now()
 	c = framework.Start(t, framework.Options{Node: true, NodeImages: images})
 	t.Logf("node: cluster with a real node started in %s", time.Since(began).Round(time.Millisecond))
@@ -95,7 +95,7 @@ func (e *nodeEnv) testServiceToPod(t *testing.T) {
 	ctx := testContext(t)
 	ns := e.namespace(ctx, t, "svc")
 	e.runServer(ctx, t, ns, "server")
-	e.runProbe(ctx, t, ns, "client")
+	e.runClient(ctx, t, ns, "client")
 	e.service(ctx, t, ns, "server", corev1.IPFamilyPolicyRequireDualStack)
 	svc, err := e.c.WaitServiceRouted(ctx, ns, "server")
 	if err != nil {
@@ -106,7 +106,7 @@ func (e *nodeEnv) testServiceToPod(t *testing.T) {
 	}
 	for _, ip := range svc.Spec.ClusterIPs {
 		url := "http://" + net.JoinHostPort(ip, "80") + "/"
-		out, _, err := e.c.Exec(ctx, ns, "client", "", "/probe", "get", url)
+		out, _, err := e.c.Exec(ctx, ns, "client", "", testimages.TestAppPath, "get", url)
 		if err != nil {
 			t.Errorf("pod → %s → pod: %v", url, err)
 		} else if h := answerHostname(out); h != "server" {
@@ -119,7 +119,7 @@ func (e *nodeEnv) testServiceToPod(t *testing.T) {
 			t.Errorf("node → %s = %q, want the server's answer", url, body)
 		}
 	}
-	routes, _, err := e.c.Exec(ctx, ns, "client", "", "/probe", "cat", "/proc/net/route", "/proc/net/ipv6_route")
+	routes, _, err := e.c.Exec(ctx, ns, "client", "", testimages.TestAppPath, "cat", "/proc/net/route", "/proc/net/ipv6_route")
 	if err != nil {
 		t.Fatalf("reading the pod's routes: %v", err)
 	}
@@ -150,10 +150,10 @@ func defaultRoutes(tables string) []string {
 func (e *nodeEnv) testPodToAPIServer(t *testing.T) {
 	ctx := testContext(t)
 	ns := e.namespace(ctx, t, "api")
-	e.runProbe(ctx, t, ns, "client")
+	e.runClient(ctx, t, ns, "client")
 	url := "https://" + framework.KubernetesServiceIP + "/version"
-	out, _, err := e.c.Exec(ctx, ns, "client", "", "/probe", "get",
-		"-ca", "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt", url)
+	out, _, err := e.c.Exec(ctx, ns, "client", "", testimages.TestAppPath, "get",
+		"--ca", "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt", url)
 	if err != nil {
 		t.Fatalf("pod → %s: %v", url, err)
 	}
@@ -170,8 +170,8 @@ func (e *nodeEnv) testDNS(t *testing.T) {
 	jaegerNS := e.namespace(ctx, t, "osm-system")
 	jaeger := e.service(ctx, t, jaegerNS, "jaeger", corev1.IPFamilyPolicySingleStack)
 	dual := e.service(ctx, t, ns, "dual", corev1.IPFamilyPolicyRequireDualStack)
-	e.runProbe(ctx, t, ns, "client")
-	resolvConf, _, err := e.c.Exec(ctx, ns, "client", "", "/probe", "cat", "/etc/resolv.conf")
+	e.runClient(ctx, t, ns, "client")
+	resolvConf, _, err := e.c.Exec(ctx, ns, "client", "", testimages.TestAppPath, "cat", "/etc/resolv.conf")
 	if err != nil {
 		t.Fatalf("reading the pod's resolv.conf: %v", err)
 	}
@@ -188,7 +188,7 @@ func (e *nodeEnv) testDNS(t *testing.T) {
 		"jaeger":                                    nil,                  // not in the client's namespace
 		"example.com":                               nil,                  // never forwarded
 	} {
-		out, _, err := e.c.Exec(ctx, ns, "client", "", "/probe", "resolve", name)
+		out, _, err := e.c.Exec(ctx, ns, "client", "", testimages.TestAppPath, "resolve", name)
 		got := strings.Fields(out)
 		slices.Sort(got)
 		want = slices.Sorted(slices.Values(want))
@@ -202,8 +202,8 @@ func (e *nodeEnv) testDNS(t *testing.T) {
 		}
 	}
 	url := "https://kubernetes.default.svc/version"
-	if _, _, err := e.c.Exec(ctx, ns, "client", "", "/probe", "get",
-		"-ca", "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt", url); err != nil {
+	if _, _, err := e.c.Exec(ctx, ns, "client", "", testimages.TestAppPath, "get",
+		"--ca", "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt", url); err != nil {
 		t.Errorf("pod → %s by name: %v", url, err)
 	}
 }
@@ -245,11 +245,11 @@ func (e *nodeEnv) runServer(ctx context.Context, t *testing.T, ns, name string) 
 	})
 }
 
-// runProbe runs a Pod of the probe that only waits, for kubectl exec to run the probe's
-// commands in.
-func (e *nodeEnv) runProbe(ctx context.Context, t *testing.T, ns, name string) *corev1.Pod {
+// runClient runs a Pod of the test application that only waits, for kubectl exec to run its
+// client commands in.
+func (e *nodeEnv) runClient(ctx context.Context, t *testing.T, ns, name string) *corev1.Pod {
 	t.Helper()
-	return e.runPod(ctx, t, ns, name, corev1.Container{Image: probeImage, Command: []string{"/probe", "pause"}})
+	return e.runPod(ctx, t, ns, name, corev1.Container{Image: testimages.TestAppImage, Args: []string{"sleep", "infinity"}})
 }
 
 // runPod runs a Pod of one container, "main", never pulling its image, and waits until it

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -30,6 +32,7 @@ func (h *headerFlags) Set(s string) error {
 func get(cmd string, args []string) error {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	timeout := fs.Duration("timeout", 10*time.Second, "time limit of the request")
+	caFile := fs.String("ca", "", "PEM file of the CAs an https URL's server is checked against (a pod's service-account ca.crt)")
 	var headers headerFlags
 	fs.Var(&headers, "H", "request header 'Name: value' (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -52,7 +55,13 @@ func get(cmd string, args []string) error {
 		}
 		req.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
 	}
-	resp, err := http.DefaultClient.Do(req)
+	client := http.DefaultClient
+	if *caFile != "" {
+		if client, err = caClient(*caFile); err != nil {
+			return err
+		}
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}
@@ -119,6 +128,54 @@ func sleep(args []string) error {
 	select {
 	case <-ctx.Done():
 	case <-time.After(d):
+	}
+	return nil
+}
+
+// caClient is an HTTP client that trusts only the CAs in the PEM file.
+func caClient(file string) (*http.Client, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", file)
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}, nil
+}
+
+// resolve is `testapp resolve NAME`: the addresses NAME resolves to through the pod's
+// resolver (/etc/resolv.conf), one a line; an error when it resolves to none.
+func resolve(args []string) error {
+	if len(args) != 1 {
+		return errors.New("want one NAME")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupHost(ctx, args[0])
+	if err != nil {
+		return err
+	}
+	for _, a := range addrs {
+		fmt.Println(a)
+	}
+	return nil
+}
+
+// cat is `testapp cat FILE...`: the pod's own files (/etc/resolv.conf, /proc/net/route).
+func cat(args []string) error {
+	if len(args) == 0 {
+		return errors.New("want at least one FILE")
+	}
+	for _, f := range args {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stdout.Write(data); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -4,7 +4,9 @@
 // is the client the tests use instead).
 //
 //	testapp serve --port 8080 [--port 9090 ...] [--tcp-port 7070 ...] [--term-delay 0s] [--log-bodies]
-//	testapp get [--timeout 10s] [-H 'Name: value' ...] URL
+//	testapp get [--timeout 10s] [--ca FILE] [-H 'Name: value' ...] URL
+//	testapp resolve NAME
+//	testapp cat FILE...
 //	testapp dial [--timeout 10s] [--message hello] HOST:PORT
 //	testapp sleep DURATION|infinity
 //	testapp run-job [--timeout 10s] URL
@@ -29,5 +31,8 @@
 // get prints the response's status line, then its body; it exits 1 on a transport error or
 // a status of 400 or more. dial connects, writes the message and a newline, half-closes and
 // prints what comes back until the server closes. sleep waits (SIGTERM ends it with 0).
-// run-job is a Job's one request: get, once.
+// run-job is a Job's one request: get, once. get --ca trusts only the CAs of a PEM file for
+// https (a pod's service-account ca.crt, to reach kube-apiserver); resolve prints the
+// addresses a name resolves to through the pod's resolver, one a line; cat prints the pod's
+// own files (/etc/resolv.conf, /proc/net/route).
 package main

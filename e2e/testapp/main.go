@@ -10,7 +10,9 @@ import (
 
 const usage = `usage:
   testapp serve --port 8080 [--port N ...] [--tcp-port N ...] [--term-delay 0s] [--log-bodies]
-  testapp get [--timeout 10s] [-H 'Name: value' ...] URL
+  testapp get [--timeout 10s] [--ca FILE] [-H 'Name: value' ...] URL
+  testapp resolve NAME
+  testapp cat FILE...
   testapp dial [--timeout 10s] [--message hello] HOST:PORT
   testapp sleep DURATION|infinity
   testapp run-job [--timeout 10s] URL`
@@ -31,6 +33,10 @@ func main() {
 		err = dial(args)
 	case "sleep":
 		err = sleep(args)
+	case "resolve":
+		err = resolve(args)
+	case "cat":
+		err = cat(args)
 	default:
 		err = fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}

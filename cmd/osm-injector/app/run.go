@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -157,7 +158,7 @@ func setupControllers(mgr manager.Manager, o Options, provider certs.Provider, b
 		MaxConcurrent:  o.MaxConcurrentRollouts,
 		Defaults:       bootstrap.Defaults(o.Namespace),
 		Bootstraps:     bootstraps,
-		HealReady:      healReady(mgr.GetWebhookServer().StartedChecker(), provider, mgr.GetClient()),
+		HealReady:      healReady(mgr.GetWebhookServer().StartedChecker(), provider, mgr.GetClient(), mgr.GetAPIReader()),
 	}
 	// One cache of the pods' metadata for the process: the re-bootstrap controller's holds
 	// every pod, the garbage collector reads the injected ones from it.
@@ -182,9 +183,15 @@ func setupControllers(mgr manager.Manager, o Options, provider certs.Provider, b
 // healReady is the re-bootstrap controller's check before it rolls workloads whose pods run
 // without the sidecar: the webhook server accepts TLS connections, a valid serving
 // certificate is loaded (the checks of /readyz), and the live MutatingWebhookConfiguration's
-// caBundle trusts that certificate, so that the rolled pods get injected. reader is the
-// manager's cache (it holds the configuration).
-func healReady(started healthz.Checker, provider certs.Provider, reader client.Reader) func() error {
+// caBundle trusts that certificate, and, for a webhook called through its Service, that
+// Service has had a ready endpoint for serviceSettle, so that the rolled pods get injected.
+// reader is the manager's cache (it holds the configuration); apiReader reads the
+// EndpointSlices from the API server.
+func healReady(started healthz.Checker, provider certs.Provider, reader, apiReader client.Reader) func() error {
+	var (
+		mu          sync.Mutex
+		routedSince time.Time
+	)
 	return func() error {
 		if err := started(&http.Request{}); err != nil {
 			return fmt.Errorf("the webhook server is not serving yet: %w", err)
@@ -196,18 +203,40 @@ func healReady(started healthz.Checker, provider certs.Provider, reader client.R
 		if err != nil {
 			return fmt.Errorf("the webhook has no usable serving certificate yet: %w", err)
 		}
-		live := &admissionregistrationv1.MutatingWebhookConfiguration{}
+		mwc := &admissionregistrationv1.MutatingWebhookConfiguration{}
 		ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 		defer cancel()
-		switch err := reader.Get(ctx, client.ObjectKey{Name: webhook.ConfigurationName}, live); {
+		switch err := reader.Get(ctx, client.ObjectKey{Name: webhook.ConfigurationName}, mwc); {
 		case apierrors.IsNotFound(err):
-			live = nil
+			mwc = nil
 		case err != nil:
 			return fmt.Errorf("when reading MutatingWebhookConfiguration %s: %w", webhook.ConfigurationName, err)
 		}
-		return webhook.CheckTrusted(live, cert)
+		if err := webhook.CheckTrusted(mwc, cert); err != nil {
+			return err
+		}
+		// The EndpointSlices are read live, and only while heals are pending: the manager's
+		// cache does not watch them.
+		mu.Lock()
+		defer mu.Unlock()
+		if err := webhook.CheckServiceReady(ctx, apiReader, mwc); err != nil {
+			routedSince = time.Time{}
+			return err
+		}
+		// kube-proxy programs a new endpoint a moment after the EndpointSlice lists it.
+		if routedSince.IsZero() {
+			routedSince = time.Now()
+		}
+		if wait := serviceSettle - time.Since(routedSince); wait > 0 {
+			return fmt.Errorf("the webhook's Service got a ready endpoint %s ago: giving the nodes' proxies %s to route it", time.Since(routedSince).Round(time.Millisecond), serviceSettle)
+		}
+		return nil
 	}
 }
+
+// serviceSettle is how long heals wait after the webhook's Service first lists a ready
+// endpoint, for kube-proxy on every node (the API server's included) to route to it.
+const serviceSettle = 2 * time.Second
 
 func (o *Options) proxyConfig() inject.ProxyConfig {
 	p := inject.DefaultProxyConfig()
