@@ -55,7 +55,8 @@
 // stamped with its target and the annotation rebootstrap.openservicemesh.io/healed
 // (generation=<G>,at=<time>, G the generation before the heal), which changes the template
 // even when it already carries the target. Heals wait for Options.HealReady (the webhook
-// serves with a valid certificate), so the new pods get injected; and a workload is healed
+// serves with a valid certificate its caBundle trusts, and the API server can reach it
+// through its Service), so the new pods get injected; and a workload is healed
 // at most once per generation: when its new pods still lack the sidecar, it is reported and
 // left alone until its spec changes. Opted-out and blocked workloads, and bare pods, are
 // reported only (uninjected count, SidecarMissing Events).
