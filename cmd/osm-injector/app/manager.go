@@ -13,6 +13,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -45,7 +46,7 @@ func newScheme() (*runtime.Scheme, error) {
 	s := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{
 		corev1.AddToScheme, appsv1.AddToScheme, admissionregistrationv1.AddToScheme,
-		coordinationv1.AddToScheme, v1alpha2.AddToScheme,
+		coordinationv1.AddToScheme, discoveryv1.AddToScheme, v1alpha2.AddToScheme,
 	} {
 		if err := add(s); err != nil {
 			return nil, fmt.Errorf("when building the scheme: %w", err)
