@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/osm-tracing/osm-tracing/e2e/framework"
 )
 
 // TestArchivesImportIntoContainerd imports every archive with `ctr -n k8s.io images import`
@@ -45,7 +47,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt"
 	if err := os.WriteFile(configPath, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var log syncBuffer
+	var log framework.SyncBuffer
 	cmd := exec.Command("containerd", "--config", configPath)
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {

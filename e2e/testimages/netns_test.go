@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
+	"github.com/osm-tracing/osm-tracing/e2e/framework"
 	"github.com/osm-tracing/osm-tracing/webhook/inject"
 )
 
@@ -409,7 +409,7 @@ func shareableDir(t *testing.T) string {
 type proc struct {
 	name string
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *framework.SyncBuffer
 	done chan struct{}
 	code int
 }
@@ -471,7 +471,7 @@ exec "$@"`
 func startCmd(t *testing.T, name string, cmd *exec.Cmd) *proc {
 	t.Helper()
 	cmd.Dir = "/"
-	p := &proc{name: name, cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{name: name, cmd: cmd, out: &framework.SyncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("%s: %v", name, err)
@@ -565,22 +565,4 @@ func (p *proc) events() []map[string]any {
 		}
 	}
 	return out
-}
-
-// syncBuffer is a bytes.Buffer for a process's output, read while it is written.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
