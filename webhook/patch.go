@@ -21,21 +21,23 @@ import (
 // newer, and a pod may carry fields they do not know (a new container or spec field). A patch
 // that sets a list whole, or a diff of the raw JSON against the typed pod re-encoded, would
 // silently drop such fields from the user's own containers. So every operation is an "add"
-// of something injection made, at the end of a list ("/spec/initContainers/-") or as a new
-// member, and nothing the user wrote is rewritten. controller-runtime's defaulter reaches the
+// of something injection made, at a position of a list (the init containers at its start,
+// "/spec/initContainers/0" and "/1", inserting before the user's; the volume at its end,
+// "/spec/volumes/-") or as a new member, and nothing the user wrote is rewritten. controller-runtime's defaulter reaches the
 // same end the other way round: it diffs the whole pods, then drops the removals the scheme
 // alone caused (dropSchemeRemovals); Istio's injector diffs a re-encoding of the typed pod,
 // so that unknown fields are on neither side. Appending needs neither diff and is cheaper.
 //
-// RFC 6902 section 4.1: the parent of an added member must exist and "-" appends only to an
-// existing array. So a list that is empty, null or missing is added whole (it holds nothing
+// RFC 6902 section 4.1: the parent of an added member must exist, and an index or "-" adds
+// only into an existing array. So a list that is empty, null or missing is added whole (it holds nothing
 // to keep), and a missing or null "metadata" or "spec" is first added as {}. The labels are
 // set one by one when the pod has some ("add" replaces a member that exists, here a stale
 // bootstrap-hash label), or added whole when it has none.
 //
 // The one exception to "add": a volume or container of the pod with the name of one injection
-// adds is removed first, as inject.Inject replaces it. Decide refuses pods that carry the
-// sidecar's containers, so only a leftover bootstrap volume can be there.
+// adds is removed first, as inject.Inject replaces it. inject.Decide and inject.Conflicts
+// refuse pods that carry the sidecar's containers or volume, so this is a guard that never
+// fires on a pod the core admitted.
 func appendPatch(raw []byte, pod *corev1.Pod, add inject.Additions) ([]jsonpatch.JsonPatchOperation, error) {
 	hasMeta, hasSpec, err := parents(raw, pod)
 	if err != nil {
@@ -66,17 +68,18 @@ func appendPatch(raw []byte, pod *corev1.Pod, add inject.Additions) ([]jsonpatch
 	// The typed lists stand for the JSON's: decoding keeps every element of a JSON array, in
 	// order, so their lengths and indexes are the JSON's, and an empty one is an empty, null
 	// or missing list, over which an "add" of the whole list is right in all three cases.
-	ops = appendList(ops, "/spec/initContainers", pod.Spec.InitContainers, add.InitContainers, containerName)
-	ops = appendList(ops, "/spec/volumes", pod.Spec.Volumes, add.Volumes, volumeName)
+	ops = addToList(ops, "/spec/initContainers", true, pod.Spec.InitContainers, add.InitContainers, containerName)
+	ops = addToList(ops, "/spec/volumes", false, pod.Spec.Volumes, add.Volumes, volumeName)
 	return ops, nil
 }
 
-// appendList appends to ops the operations that add items to the list at path, which holds
-// have. A list that holds nothing (empty, null or missing) is added whole; otherwise the
-// elements of the same name as an item are removed (the last first, so that the indexes stay
-// right) and the items appended one by one ("-" appends to an existing array, even one the
-// removals left empty).
-func appendList[T any](ops []jsonpatch.JsonPatchOperation, path string, have, items []T, name func(*T) string) []jsonpatch.JsonPatchOperation {
+// addToList appends to ops the operations that add items to the list at path, which holds
+// have: at its start when first, else at its end. A list that holds nothing (empty, null or
+// missing) is added whole; otherwise the elements of the same name as an item are removed
+// (the last first, so that the indexes stay right) and the items added one by one, at
+// indexes 0, 1, ... or at "-" (either adds into an existing array, even one the removals
+// left empty).
+func addToList[T any](ops []jsonpatch.JsonPatchOperation, path string, first bool, have, items []T, name func(*T) string) []jsonpatch.JsonPatchOperation {
 	if len(items) == 0 {
 		return ops
 	}
@@ -92,8 +95,12 @@ func appendList[T any](ops []jsonpatch.JsonPatchOperation, path string, have, it
 		}
 	}
 	for i := range items {
+		at := path + "/-"
+		if first {
+			at = path + "/" + strconv.Itoa(i)
+		}
 		// A pointer: boxing the element itself would copy it.
-		ops = append(ops, jsonpatch.JsonPatchOperation{Operation: "add", Path: path + "/-", Value: &items[i]})
+		ops = append(ops, jsonpatch.JsonPatchOperation{Operation: "add", Path: at, Value: &items[i]})
 	}
 	return ops
 }

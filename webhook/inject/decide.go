@@ -71,21 +71,19 @@ func Decide(pod *corev1.Pod, ns Namespace, controlPlaneNS string) (inject bool, 
 	return true, "", nil
 }
 
-// IsInjected reports a pod that carries the sidecar: a container named envoy (a regular
-// one, or a native sidecar among the init containers) or the init container osm-init.
+// IsInjected reports a pod the injector injected: it carries the injector's own marker, the
+// label bootstrap.BootstrapHashKey that injection sets (and nothing else does: workloads are
+// stamped with an annotation of that name, not a label), and the sidecar. A container's name
+// alone proves nothing: a user's container named envoy is the user's, and injection refuses
+// it by name (see Conflicts) rather than mistaking the pod for injected.
 func IsInjected(pod *corev1.Pod) bool {
 	if pod == nil {
 		return false
 	}
-	if Sidecar(&pod.Spec) != nil {
-		return true
+	if _, marked := pod.Labels[bootstrap.BootstrapHashKey]; !marked {
+		return false
 	}
-	for i := range pod.Spec.InitContainers {
-		if pod.Spec.InitContainers[i].Name == InitContainerName {
-			return true
-		}
-	}
-	return false
+	return Sidecar(&pod.Spec) != nil
 }
 
 // namespaceOf is ns.Name, or the pod's namespace when ns has no name.

@@ -101,26 +101,29 @@ func TestDecide(t *testing.T) {
 		"the control-plane namespace is never injected": {
 			pod: appPod("mesh"), ns: enabledNS("mesh"), wantReason: "namespace mesh is the control plane's",
 		},
-		"a pod with the envoy container is already injected": {
-			pod: appPod("shop", func(p *corev1.Pod) {
+		"a pod with our marker and envoy as a regular container is already injected": {
+			pod: appPod("shop", marked, func(p *corev1.Pod) {
 				p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: inject.EnvoyContainerName})
 			}),
 			ns: enabledNS("shop"), wantReason: inject.ReasonAlreadyInjected,
 		},
-		"a pod with envoy as a native sidecar is already injected": {
-			pod: appPod("shop", func(p *corev1.Pod) {
+		"a pod with our marker and envoy as a native sidecar is already injected": {
+			pod: appPod("shop", marked, func(p *corev1.Pod) {
 				p.Spec.InitContainers = append(p.Spec.InitContainers, corev1.Container{Name: inject.EnvoyContainerName})
 			}),
 			ns: enabledNS("shop"), wantReason: inject.ReasonAlreadyInjected,
 		},
-		"a pod with the osm-init container is already injected": {
+		"a user's container named envoy does not make the pod injected": {
 			pod: appPod("shop", func(p *corev1.Pod) {
-				p.Spec.InitContainers = append(p.Spec.InitContainers, corev1.Container{Name: inject.InitContainerName})
+				p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: inject.EnvoyContainerName})
 			}),
-			ns: enabledNS("shop"), wantReason: inject.ReasonAlreadyInjected,
+			ns: enabledNS("shop"), want: true,
+		},
+		"our marker without the sidecar does not make the pod injected": {
+			pod: appPod("shop", marked), ns: enabledNS("shop"), want: true,
 		},
 		"an injected pod with a bad annotation is still a no-op": {
-			pod: appPod("shop", annotated(bootstrap.InjectionAnnotation, "maybe"), func(p *corev1.Pod) {
+			pod: appPod("shop", marked, annotated(bootstrap.InjectionAnnotation, "maybe"), func(p *corev1.Pod) {
 				p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: inject.EnvoyContainerName})
 			}),
 			ns: enabledNS("shop"), wantReason: inject.ReasonAlreadyInjected,
@@ -175,4 +178,12 @@ func TestDecideNilPod(t *testing.T) {
 	if _, _, err := inject.Decide(nil, enabledNS("shop"), ""); err == nil {
 		t.Fatal("Decide(nil) gave no error")
 	}
+}
+
+// marked gives a pod the injector's marker, the bootstrap-hash label.
+func marked(p *corev1.Pod) {
+	if p.Labels == nil {
+		p.Labels = map[string]string{}
+	}
+	p.Labels[bootstrap.BootstrapHashKey] = "0123456789"
 }

@@ -7,35 +7,45 @@ import (
 )
 
 // Inject returns a copy of pod with the sidecar of bootstrap g and traffic settings t (see
-// ResolveTraffic): the init container osm-init after the pod's own init containers (so theirs
-// run before the redirect and keep their network), then envoy as a native sidecar (see
-// envoyContainer), the bootstrap ConfigMap's volume, and the pod label
-// tracing.openservicemesh.io/bootstrap-hash=<hash>. A sidecar already there is replaced, so
+// ResolveTraffic): the init container osm-init, then envoy as a native sidecar (see
+// envoyContainer), both before the pod's own init containers, the bootstrap ConfigMap's
+// volume, and the pod labels tracing.openservicemesh.io/bootstrap-hash=<hash> (the marker of
+// an injected pod, see IsInjected) and settings-hash. A sidecar already there is replaced, so
 // Inject(Inject(p, g), g) equals Inject(p, g), and injecting with another bootstrap updates
 // it. The input pod is never modified. What it adds is Parts(pod, g, proxy, t).
 //
-// Istio puts its native sidecar first among the init containers, so the pod's own init
-// containers already have the mesh; here they run before both, with the network they would
-// have without the injector (an init container fetching a secret from outside the cluster
-// keeps working, and none waits for an Envoy that is not started yet). A native sidecar of
-// the user's own (restartPolicy Always) declared among them runs outside the redirect.
+// First, as Istio places its proxy once it is a native sidecar: every init container and
+// native sidecar of the user's then starts with the redirect installed and Envoy ready (the
+// kubelet starts the next init container only once envoy's startup probe passes), so they
+// all get a working mesh. After them, as this injector once did, the user's own native
+// sidecars (which keep running when osm-init installs the redirect) had their connections
+// refused from osm-init's exit until Envoy listened, and their outbound connections opened
+// before it went around Envoy for good. The cost: a user's init container now reaches the
+// network through Envoy, which passes every connection on to where it was going; one that
+// must not (say it programs the pod's network itself) belongs out of the mesh or in an
+// exclusion annotation.
 func Inject(pod *corev1.Pod, g bootstrap.Generated, proxy ProxyConfig, t Traffic) *corev1.Pod {
 	out, _ := injectParts(pod, g, proxy, t)
 	return out
 }
 
 // Uninject returns a copy of pod without what Inject adds: the containers envoy (regular or
-// native sidecar) and osm-init, the bootstrap volume and the bootstrap-hash and settings-hash
-// labels. Lists and maps left empty become nil, so Uninject(Inject(p)) equals p for a pod
-// that was not injected. A nil pod gives nil.
+// native sidecar) and osm-init, the bootstrap volume (or one left over in a copied spec)
+// and the bootstrap-hash and settings-hash labels. Lists and maps left empty become nil, so Uninject(Inject(p)) equals p for a pod
+// that was not injected. Only an injected pod (IsInjected: our marker) loses containers and
+// a volume: in any other pod, containers named envoy or osm-init are the user's, and they
+// are kept. A nil pod gives nil.
 func Uninject(pod *corev1.Pod) *corev1.Pod {
 	if pod == nil {
 		return nil
 	}
 	out := pod.DeepCopy()
-	out.Spec.Containers = withoutContainers(out.Spec.Containers, EnvoyContainerName, "")
-	out.Spec.InitContainers = withoutContainers(out.Spec.InitContainers, InitContainerName, EnvoyContainerName)
-	out.Spec.Volumes = withoutVolume(out.Spec.Volumes, BootstrapVolumeName)
+	injected := IsInjected(pod)
+	if injected {
+		out.Spec.Containers = withoutContainers(out.Spec.Containers, EnvoyContainerName, "")
+		out.Spec.InitContainers = withoutContainers(out.Spec.InitContainers, InitContainerName, EnvoyContainerName)
+	}
+	out.Spec.Volumes = withoutBootstrapVolume(&out.Spec, injected)
 	if len(out.Labels) > 0 {
 		delete(out.Labels, bootstrap.BootstrapHashKey)
 		delete(out.Labels, bootstrap.SettingsHashKey)
@@ -61,11 +71,14 @@ func withoutContainers(cs []corev1.Container, a, b string) []corev1.Container {
 	return kept
 }
 
-// withoutVolume drops the volume named name; nil when none is left but one was dropped.
-func withoutVolume(vs []corev1.Volume, name string) []corev1.Volume {
+// withoutBootstrapVolume drops the bootstrap volume from spec's volumes: ours in an injected
+// pod, else only a leftover (see leftoverBootstrapVolume); nil when none is left but one was
+// dropped.
+func withoutBootstrapVolume(spec *corev1.PodSpec, injected bool) []corev1.Volume {
+	vs := spec.Volumes
 	kept := vs[:0]
-	for _, v := range vs {
-		if v.Name != name {
+	for i := range vs {
+		if v := vs[i]; v.Name != BootstrapVolumeName || !injected && !leftoverBootstrapVolume(spec, &v) {
 			kept = append(kept, v)
 		}
 	}

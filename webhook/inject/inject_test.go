@@ -92,8 +92,8 @@ func TestInjectAddsTheSidecar(t *testing.T) {
 	if names := containerNames(got.Spec.Containers); !slices.Equal(names, []string{"web"}) {
 		t.Errorf("containers = %v, want the app's only", names)
 	}
-	if names := containerNames(got.Spec.InitContainers); !slices.Equal(names, []string{"migrate", "osm-init", "envoy"}) {
-		t.Fatalf("init containers = %v, want the app's, then osm-init, then envoy", names)
+	if names := containerNames(got.Spec.InitContainers); !slices.Equal(names, []string{"osm-init", "envoy", "migrate"}) {
+		t.Fatalf("init containers = %v, want osm-init, then envoy, then the app's", names)
 	}
 	if v := got.Labels[bootstrap.BootstrapHashKey]; v != "0123456789" {
 		t.Errorf("bootstrap-hash label = %q", v)
@@ -103,7 +103,7 @@ func TestInjectAddsTheSidecar(t *testing.T) {
 		t.Errorf("bootstrap volume = %+v", vol)
 	}
 
-	envoy := got.Spec.InitContainers[2]
+	envoy := got.Spec.InitContainers[1]
 	if envoy.Image != proxy.EnvoyImage {
 		t.Errorf("envoy image = %q", envoy.Image)
 	}
@@ -138,7 +138,7 @@ func TestInjectAddsTheSidecar(t *testing.T) {
 		t.Errorf("envoy resources = %+v", envoy.Resources)
 	}
 
-	initC := got.Spec.InitContainers[1]
+	initC := got.Spec.InitContainers[0]
 	isc := initC.SecurityContext
 	if initC.Image != proxy.InitImage || *isc.RunAsUser != 0 || *isc.RunAsNonRoot || *isc.Privileged ||
 		!slices.Equal(isc.Capabilities.Add, []corev1.Capability{"NET_ADMIN", "NET_RAW"}) ||

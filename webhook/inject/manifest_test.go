@@ -180,7 +180,8 @@ spec:
 func TestInjectManifestLeavesSkippedObjectsAsRead(t *testing.T) {
 	kubeSystem := strings.ReplaceAll(strings.ReplaceAll(optedOut, "namespace: shop", "namespace: kube-system"), "disabled", "enabled")
 	hostNet := strings.ReplaceAll(optedOut, "disabled", "enabled") + "      hostNetwork: true\n"
-	injected := strings.ReplaceAll(strings.ReplaceAll(optedOut, "disabled", "enabled"), "containers: [{name: legacy", "containers: [{name: envoy")
+	injected := strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(optedOut, "disabled", "enabled"),
+		"containers: [{name: legacy", "containers: [{name: envoy"), "labels: {app: legacy}\n      annotations", "labels: {app: legacy, tracing.openservicemesh.io/bootstrap-hash: x}\n      annotations")
 	tests := map[string]struct {
 		in, reason string
 	}{

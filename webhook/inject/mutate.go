@@ -12,7 +12,7 @@ import (
 // Mutate decides whether pod is injected and, if so, returns the injected copy and the
 // bootstrap ConfigMap it mounts. The input pod is never modified.
 //
-// It is Decide, then bootstrap.Resolve (the pod's owner from its owner references), then
+// It is Decide, then Conflicts, then bootstrap.Resolve (the pod's owner from its owner references), then
 // bootstrap.Generate, bootstrap.ConfigMap (in the pod's namespace) and Inject. The errors a
 // user can cause (a bad injection or tracing annotation, a bad MeshConfig value) are
 // *bootstrap.FieldError trees with precise messages; a bad proxy config or a bootstrap the
@@ -31,6 +31,9 @@ func mutate(pod *corev1.Pod, ns Namespace, env Env, owner bootstrap.Workload) (R
 	}
 	if !inject {
 		return Result{Skipped: true, Reason: reason, Pod: pod}, nil
+	}
+	if err := Conflicts(pod); err != nil {
+		return Result{}, err
 	}
 	if err := env.Proxy.Validate(); err != nil {
 		return Result{}, err

@@ -2,18 +2,19 @@ package inject
 
 import (
 	"maps"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 )
 
-// Additions are the parts Inject adds to a pod, each to the end of its list: the admission
-// webhook answers with a JSON patch that appends exactly these to the pod it was sent, and
-// leaves everything else as the user wrote it.
+// Additions are the parts Inject adds to a pod: the admission webhook answers with a JSON
+// patch that adds exactly these to the pod it was sent, and leaves everything else as the
+// user wrote it.
 type Additions struct {
-	// InitContainers go after the pod's own: osm-init, then envoy as a native sidecar
-	// (restartPolicy Always).
+	// InitContainers go before the pod's own (see Inject for why): osm-init, then envoy as a
+	// native sidecar (restartPolicy Always).
 	InitContainers []corev1.Container
 	// Volumes go after the pod's own: the bootstrap ConfigMap's.
 	Volumes []corev1.Volume
@@ -53,9 +54,9 @@ func injectParts(pod *corev1.Pod, g bootstrap.Generated, proxy ProxyConfig, t Tr
 	return out, add
 }
 
-// addTo appends the additions to pod's lists and sets its labels.
+// addTo puts the init containers before pod's own, appends the volumes and sets the labels.
 func (a Additions) addTo(pod *corev1.Pod) {
-	pod.Spec.InitContainers = append(pod.Spec.InitContainers, a.InitContainers...)
+	pod.Spec.InitContainers = append(slices.Clip(a.InitContainers), pod.Spec.InitContainers...)
 	pod.Spec.Volumes = append(pod.Spec.Volumes, a.Volumes...)
 	if len(a.Labels) > 0 && pod.Labels == nil {
 		pod.Labels = make(map[string]string, len(a.Labels))

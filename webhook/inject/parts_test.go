@@ -2,6 +2,7 @@ package inject_test
 
 import (
 	"maps"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -22,14 +23,14 @@ func TestMutateAddsExactlyItsParts(t *testing.T) {
 				t.Fatalf("Mutate: %v (skipped: %s)", err, res.Reason)
 			}
 			want := pod.DeepCopy()
-			want.Spec.InitContainers = append(want.Spec.InitContainers, res.Added.InitContainers...)
+			want.Spec.InitContainers = append(slices.Clone(res.Added.InitContainers), want.Spec.InitContainers...)
 			want.Spec.Volumes = append(want.Spec.Volumes, res.Added.Volumes...)
 			if want.Labels == nil {
 				want.Labels = map[string]string{}
 			}
 			maps.Copy(want.Labels, res.Added.Labels)
 			if diff := cmp.Diff(want, res.Pod); diff != "" {
-				t.Errorf("the injected pod is not the input with Added appended (-want +got):\n%s", diff)
+				t.Errorf("the injected pod is not the input with Added added (-want +got):\n%s", diff)
 			}
 			if len(res.Added.InitContainers) == 0 || len(res.Added.Volumes) == 0 || len(res.Added.Labels) == 0 {
 				t.Errorf("Added lacks a part: %+v", res.Added)
