@@ -17,7 +17,7 @@ func checkSettings(s Settings) error {
 		errs = append(errs, err)
 	}
 	if _, ok := parseCanonicalPorts(s.ServerFirstPorts); !ok {
-		errs = append(errs, fmt.Errorf("serverFirstPorts: %q is not a list of ports, want ports from 1 to 65535, ascending without repeats, separated by commas (such as 21,110), or empty", s.ServerFirstPorts))
+		errs = append(errs, fmt.Errorf("serverFirstPorts: %q is not a list of ports, want ports from 1 to 65535, ascending without repeats, separated by commas (such as 23,3307), or empty", s.ServerFirstPorts))
 	}
 	if w := s.Workload; w != (Workload{}) && (WorkloadTag(w) == "" || !isDNSSubdomain(w.Name)) {
 		errs = append(errs, fmt.Errorf("workload: %s %q has no span tag, want a Deployment, ReplicaSet, StatefulSet, DaemonSet, Job or CronJob named by a DNS subdomain, or none", w.Kind, w.Name))

@@ -64,15 +64,16 @@ func tagsCase() Settings {
 	return s
 }
 
-// serverFirstCase is bookwarehouse, whose namespace declares FTP (21) and whose pod declares
-// POP3, IMAP, SMTP submission, MySQL again and a second MySQL on 3307, resolved as the webhook
-// resolves them: ServerFirstPorts 21,110,143,587,3307 (3306 is a default), so the inspector
-// skips 21,22,25,110,143,587,3306,3307, where 21-22 and 3306-3307 make one range each.
+// serverFirstCase is bookwarehouse, whose namespace declares Telnet (23) and whose pod
+// declares POP3, IMAP, SMTP submission and MySQL again (all defaults) and a second MySQL on
+// 3307, resolved as the webhook resolves them: ServerFirstPorts 23,3307, so the inspector
+// skips 21,22,23,25,110,143,587,2525,3306,3307,4222, where 21-23 and 3306-3307 make one range
+// each.
 func serverFirstCase() Settings {
 	s, err := Resolve(Input{
 		Defaults:             guideTracing(),
 		NamespaceName:        "bookwarehouse",
-		NamespaceAnnotations: map[string]string{AnnotationServerFirstPorts: "21"},
+		NamespaceAnnotations: map[string]string{AnnotationServerFirstPorts: "23"},
 		PodAnnotations:       map[string]string{AnnotationServerFirstPorts: "110, 143,587,3306,3307,3306"},
 		Owner:                Workload{Kind: KindDeployment, Name: "bookwarehouse"},
 	})

@@ -13,16 +13,16 @@ import "testing"
 // Golden -update; the goldens of webhook/inject and cmd/osm name the ConfigMaps too: go test
 // ./webhook/inject ./cmd/osm -update).
 var pinnedHashes = map[string]string{
-	"bookbuyer":                  "773ff3f023",
-	"bookstore-v1":               "b60b793d32",
-	"bookstore-v2":               "14505f1fb8",
-	"bookwarehouse":              "4b23a7a53b",
-	"bookbuyer-tracing-off":      "a495d89ab8",
-	"bookstore-v1-overridden":    "d6fc54c6df",
-	"bookbuyer-b3":               "5dcf5d6fb9",
-	"bookwarehouse-server-first": "900e1a245f",
-	"bookbuyer-otlp":             "4a46a9a7a6",
-	"bookbuyer-tags":             "44e3f19fb4",
+	"bookbuyer":                  "0cc9dd9d93",
+	"bookstore-v1":               "4e99502605",
+	"bookstore-v2":               "fd80b5ba02",
+	"bookwarehouse":              "552ad8ffba",
+	"bookbuyer-tracing-off":      "f34030f46f",
+	"bookstore-v1-overridden":    "420c5d9470",
+	"bookbuyer-b3":               "3de1a59287",
+	"bookwarehouse-server-first": "82c3b791dd",
+	"bookbuyer-otlp":             "604d3208d8",
+	"bookbuyer-tags":             "fd66c619af",
 }
 
 // TestPinnedHashes holds every demo bootstrap's hash to the table above.

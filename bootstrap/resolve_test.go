@@ -138,9 +138,9 @@ func TestResolvePrecedence(t *testing.T) {
 		},
 		"server-first ports of the namespace and the pod add up, defaults left out": {
 			in: bootstrap.Input{Defaults: resolveDefaults, PodName: "web",
-				NamespaceAnnotations: map[string]string{bootstrap.AnnotationServerFirstPorts: "3306, 21"},
-				PodAnnotations:       map[string]string{bootstrap.AnnotationServerFirstPorts: "110,21,65535,1"}},
-			want: bootstrap.Settings{ServiceName: "web", Tracing: resolveDefaults, ServerFirstPorts: "1,21,110,65535"},
+				NamespaceAnnotations: map[string]string{bootstrap.AnnotationServerFirstPorts: "3306, 23"},
+				PodAnnotations:       map[string]string{bootstrap.AnnotationServerFirstPorts: "110,23,65535,1"}},
+			want: bootstrap.Settings{ServiceName: "web", Tracing: resolveDefaults, ServerFirstPorts: "1,23,65535"},
 		},
 		"server-first annotations of default ports or of nothing add nothing": {
 			in: bootstrap.Input{Defaults: resolveDefaults, PodName: "web",

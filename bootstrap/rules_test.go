@@ -372,7 +372,7 @@ func TestRulesCatchMutations(t *testing.T) {
 				mustListener(t, b, OutboundListenerName).ListenerFilters[1].FilterDisabled = portsPredicate([]uint32{22, 25})
 			}},
 			{"HTTP on 8080 is not inspected", func(t *testing.T, b *bootstrapv3.Bootstrap) {
-				mustListener(t, b, OutboundListenerName).ListenerFilters[1].FilterDisabled = portsPredicate([]uint32{22, 25, 3306, 8080})
+				mustListener(t, b, OutboundListenerName).ListenerFilters[1].FilterDisabled = portsPredicate(append(defaultServerFirst(), 8080))
 			}},
 			{"the inspector runs before the destination is restored", func(t *testing.T, b *bootstrapv3.Bootstrap) {
 				f := mustListener(t, b, OutboundListenerName).ListenerFilters

@@ -82,7 +82,7 @@ type Settings struct {
 	// ServerFirstPorts are destination ports whose connections skip HTTP detection and go
 	// straight to the TCP chain, in addition to DefaultServerFirstPorts, which always do. The
 	// form is canonical, so equal lists compare equal: ascending, without repeats, separated
-	// by commas (21,110); empty for none beyond the defaults. Resolve gives the ports of the
+	// by commas (23,3307); empty for none beyond the defaults. Resolve gives the ports of the
 	// namespace's and the pod's AnnotationServerFirstPorts that are not defaults. A string
 	// keeps Settings comparable; the zero value is the default behaviour.
 	ServerFirstPorts string
@@ -95,17 +95,32 @@ type Settings struct {
 // server has spoken, and the server hears nothing until Envoy connects it: each new
 // connection waits the full second, then goes to the TCP chain. Connections to these ports
 // skip the inspector:
+//   - 21, FTP control: the client waits for the server's 220 greeting.
 //   - 22, SSH: the server sends its identification line first; many clients send theirs at
 //     once too, but the protocol lets a client wait for the server's, and some do.
-//   - 25, SMTP: the client waits for the server's 220 greeting.
-//   - 3306, MySQL: the server opens with its handshake packet.
+//   - 25, SMTP; 587, submission (RFC 6409); 2525, the submission port mail services (SendGrid,
+//     Mailgun, Postmark, ...) offer where clouds block 25 and 587: the client waits for the
+//     server's 220 greeting. 2525 is not registered with IANA, but nothing else is known to
+//     use it, and an application relaying mail from a cluster is the common case there.
+//   - 110, POP3: the client waits for the server's +OK greeting.
+//   - 143, IMAP: the client waits for the server's * OK greeting.
+//   - 3306, MySQL (and MariaDB): the server opens with its handshake packet.
+//   - 4222, NATS clients: the server opens with its INFO line.
+//
+// The TLS ports of the same protocols (465, 993, 995) are client-first: the client sends its
+// ClientHello at once, the inspector sees it is not HTTP and the connection goes to the TCP
+// chain without waiting. So are PostgreSQL, Redis, MongoDB, Kafka, AMQP and memcached: they
+// need nothing. A port listed here that in fact carries HTTP loses only its HTTP chain (no
+// spans for it), never its traffic.
 //
 // Istio detects nothing on a port declared server-first and otherwise leaves it to the user
-// to declare such ports (by a Service port's protocol); a tracing sidecar has no Service
-// ports to read, so we default the common ones and take more from the annotation
-// openservicemesh.io/server-first-ports (which adds to these; PostgreSQL, Redis and MongoDB
-// are client-first and need nothing).
-const DefaultServerFirstPorts = "22,25,3306"
+// to declare such ports (by a Service port's protocol); Linkerd's default opaque ports (25,
+// 587, 3306, 4444, 5432, 6379, 9300, 11211) mix server-first protocols with client-first ones
+// its proxy must not parse. A tracing sidecar has no Service ports to read, and ours passes
+// any undetected client-first protocol after the inspector, so we list exactly the common
+// server-first ones and take more from the annotation openservicemesh.io/server-first-ports
+// (which adds to these).
+const DefaultServerFirstPorts = "21,22,25,110,143,587,2525,3306,4222"
 
 // Defaults returns the built-in tracing defaults for a control plane in namespace ns: the
 // lowest layer of precedence, under the MeshConfig and annotations.
