@@ -46,7 +46,9 @@ const unlimited = math.MaxUint32
 // passthroughCluster sends each connection or request to its original destination (as
 // restored by the original_dst listener filter). Upstream HTTP uses the downstream's
 // protocol, so h2c and gRPC stay HTTP/2 end to end. Upstream HTTP connections idle for
-// UpstreamIdleTimeout are closed.
+// UpstreamIdleTimeout are closed. Upstream connections are kept alive (see
+// TCPKeepaliveTime): the outbound one's peers are remote; the inbound one's is the
+// application, on the same host, where a probe costs nothing.
 //
 // The circuit breakers are effectively off, as on Istio's PassthroughCluster. Envoy's
 // defaults (1024 connections, pending requests, requests and 3 retries) apply per cluster,
@@ -74,8 +76,14 @@ func (bl *builder) passthroughCluster(name string) (*clusterv3.Cluster, error) {
 		LbPolicy:                      clusterv3.Cluster_CLUSTER_PROVIDED,
 		ConnectTimeout:                durationpb.New(5 * time.Second),
 		CircuitBreakers:               unlimitedCircuitBreakers(),
+		UpstreamConnectionOptions:     keepaliveOptions(),
 		TypedExtensionProtocolOptions: map[string]*anypb.Any{httpProtocolOptionsName: packed},
 	}, nil
+}
+
+// keepaliveOptions turn TCP keepalive on for a cluster's upstream connections.
+func keepaliveOptions() *clusterv3.UpstreamConnectionOptions {
+	return &clusterv3.UpstreamConnectionOptions{TcpKeepalive: tcpKeepalive()}
 }
 
 // unlimitedCircuitBreakers sets the thresholds of the default priority to the maximum (the
@@ -116,15 +124,20 @@ func adminCluster() *clusterv3.Cluster {
 // With OpenTelemetry the tracer's gRPC client needs HTTP/2 to the collector: an Envoy cluster
 // speaks HTTP/1.1 unless told otherwise, and gRPC over it fails. explicit_http_config with
 // http2_protocol_options says so (prior knowledge, h2c: OTLP receivers take plaintext HTTP/2
-// on 4317). The Zipkin cluster stays as it was: HTTP/1.1 posts, bytes unchanged.
+// on 4317). The Zipkin cluster stays as it was: HTTP/1.1 posts.
+//
+// Its connections are kept alive like the passthroughs' (see TCPKeepaliveTime): a collector
+// pod that vanished behind its Service would otherwise hold the tracer's pooled connection,
+// and the spans posted on it, for the kernel's two hours.
 func (bl *builder) tracingCluster(t Tracing) (*clusterv3.Cluster, error) {
 	c := &clusterv3.Cluster{
-		Name:                 TracingClusterName,
-		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_LOGICAL_DNS},
-		ConnectTimeout:       durationpb.New(time.Second),
-		AltStatName:          TracingClusterName,
-		DnsLookupFamily:      clusterv3.Cluster_V4_PREFERRED,
-		LoadAssignment:       loadAssignment(TracingClusterName, t.Address, t.Port),
+		Name:                      TracingClusterName,
+		ClusterDiscoveryType:      &clusterv3.Cluster_Type{Type: clusterv3.Cluster_LOGICAL_DNS},
+		ConnectTimeout:            durationpb.New(time.Second),
+		AltStatName:               TracingClusterName,
+		DnsLookupFamily:           clusterv3.Cluster_V4_PREFERRED,
+		LoadAssignment:            loadAssignment(TracingClusterName, t.Address, t.Port),
+		UpstreamConnectionOptions: keepaliveOptions(),
 	}
 	if t.Protocol == ProtocolOpenTelemetry {
 		packed, err := bl.pack(&httpv3.HttpProtocolOptions{

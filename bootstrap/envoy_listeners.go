@@ -53,6 +53,17 @@ const (
 // other TCP untouched through tcp_proxy; both end at cluster, an ORIGINAL_DST cluster.
 // Connections to Envoy's own capture ports end in the blackhole (see loopGuards); those to
 // the serverFirst ports are not inspected.
+//
+// The connections it accepts are kept alive (see TCPKeepaliveTime). tcp_keepalive (Envoy
+// 1.37) sets SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT on the listening socket
+// before it is bound (STATE_PREBIND, as Envoy's SocketOptionFactory builds them), and Linux
+// copies a listening socket's keepalive settings into every socket accept() returns; the [::]
+// address inherits the listener's setting, having none of its own. It does what the raw
+// socket_options entries (level 1 name 9, level 6 names 4, 5, 6) with STATE_PREBIND or
+// STATE_LISTENING do, both of which apply to the listening socket, but typed and readable.
+// The leg that matters is the inbound one: its callers are remote. The outbound listener's
+// are the application itself, in the same network namespace, where a probe costs nothing and
+// the two listeners stay alike.
 func (bl *builder) captureListener(name string, port uint32, direction corev3.TrafficDirection, cluster string, tracing *hcmv3.HttpConnectionManager_Tracing, serverFirst []uint32) (*listenerv3.Listener, error) {
 	filters, err := bl.listenerFilters(serverFirst)
 	if err != nil {
@@ -85,6 +96,7 @@ func (bl *builder) captureListener(name string, port uint32, direction corev3.Tr
 		ContinueOnListenerFiltersTimeout: true,
 		FilterChains:                     chains,
 		DefaultFilterChain:               tcp,
+		TcpKeepalive:                     tcpKeepalive(),
 	}, nil
 }
 
@@ -205,7 +217,8 @@ func (bl *builder) tcpChain(listener, cluster string) (*listenerv3.FilterChain, 
 }
 
 // healthListener serves HealthReadyPath on every interface for the kubelet. It carries no
-// tracer on purpose: a span per readiness probe would bury the application's traces.
+// tracer on purpose: a span per readiness probe would bury the application's traces. Nor
+// keepalive: the kubelet opens a connection per probe and closes it after the answer.
 func (bl *builder) healthListener() (*listenerv3.Listener, error) {
 	hcm, err := bl.hcmFilter(HealthListenerName, healthRoutes(), nil, false)
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 )
 
 // TestTracingClusterMatchesGuide checks envoy-tracing-cluster field by field against the
-// config_dump excerpt of the user guide.
+// config_dump excerpt of the user guide, plus the TCP keepalive the guide's excerpt predates.
 func TestTracingClusterMatchesGuide(t *testing.T) {
 	g := mustGenerate(t, demoCases()["bookbuyer"])
 	doc := generic(t, g.YAML).(map[string]any)
@@ -32,6 +32,9 @@ func TestTracingClusterMatchesGuide(t *testing.T) {
 		"connect_timeout":   "1s",
 		"alt_stat_name":     "envoy-tracing-cluster",
 		"dns_lookup_family": "V4_PREFERRED",
+		"upstream_connection_options": map[string]any{"tcp_keepalive": map[string]any{
+			"keepalive_probes": float64(4), "keepalive_time": float64(60), "keepalive_interval": float64(15),
+		}},
 		"load_assignment": map[string]any{
 			"cluster_name": "envoy-tracing-cluster",
 			"endpoints": []any{map[string]any{

@@ -13,16 +13,16 @@ import "testing"
 // Golden -update; the goldens of webhook/inject and cmd/osm name the ConfigMaps too: go test
 // ./webhook/inject ./cmd/osm -update).
 var pinnedHashes = map[string]string{
-	"bookbuyer":                  "0cc9dd9d93",
-	"bookstore-v1":               "4e99502605",
-	"bookstore-v2":               "fd80b5ba02",
-	"bookwarehouse":              "552ad8ffba",
-	"bookbuyer-tracing-off":      "f34030f46f",
-	"bookstore-v1-overridden":    "420c5d9470",
-	"bookbuyer-b3":               "3de1a59287",
-	"bookwarehouse-server-first": "82c3b791dd",
-	"bookbuyer-otlp":             "604d3208d8",
-	"bookbuyer-tags":             "fd66c619af",
+	"bookbuyer":                  "e5216e90c1",
+	"bookstore-v1":               "2218c8b004",
+	"bookstore-v2":               "3c79a9ae5c",
+	"bookwarehouse":              "b865f929b6",
+	"bookbuyer-tracing-off":      "85ff4ec4f7",
+	"bookstore-v1-overridden":    "48d30aeedc",
+	"bookbuyer-b3":               "3436688d98",
+	"bookwarehouse-server-first": "6e7d536cda",
+	"bookbuyer-otlp":             "852c5dba3b",
+	"bookbuyer-tags":             "0ba3080a25",
 }
 
 // TestPinnedHashes holds every demo bootstrap's hash to the table above.

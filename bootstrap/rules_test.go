@@ -120,6 +120,18 @@ var rules = []rule{{
 	doc:   envoyDocs + "api-v3/config/core/v3/protocol.proto#envoy-v3-api-field-config-core-v3-http1protocoloptions-allow-absolute-url",
 	check: checkAbsoluteURL,
 }, {
+	name: "the capture listeners keep the connections they accept alive",
+	// The listener's tcp_keepalive applies to the listening socket (STATE_PREBIND), whose
+	// keepalive settings Linux copies into accepted sockets; additional addresses inherit it
+	// unless they set their own tcp_keepalive (any field 0 turns it off) or socket_options.
+	doc:   envoyDocs + "api-v3/config/listener/v3/listener.proto#envoy-v3-api-field-config-listener-v3-listener-tcp-keepalive",
+	check: checkDownstreamKeepalive,
+}, {
+	name: "upstream connections are kept alive",
+	// Every field unset takes the kernel's default (Linux: 7200 s, 75 s, 9).
+	doc:   envoyDocs + "api-v3/config/cluster/v3/cluster.proto#envoy-v3-api-field-config-cluster-v3-upstreamconnectionoptions-tcp-keepalive",
+	check: checkUpstreamKeepalive,
+}, {
 	name:  "TCP passthrough never cuts idle connections",
 	doc:   envoyDocs + "api-v3/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto#envoy-v3-api-field-extensions-filters-network-tcp-proxy-v3-tcpproxy-idle-timeout",
 	check: checkTCPIdleTimeout,
@@ -344,6 +356,37 @@ func TestRulesCatchMutations(t *testing.T) {
 				editHTTPOptions(t, b, OutboundPassthroughCluster, func(o *httpv3.HttpProtocolOptions) {
 					o.GetUseDownstreamProtocolConfig().GetHttpProtocolOptions().SendFullyQualifiedUrl = true
 				})
+			}},
+		},
+		"the capture listeners keep the connections they accept alive": {
+			{"inbound accepts without keepalive", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustListener(t, b, InboundListenerName).TcpKeepalive = nil
+			}},
+			{"[::] turns keepalive off", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustListener(t, b, InboundListenerName).AdditionalAddresses[0].TcpKeepalive = &corev3.TcpKeepalive{KeepaliveTime: wrapperspb.UInt32(0)}
+			}},
+			{"[::] sets socket options of its own", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustListener(t, b, OutboundListenerName).AdditionalAddresses[0].SocketOptions = &corev3.SocketOptionsOverride{}
+			}},
+			{"the kernel's 2 h before the first probe", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustListener(t, b, OutboundListenerName).TcpKeepalive.KeepaliveTime = nil
+			}},
+			{"the first probe after Azure's load balancer forgot the flow", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustListener(t, b, InboundListenerName).TcpKeepalive.KeepaliveTime = wrapperspb.UInt32(300)
+			}},
+		},
+		"upstream connections are kept alive": {
+			{"outbound passthrough without keepalive", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustCluster(t, b, OutboundPassthroughCluster).UpstreamConnectionOptions = nil
+			}},
+			{"the tracing cluster without keepalive", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustCluster(t, b, TracingClusterName).UpstreamConnectionOptions = nil
+			}},
+			{"Linux's 75 s between probes", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustCluster(t, b, InboundPassthroughCluster).UpstreamConnectionOptions.TcpKeepalive.KeepaliveInterval = nil
+			}},
+			{"probes that disable keepalive", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustCluster(t, b, OutboundPassthroughCluster).UpstreamConnectionOptions.TcpKeepalive.KeepaliveProbes = wrapperspb.UInt32(0)
 			}},
 		},
 		"TCP passthrough never cuts idle connections": {
@@ -985,6 +1028,83 @@ func checkTCPIdleTimeout(b *bootstrapv3.Bootstrap, _ Settings) error {
 		}
 		if d := p.GetIdleTimeout(); d == nil || d.AsDuration() != 0 {
 			return fmt.Errorf("listener %s: tcp_proxy idle_timeout %v, want 0s (unset is 1 hour)", c.listener, d)
+		}
+	}
+	return nil
+}
+
+// Keepalive bounds: the first probe must come before the shortest common middlebox idle
+// timeout that drops a quiet flow silently (Azure's load balancer, 4 min), and a peer that
+// vanished must be found within minutes.
+const (
+	maxKeepaliveTime    = 4 * time.Minute
+	maxKeepaliveVerdict = 5 * time.Minute
+)
+
+// checkKeepalive: k turns keepalive on with every field set (an unset one is the node's
+// sysctl), none 0 (which turns it off), and finds a dead peer within maxKeepaliveVerdict.
+func checkKeepalive(k *corev3.TcpKeepalive) error {
+	if k == nil {
+		return errors.New("no tcp_keepalive: the kernel's default is none at all")
+	}
+	fields := map[string]*wrapperspb.UInt32Value{
+		"keepalive_time": k.GetKeepaliveTime(), "keepalive_interval": k.GetKeepaliveInterval(), "keepalive_probes": k.GetKeepaliveProbes(),
+	}
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		switch v := fields[name]; {
+		case v == nil:
+			return fmt.Errorf("%s is unset: the node's sysctl decides", name)
+		case v.GetValue() == 0:
+			return fmt.Errorf("%s is 0, which turns keepalive off", name)
+		}
+	}
+	idle := time.Duration(k.GetKeepaliveTime().GetValue()) * time.Second
+	if idle >= maxKeepaliveTime {
+		return fmt.Errorf("the first probe after %v: a load balancer dropping quiet flows after %v would have forgotten it", idle, maxKeepaliveTime)
+	}
+	verdict := idle + time.Duration(k.GetKeepaliveProbes().GetValue()*k.GetKeepaliveInterval().GetValue())*time.Second
+	if verdict > maxKeepaliveVerdict {
+		return fmt.Errorf("a dead peer is found after %v, want at most %v", verdict, maxKeepaliveVerdict)
+	}
+	return nil
+}
+
+func checkDownstreamKeepalive(b *bootstrapv3.Bootstrap, _ Settings) error {
+	for _, c := range capture {
+		l := findListener(b, c.listener)
+		if l == nil {
+			return fmt.Errorf("no listener %s", c.listener)
+		}
+		if err := checkKeepalive(l.GetTcpKeepalive()); err != nil {
+			return fmt.Errorf("listener %s: %w", c.listener, err)
+		}
+		if len(l.GetSocketOptions()) > 0 {
+			return fmt.Errorf("listener %s has socket_options %v, which could undo its keepalive", c.listener, l.GetSocketOptions())
+		}
+		for _, a := range l.GetAdditionalAddresses() {
+			if a.GetTcpKeepalive() != nil || a.GetSocketOptions() != nil {
+				return fmt.Errorf("listener %s: additional address %v overrides the listener's keepalive", c.listener, a.GetAddress().GetSocketAddress())
+			}
+		}
+	}
+	return nil
+}
+
+func checkUpstreamKeepalive(b *bootstrapv3.Bootstrap, s Settings) error {
+	names := []string{OutboundPassthroughCluster, InboundPassthroughCluster}
+	if s.Tracing.Enable {
+		names = append(names, TracingClusterName)
+	}
+	for _, name := range names {
+		c := findCluster(b, name)
+		if c == nil {
+			return fmt.Errorf("no cluster %s", name)
+		}
+		if err := checkKeepalive(c.GetUpstreamConnectionOptions().GetTcpKeepalive()); err != nil {
+			return fmt.Errorf("cluster %s: %w", name, err)
+		}
+		if len(c.GetUpstreamBindConfig().GetSocketOptions()) > 0 {
+			return fmt.Errorf("cluster %s has upstream socket_options, which could undo its keepalive", name)
 		}
 	}
 	return nil
