@@ -85,9 +85,9 @@ func Parse(args []string) (Spec, error) {
 		f, known := lookup(name)
 		switch {
 		case !known:
-			return Spec{}, fmt.Errorf("unknown argument %q: the arguments are --NAME=VALUE with NAME one of %s", arg, strings.Join(FlagNames(), ", "))
+			return Spec{}, fmt.Errorf("unknown argument %q: the arguments are FLAG=VALUE with FLAG one of %s", arg, strings.Join(FlagNames(), ", "))
 		case !hasValue:
-			return Spec{}, fmt.Errorf("%s has no value: write %s=VALUE", name, name)
+			return Spec{}, fmt.Errorf("%s has no value: write %s=VALUE, in one argument", name, name)
 		case seen[name]:
 			return Spec{}, fmt.Errorf("%s is given twice (the second time as %q): give each flag once", name, arg)
 		}
