@@ -201,20 +201,36 @@ func portsPredicate(ports []uint32) *listenerv3.ListenerFilterChainMatchPredicat
 }
 
 // tcpChain is a capture listener's default filter chain: whatever is not HTTP goes to cluster
-// untouched.
-//
-// Its idle timeout is off (Envoy's default is 1 h): an application may keep a quiet
-// connection open for hours (a database pool, a message broker's consumer), and without the
-// sidecar nothing would cut it. Envoy warns that no timeout may leak connections whose FIN
-// was lost; here one side of every connection is the application, in the same network
-// namespace, so the proxied connection lives exactly as long as the application's own does.
+// untouched, until it has been idle (no byte either way) for TCPIdleTimeout.
 func (bl *builder) tcpChain(listener, cluster string) (*listenerv3.FilterChain, error) {
-	tcp, err := bl.tcpProxyFilter(listener, cluster, durationpb.New(0))
+	tcp, err := bl.tcpProxyFilter(listener, cluster, durationpb.New(TCPIdleTimeout))
 	if err != nil {
 		return nil, err
 	}
 	return &listenerv3.FilterChain{Name: listener + "-tcp", Filters: []*listenerv3.Filter{tcp}}, nil
 }
+
+// TCPIdleTimeout is how long a connection on the TCP chain may stay silent both ways before
+// Envoy closes it. A connection the application keeps busy is never cut, however long it
+// lives: any byte, in either direction, restarts the clock (TCP keepalive probes carry none
+// and do not).
+//
+// It is a backstop, hence a day. Finding dead peers is the keepalive's work (see
+// TCPKeepaliveTime): a peer that vanished, or a FIN lost on the way (what Envoy warns an
+// unbounded tcp_proxy can leak), is found within two minutes on either leg. What is left for
+// an idle timeout is a connection both of whose ends are alive and silent: one a pool keeps
+// for later, or one the application forgot. Cutting the first breaks the application's next
+// use of it, which it would not see without the sidecar; keeping the second costs Envoy two
+// descriptors and their buffers. So the clock is long: longer than the quiet night of a
+// daytime workload and than MySQL's own wait_timeout (8 h, the shortest idle limit a common
+// database server enforces by default), short enough that forgotten connections do not pile
+// up for the pod's lifetime. Envoy's default, which Istio keeps, is 1 h: Istio users whose
+// pooled Redis connections broke after an idle hour raise it to a day by hand
+// (istio/istio#24387).
+//
+// The loop guards keep Envoy's default: their connections go to the blackhole and end at
+// once.
+const TCPIdleTimeout = 24 * time.Hour
 
 // healthListener serves HealthReadyPath on every interface for the kubelet. It carries no
 // tracer on purpose: a span per readiness probe would bury the application's traces. Nor

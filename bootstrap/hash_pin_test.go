@@ -13,16 +13,16 @@ import "testing"
 // Golden -update; the goldens of webhook/inject and cmd/osm name the ConfigMaps too: go test
 // ./webhook/inject ./cmd/osm -update).
 var pinnedHashes = map[string]string{
-	"bookbuyer":                  "e5216e90c1",
-	"bookstore-v1":               "2218c8b004",
-	"bookstore-v2":               "3c79a9ae5c",
-	"bookwarehouse":              "b865f929b6",
-	"bookbuyer-tracing-off":      "85ff4ec4f7",
-	"bookstore-v1-overridden":    "48d30aeedc",
-	"bookbuyer-b3":               "3436688d98",
-	"bookwarehouse-server-first": "6e7d536cda",
-	"bookbuyer-otlp":             "852c5dba3b",
-	"bookbuyer-tags":             "0ba3080a25",
+	"bookbuyer":                  "61cf538b82",
+	"bookstore-v1":               "dbae3791cc",
+	"bookstore-v2":               "77cc33222d",
+	"bookwarehouse":              "46adddb387",
+	"bookbuyer-tracing-off":      "2530401b2e",
+	"bookstore-v1-overridden":    "6452854af3",
+	"bookbuyer-b3":               "61e093ce71",
+	"bookwarehouse-server-first": "2459f1059c",
+	"bookbuyer-otlp":             "b0d629ec3e",
+	"bookbuyer-tags":             "20a1d822b4",
 }
 
 // TestPinnedHashes holds every demo bootstrap's hash to the table above.

@@ -25,6 +25,7 @@ import (
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
@@ -132,7 +133,8 @@ var rules = []rule{{
 	doc:   envoyDocs + "api-v3/config/cluster/v3/cluster.proto#envoy-v3-api-field-config-cluster-v3-upstreamconnectionoptions-tcp-keepalive",
 	check: checkUpstreamKeepalive,
 }, {
-	name:  "TCP passthrough never cuts idle connections",
+	name: "TCP passthrough cuts only connections silent for many hours",
+	// Unset is 1 h, 0 never; only bytes restart the clock.
 	doc:   envoyDocs + "api-v3/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto#envoy-v3-api-field-extensions-filters-network-tcp-proxy-v3-tcpproxy-idle-timeout",
 	check: checkTCPIdleTimeout,
 }, {
@@ -389,9 +391,15 @@ func TestRulesCatchMutations(t *testing.T) {
 				mustCluster(t, b, OutboundPassthroughCluster).UpstreamConnectionOptions.TcpKeepalive.KeepaliveProbes = wrapperspb.UInt32(0)
 			}},
 		},
-		"TCP passthrough never cuts idle connections": {
+		"TCP passthrough cuts only connections silent for many hours": {
 			{"Envoy's default of 1 hour", func(t *testing.T, b *bootstrapv3.Bootstrap) {
 				editTCPProxy(t, b, OutboundListenerName, func(p *tcp_proxyv3.TcpProxy) { p.IdleTimeout = nil })
+			}},
+			{"never, not even a connection forgotten for a week", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editTCPProxy(t, b, InboundListenerName, func(p *tcp_proxyv3.TcpProxy) { p.IdleTimeout = durationpb.New(0) })
+			}},
+			{"sooner than MySQL's wait_timeout", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editTCPProxy(t, b, OutboundListenerName, func(p *tcp_proxyv3.TcpProxy) { p.IdleTimeout = durationpb.New(4 * time.Hour) })
 			}},
 		},
 		"the passthroughs close idle upstream connections before a server's keep-alive does": {
@@ -1012,6 +1020,11 @@ func checkAbsoluteURL(b *bootstrapv3.Bootstrap, _ Settings) error {
 	return nil
 }
 
+// minTCPIdle is MySQL's default wait_timeout, the shortest idle limit a common database
+// server sets on its own connections: the sidecar must not cut a quiet one sooner. 0, which
+// Envoy reads as no limit at all, fails the check too: forgotten connections would pile up.
+const minTCPIdle = 8 * time.Hour
+
 func checkTCPIdleTimeout(b *bootstrapv3.Bootstrap, _ Settings) error {
 	for _, c := range capture {
 		l := findListener(b, c.listener)
@@ -1026,8 +1039,8 @@ func checkTCPIdleTimeout(b *bootstrapv3.Bootstrap, _ Settings) error {
 		if p.GetCluster() != c.cluster {
 			return fmt.Errorf("listener %s: the TCP chain goes to %q, want %s", c.listener, p.GetCluster(), c.cluster)
 		}
-		if d := p.GetIdleTimeout(); d == nil || d.AsDuration() != 0 {
-			return fmt.Errorf("listener %s: tcp_proxy idle_timeout %v, want 0s (unset is 1 hour)", c.listener, d)
+		if d := p.GetIdleTimeout(); d == nil || d.AsDuration() < minTCPIdle {
+			return fmt.Errorf("listener %s: tcp_proxy idle_timeout %v, want %v or more (unset is 1 hour)", c.listener, d, minTCPIdle)
 		}
 	}
 	return nil
