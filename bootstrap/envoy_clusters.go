@@ -29,9 +29,10 @@ const (
 // servers the application calls. It must be shorter than the server's keep-alive timeout:
 // an HTTP server closes a keep-alive connection that stayed idle that long, and a request
 // Envoy sends on it in that same instant is lost with it: the client gets a 503 with the
-// response flag UC (our routes have no retry policy, and the application's own HTTP client,
-// which would retry an idempotent request on a connection it reused, never sees the
-// connection). When Envoy always closes first, the race cannot happen. Node.js's http server
+// response flag UC. Our routes retry only requests none of whose bytes left Envoy (see
+// safeRetries), and this one's did: the server may have read it. The application's own HTTP
+// client, which would retry an idempotent request on a connection it reused, never sees the
+// connection. When Envoy always closes first, the race cannot happen. Node.js's http server
 // keeps idle connections 5 s (keepAliveTimeout), as do Apache httpd and uvicorn; load
 // balancers and nginx keep them longer (60-75 s); 4 s stays under all of them. Envoy's
 // default is 1 h, and Istio keeps it (with a DestinationRule to change it per destination);

@@ -116,11 +116,18 @@ const ProbeUserAgentPrefix = "kube-probe/"
 // With probes (the inbound side), the first route takes the kubelet's probes: they still
 // reach the application, so the probe answers what the application says, but are never
 // sampled (see probeRoute).
+//
+// Only the "/" route retries, and only requests that never reached the server (see
+// safeRetries). The probe route does not: a probe must report the application as it finds
+// it. Nor does the CONNECT route: what a client sends after its CONNECT is the start of a
+// tunnel, which a retry would have to hold back and replay.
 func (bl *builder) passthroughRoutes(name, cluster string, probes bool) *routev3.RouteConfiguration {
 	var routes []*routev3.Route
 	if probes {
 		routes = append(routes, probeRoute(cluster))
 	}
+	retrying := passthroughAction(cluster)
+	retrying.Route.RetryPolicy = safeRetries()
 	routes = append(routes,
 		&routev3.Route{
 			Name:   ConnectRouteName,
@@ -130,7 +137,7 @@ func (bl *builder) passthroughRoutes(name, cluster string, probes bool) *routev3
 		&routev3.Route{
 			Name:   PassthroughRouteName,
 			Match:  &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
-			Action: passthroughAction(cluster),
+			Action: retrying,
 		})
 	return &routev3.RouteConfiguration{
 		Name:         name,
@@ -144,6 +151,57 @@ func passthroughAction(cluster string) *routev3.Route_Route {
 		ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: cluster},
 		Timeout:          durationpb.New(0),
 	}}
+}
+
+// The retry conditions of the passthrough routes: those where Envoy knows the server did not
+// process the request (router filter, x-envoy-retry-on):
+//   - connect-failure: no connection to the server could be made (refused, or the cluster's
+//     5 s connect timeout), so nothing was sent. On the outbound side the destination is
+//     usually a Service's ClusterIP: each new connection goes through kube-proxy's DNAT again
+//     and may land on another endpoint, so during a rollout a request that hit an endpoint
+//     already gone (still in the node's rules, refusing or silent) is sent to a live one
+//     instead of failing. To a pod IP (a headless Service; the application on the inbound
+//     side) the retry redials the same address and helps only if the failure was momentary.
+//   - refused-stream: an HTTP/2 server reset the stream with REFUSED_STREAM, which by the
+//     protocol means it did not process it (RFC 9113, section 8.7).
+//   - reset-before-request (Envoy 1.31): the upstream stream was reset before Envoy had sent
+//     any byte of the request in any attempt, typically on a pooled connection the server
+//     closed as Envoy picked it.
+//
+// Not reset, 5xx or gateway-error: those retry requests whose bytes were sent, which the
+// server may have processed (a payment posted twice). Whether those are worth repeating is
+// the application's call, as it is without the sidecar. Istio's default retries (on its
+// service routes, not its passthrough) add unavailable, cancelled and 503 to
+// connect-failure and refused-stream, and so can repeat a request the server saw.
+const safeRetryOn = "connect-failure,refused-stream,reset-before-request"
+
+// safeRetryCount is how many times a request is retried: three attempts in all, the second
+// after a random 0-25 ms and the third after 0-75 ms (Envoy's default back-off, base 25 ms).
+const safeRetryCount = 2
+
+// safeRetries is the retry policy of the passthrough routes (safeRetryOn, safeRetryCount).
+//
+// Beyond the conditions:
+//   - No per-try timeout, and the route timeout stays 0: the application's own timeouts
+//     rule. A destination that never answers a SYN now costs three connect timeouts (15 s)
+//     before the 503, where the application's deadline usually ends the wait sooner.
+//   - No retry_host_predicate: an ORIGINAL_DST cluster has one host per destination address,
+//     so previous_hosts could only reject the one there is.
+//   - Envoy keeps a copy of the request body while a retry is possible, that is until the
+//     response headers arrive. A body that outgrows the buffer limit (the listener's
+//     per_connection_buffer_limit_bytes, 1 MiB by default) ends the retries for that request
+//     (the cluster stat retry_or_shadow_abandoned) and goes on unbuffered: a large request is
+//     never failed for its size. Only if it outgrows the limit while a retry is already
+//     waiting out its back-off (the first attempt has failed) does Envoy answer 507 instead
+//     of the 503 it would have sent without retries (router.cc, decodeData).
+//   - A WebSocket handshake (an HTTP/1.1 upgrade on the "/" route) is retried like any
+//     request, only before any byte of it was sent; the retry state ends with the response
+//     headers (the 101), so tunnel bytes are never replayed.
+//   - The passthrough clusters' retry circuit breaker is open wide (max_retries): Envoy's
+//     default of 3 concurrent retries per cluster would drop retries during the very
+//     rollouts they are for.
+func safeRetries() *routev3.RetryPolicy {
+	return &routev3.RetryPolicy{RetryOn: safeRetryOn, NumRetries: wrapperspb.UInt32(safeRetryCount)}
 }
 
 // probeRoute matches the kubelet's HTTP and gRPC probes by their User-Agent and forwards them

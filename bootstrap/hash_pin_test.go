@@ -13,16 +13,16 @@ import "testing"
 // Golden -update; the goldens of webhook/inject and cmd/osm name the ConfigMaps too: go test
 // ./webhook/inject ./cmd/osm -update).
 var pinnedHashes = map[string]string{
-	"bookbuyer":                  "61cf538b82",
-	"bookstore-v1":               "dbae3791cc",
-	"bookstore-v2":               "77cc33222d",
-	"bookwarehouse":              "46adddb387",
-	"bookbuyer-tracing-off":      "2530401b2e",
-	"bookstore-v1-overridden":    "6452854af3",
-	"bookbuyer-b3":               "61e093ce71",
-	"bookwarehouse-server-first": "2459f1059c",
-	"bookbuyer-otlp":             "b0d629ec3e",
-	"bookbuyer-tags":             "20a1d822b4",
+	"bookbuyer":                  "5ffb417dac",
+	"bookstore-v1":               "648bdb47cc",
+	"bookstore-v2":               "6a04c91031",
+	"bookwarehouse":              "4e8869ccf7",
+	"bookbuyer-tracing-off":      "2ac05f26c4",
+	"bookstore-v1-overridden":    "8a01b00c13",
+	"bookbuyer-b3":               "ff9503dcb6",
+	"bookwarehouse-server-first": "6e999a0600",
+	"bookbuyer-otlp":             "96c9c4bf6f",
+	"bookbuyer-tags":             "108035c7c1",
 }
 
 // TestPinnedHashes holds every demo bootstrap's hash to the table above.

@@ -121,6 +121,14 @@ var rules = []rule{{
 	doc:   envoyDocs + "api-v3/config/core/v3/protocol.proto#envoy-v3-api-field-config-core-v3-http1protocoloptions-allow-absolute-url",
 	check: checkAbsoluteURL,
 }, {
+	name: "only requests that never reached the server are retried",
+	// connect-failure, refused-stream and reset-before-request (Envoy 1.31: no byte sent
+	// upstream in any attempt, router.cc's first_upstream_tx_byte_sent) are the conditions under
+	// which the server cannot have processed the request; reset, 5xx and gateway-error retry
+	// requests it may have. A route's policy applies to it alone; a virtual host's to all.
+	doc:   envoyDocs + "configuration/http/http_filters/router_filter#x-envoy-retry-on",
+	check: checkSafeRetries,
+}, {
 	name: "the capture listeners keep the connections they accept alive",
 	// The listener's tcp_keepalive applies to the listening socket (STATE_PREBIND), whose
 	// keepalive settings Linux copies into accepted sockets; additional addresses inherit it
@@ -357,6 +365,53 @@ func TestRulesCatchMutations(t *testing.T) {
 			{"every request sent in absolute form", func(t *testing.T, b *bootstrapv3.Bootstrap) {
 				editHTTPOptions(t, b, OutboundPassthroughCluster, func(o *httpv3.HttpProtocolOptions) {
 					o.GetUseDownstreamProtocolConfig().GetHttpProtocolOptions().SendFullyQualifiedUrl = true
+				})
+			}},
+		},
+		"only requests that never reached the server are retried": {
+			{"5xx responses are retried", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editRetries(t, b, OutboundListenerName, PassthroughRouteName, func(p *routev3.RetryPolicy) { p.RetryOn += ",5xx" })
+			}},
+			{"any reset is retried, after bytes went out too", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editRetries(t, b, InboundListenerName, PassthroughRouteName, func(p *routev3.RetryPolicy) {
+					p.RetryOn = strings.Replace(p.RetryOn, "reset-before-request", "reset", 1)
+				})
+			}},
+			{"outbound requests are not retried at all", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, OutboundListenerName, func(h *hcmv3.HttpConnectionManager) {
+					for _, r := range h.GetRouteConfig().GetVirtualHosts()[0].GetRoutes() {
+						r.GetRoute().RetryPolicy = nil
+					}
+				})
+			}},
+			{"ten retries", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editRetries(t, b, OutboundListenerName, PassthroughRouteName, func(p *routev3.RetryPolicy) { p.NumRetries = wrapperspb.UInt32(10) })
+			}},
+			{"a per-try timeout cuts slow requests", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editRetries(t, b, InboundListenerName, PassthroughRouteName, func(p *routev3.RetryPolicy) { p.PerTryTimeout = durationpb.New(15 * time.Second) })
+			}},
+			{"the kubelet's probes are retried", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) {
+					h.GetRouteConfig().GetVirtualHosts()[0].GetRoutes()[0].GetRoute().RetryPolicy = safeRetries()
+				})
+			}},
+			{"CONNECT is retried", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, OutboundListenerName, func(h *hcmv3.HttpConnectionManager) {
+					for _, r := range h.GetRouteConfig().GetVirtualHosts()[0].GetRoutes() {
+						if r.GetName() == ConnectRouteName {
+							r.GetRoute().RetryPolicy = safeRetries()
+						}
+					}
+				})
+			}},
+			{"the whole virtual host retries", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) {
+					h.GetRouteConfig().GetVirtualHosts()[0].RetryPolicy = safeRetries()
+				})
+			}},
+			{"retries avoid the one host there is", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editRetries(t, b, OutboundListenerName, PassthroughRouteName, func(p *routev3.RetryPolicy) {
+					p.RetryHostPredicate = []*routev3.RetryPolicy_RetryHostPredicate{{Name: "envoy.retry_host_predicates.previous_hosts"}}
 				})
 			}},
 		},
@@ -1046,6 +1101,75 @@ func checkTCPIdleTimeout(b *bootstrapv3.Bootstrap, _ Settings) error {
 	return nil
 }
 
+// safeConditions are the retry_on conditions under which Envoy knows the server did not
+// process the request.
+var safeConditions = []string{"connect-failure", "refused-stream", "reset-before-request"}
+
+// maxSafeRetries bounds the attempts a request that cannot connect makes, each up to the 5 s
+// connect timeout.
+const maxSafeRetries = 3
+
+func checkSafeRetries(b *bootstrapv3.Bootstrap, _ Settings) error {
+	for _, c := range capture {
+		h, err := theHCM(b, c.listener)
+		if err != nil {
+			return err
+		}
+		vh := h.GetRouteConfig().GetVirtualHosts()[0]
+		if vh.GetRetryPolicy() != nil || vh.GetRetryPolicyTypedConfig() != nil || vh.GetHedgePolicy() != nil {
+			return fmt.Errorf("listener %s: the virtual host retries every route, the probe and CONNECT ones too", c.listener)
+		}
+		found := false
+		for _, r := range vh.GetRoutes() {
+			a := r.GetRoute()
+			if a.GetTimeout() == nil || a.GetTimeout().AsDuration() != 0 {
+				return fmt.Errorf("listener %s: route %s has timeout %v, want 0s: the application's own timeouts rule", c.listener, r.GetName(), a.GetTimeout())
+			}
+			p := a.GetRetryPolicy()
+			if r.GetName() != PassthroughRouteName {
+				if p != nil || a.GetHedgePolicy() != nil {
+					return fmt.Errorf("listener %s: route %s retries", c.listener, r.GetName())
+				}
+				continue
+			}
+			found = true
+			if err := checkSafeRetryPolicy(p); err != nil {
+				return fmt.Errorf("listener %s: route %s: %w", c.listener, r.GetName(), err)
+			}
+		}
+		if !found {
+			return fmt.Errorf("listener %s has no route %s", c.listener, PassthroughRouteName)
+		}
+	}
+	return nil
+}
+
+// checkSafeRetryPolicy: p retries on exactly the safe conditions, a few times, with nothing
+// else that would retry, time out or steer a request.
+func checkSafeRetryPolicy(p *routev3.RetryPolicy) error {
+	if p == nil {
+		return errors.New("no retry policy: a request refused during a rollout fails")
+	}
+	on := strings.Split(p.GetRetryOn(), ",")
+	slices.Sort(on)
+	if !slices.Equal(on, safeConditions) {
+		return fmt.Errorf("retry_on %q, want exactly %q", p.GetRetryOn(), strings.Join(safeConditions, ","))
+	}
+	if n := p.GetNumRetries(); n == nil || n.GetValue() == 0 || n.GetValue() > maxSafeRetries {
+		return fmt.Errorf("num_retries %v, want 1 to %d (unset is 1)", n, maxSafeRetries)
+	}
+	if p.GetPerTryTimeout() != nil || p.GetPerTryIdleTimeout() != nil {
+		return errors.New("a per-try timeout would cut requests the application lets run")
+	}
+	if len(p.GetRetryHostPredicate()) > 0 || p.GetRetryPriority() != nil || p.GetHostSelectionRetryMaxAttempts() != 0 {
+		return errors.New("host predicates steer retries, but an ORIGINAL_DST cluster has one host per destination")
+	}
+	if len(p.GetRetriableStatusCodes()) > 0 || len(p.GetRetriableHeaders()) > 0 || len(p.GetRetriableRequestHeaders()) > 0 {
+		return errors.New("retriable status codes or headers: responses come from a server that saw the request")
+	}
+	return nil
+}
+
 // Keepalive bounds: the first probe must come before the shortest common middlebox idle
 // timeout that drops a quiet flow silently (Azure's load balancer, 4 min), and a peer that
 // vanished must be found within minutes.
@@ -1321,6 +1445,20 @@ func editTCPProxy(t *testing.T, b *bootstrapv3.Bootstrap, listenerName string, e
 	t.Helper()
 	a := mustListener(t, b, listenerName).GetDefaultFilterChain().GetFilters()[0].GetTypedConfig()
 	editAny(t, a, new(tcp_proxyv3.TcpProxy), edit)
+}
+
+// editRetries edits the retry policy of route routeName of listener's HCM.
+func editRetries(t *testing.T, b *bootstrapv3.Bootstrap, listener, routeName string, edit func(*routev3.RetryPolicy)) {
+	t.Helper()
+	editHCM(t, b, listener, func(h *hcmv3.HttpConnectionManager) {
+		for _, r := range h.GetRouteConfig().GetVirtualHosts()[0].GetRoutes() {
+			if r.GetName() == routeName {
+				edit(r.GetRoute().GetRetryPolicy())
+				return
+			}
+		}
+		t.Fatalf("listener %s has no route %s", listener, routeName)
+	})
 }
 
 func editHTTPOptions(t *testing.T, b *bootstrapv3.Bootstrap, clusterName string, edit func(*httpv3.HttpProtocolOptions)) {
