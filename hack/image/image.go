@@ -11,11 +11,11 @@ import (
 )
 
 const (
-	// Entrypoint is where the binary is in the image: the chart's Deployment passes only
-	// args, so the entrypoint is what runs.
-	Entrypoint = "/osm-injector"
-	// User is the image's user, numeric so that the kubelet can check runAsNonRoot without
-	// an /etc/passwd (the image has none); the chart runs the pod as 65532:65532 too.
+	// User is the images' user, numeric so that the kubelet can check runAsNonRoot without
+	// an /etc/passwd (the images have none). The chart runs osm-injector's pod as
+	// 65532:65532 too. osm-init's container sets runAsUser 0, which it needs (see
+	// cmd/osm-init): the image's own user stays non-root, so that the image run by itself,
+	// outside the injected pod spec, gets no privilege it was not explicitly given.
 	User = "65532:65532"
 
 	source = "https://github.com/osm-tracing/osm-tracing"
@@ -29,13 +29,16 @@ const (
 )
 
 // Ref is the image's full name, REPOSITORY:VERSION.
-func (o Options) Ref() string { return o.Repository + ":" + o.Version }
+func (o Options) Ref() string { return o.Program.Repository + ":" + o.Version }
+
+// Archive is the archive's file name.
+func (o Options) Archive() string { return o.Program.Archive(o.Version) }
 
 // Labels are the image's org.opencontainers.image.* labels.
 func (o Options) Labels() map[string]string {
 	return map[string]string{
-		"org.opencontainers.image.title":       "osm-injector",
-		"org.opencontainers.image.description": "osm-tracing's sidecar injector: admission webhook and controllers",
+		"org.opencontainers.image.title":       o.Program.Name,
+		"org.opencontainers.image.description": o.Program.Description,
 		"org.opencontainers.image.version":     o.Version,
 		"org.opencontainers.image.revision":    o.Revision,
 		"org.opencontainers.image.source":      source,
@@ -45,11 +48,12 @@ func (o Options) Labels() map[string]string {
 	}
 }
 
-// Image is the image of one binary: scratch plus one layer with the binary at Entrypoint
-// and an empty /tmp, the OCI media types, and every timestamp set to o.Created.
+// Image is the image of one binary: scratch plus one layer with the binary at the program's
+// Entrypoint (and an empty /tmp if it wants one), the OCI media types, and every timestamp
+// set to o.Created.
 func Image(o Options, bin Binary) (v1.Image, error) {
 	created := o.Created.UTC()
-	layer, err := binaryLayer(bin.Path, created)
+	layer, err := binaryLayer(o.Program, bin.Path, created)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +62,7 @@ func Image(o Options, bin Binary) (v1.Image, error) {
 		OS:           bin.Platform.OS,
 		Created:      v1.Time{Time: created},
 		Config: v1.Config{
-			Entrypoint: []string{Entrypoint},
+			Entrypoint: []string{o.Program.Entrypoint()},
 			User:       User,
 			WorkingDir: "/",
 			Labels:     o.Labels(),
@@ -66,21 +70,23 @@ func Image(o Options, bin Binary) (v1.Image, error) {
 		RootFS: v1.RootFS{Type: "layers"},
 	}, layer, v1.History{
 		Created:   v1.Time{Time: created},
-		CreatedBy: fmt.Sprintf("hack/image: osm-injector %s for %s at %s", o.Version, bin.Platform.String(), Entrypoint),
+		CreatedBy: fmt.Sprintf("hack/image: %s %s for %s at %s", o.Program.Name, o.Version, bin.Platform.String(), o.Program.Entrypoint()),
 	})
 }
 
-// binaryLayer is a gzipped layer holding the binary at Entrypoint (root-owned, 0755) and an
-// empty /tmp (1777, for a run without the chart's emptyDir), stamped with created.
-func binaryLayer(path string, created time.Time) (v1.Layer, error) {
+// binaryLayer is a gzipped layer holding the binary at the program's Entrypoint
+// (root-owned, 0755) and, if the program wants one, an empty /tmp (1777, for a run without
+// the chart's emptyDir), stamped with created.
+func binaryLayer(p Program, path string, created time.Time) (v1.Layer, error) {
 	data, err := os.ReadFile(path) //nolint:gosec // G304: the binary this program built.
 	if err != nil {
 		return nil, err
 	}
-	return ociarchive.Layer([]ociarchive.Entry{
-		ociarchive.File(Entrypoint[1:], 0o755, data),
-		ociarchive.Dir("tmp/", 0o1777),
-	}, created)
+	entries := []ociarchive.Entry{ociarchive.File(p.Entrypoint()[1:], 0o755, data)}
+	if p.Tmp {
+		entries = append(entries, ociarchive.Dir("tmp/", 0o1777))
+	}
+	return ociarchive.Layer(entries, created)
 }
 
 // Index is the multi-platform image index of the binaries, in their order.

@@ -31,12 +31,12 @@ const testEpoch = "1767323045"
 
 const testRevision = "0123456789abcdef0123456789abcdef01234567"
 
-// TestImageArchive builds the image archive as `make image` does (osm-injector compiled for
-// linux/amd64 and linux/arm64), opens it with go-containerregistry and checks what a cluster
-// relies on: the name containerd imports it under, each platform's config (os and
-// architecture, numeric non-root user, entrypoint, labels, timestamps), a layer holding only
-// a static binary of the right architecture and /tmp, and that the binary for this machine
-// runs. A second build, binaries and all, must give the same digest and the same bytes.
+// TestImageArchive builds each image archive as `make image` does, opens it with
+// go-containerregistry and checks what a cluster relies on: the name containerd imports it
+// under, each platform's config (os and architecture, numeric non-root user, entrypoint,
+// labels, timestamps), a layer holding only a static binary of the right architecture (and
+// /tmp for osm-injector), and that the binary for this machine runs. A second build,
+// binaries and all, must give the same digest and the same bytes.
 func TestImageArchive(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no go command on PATH")
@@ -48,12 +48,20 @@ func TestImageArchive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	chart, err := manifests.DefaultInjectorImage()
+	injector, err := manifests.DefaultInjectorImage()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Version != chart.AppVersion || o.Ref() != chart.Ref() {
-		t.Errorf("the image is %s version %s, the chart's default image %s version %s", o.Ref(), o.Version, chart.Ref(), chart.AppVersion)
+	initImage, err := manifests.DefaultInitImage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	programs, err := Programs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(programs) != 2 || programs[0].Name != "osm-injector" || programs[1].Name != "osm-init" {
+		t.Fatalf("Programs() = %+v, want osm-injector and osm-init", programs)
 	}
 	// Each platform costs a full -trimpath compile of osm-injector on a cold build cache
 	// (minutes on CI's two cores): the test builds this machine's platform unless
@@ -68,6 +76,28 @@ func TestImageArchive(t *testing.T) {
 	}
 	o.Logf = t.Logf
 
+	for _, c := range []struct {
+		program        Program
+		ref, tag, file string
+		layer          []string
+	}{
+		{programs[0], injector.Ref(), injector.Tag, injector.Archive(), []string{"osm-injector", "tmp/"}},
+		{programs[1], initImage.Ref(), initImage.Tag, initImage.Archive(), []string{"osm-init"}},
+	} {
+		t.Run(c.program.Name, func(t *testing.T) {
+			o := o
+			o.Program = c.program
+			if o.Version != injector.AppVersion || o.Ref() != c.ref || o.Archive() != c.file {
+				t.Errorf("the image is %s version %s in %s, want %s version %s (the chart's appVersion) in %s",
+					o.Ref(), o.Version, o.Archive(), c.ref, injector.AppVersion, c.file)
+			}
+			checkArchive(ctx, t, o, c.ref, c.tag, c.layer, strings.Split(platforms, ","))
+		})
+	}
+}
+
+// checkArchive builds o's archive twice and checks it.
+func checkArchive(ctx context.Context, t *testing.T, o Options, ref, tag string, layer, platforms []string) {
 	var archives [2]string
 	var digests [2]v1.Hash
 	for i := range archives {
@@ -77,7 +107,7 @@ func TestImageArchive(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		archives[i] = filepath.Join(dir, manifests.ImageArchiveName(o.Version))
+		archives[i] = filepath.Join(dir, o.Archive())
 		if digests[i], err = WriteArchive(o, bins, archives[i]); err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +136,7 @@ func TestImageArchive(t *testing.T) {
 	if entry.MediaType != types.OCIImageIndex || entry.Digest != digests[0] {
 		t.Errorf("index.json lists a %s %s, want the OCI image index %s", entry.MediaType, entry.Digest, digests[0])
 	}
-	wantNames := map[string]string{annotationImageName: chart.Ref(), annotationRefName: chart.Tag}
+	wantNames := map[string]string{annotationImageName: ref, annotationRefName: tag}
 	if diff := cmp.Diff(wantNames, entry.Annotations); diff != "" {
 		t.Errorf("index.json annotations (-want +got):\n%s", diff)
 	}
@@ -130,17 +160,17 @@ func TestImageArchive(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkImage(t, o, desc, img)
+			checkImage(t, o, desc, img, layer)
 		})
 	}
-	if want := strings.Split(platforms, ","); !slices.Equal(got, want) {
-		t.Errorf("the index lists the platforms %v, want %v", got, want)
+	if !slices.Equal(got, platforms) {
+		t.Errorf("the index lists the platforms %v, want %v", got, platforms)
 	}
 }
 
 // checkImage checks one platform's image in the index and, for this machine's platform, runs
 // its binary.
-func checkImage(t *testing.T, o Options, desc v1.Descriptor, img v1.Image) {
+func checkImage(t *testing.T, o Options, desc v1.Descriptor, img v1.Image, layer []string) {
 	if desc.MediaType != types.OCIManifestSchema1 {
 		t.Errorf("manifest media type %s, want %s", desc.MediaType, types.OCIManifestSchema1)
 	}
@@ -154,12 +184,13 @@ func checkImage(t *testing.T, o Options, desc v1.Descriptor, img v1.Image) {
 	if cfg.Config.User != "65532:65532" {
 		t.Errorf("user %q, want 65532:65532 (numeric and not root)", cfg.Config.User)
 	}
-	if !slices.Equal(cfg.Config.Entrypoint, []string{"/osm-injector"}) || len(cfg.Config.Cmd) != 0 {
-		t.Errorf("entrypoint %q and cmd %q, want [/osm-injector] and none", cfg.Config.Entrypoint, cfg.Config.Cmd)
+	name := o.Program.Name
+	if !slices.Equal(cfg.Config.Entrypoint, []string{"/" + name}) || len(cfg.Config.Cmd) != 0 {
+		t.Errorf("entrypoint %q and cmd %q, want [/%s] and none", cfg.Config.Entrypoint, cfg.Config.Cmd, name)
 	}
 	wantLabels := map[string]string{
-		"org.opencontainers.image.title":       "osm-injector",
-		"org.opencontainers.image.description": "osm-tracing's sidecar injector: admission webhook and controllers",
+		"org.opencontainers.image.title":       name,
+		"org.opencontainers.image.description": o.Program.Description,
 		"org.opencontainers.image.version":     o.Version,
 		"org.opencontainers.image.revision":    testRevision,
 		"org.opencontainers.image.source":      "https://github.com/osm-tracing/osm-tracing",
@@ -184,29 +215,45 @@ func checkImage(t *testing.T, o Options, desc v1.Descriptor, img v1.Image) {
 	if mt, err := layers[0].MediaType(); err != nil || mt != types.OCILayer {
 		t.Errorf("layer media type %s (err %v), want %s", mt, err, types.OCILayer)
 	}
-	binary := layerBinary(t, layers[0], o.Created)
+	binary := layerBinary(t, layers[0], o.Created, name, layer)
 	checkELF(t, binary, desc.Platform.Architecture)
 	if runtime.GOOS != desc.Platform.OS || runtime.GOARCH != desc.Platform.Architecture {
 		return
 	}
-	path := filepath.Join(t.TempDir(), "osm-injector")
+	path := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(path, binary, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	help, err := exec.Command(path, "--help").CombinedOutput()
-	if err != nil || !strings.Contains(string(help), "--webhook-port") {
-		t.Errorf("osm-injector --help from the image: %v\n%s", err, help)
-	}
-	version, err := exec.Command(path, "--version").CombinedOutput()
-	want := "osm-injector version " + o.Version + " (commit " + testRevision + ")\n"
-	if err != nil || string(version) != want {
-		t.Errorf("osm-injector --version from the image: %v, %q; want %q", err, version, want)
+	runBinary(t, o, path)
+}
+
+// runBinary runs the image's binary as a user would, to see that it is the program it should
+// be: osm-injector's --help and --version, osm-init's --dry-run (which touches nothing).
+func runBinary(t *testing.T, o Options, path string) {
+	switch o.Program.Name {
+	case "osm-injector":
+		help, err := exec.Command(path, "--help").CombinedOutput()
+		if err != nil || !strings.Contains(string(help), "--webhook-port") {
+			t.Errorf("osm-injector --help from the image: %v\n%s", err, help)
+		}
+		version, err := exec.Command(path, "--version").CombinedOutput()
+		want := "osm-injector version " + o.Version + " (commit " + testRevision + ")\n"
+		if err != nil || string(version) != want {
+			t.Errorf("osm-injector --version from the image: %v, %q; want %q", err, version, want)
+		}
+	case "osm-init":
+		out, err := exec.Command(path, "--dry-run", "--outbound-port-exclusions=3306").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "table ip6 osm_proxy {") || !strings.Contains(string(out), "tcp dport 3306 return") {
+			t.Errorf("osm-init --dry-run from the image: %v\n%s", err, out)
+		}
+	default:
+		t.Errorf("no check of %s's binary", o.Program.Name)
 	}
 }
 
-// layerBinary returns /osm-injector from the layer, after checking that the layer holds it
-// and /tmp only, root-owned and stamped with created.
-func layerBinary(t *testing.T, layer v1.Layer, created time.Time) []byte {
+// layerBinary returns /NAME from the layer, after checking that the layer holds exactly the
+// entries want, root-owned and stamped with created.
+func layerBinary(t *testing.T, layer v1.Layer, created time.Time, name string, want []string) []byte {
 	t.Helper()
 	rc, err := layer.Uncompressed()
 	if err != nil {
@@ -229,9 +276,9 @@ func layerBinary(t *testing.T, layer v1.Layer, created time.Time) []byte {
 			t.Errorf("layer entry %s: mtime %s, owner %d:%d; want %s, 0:0", h.Name, h.ModTime, h.Uid, h.Gid, created)
 		}
 		switch h.Name {
-		case "osm-injector":
+		case name:
 			if h.Typeflag != tar.TypeReg || h.Mode != 0o755 {
-				t.Errorf("osm-injector: type %c, mode %o; want a file, 0755", h.Typeflag, h.Mode)
+				t.Errorf("%s: type %c, mode %o; want a file, 0755", name, h.Typeflag, h.Mode)
 			}
 			if binary, err = io.ReadAll(tr); err != nil {
 				t.Fatal(err)
@@ -242,11 +289,11 @@ func layerBinary(t *testing.T, layer v1.Layer, created time.Time) []byte {
 			}
 		}
 	}
-	if want := []string{"osm-injector", "tmp/"}; !slices.Equal(names, want) {
+	if !slices.Equal(names, want) {
 		t.Errorf("the layer holds %q, want %q (no shell, nothing else)", names, want)
 	}
 	if binary == nil {
-		t.Fatal("the layer has no osm-injector")
+		t.Fatalf("the layer has no %s", name)
 	}
 	return binary
 }
@@ -256,15 +303,15 @@ func checkELF(t *testing.T, binary []byte, arch string) {
 	t.Helper()
 	f, err := elf.NewFile(bytes.NewReader(binary))
 	if err != nil {
-		t.Fatalf("osm-injector is not an ELF file: %v", err)
+		t.Fatalf("the binary is not an ELF file: %v", err)
 	}
 	want := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}[arch]
 	if f.Machine != want {
-		t.Errorf("osm-injector is for %s, want %s", f.Machine, want)
+		t.Errorf("the binary is for %s, want %s", f.Machine, want)
 	}
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
-			t.Errorf("osm-injector is dynamically linked (%s): the image has no libc", p.Type)
+			t.Errorf("the binary is dynamically linked (%s): the image has no libc", p.Type)
 		}
 	}
 }
@@ -360,12 +407,16 @@ func TestOptionsCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := Options{Repository: "ghcr.io/osm-tracing/osm-injector", Version: "0.1.0", Revision: "abc",
-		Created: time.Unix(1, 0), Platforms: platforms}
+	programs, err := Programs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := Options{Program: programs[1], Version: "0.1.0", Revision: "abc", Created: time.Unix(1, 0), Platforms: platforms}
 	if err := good.check(); err != nil {
 		t.Fatalf("good options refused: %v", err)
 	}
 	for name, edit := range map[string]func(*Options){
+		"no program":      func(o *Options) { o.Program = Program{} },
 		"bad tag":         func(o *Options) { o.Version = "1.0+build" },
 		"no revision":     func(o *Options) { o.Revision = "" },
 		"spaced revision": func(o *Options) { o.Revision = "abc -X main.evil=1" },
@@ -379,5 +430,28 @@ func TestOptionsCheck(t *testing.T) {
 		if err := o.check(); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+func TestSelectPrograms(t *testing.T) {
+	for list, want := range map[string][]string{
+		"":                      {"osm-injector", "osm-init"},
+		"osm-init":              {"osm-init"},
+		"osm-init,osm-injector": {"osm-init", "osm-injector"},
+	} {
+		got, err := selectPrograms(list)
+		if err != nil {
+			t.Fatalf("selectPrograms(%q): %v", list, err)
+		}
+		var names []string
+		for _, p := range got {
+			names = append(names, p.Name)
+		}
+		if !slices.Equal(names, want) {
+			t.Errorf("selectPrograms(%q) = %q, want %q", list, names, want)
+		}
+	}
+	if _, err := selectPrograms("osm-init,envoy"); err == nil || !strings.Contains(err.Error(), `no image "envoy"`) {
+		t.Errorf("selectPrograms with an unknown name = %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,10 +27,11 @@ func main() {
 }
 
 func run() error {
-	out := flag.String("out", "bin", "folder to write osm-injector-<version>.oci.tar into")
+	out := flag.String("out", "bin", "folder to write the archives into (NAME-<version>.oci.tar)")
 	platforms := flag.String("platforms", "linux/amd64,linux/arm64", "comma-separated platforms to build")
 	revision := flag.String("revision", "", "git commit for the revision label and the binary (default: git rev-parse HEAD, with -dirty when tracked files changed)")
 	goCmd := flag.String("go", "go", "the go command")
+	only := flag.String("images", "", "comma-separated names of the images to build (default: all of osm-injector, osm-init)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", flag.Args())
@@ -46,26 +48,51 @@ func run() error {
 	if o.Platforms, err = ParsePlatforms(*platforms); err != nil {
 		return err
 	}
-	archive := filepath.Join(*out, manifests.ImageArchiveName(o.Version))
-	start := time.Now()
-	digest, err := Build(ctx, o, archive)
+	programs, err := selectPrograms(*only)
 	if err != nil {
 		return err
 	}
-	log.Printf("wrote %s in %s: %s %s (%s), revision %s, created %s", archive, time.Since(start).Round(100*time.Millisecond), //nolint:gosec // G706: the user's own flags and this checkout's commit.
-		o.Ref(), digest, *platforms, o.Revision, o.Created.UTC().Format(time.RFC3339))
+	for _, p := range programs {
+		o.Program = p
+		archive := filepath.Join(*out, o.Archive())
+		start := time.Now()
+		digest, err := Build(ctx, o, archive)
+		if err != nil {
+			return err
+		}
+		log.Printf("wrote %s in %s: %s %s (%s), revision %s, created %s", archive, time.Since(start).Round(100*time.Millisecond), //nolint:gosec // G706: the user's own flags and this checkout's commit.
+			o.Ref(), digest, *platforms, o.Revision, o.Created.UTC().Format(time.RFC3339))
+	}
 	return nil
 }
 
-// defaultOptions takes the repository and the version from the chart (its default
-// osm.injector.image.repository and its appVersion), the revision from git unless given,
-// and the creation time from sourceDateEpoch (SOURCE_DATE_EPOCH) or else the commit's time.
+// selectPrograms returns the Programs named in the comma-separated list, all of them when it
+// is empty.
+func selectPrograms(list string) ([]Program, error) {
+	all, err := Programs()
+	if err != nil || list == "" {
+		return all, err
+	}
+	var out []Program
+	for name := range strings.SplitSeq(list, ",") {
+		i := slices.IndexFunc(all, func(p Program) bool { return p.Name == name })
+		if i < 0 {
+			return nil, fmt.Errorf("no image %q: the images are osm-injector and osm-init", name)
+		}
+		out = append(out, all[i])
+	}
+	return out, nil
+}
+
+// defaultOptions takes the version from the chart (its appVersion), the revision from git
+// unless given, and the creation time from sourceDateEpoch (SOURCE_DATE_EPOCH) or else the
+// commit's time. The program is left for the caller to choose.
 func defaultOptions(ctx context.Context, revision, sourceDateEpoch string) (Options, error) {
 	img, err := manifests.DefaultInjectorImage()
 	if err != nil {
 		return Options{}, err
 	}
-	o := Options{Repository: img.Repository, Version: img.AppVersion, Revision: revision}
+	o := Options{Version: img.AppVersion, Revision: revision}
 	if o.Revision == "" {
 		head, err := git(ctx, "rev-parse", "HEAD")
 		if err != nil {
