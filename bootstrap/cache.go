@@ -3,8 +3,9 @@ package bootstrap
 import "sync"
 
 // DefaultCacheSize bounds the rendered bootstraps a Cache keeps: the settings of the pods
-// being admitted now (a rollout's workloads, a scale-up), each ~12 KiB. A miss costs one
-// Generate (~0.2 ms of CPU), so a small bound costs little and keeps memory flat.
+// being admitted now (a rollout's workloads, a scale-up), each ~28 KiB (the dual-stack and
+// the IPv4-only rendering, ~14 KiB each). A miss costs one Generate (~0.2 ms of CPU), so a
+// small bound costs little and keeps memory flat.
 const DefaultCacheSize = 512
 
 // DefaultHashCacheSize bounds the hashes a Cache keeps: one per distinct settings, so one

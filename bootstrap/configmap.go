@@ -47,10 +47,20 @@ func nameSafe(s string) string {
 }
 
 // ConfigMap returns the immutable, labelled ConfigMap that carries g in namespace ns: named by
-// ConfigMapName, bootstrap.yaml holding g.YAML, labelled as managed by the injector and with
-// the bootstrap hash.
+// ConfigMapName, BootstrapKey holding g.YAML and BootstrapIPv4Key g.IPv4YAML, labelled as
+// managed by the injector and with the bootstrap hash. A g without IPv4YAML (not made by
+// Generate) gets no BootstrapIPv4Key rather than an empty one: a missing file is a clearer
+// failure than an empty bootstrap.
+//
+// The name's hash is of g.YAML alone, which determines g.IPv4YAML (see Generated.Hash).
+// ConfigMaps of older injectors lack the second key; none shares a name with one that has it,
+// because the release that added the key changed the dual-stack bytes too.
 func ConfigMap(ns string, g Generated) *corev1.ConfigMap {
 	immutable := true
+	data := map[string]string{BootstrapKey: string(g.YAML)}
+	if len(g.IPv4YAML) > 0 {
+		data[BootstrapIPv4Key] = string(g.IPv4YAML)
+	}
 	return &corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{
@@ -62,6 +72,6 @@ func ConfigMap(ns string, g Generated) *corev1.ConfigMap {
 			},
 		},
 		Immutable: &immutable,
-		Data:      map[string]string{BootstrapKey: string(g.YAML)},
+		Data:      data,
 	}
 }

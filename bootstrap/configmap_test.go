@@ -1,6 +1,9 @@
 package bootstrap
 
 import (
+	"bytes"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -25,8 +28,15 @@ func TestConfigMap(t *testing.T) {
 	if got := cm.Labels[BootstrapHashKey]; got != g.Hash {
 		t.Errorf("label %s = %q, want %q", BootstrapHashKey, got, g.Hash)
 	}
-	if got := cm.Data[BootstrapKey]; got != string(g.YAML) || len(cm.Data) != 1 {
-		t.Errorf("data: want exactly %s holding the YAML, got keys %v", BootstrapKey, len(cm.Data))
+	if len(cm.Data) != 2 || cm.Data[BootstrapKey] != string(g.YAML) || cm.Data[BootstrapIPv4Key] != string(g.IPv4YAML) {
+		t.Errorf("data: want exactly %s holding the YAML and %s the IPv4-only YAML, got keys %v", BootstrapKey, BootstrapIPv4Key, slices.Sorted(maps.Keys(cm.Data)))
+	}
+	if len(g.IPv4YAML) == 0 || bytes.Equal(g.IPv4YAML, g.YAML) {
+		t.Errorf("the IPv4-only rendering is empty or the dual-stack one")
+	}
+	// A hand-made Generated without the second rendering gets no empty key.
+	if cm := ConfigMap("bookbuyer", Generated{Settings: g.Settings, YAML: g.YAML, Hash: g.Hash}); len(cm.Data) != 1 {
+		t.Errorf("without IPv4YAML: keys %v, want %s alone", slices.Sorted(maps.Keys(cm.Data)), BootstrapKey)
 	}
 	for k, v := range cm.Labels {
 		if errs := validation.IsValidLabelValue(v); len(errs) > 0 {

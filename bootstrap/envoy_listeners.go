@@ -109,12 +109,16 @@ func (bl *builder) captureListener(name string, port uint32, direction corev3.Tr
 // ip6tables to the same ports, and the kubelet probes the health port at the pod's IPv6
 // address; on an IPv4-only cluster the [::] socket costs nothing. Istio binds [::] only when
 // told the cluster is dual-stack; we would rather have one bootstrap that works everywhere.
+//
 // The one node it cannot work on is one whose kernel has IPv6 compiled out or disabled at
 // boot (ipv6.disable=1; the sysctl disable_ipv6 is fine, it keeps the address family):
-// Envoy then refuses the static listener ("IPv6 addresses are not supported on this
-// machine"), fails to start and exits, and the pod crash-loops with that line in the envoy
-// container's log. It never half-starts: a sidecar that stayed silently un-Ready would be
-// much harder to diagnose.
+// Envoy refuses the static listener ("IPv6 addresses are not supported on this machine") and
+// exits, and, as a native sidecar, keeps the application from ever starting. Admission
+// cannot know the node, so the ConfigMap also carries the bootstrap rendered without these
+// addresses (Generated.IPv4YAML, key BootstrapIPv4Key), identical otherwise, and osm-init,
+// which runs on the node before Envoy and knows whether its kernel has IPv6, points Envoy at
+// the rendering the node can serve. The listeners are built once, dual-stack; the IPv4-only
+// rendering leaves the field out as it renders (marshalRenderings).
 func dualStack(port uint32) []*listenerv3.AdditionalAddress {
 	return []*listenerv3.AdditionalAddress{{Address: socketAddress(anyIPv6, port)}}
 }

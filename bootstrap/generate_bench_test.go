@@ -41,3 +41,18 @@ func BenchmarkMarshal(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMarshalRenderings is Marshal plus the IPv4-only rendering Generate also makes:
+// against BenchmarkMarshal, the cost of the second rendering.
+func BenchmarkMarshalRenderings(b *testing.B) {
+	bs, err := Build(benchSettings())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := marshalRenderings(bs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -22,7 +22,8 @@ import (
 // settings checkSettings refuses (so Build's own validation never trips on settings we let
 // through); and what it returns validates, parses back strictly to the same message, survives
 // a strict protojson round trip, is what a second Marshal(Build(s)) renders (no map order or
-// other chance leaks into the bytes) and names a valid ConfigMap.
+// other chance leaks into the bytes), whose IPv4-only rendering differs only by the [::]
+// addresses, and names a valid ConfigMap.
 func FuzzGenerate(f *testing.F) {
 	for _, s := range demoCases() {
 		f.Add(s.ServiceName, s.Tracing.Enable, s.Tracing.Address, s.Tracing.Port, s.Tracing.Endpoint, s.Tracing.Sampling, s.Tracing.Propagation,
@@ -52,6 +53,9 @@ func FuzzGenerate(f *testing.F) {
 		}
 		if y, err := Marshal(built); err != nil || !bytes.Equal(y, g.YAML) {
 			t.Fatalf("Marshal(Build(s)) = %v, differs from Generate's YAML", err)
+		}
+		if err := checkIPv4Rendering(g.YAML, g.IPv4YAML); err != nil {
+			t.Fatal(err)
 		}
 		j, err := protojson.Marshal(b)
 		if err != nil {

@@ -40,8 +40,12 @@ const (
 	// ConfigMapPrefix starts the name of every bootstrap ConfigMap:
 	// envoy-bootstrap-<service>-<hash>.
 	ConfigMapPrefix = "envoy-bootstrap-"
-	// BootstrapKey is the ConfigMap key that holds the bootstrap YAML.
+	// BootstrapKey is the ConfigMap key that holds the bootstrap YAML (Generated.YAML, whose
+	// listeners bind 0.0.0.0 and [::]).
 	BootstrapKey = "bootstrap.yaml"
+	// BootstrapIPv4Key is the ConfigMap key that holds the IPv4-only rendering of the same
+	// bootstrap (Generated.IPv4YAML), for nodes whose kernel has no IPv6.
+	BootstrapIPv4Key = "bootstrap-ipv4.yaml"
 
 	// TracingClusterName is the static cluster spans are sent through.
 	TracingClusterName = "envoy-tracing-cluster"

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -26,6 +27,23 @@ func Marshal(b *bootstrapv3.Bootstrap) ([]byte, error) {
 		return nil, fmt.Errorf("when rendering the bootstrap as YAML: %w", err)
 	}
 	return y, nil
+}
+
+// additionalAddresses is the field the IPv4-only rendering leaves out: the listeners' [::].
+var additionalAddresses = (*listenerv3.Listener)(nil).ProtoReflect().Descriptor().Fields().ByName("additional_addresses")
+
+// marshalRenderings renders b as Marshal does, and in the same pass without the listeners'
+// additional addresses: the IPv4-only rendering (see Generated.IPv4YAML). The second costs a
+// copy of the first, not a second rendering.
+func marshalRenderings(b *bootstrapv3.Bootstrap) (dual, ipv4 []byte, err error) {
+	if b == nil {
+		return nil, nil, errors.New("when rendering the bootstrap: it is nil")
+	}
+	dual, ipv4, err = encodeYAMLCut(b, additionalAddresses)
+	if err != nil {
+		return nil, nil, fmt.Errorf("when rendering the bootstrap as YAML: %w", err)
+	}
+	return dual, ipv4, nil
 }
 
 // Parse decodes a bootstrap rendered by Marshal, or written by hand, strictly: unknown
