@@ -267,7 +267,7 @@ func TestChartDefaults(t *testing.T) {
 			"--mesh-name":                 "osm",
 			"--zap-log-level":             "info",
 			"--envoy-image":               "envoyproxy/envoy:v1.37.0",
-			"--init-image":                "openservicemesh/init:v1.2.0",
+			"--init-image":                "ghcr.io/osm-tracing/osm-init:0.1.0",
 			"--envoy-log-level":           "info",
 			"--envoy-concurrency":         "2",
 		}

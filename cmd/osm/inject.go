@@ -73,7 +73,7 @@ func newInjectCmd() *cobra.Command {
 	f.StringVar(&o.osmNamespace, "osm-namespace", bootstrap.DefaultNamespace, "control-plane namespace (the default collector address is jaeger.<osm-namespace>.svc.cluster.local)")
 	f.StringArrayVar(&o.namespaceAnnotations, "namespace-annotation", nil, "annotation KEY=VALUE of the objects' namespace, such as tracing.openservicemesh.io/enable=true (repeatable)")
 	f.StringVar(&o.proxy.EnvoyImage, "envoy-image", o.proxy.EnvoyImage, "image of the envoy sidecar")
-	f.StringVar(&o.proxy.InitImage, "init-image", o.proxy.InitImage, "image of the osm-init container (needs sh and iptables)")
+	f.StringVar(&o.proxy.InitImage, "init-image", o.proxy.InitImage, "image of the osm-init container (osm-init, which make image builds; its /osm-init programs the redirect)")
 	f.StringVar(&o.proxy.LogLevel, "envoy-log-level", o.proxy.LogLevel, "Envoy's --log-level")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not report what was injected or skipped on stderr")
 	_ = cmd.MarkFlagRequired("filename")

@@ -20,16 +20,27 @@ const (
 // bootstrapPath is where Envoy reads its bootstrap.
 const bootstrapPath = bootstrap.EnvoyBootstrapDir + "/" + bootstrap.BootstrapKey
 
-// initContainer is osm-init: root with NET_ADMIN and NET_RAW and nothing else, not
-// privileged. The nf_tables backend needs only NET_ADMIN, but images whose iptables is the
-// legacy one open a raw socket and need NET_RAW too (Istio's init container has both, for the
-// same reason); without it the legacy fallback would fail on every node.
+// InitCommand is osm-init's entrypoint in its image (cmd/osm-init, built by make image).
+const InitCommand = "/osm-init"
+
+// initContainer is osm-init, our own program (cmd/osm-init): it sends the redirect of t to
+// the kernel as nftables rules over netlink, both address families in one transaction, and
+// exits; a failure names its cause in the pod's status (the termination message). Its
+// command line is t's redirect.Spec, which it parses as strictly as it is written here.
+//
+// uid 0 with CAP_NET_ADMIN and nothing else, not privileged: netlink needs only that
+// capability (the iptables images once needed CAP_NET_RAW too). Root because Kubernetes
+// cannot give a non-root process a capability: it has no ambient capabilities to set, and
+// allowPrivilegeEscalation false (no_new_privs) keeps file capabilities from applying. Istio's
+// istio-init and Linkerd's proxy-init run as root with the same capability for the same
+// reason; the image's own user is non-root, so it runs as root only where the pod says so.
 func initContainer(proxy ProxyConfig, t Traffic) corev1.Container {
 	return corev1.Container{
 		Name:                     InitContainerName,
 		Image:                    proxy.InitImage,
 		ImagePullPolicy:          corev1.PullIfNotPresent,
-		Command:                  []string{"/bin/sh", "-c", initScript(t)},
+		Command:                  []string{InitCommand},
+		Args:                     t.Redirect().Args(),
 		Resources:                *proxy.InitResources.DeepCopy(),
 		TerminationMessagePath:   corev1.TerminationMessagePathDefault,
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
@@ -38,8 +49,9 @@ func initContainer(proxy ProxyConfig, t Traffic) corev1.Container {
 			RunAsNonRoot:             new(false),
 			Privileged:               new(false),
 			AllowPrivilegeEscalation: new(false),
+			ReadOnlyRootFilesystem:   new(true),
 			Capabilities: &corev1.Capabilities{
-				Add:  []corev1.Capability{"NET_ADMIN", "NET_RAW"},
+				Add:  []corev1.Capability{"NET_ADMIN"},
 				Drop: []corev1.Capability{"ALL"},
 			},
 			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},

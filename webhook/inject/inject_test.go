@@ -1,6 +1,7 @@
 package inject_test
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/webhook/inject"
+	"github.com/osm-tracing/osm-tracing/webhook/redirect"
 )
 
 // fakeGenerated is enough of a bootstrap for Inject, which reads the service name and hash.
@@ -141,22 +143,20 @@ func TestInjectAddsTheSidecar(t *testing.T) {
 	initC := got.Spec.InitContainers[0]
 	isc := initC.SecurityContext
 	if initC.Image != proxy.InitImage || *isc.RunAsUser != 0 || *isc.RunAsNonRoot || *isc.Privileged ||
-		!slices.Equal(isc.Capabilities.Add, []corev1.Capability{"NET_ADMIN", "NET_RAW"}) ||
-		!slices.Equal(isc.Capabilities.Drop, []corev1.Capability{"ALL"}) {
+		!slices.Equal(isc.Capabilities.Add, []corev1.Capability{"NET_ADMIN"}) ||
+		!slices.Equal(isc.Capabilities.Drop, []corev1.Capability{"ALL"}) || !*isc.ReadOnlyRootFilesystem {
 		t.Errorf("osm-init = %+v, security context %+v", initC, isc)
 	}
-	script := initC.Command[len(initC.Command)-1]
-	for _, rule := range []string{
-		"-A PROXY_IN_REDIRECT -p tcp -j REDIRECT --to-ports 15003",
-		"-A PROXY_REDIRECT -p tcp -j REDIRECT --to-ports 15001",
-		"-A PROXY_OUTPUT -m owner --uid-owner 1500 -j RETURN",
-		"-A PROXY_OUTPUT -o lo -j RETURN",
-		"-A PROXY_INBOUND -p tcp --dport 15021 -j RETURN",
-		"-A PROXY_INBOUND -p tcp --dport 15000 -j RETURN",
-	} {
-		if !strings.Contains(script, rule+"\n") {
-			t.Errorf("the iptables script lacks %q", rule)
-		}
+	// The command line osm-init parses, as osm-init parses it.
+	if !slices.Equal(initC.Command, []string{"/osm-init"}) {
+		t.Errorf("osm-init command = %q", initC.Command)
+	}
+	spec, err := redirect.Parse(initC.Args)
+	if err != nil {
+		t.Fatalf("osm-init's arguments %q do not parse: %v", initC.Args, err)
+	}
+	if want := redirect.Default(); !reflect.DeepEqual(spec, want) {
+		t.Errorf("osm-init's redirect = %+v, want %+v", spec, want)
 	}
 	if !equality.Semantic.DeepEqual(initC.Resources, proxy.InitResources) {
 		t.Errorf("osm-init resources = %+v", initC.Resources)

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
+	"github.com/osm-tracing/osm-tracing/webhook/redirect"
 )
 
 // Traffic annotations, on a pod or on its namespace, with Open Service Mesh v1.2's names.
@@ -49,6 +50,17 @@ type Traffic struct {
 	OutboundIPInclusions []netip.Prefix
 	// Concurrency is Envoy's --concurrency.
 	Concurrency int
+}
+
+// Redirect is t's redirect, osm-init's command line: Envoy's capture ports and uid, and t's
+// exclusions and inclusions.
+func (t Traffic) Redirect() redirect.Spec {
+	s := redirect.Default()
+	s.InboundPortExclusions = t.InboundPortExclusions
+	s.OutboundPortExclusions = t.OutboundPortExclusions
+	s.OutboundIPExclusions = t.OutboundIPExclusions
+	s.OutboundIPInclusions = t.OutboundIPInclusions
+	return s
 }
 
 // ResolveTraffic returns pod's Traffic in namespace ns: the mesh-wide lists of the proxy

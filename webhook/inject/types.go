@@ -23,11 +23,11 @@ const (
 )
 
 // Default images: Envoy's official image of the go-control-plane release the bootstrap is
-// built with, and Open Service Mesh's init image (Alpine with iptables) of OSM's last
-// release, the one its bookstore demo images share.
+// built with, and osm-init's, which make image builds (cmd/osm-init; manifests.DefaultInitImage
+// names it for the chart's appVersion, and a test holds the two equal).
 const (
 	DefaultEnvoyImage = "envoyproxy/envoy:v1.37.0"
-	DefaultInitImage  = "openservicemesh/init:v1.2.0"
+	DefaultInitImage  = "ghcr.io/osm-tracing/osm-init:0.1.0"
 	DefaultLogLevel   = "info"
 )
 
