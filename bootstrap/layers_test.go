@@ -11,13 +11,14 @@ import (
 
 const module = "github.com/osm-tracing/osm-tracing"
 
-// layerOf is the layer of one of the module's packages, lowest first: the pure leaf bootstrap/,
-// the pod core webhook/inject, what osm-injector runs (webhook/...), and the programs and
+// layerOf is the layer of one of the module's packages, lowest first: the pure leaves
+// bootstrap/ and webhook/redirect (osm-init's command line, which the core writes and osm-init
+// parses), the pod core webhook/inject, what osm-injector runs (webhook/...), and the programs and
 // their tests (cmd/, hack/, e2e/, manifests/).
 func layerOf(pkg string) int {
 	rel := strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/")
 	switch {
-	case rel == "bootstrap" || strings.HasPrefix(rel, "bootstrap/"):
+	case rel == "bootstrap" || strings.HasPrefix(rel, "bootstrap/") || rel == "webhook/redirect":
 		return 0
 	case rel == "webhook/inject":
 		return 1

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/osm-tracing/osm-tracing/cmd/osm-init/internal/nft"
@@ -20,18 +22,35 @@ const dryRunFlag = "--dry-run"
 // run is osm-init: it returns the exit code. sys is the kernel to program, and
 // terminationLog the file that receives the cause of a failure if it exists.
 func run(args []string, stdout, stderr io.Writer, sys nft.System, terminationLog string) int {
+	if len(args) > 0 && args[0] == redirect.DrainCommand {
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "osm-init %s: unexpected arguments %q: it takes none\n", redirect.DrainCommand, args[1:])
+			return 2
+		}
+		return newDrainer().run(context.Background(), stderr)
+	}
 	dryRun := false
+	var runDir, bootstrapDir string
 	specArgs := make([]string, 0, len(args))
 	for _, a := range args {
-		switch a {
-		case dryRunFlag:
+		switch {
+		case a == dryRunFlag:
 			dryRun = true
-		case "-h", "--help":
-			fmt.Fprintf(stdout, "usage: osm-init [%s=VALUE] [%s]\n", strings.Join(redirect.FlagNames(), "=VALUE] ["), dryRunFlag)
+		case a == "-h" || a == "--help":
+			fmt.Fprintf(stdout, "usage: osm-init [%s=VALUE] [%s=DIR %s=DIR] [%s]\n       osm-init %s\n",
+				strings.Join(redirect.FlagNames(), "=VALUE] ["), redirect.RunDirFlag, redirect.BootstrapDirFlag, dryRunFlag, redirect.DrainCommand)
 			return 0
+		case strings.HasPrefix(a, redirect.RunDirFlag+"="):
+			runDir = strings.TrimPrefix(a, redirect.RunDirFlag+"=")
+		case strings.HasPrefix(a, redirect.BootstrapDirFlag+"="):
+			bootstrapDir = strings.TrimPrefix(a, redirect.BootstrapDirFlag+"=")
 		default:
 			specArgs = append(specArgs, a)
 		}
+	}
+	if (runDir == "") != (bootstrapDir == "") || strings.HasPrefix(runDir+bootstrapDir, "-") {
+		return fail(stderr, terminationLog, fmt.Errorf("%s=DIR and %s=DIR go together, each with a folder (got %q and %q)",
+			redirect.RunDirFlag, redirect.BootstrapDirFlag, runDir, bootstrapDir))
 	}
 	spec, err := redirect.Parse(specArgs)
 	if err != nil {
@@ -53,6 +72,21 @@ func run(args []string, stdout, stderr io.Writer, sys nft.System, terminationLog
 	}
 	for _, t := range out.Installed {
 		fmt.Fprintln(stdout, "osm-init:", ruleset.Describe(t))
+	}
+	if runDir != "" {
+		self, err := os.Executable()
+		if err != nil {
+			return fail(stderr, terminationLog, fmt.Errorf("when finding osm-init's own binary: %w", err))
+		}
+		// A kernel that cannot tell is taken to have IPv6, as Install takes it.
+		kernelIPv6, err := sys.HasIPv6()
+		kernelIPv6 = kernelIPv6 || err != nil
+		key, err := prepareRunDir(runDir, bootstrapDir, self, kernelIPv6)
+		if err != nil {
+			return fail(stderr, terminationLog, err)
+		}
+		fmt.Fprintf(stdout, "osm-init: Envoy reads %s (%s); its preStop hook runs %s %s\n",
+			filepath.Join(bootstrapDir, key), redirect.BootstrapLink(runDir), redirect.BinaryPath(runDir), redirect.DrainCommand)
 	}
 	return 0
 }

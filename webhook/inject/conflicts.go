@@ -39,7 +39,7 @@ const optOut = "; or keep the pod out of the mesh with the annotation " + bootst
 //
 //   - A container (regular, init or native sidecar) or a volume named like one the injector
 //     adds: injection would have to replace it, and un-injection would delete it (a volume
-//     left over from a copied injected pod, see leftoverBootstrapVolume, is replaced). Istio's
+//     left over from a copied injected pod, see leftoverVolume, is replaced). Istio's
 //     injector likewise owns the names istio-proxy and istio-init.
 //   - A container that runs as the proxy's uid, 1500, by its own securityContext or the pod's:
 //     the redirect lets that uid's connections out unredirected (or Envoy's own would loop), so
@@ -67,20 +67,32 @@ func Conflicts(pod *corev1.Pod) error {
 		}
 	}
 	for i := range pod.Spec.Volumes {
-		if v := &pod.Spec.Volumes[i]; v.Name == BootstrapVolumeName && !leftoverBootstrapVolume(&pod.Spec, v) {
+		if v := &pod.Spec.Volumes[i]; isOurVolumeName(v.Name) && !leftoverVolume(&pod.Spec, v) {
 			errs = append(errs, conflict(fmt.Sprintf("spec.volumes[%d].name", i), v.Name,
-				"is the name of the volume the injector adds for the sidecar's bootstrap: rename the volume"))
+				"is the name of a volume the injector adds for the sidecar: rename the volume"))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// leftoverBootstrapVolume reports a volume of ours left in a pod spec copied from an injected
-// pod without its containers (kubectl get pod -o yaml, edited): one of our bootstrap
-// ConfigMaps that none of the pod's containers mounts. Injection replaces it; anything else
-// by that name is the user's, and a conflict.
-func leftoverBootstrapVolume(spec *corev1.PodSpec, v *corev1.Volume) bool {
-	if v.ConfigMap == nil || !strings.HasPrefix(v.ConfigMap.Name, bootstrap.ConfigMapPrefix) {
+// isOurVolumeName reports the names of the volumes injection adds.
+func isOurVolumeName(name string) bool { return name == BootstrapVolumeName || name == RunVolumeName }
+
+// leftoverVolume reports a volume of ours left in a pod spec copied from an injected pod
+// without its containers (kubectl get pod -o yaml, edited): one of our bootstrap ConfigMaps,
+// or an emptyDir by the run volume's name, that none of the pod's containers mounts.
+// Injection replaces it; anything else by those names is the user's, and a conflict.
+func leftoverVolume(spec *corev1.PodSpec, v *corev1.Volume) bool {
+	switch v.Name {
+	case BootstrapVolumeName:
+		if v.ConfigMap == nil || !strings.HasPrefix(v.ConfigMap.Name, bootstrap.ConfigMapPrefix) {
+			return false
+		}
+	case RunVolumeName:
+		if v.EmptyDir == nil {
+			return false
+		}
+	default:
 		return false
 	}
 	for _, cs := range [][]corev1.Container{spec.InitContainers, spec.Containers} {

@@ -19,7 +19,7 @@ func TestConflictsAreRefusedByName(t *testing.T) {
 	}{
 		"a plain pod has none": {pod: appPod("shop")},
 		"a container named envoy": {
-			pod: appPod("shop", func(p *corev1.Pod) { p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: "envoy"}) }),
+			pod:  appPod("shop", func(p *corev1.Pod) { p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: "envoy"}) }),
 			want: []string{`pod spec.containers[1].name: invalid value "envoy": is the name of a container the injector adds`},
 		},
 		"a native sidecar named envoy and an init container named osm-init": {
@@ -30,7 +30,7 @@ func TestConflictsAreRefusedByName(t *testing.T) {
 			want: []string{`pod spec.initContainers[0].name: invalid value "osm-init"`, `pod spec.initContainers[1].name: invalid value "envoy"`},
 		},
 		"a container running as the proxy's uid": {
-			pod: appPod("shop", func(p *corev1.Pod) { p.Spec.Containers[0].SecurityContext = uid(1500) }),
+			pod:  appPod("shop", func(p *corev1.Pod) { p.Spec.Containers[0].SecurityContext = uid(1500) }),
 			want: []string{`pod spec.containers[0].securityContext.runAsUser: invalid value "1500": container "web" would run as the sidecar's uid`},
 		},
 		"a pod-wide proxy uid names the containers that inherit it": {
@@ -61,7 +61,7 @@ func TestConflictsAreRefusedByName(t *testing.T) {
 			pod: appPod("shop", func(p *corev1.Pod) {
 				p.Spec.Volumes = []corev1.Volume{{Name: inject.BootstrapVolumeName, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
 			}),
-			want: []string{`pod spec.volumes[0].name: invalid value "envoy-bootstrap": is the name of the volume the injector adds`},
+			want: []string{`pod spec.volumes[0].name: invalid value "envoy-bootstrap": is the name of a volume the injector adds`},
 		},
 		"a bootstrap ConfigMap of ours that a container mounts is the user's": {
 			pod: appPod("shop", func(p *corev1.Pod) {

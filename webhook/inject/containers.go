@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
+	"github.com/osm-tracing/osm-tracing/webhook/redirect"
 )
 
 // Named ports of the envoy container (IANA service names, at most 15 characters). The admin
@@ -17,8 +18,10 @@ const (
 	PortNameHealth   = "proxy-health"
 )
 
-// bootstrapPath is where Envoy reads its bootstrap.
-const bootstrapPath = bootstrap.EnvoyBootstrapDir + "/" + bootstrap.BootstrapKey
+// RunDir is where osm-init and envoy mount the run volume (RunVolumeName): osm-init leaves
+// there its own binary, for envoy's preStop hook, and the link to the bootstrap rendering
+// Envoy reads (see redirect.RunDirFlag).
+const RunDir = "/var/run/osm"
 
 // InitCommand is osm-init's entrypoint in its image (cmd/osm-init, built by make image).
 const InitCommand = "/osm-init"
@@ -40,7 +43,8 @@ func initContainer(proxy ProxyConfig, t Traffic) corev1.Container {
 		Image:                    proxy.InitImage,
 		ImagePullPolicy:          corev1.PullIfNotPresent,
 		Command:                  []string{InitCommand},
-		Args:                     t.Redirect().Args(),
+		Args:                     initArgs(t),
+		VolumeMounts:             []corev1.VolumeMount{{Name: RunVolumeName, MountPath: RunDir}},
 		Resources:                *proxy.InitResources.DeepCopy(),
 		TerminationMessagePath:   corev1.TerminationMessagePathDefault,
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
@@ -59,6 +63,14 @@ func initContainer(proxy ProxyConfig, t Traffic) corev1.Container {
 	}
 }
 
+// initArgs is osm-init's command line: t's redirect, then where to leave the drain binary
+// and the bootstrap link.
+func initArgs(t Traffic) []string {
+	return append(t.Redirect().Args(),
+		redirect.RunDirFlag+"="+RunDir,
+		redirect.BootstrapDirFlag+"="+bootstrap.EnvoyBootstrapDir)
+}
+
 // envoyContainer is the sidecar: a native sidecar (an init container with restartPolicy
 // Always, after osm-init), non-root uid 1500 on a read-only root filesystem, no
 // capabilities, reading the bootstrap from the ConfigMap.
@@ -69,6 +81,21 @@ func initContainer(proxy ProxyConfig, t Traffic) corev1.Container {
 // exited, so requests in flight are not reset. As a regular container Envoy could start after
 // the app and exit before it (Istio's holdApplicationUntilProxyStarts and its preStop hooks
 // work around exactly that); a Job's pod would never complete.
+//
+// Its preStop hook drains it (`osm-init drain`, osm-init's copy of itself in the run
+// volume): the kubelet runs a native sidecar's preStop as soon as the pod starts terminating,
+// beside the app's own, although it sends the sidecar SIGTERM only after the app exited.
+// The drain fails Envoy's health checks (POST /healthcheck/fail on the admin interface),
+// which makes Envoy close each caller's connection after its next response instead of
+// keeping it for the next request, and holds Envoy up for redirect.DrainHold; see the
+// bootstrap's listeners for what drains and the callers' retries for what a request meets
+// if the app is already gone. Envoy itself exits at once on SIGTERM, without a drain. Istio's
+// native sidecar has the same hook (pilot-agent's drain); Linkerd's proxy drains itself on
+// SIGTERM, which Envoy does not.
+//
+// Envoy reads the bootstrap through the run volume's link, which osm-init points at the
+// ConfigMap's dual-stack rendering, or at the IPv4 one on a node whose kernel has no IPv6
+// (where binding [::] would make Envoy exit, and the pod never start).
 //
 // --service-node makes node.id <pod>.<namespace> (node.cluster, the service name spans
 // carry, stays the bootstrap's); hot restart is off, a sidecar is restarted by the kubelet,
@@ -86,7 +113,7 @@ func envoyContainer(proxy ProxyConfig, t Traffic) corev1.Container {
 		RestartPolicy:   new(corev1.ContainerRestartPolicyAlways),
 		Command:         []string{"envoy"},
 		Args: []string{
-			"-c", bootstrapPath,
+			"-c", redirect.BootstrapLink(RunDir),
 			"--log-level", proxy.LogLevel,
 			"--service-node", "$(POD_NAME).$(POD_NAMESPACE)",
 			"--disable-hot-restart",
@@ -104,11 +131,13 @@ func envoyContainer(proxy ProxyConfig, t Traffic) corev1.Container {
 			{Name: PortNameHealth, ContainerPort: bootstrap.HealthPort, Protocol: corev1.ProtocolTCP},
 		},
 		Resources: *proxy.Resources.DeepCopy(),
-		VolumeMounts: []corev1.VolumeMount{{
-			Name:      BootstrapVolumeName,
-			MountPath: bootstrap.EnvoyBootstrapDir,
-			ReadOnly:  true,
-		}},
+		VolumeMounts: []corev1.VolumeMount{
+			{Name: BootstrapVolumeName, MountPath: bootstrap.EnvoyBootstrapDir, ReadOnly: true},
+			{Name: RunVolumeName, MountPath: RunDir, ReadOnly: true},
+		},
+		Lifecycle: &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{
+			Command: []string{redirect.BinaryPath(RunDir), redirect.DrainCommand},
+		}}},
 		// Envoy answers /healthz/ready on the health port once its listeners are up. It starts
 		// in well under a second with a static bootstrap; the startup probe allows a minute,
 		// then a minute of failing readiness means a hung Envoy and the kubelet restarts it.
@@ -151,6 +180,12 @@ func fieldEnv(name, path string) corev1.EnvVar {
 	return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{
 		FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: path},
 	}}
+}
+
+// runVolume is the run volume: a small emptyDir on the node's disk (osm-init's binary and a
+// link), so it counts against no memory limit.
+func runVolume() corev1.Volume {
+	return corev1.Volume{Name: RunVolumeName, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}
 }
 
 // bootstrapVolume is the bootstrap ConfigMap as a volume (mode 0644, the API's default).

@@ -30,7 +30,7 @@ func Inject(pod *corev1.Pod, g bootstrap.Generated, proxy ProxyConfig, t Traffic
 }
 
 // Uninject returns a copy of pod without what Inject adds: the containers envoy (regular or
-// native sidecar) and osm-init, the bootstrap volume (or one left over in a copied spec)
+// native sidecar) and osm-init, the bootstrap and run volumes (or ones left over in a copied spec)
 // and the bootstrap-hash and settings-hash labels. Lists and maps left empty become nil, so Uninject(Inject(p)) equals p for a pod
 // that was not injected. Only an injected pod (IsInjected: our marker) loses containers and
 // a volume: in any other pod, containers named envoy or osm-init are the user's, and they
@@ -45,7 +45,7 @@ func Uninject(pod *corev1.Pod) *corev1.Pod {
 		out.Spec.Containers = withoutContainers(out.Spec.Containers, EnvoyContainerName, "")
 		out.Spec.InitContainers = withoutContainers(out.Spec.InitContainers, InitContainerName, EnvoyContainerName)
 	}
-	out.Spec.Volumes = withoutBootstrapVolume(&out.Spec, injected)
+	out.Spec.Volumes = withoutOurVolumes(&out.Spec, injected)
 	if len(out.Labels) > 0 {
 		delete(out.Labels, bootstrap.BootstrapHashKey)
 		delete(out.Labels, bootstrap.SettingsHashKey)
@@ -71,14 +71,14 @@ func withoutContainers(cs []corev1.Container, a, b string) []corev1.Container {
 	return kept
 }
 
-// withoutBootstrapVolume drops the bootstrap volume from spec's volumes: ours in an injected
-// pod, else only a leftover (see leftoverBootstrapVolume); nil when none is left but one was
+// withoutOurVolumes drops the bootstrap and run volumes from spec's volumes: ours in an
+// injected pod, else only leftovers (see leftoverVolume); nil when none is left but one was
 // dropped.
-func withoutBootstrapVolume(spec *corev1.PodSpec, injected bool) []corev1.Volume {
+func withoutOurVolumes(spec *corev1.PodSpec, injected bool) []corev1.Volume {
 	vs := spec.Volumes
 	kept := vs[:0]
 	for i := range vs {
-		if v := vs[i]; v.Name != BootstrapVolumeName || !injected && !leftoverBootstrapVolume(spec, &v) {
+		if v := vs[i]; !isOurVolumeName(v.Name) || !injected && !leftoverVolume(spec, &v) {
 			kept = append(kept, v)
 		}
 	}

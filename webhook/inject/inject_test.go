@@ -100,7 +100,7 @@ func TestInjectAddsTheSidecar(t *testing.T) {
 	if v := got.Labels[bootstrap.BootstrapHashKey]; v != "0123456789" {
 		t.Errorf("bootstrap-hash label = %q", v)
 	}
-	vol := got.Spec.Volumes[len(got.Spec.Volumes)-1]
+	vol := got.Spec.Volumes[len(got.Spec.Volumes)-2]
 	if vol.Name != inject.BootstrapVolumeName || vol.ConfigMap == nil || vol.ConfigMap.Name != "envoy-bootstrap-web-0123456789" {
 		t.Errorf("bootstrap volume = %+v", vol)
 	}
@@ -112,7 +112,7 @@ func TestInjectAddsTheSidecar(t *testing.T) {
 	if envoy.RestartPolicy == nil || *envoy.RestartPolicy != corev1.ContainerRestartPolicyAlways {
 		t.Errorf("envoy's restart policy = %v, want Always (a native sidecar)", envoy.RestartPolicy)
 	}
-	if want := []string{"-c", "/etc/envoy/bootstrap.yaml", "--log-level", "info", "--service-node", "$(POD_NAME).$(POD_NAMESPACE)",
+	if want := []string{"-c", "/var/run/osm/bootstrap.yaml", "--log-level", "info", "--service-node", "$(POD_NAME).$(POD_NAMESPACE)",
 		"--disable-hot-restart", "--concurrency", "2"}; !slices.Equal(envoy.Args, want) {
 		t.Errorf("envoy args = %q", envoy.Args)
 	}
@@ -121,8 +121,16 @@ func TestInjectAddsTheSidecar(t *testing.T) {
 		!slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(sc.Capabilities.Add) != 0 {
 		t.Errorf("envoy security context = %+v", sc)
 	}
-	if len(envoy.VolumeMounts) != 1 || envoy.VolumeMounts[0].MountPath != "/etc/envoy" || !envoy.VolumeMounts[0].ReadOnly {
+	if len(envoy.VolumeMounts) != 2 || envoy.VolumeMounts[0].MountPath != "/etc/envoy" || !envoy.VolumeMounts[0].ReadOnly ||
+		envoy.VolumeMounts[1].Name != "osm-run" || envoy.VolumeMounts[1].MountPath != "/var/run/osm" || !envoy.VolumeMounts[1].ReadOnly {
 		t.Errorf("envoy volume mounts = %+v", envoy.VolumeMounts)
+	}
+	if run := got.Spec.Volumes[len(got.Spec.Volumes)-1]; run.Name != "osm-run" || run.EmptyDir == nil {
+		t.Errorf("run volume = %+v", run)
+	}
+	if l := envoy.Lifecycle; l == nil || l.PreStop == nil || l.PreStop.Exec == nil ||
+		!slices.Equal(l.PreStop.Exec.Command, []string{"/var/run/osm/osm-init", "drain"}) {
+		t.Errorf("envoy's preStop hook = %+v, want osm-init's drain from the run volume", l)
 	}
 	ports := map[string]int32{}
 	for _, p := range envoy.Ports {
@@ -151,7 +159,14 @@ func TestInjectAddsTheSidecar(t *testing.T) {
 	if !slices.Equal(initC.Command, []string{"/osm-init"}) {
 		t.Errorf("osm-init command = %q", initC.Command)
 	}
-	spec, err := redirect.Parse(initC.Args)
+	n := len(initC.Args) - 2
+	if want := []string{"--run-dir=/var/run/osm", "--bootstrap-dir=/etc/envoy"}; n < 0 || !slices.Equal(initC.Args[n:], want) {
+		t.Errorf("osm-init's arguments %q do not end with %q", initC.Args, want)
+	}
+	if len(initC.VolumeMounts) != 1 || initC.VolumeMounts[0].Name != "osm-run" || initC.VolumeMounts[0].ReadOnly {
+		t.Errorf("osm-init volume mounts = %+v, want the run volume, writable", initC.VolumeMounts)
+	}
+	spec, err := redirect.Parse(initC.Args[:max(n, 0)])
 	if err != nil {
 		t.Fatalf("osm-init's arguments %q do not parse: %v", initC.Args, err)
 	}

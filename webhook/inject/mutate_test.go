@@ -275,13 +275,13 @@ func TestMutateUsesDefaultsForAnEmptyEnv(t *testing.T) {
 // bootstrap the pod mounts (the HTTP inspector skips them), added to the defaults.
 func TestMutateServerFirstPorts(t *testing.T) {
 	ns := enabledNS("shop")
-	ns.Annotations = map[string]string{bootstrap.AnnotationServerFirstPorts: "21"}
-	res, err := inject.Mutate(appPod("shop", annotated(bootstrap.AnnotationServerFirstPorts, "110, 3306")), ns, inject.Env{})
+	ns.Annotations = map[string]string{bootstrap.AnnotationServerFirstPorts: "23"}
+	res, err := inject.Mutate(appPod("shop", annotated(bootstrap.AnnotationServerFirstPorts, "110, 3307")), ns, inject.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := res.Settings.ServerFirstPorts; got != "21,110" {
-		t.Errorf("ServerFirstPorts = %q, want 21,110 (3306 is a default)", got)
+	if got := res.Settings.ServerFirstPorts; got != "23,3307" {
+		t.Errorf("ServerFirstPorts = %q, want 23,3307 (110 is a default)", got)
 	}
 	plain, err := inject.Mutate(appPod("shop"), enabledNS("shop"), inject.Env{})
 	if err != nil {
@@ -291,7 +291,8 @@ func TestMutateServerFirstPorts(t *testing.T) {
 		t.Errorf("server-first ports did not change the bootstrap (hash %s)", res.Bootstrap.Hash)
 	}
 	y := res.ConfigMap.Data[bootstrap.BootstrapKey]
-	for _, want := range []string{"start: 21\n", "start: 110\n", "start: 3306\n"} {
+	// 21-23 and 3306-3307 are runs, one range each (end exclusive).
+	for _, want := range []string{"start: 21\n", "end: 24\n", "start: 110\n", "start: 3306\n", "end: 3308\n"} {
 		if !strings.Contains(y, want) {
 			t.Errorf("the bootstrap has no port range %q:\n%s", want, y)
 		}

@@ -16,7 +16,7 @@ type Additions struct {
 	// InitContainers go before the pod's own (see Inject for why): osm-init, then envoy as a
 	// native sidecar (restartPolicy Always).
 	InitContainers []corev1.Container
-	// Volumes go after the pod's own: the bootstrap ConfigMap's.
+	// Volumes go after the pod's own: the bootstrap ConfigMap's and the run volume.
 	Volumes []corev1.Volume
 	// Labels are set on the pod: the bootstrap hash and the settings hash
 	// (bootstrap.SettingsHash of the settings the bootstrap was generated from).
@@ -34,7 +34,7 @@ func Parts(pod *corev1.Pod, g bootstrap.Generated, proxy ProxyConfig, t Traffic)
 	proxy = proxy.withDefaults()
 	return Additions{
 		InitContainers: []corev1.Container{initContainer(proxy, t), envoyContainer(proxy, t)},
-		Volumes:        []corev1.Volume{bootstrapVolume(g)},
+		Volumes:        []corev1.Volume{bootstrapVolume(g), runVolume()},
 		Labels: map[string]string{
 			bootstrap.BootstrapHashKey: g.Hash,
 			bootstrap.SettingsHashKey:  bootstrap.SettingsHash(g.Settings),

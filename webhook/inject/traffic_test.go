@@ -3,6 +3,7 @@ package inject_test
 import (
 	"errors"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/webhook/inject"
+	"github.com/osm-tracing/osm-tracing/webhook/redirect"
 )
 
 func prefixes(t *testing.T, s ...string) []netip.Prefix {
@@ -147,7 +149,9 @@ func TestMutateReportsTracingAndTrafficErrorsTogether(t *testing.T) {
 	}
 }
 
-func TestInitScript(t *testing.T) {
+// TestInitArgs: osm-init's command line says the pod's traffic settings, as osm-init parses
+// them (what the kernel then does with them is osm-init's tests', in network namespaces).
+func TestInitArgs(t *testing.T) {
 	traffic := inject.Traffic{
 		OutboundPortExclusions: []uint16{3306},
 		InboundPortExclusions:  []uint16{9090},
@@ -156,51 +160,50 @@ func TestInitScript(t *testing.T) {
 		Concurrency:            4,
 	}
 	pod := inject.Inject(appPod("shop"), fakeGenerated("web", "0123456789"), inject.DefaultProxyConfig(), traffic)
-	initC := pod.Spec.InitContainers[0]
-	script := initC.Command[len(initC.Command)-1]
-	v4, v6, ok := strings.Cut(script, `"$v6" --noflush`)
-	if !ok {
-		t.Fatalf("the script installs no IPv6 rules:\n%s", script)
-	}
-	for _, want := range []string{
-		"-A PROXY_INBOUND -p tcp --dport 9090 -j RETURN",
-		"-A PROXY_OUTPUT -p tcp --dport 3306 -j RETURN",
-		"-A PROXY_OUTPUT -m owner --uid-owner 1500 -j RETURN",
-		"-A PREROUTING -p tcp -j PROXY_INBOUND",
-		"-A OUTPUT -p tcp -j PROXY_OUTPUT",
-	} {
-		if !strings.Contains(v4, want+"\n") || !strings.Contains(v6, want+"\n") {
-			t.Errorf("both families need %q:\n%s", want, script)
+	args := pod.Spec.InitContainers[0].Args
+	var specArgs []string
+	for _, a := range args {
+		if !strings.HasPrefix(a, redirect.RunDirFlag+"=") && !strings.HasPrefix(a, redirect.BootstrapDirFlag+"=") {
+			specArgs = append(specArgs, a)
 		}
 	}
-	for family, rules := range map[string]struct {
-		text       string
-		want, none []string
-	}{
-		"IPv4": {v4, []string{"-A PROXY_OUTPUT -d 127.0.0.1/32 -j RETURN", "-A PROXY_OUTPUT -d 169.254.169.254/32 -j RETURN",
-			"-A PROXY_OUTPUT -d 10.96.0.0/12 -j PROXY_REDIRECT"}, []string{"fd00", "::1/128", "-A PROXY_OUTPUT -j PROXY_REDIRECT"}},
-		"IPv6": {v6, []string{"-A PROXY_OUTPUT -d ::1/128 -j RETURN", "-A PROXY_OUTPUT -d fd00:ec2::254/128 -j RETURN"},
-			[]string{"169.254", "10.96", "127.0.0.1", "-A PROXY_OUTPUT -j PROXY_REDIRECT"}},
-	} {
-		for _, w := range rules.want {
-			if !strings.Contains(rules.text, w+"\n") {
-				t.Errorf("%s rules lack %q", family, w)
-			}
-		}
-		for _, n := range rules.none {
-			if strings.Contains(rules.text, n) {
-				t.Errorf("%s rules have %q", family, n)
-			}
-		}
+	got, err := redirect.Parse(specArgs)
+	if err != nil {
+		t.Fatalf("osm-init's arguments %q: %v", args, err)
 	}
-	// Without inclusions, everything else is redirected.
-	plain := inject.Inject(appPod("shop"), fakeGenerated("web", "0123456789"), inject.DefaultProxyConfig(), inject.Traffic{})
-	if s := plain.Spec.InitContainers[0].Command[2]; strings.Count(s, "-A PROXY_OUTPUT -j PROXY_REDIRECT\n") != 2 {
-		t.Errorf("without inclusion ranges both families redirect everything:\n%s", s)
+	want := redirect.Default()
+	want.OutboundPortExclusions, want.InboundPortExclusions = traffic.OutboundPortExclusions, traffic.InboundPortExclusions
+	want.OutboundIPExclusions, want.OutboundIPInclusions = traffic.OutboundIPExclusions, traffic.OutboundIPInclusions
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
+		t.Errorf("osm-init's redirect (-want +got):\n%s", diff)
 	}
 	envoy := pod.Spec.InitContainers[1]
 	if i := slices.Index(envoy.Args, "--concurrency"); i < 0 || envoy.Args[i+1] != "4" {
 		t.Errorf("envoy args %q, want --concurrency 4", envoy.Args)
+	}
+}
+
+// TestEveryAcceptedTrafficRendersAValidRedirect: whatever annotations ResolveTraffic accepts,
+// osm-init's command line is one it accepts too.
+func TestEveryAcceptedTrafficRendersAValidRedirect(t *testing.T) {
+	for _, ann := range []map[string]string{
+		{},
+		{inject.AnnotationOutboundPortExclusions: "1,65535, 80", inject.AnnotationInboundPortExclusions: "15020"},
+		{inject.AnnotationOutboundIPExclusions: "10.0.0.1/8, ::1/128, fd00::1/7, 0.0.0.0/0"},
+		{inject.AnnotationOutboundIPInclusions: "::/0", inject.AnnotationOutboundIPExclusions: "fe80::/10"},
+	} {
+		pod := appPod("shop", func(p *corev1.Pod) { p.Annotations = ann })
+		traffic, err := inject.ResolveTraffic(pod, inject.Namespace{Name: "shop"}, inject.DefaultProxyConfig())
+		if err != nil {
+			t.Fatalf("%v: %v", ann, err)
+		}
+		spec := traffic.Redirect()
+		if err := spec.Validate(); err != nil {
+			t.Errorf("%v: the redirect %+v is not valid: %v", ann, spec, err)
+		}
+		if back, err := redirect.Parse(spec.Args()); err != nil || !reflect.DeepEqual(back, spec) {
+			t.Errorf("%v: %q parses to %+v, %v", ann, spec.Args(), back, err)
+		}
 	}
 }
 

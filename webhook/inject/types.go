@@ -20,6 +20,8 @@ const (
 	// BootstrapVolumeName is the volume of the bootstrap ConfigMap, mounted at
 	// bootstrap.EnvoyBootstrapDir.
 	BootstrapVolumeName = "envoy-bootstrap"
+	// RunVolumeName is the emptyDir osm-init prepares for envoy, mounted at RunDir.
+	RunVolumeName = "osm-run"
 )
 
 // Default images: Envoy's official image of the go-control-plane release the bootstrap is
