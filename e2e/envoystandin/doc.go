@@ -50,6 +50,10 @@
 //     pod -> Service -> collector, NOT Envoy's tracer. With an
 //     OpenTelemetry tracer it posts nothing and says so (span_skipped): it does not speak
 //     OTLP. HTTP/2 and TLS streams are relayed without spans;
+//   - POST /healthcheck/fail on the admin address (what the injected preStop hook, osm-init
+//     drain, sends) is logged as "healthcheck_fail", and the health listener answers 503
+//     DRAINING from then on, as Envoy's /ready does; Envoy's drain of its listeners
+//     (Connection: close, GOAWAY) is NOT reproduced, the stand-in relays bytes;
 //   - SIGTERM or SIGINT closes the listeners and exits 0 at once (as Envoy, without a drain);
 //     SIGHUP, SIGUSR1 and SIGUSR2 are only logged.
 //

@@ -110,6 +110,7 @@ type server struct {
 	bound     []map[string]string // name and address of each bound socket, for "ready"
 	http      []*http.Server
 	ready     atomic.Bool
+	failed    atomic.Bool // POST /healthcheck/fail was called
 	spans     sync.WaitGroup
 	client    *http.Client
 }
@@ -161,6 +162,7 @@ func (s *server) serve(ctx context.Context, admin http.Handler) {
 	}
 	adminMux := http.NewServeMux()
 	adminMux.HandleFunc("GET /listeners", s.listenersPage)
+	adminMux.HandleFunc(healthcheckFailPath, s.healthcheckFail)
 	adminMux.Handle("/", admin)
 	health := http.NewServeMux()
 	health.HandleFunc(bootstrap.HealthReadyPath, s.healthReady)
@@ -195,7 +197,31 @@ func (s *server) healthReady(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "PRE_INITIALIZING", http.StatusServiceUnavailable)
 		return
 	}
+	if s.failed.Load() {
+		http.Error(w, "DRAINING", http.StatusServiceUnavailable)
+		return
+	}
 	_, _ = w.Write([]byte("LIVE\n"))
+}
+
+// healthcheckFailPath is Envoy's admin endpoint that fails its health checks, which the
+// injected preStop hook (osm-init drain) calls.
+const healthcheckFailPath = "/healthcheck/fail"
+
+// healthcheckFail stands in for Envoy's POST /healthcheck/fail: it logs the event
+// "healthcheck_fail" (when the kubelet ran the hook, and that it reached the admin
+// interface), and /healthz/ready answers 503 DRAINING from then on, as Envoy's /ready does.
+// Envoy's reaction on its listeners (Connection: close after each response, GOAWAY) is NOT
+// reproduced: the stand-in relays bytes, it holds no HTTP connection of its own to drain.
+// Like Envoy's admin, it refuses a GET.
+func (s *server) healthcheckFail(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		http.Error(w, "Method "+r.Method+" not allowed, POST required.", http.StatusMethodNotAllowed)
+		return
+	}
+	s.failed.Store(true)
+	s.events.Emit("healthcheck_fail", nil)
+	_, _ = w.Write([]byte("OK\n"))
 }
 
 // listenersPage is the admin /listeners text: name::address, one line per bound socket.
