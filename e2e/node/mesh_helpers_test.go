@@ -143,7 +143,8 @@ func podReady(p *corev1.Pod) bool {
 	return false
 }
 
-// injected reports whether a pod has our sidecar: osm-init, then envoy as a native sidecar.
+// injected reports whether a pod has our sidecar: osm-init, then envoy as a native sidecar,
+// first among the init containers.
 func injected(p *corev1.Pod) error {
 	var names []string
 	for _, c := range p.Spec.InitContainers {
@@ -154,8 +155,8 @@ func injected(p *corev1.Pod) error {
 	switch {
 	case i < 0 || j < 0:
 		return fmt.Errorf("pod %s/%s is not injected: init containers %v", p.Namespace, p.Name, names)
-	case j < i:
-		return fmt.Errorf("pod %s/%s: envoy comes before osm-init: %v", p.Namespace, p.Name, names)
+	case i != 0 || j != 1:
+		return fmt.Errorf("pod %s/%s: osm-init and envoy are not the first init containers: %v", p.Namespace, p.Name, names)
 	}
 	rp := p.Spec.InitContainers[j].RestartPolicy
 	if rp == nil || *rp != corev1.ContainerRestartPolicyAlways {

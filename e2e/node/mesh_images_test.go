@@ -15,7 +15,7 @@ import (
 
 // nodeImages builds the images the node runs into .cache/images at the repository root and
 // returns their archives: the test images (e2e/testimages: the pause, the Envoy stand-in, the
-// test application, the init stand-in and Jaeger) and osm-injector's own image, built by
+// test application and Jaeger) and osm-injector's and osm-init's own images, built by
 // hack/image as `make image` does, for this machine's platform only.
 func nodeImages(t *testing.T) []string {
 	t.Helper()
@@ -48,7 +48,11 @@ func nodeImages(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	archives = append(archives, filepath.Join(out, img.Archive()))
+	initImg, err := manifests.DefaultInitImage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	archives = append(archives, filepath.Join(out, img.Archive()), filepath.Join(out, initImg.Archive()))
 	t.Logf("images built in %s: %v", time.Since(began).Round(time.Millisecond), archives)
 	return archives
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/osm-tracing/osm-tracing/e2e/framework"
 	"github.com/osm-tracing/osm-tracing/e2e/testimages"
 	"github.com/osm-tracing/osm-tracing/webhook/inject"
+	"github.com/osm-tracing/osm-tracing/webhook/redirect"
 )
 
 // patchTracingOff is what the test patches before the guide's patch (a), so that the
@@ -219,9 +220,12 @@ spec:
 
 // termination deletes the bookstore pod while following its app's and its sidecar's logs,
 // and records who got SIGTERM when. The app has a 1 s preStop hook and keeps serving 2 s
-// after SIGTERM. What the kubelet does is logged for the drain design; the checks are the
-// order the kubelet documents for native sidecars: the app is signalled after its preStop
-// hook, the sidecar only after the app has exited.
+// after SIGTERM. The checks are the order the drain relies on: the sidecar's preStop hook
+// (osm-init drain) reaches the admin interface (the stand-in logs healthcheck_fail) as the
+// pod starts terminating, before the app gets SIGTERM; the sidecar gets SIGTERM only after
+// the app has exited and after the drain's hold. What Envoy does on /healthcheck/fail (drain
+// its inbound connections) is config checked (bootstrap's rules), not shown here: the
+// stand-in relays bytes and has no HTTP connection of its own to drain.
 func (m *mesh) termination(ctx context.Context, t *testing.T) {
 	store := m.podOf(ctx, t, storeNS, "bookstore")
 	follow := func(container string) (*framework.SyncBuffer, *framework.Background) {
@@ -258,12 +262,14 @@ func (m *mesh) termination(ctx context.Context, t *testing.T) {
 	appExit, err2 := firstEvent(app, "exit")
 	envoyTerm, err3 := firstEvent(envoy, "signal")
 	envoyExit, err4 := firstEvent(envoy, "exit")
-	for _, err := range []error{err1, err2, err3, err4} {
+	drain, err5 := firstEvent(envoy, "healthcheck_fail")
+	for _, err := range []error{err1, err2, err3, err4, err5} {
 		if err != nil {
 			t.Fatalf("termination: %v\napp:\n%s\nenvoy:\n%s", err, appLog, envoyLog)
 		}
 	}
-	t.Logf("observed at pod deletion: app SIGTERM +%s (after its 1 s preStop hook), app exit +%s, envoy %s +%s, envoy exit +%s",
+	t.Logf("observed at pod deletion: envoy drain +%s, app SIGTERM +%s (after its 1 s preStop hook), app exit +%s, envoy %s +%s, envoy exit +%s",
+		drain.Time.Sub(deleted).Round(time.Millisecond),
 		appTerm.Time.Sub(deleted).Round(time.Millisecond), appExit.Time.Sub(deleted).Round(time.Millisecond),
 		envoyTerm.Signal, envoyTerm.Time.Sub(deleted).Round(time.Millisecond), envoyExit.Time.Sub(deleted).Round(time.Millisecond))
 	if appTerm.Signal != "SIGTERM" || envoyTerm.Signal != "SIGTERM" {
@@ -271,6 +277,12 @@ func (m *mesh) termination(ctx context.Context, t *testing.T) {
 	}
 	if !envoyTerm.Time.After(appExit.Time) {
 		t.Errorf("the sidecar got SIGTERM at %s, before the app exited at %s", envoyTerm.Time, appExit.Time)
+	}
+	if !drain.Time.Before(appTerm.Time) {
+		t.Errorf("the drain reached Envoy at %s, not before the app's SIGTERM at %s", drain.Time, appTerm.Time)
+	}
+	if held := envoyTerm.Time.Sub(drain.Time); held < redirect.DrainHold-500*time.Millisecond {
+		t.Errorf("the sidecar got SIGTERM %s after the drain, want at least the hold, %s", held, redirect.DrainHold)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,12 +26,12 @@ import (
 // meshTimeout bounds the whole mesh scenario once the node is up.
 const meshTimeout = 12 * time.Minute
 
-// What the test adds to the guide's install command (framework.GuideInstallWithJaeger): the images of the sidecar and
-// of osm-init, which on this machine are the Envoy stand-in and a stand-in of OSM's init image
-// (neither Envoy's nor OSM's images can be pulled here). The injector and Jaeger run from the
-// chart's default images: our own osm-injector image (make image) and Jaeger built from the
-// source of the chart's Jaeger release.
-var installImages = " --set=osm.sidecar.image=" + testimages.EnvoyStandInImage + ",osm.init.image=" + testimages.InitImage
+// What the test adds to the guide's install command (framework.GuideInstallWithJaeger): the
+// sidecar's image, which on this machine is the Envoy stand-in (Envoy's image cannot be pulled
+// here). The injector, osm-init and Jaeger run from the chart's default images: our own
+// osm-injector and osm-init images (make image) and Jaeger built from the source of the
+// chart's Jaeger release.
+var installImages = " --set=osm.sidecar.image=" + testimages.EnvoyStandInImage
 
 // testMesh runs the mesh on the real node: the guide's install with the injector in the
 // cluster, bookstore-like workloads injected, what the redirect does inside real pods, the
@@ -47,6 +48,8 @@ func (e *nodeEnv) testMesh(t *testing.T) {
 	step(t, "the guide's troubleshooting steps 1, 4 and 5", func(t *testing.T) { m.troubleshooting(ctx, t) })
 	step(t, "bookstore workloads injected and Ready", func(t *testing.T) { m.workloads(ctx, t) })
 	step(t, "start order: osm-init, then envoy's startup probe, then the app", func(t *testing.T) { m.startOrder(ctx, t) })
+	step(t, "the user's init containers and native sidecars get the mesh", func(t *testing.T) { m.userInitContainers(ctx, t) })
+	step(t, "a pod in conflict with the sidecar is refused by name", func(t *testing.T) { m.conflict(ctx, t) })
 	step(t, "redirect inside real pods", func(t *testing.T) { m.redirect(ctx, t) })
 	step(t, "httpGet probes through the sidecar are truthful", func(t *testing.T) { m.probes(ctx, t) })
 	step(t, "spans reach Jaeger through its Service", func(t *testing.T) { m.spans(ctx, t) })
@@ -212,6 +215,10 @@ func (m *mesh) startOrder(ctx context.Context, t *testing.T) {
 	if podIP(p, true) != "" && !strings.Contains(logs, "osm-init: IPv6 traffic redirected to Envoy") {
 		t.Errorf("the pod has IPv6 address %s but osm-init did not report the IPv6 redirect", podIP(p, true))
 	}
+	// This node's kernel has IPv6: Envoy reads the dual-stack rendering through the link.
+	if !strings.Contains(logs, "osm-init: Envoy reads /etc/envoy/bootstrap.yaml (/var/run/osm/bootstrap.yaml)") {
+		t.Errorf("osm-init did not say it linked the dual-stack bootstrap")
+	}
 }
 
 // testappAnswer is the JSON the test application answers GET / with.
@@ -239,6 +246,59 @@ func (m *mesh) get(ctx context.Context, t *testing.T, buyer *corev1.Pod, url str
 }
 
 // redirect sends requests from inside bookbuyer and reads what each sidecar saw.
+// userInitContainers: bookbuyer's own native sidecar and init container run after osm-init
+// and envoy, so the init container's call to the API server (through the kubernetes
+// Service, the first thing it does) left through envoy's outbound listener, and succeeded.
+func (m *mesh) userInitContainers(ctx context.Context, t *testing.T) {
+	buyer := m.podOf(ctx, t, buyerNS, "bookbuyer")
+	var names []string
+	for _, c := range buyer.Spec.InitContainers {
+		names = append(names, c.Name)
+	}
+	if want := []string{inject.InitContainerName, inject.EnvoyContainerName, "buyer-helper", "fetch-config"}; !slices.Equal(names, want) {
+		t.Fatalf("bookbuyer's init containers are %v, want %v", names, want)
+	}
+	for _, st := range buyer.Status.InitContainerStatuses {
+		switch st.Name {
+		case "fetch-config":
+			if term := st.State.Terminated; term == nil || term.ExitCode != 0 || st.RestartCount != 0 {
+				t.Errorf("fetch-config: state %+v, %d restarts; want one run that exited 0", st.State, st.RestartCount)
+			}
+		case "buyer-helper":
+			if st.State.Running == nil || st.RestartCount != 0 {
+				t.Errorf("buyer-helper: state %+v, %d restarts; want running, never restarted", st.State, st.RestartCount)
+			}
+		}
+	}
+	ev := m.events(ctx, t, buyerNS, buyer.Name, inject.EnvoyContainerName)
+	api := net.JoinHostPort(framework.KubernetesServiceIP, "443")
+	if n := len(connections(ev, "outbound", api)); n == 0 {
+		t.Errorf("bookbuyer's sidecar relayed no connection to the API server at %s: fetch-config went around it", api)
+	}
+	for _, e := range ev {
+		if e.Event == "connection_refused" {
+			t.Errorf("bookbuyer's sidecar refused a connection: %+v", e)
+		}
+	}
+}
+
+// conflict: a pod whose container has the sidecar's name is refused when it is created, with
+// the field and the fix, whatever the failure policy.
+func (m *mesh) conflict(ctx context.Context, t *testing.T) {
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "conflicting", Namespace: buyerNS},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{
+			Name: inject.EnvoyContainerName, Image: testimages.TestAppImage, ImagePullPolicy: corev1.PullNever,
+			Command: []string{"/testapp"}, Args: []string{"sleep", "infinity"},
+		}}},
+	}
+	_, err := m.c.Clientset.CoreV1().Pods(buyerNS).Create(ctx, pod, metav1.CreateOptions{})
+	want := `pod spec.containers[0].name: invalid value "envoy": is the name of a container the injector adds`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("creating a pod with a container named envoy: %v\nwant a denial containing %q", err, want)
+	}
+}
+
 func (m *mesh) redirect(ctx context.Context, t *testing.T) {
 	buyer := m.podOf(ctx, t, buyerNS, "bookbuyer")
 	store := m.podOf(ctx, t, storeNS, "bookstore")

@@ -9,7 +9,10 @@ import (
 // The bookstore-like workloads of the mesh scenarios, all running the test application
 // (e2e/testapp) with the Envoy stand-in injected beside it:
 //   - bookbuyer (namespace bookbuyer) calls the others from `kubectl exec`; its redirect
-//     leaves out destination port 9090 and warehouseIP;
+//     leaves out destination port 9090 and warehouseIP. It has init containers of its own,
+//     which injection places after osm-init and envoy: a native sidecar (a server) and an
+//     init container that calls the API server through the kubernetes Service, so that the
+//     scenario sees that they get the mesh;
 //   - bookstore (namespace bookstore) serves 8080, 9090 and 9091, its Service has the
 //     three ports, and 9091 is left out of its inbound redirect; it keeps serving 2 s after
 //     SIGTERM, and has a preStop hook, so that the termination scenario sees the kubelet's
@@ -53,6 +56,18 @@ spec:
     spec:
       serviceAccountName: bookbuyer
       terminationGracePeriodSeconds: 5
+      initContainers:
+      - name: buyer-helper
+        image: TESTAPP
+        imagePullPolicy: Never
+        restartPolicy: Always
+        command: [/testapp]
+        args: [serve, --port, "8082"]
+      - name: fetch-config
+        image: TESTAPP
+        imagePullPolicy: Never
+        command: [/testapp]
+        args: [get, --ca, /var/run/secrets/kubernetes.io/serviceaccount/ca.crt, "https://kubernetes.default.svc.cluster.local/readyz"]
       containers:
       - name: bookbuyer
         image: TESTAPP
