@@ -28,13 +28,13 @@ func TestArchives(t *testing.T) {
 		entrypoint, cmd []string
 		user            string
 		env             []string
-		program         string // a static Go program at this path, or "" (the init image)
+		program         string // a static Go program at this path
 	}{
 		{PauseImage, "v1", []string{"/pause"}, nil, "65535:65535", nil, "pause"},
 		{EnvoyStandInImage, "v1", []string{"/usr/local/bin/envoy"}, []string{"-c", "/etc/envoy/bootstrap.yaml"}, "1500:1500",
 			[]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, "usr/local/bin/envoy"},
 		{TestAppImage, "v1", []string{"/testapp"}, []string{"serve", "--port", "8080"}, "65532:65532", []string{"PATH=/"}, "testapp"},
-		{InitImage, "v1", nil, []string{"/bin/sh"}, "", []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, ""},
+		{InitImage, "v1", []string{"/osm-init"}, nil, "65532:65532", nil, "osm-init"},
 		{JaegerImage, "2.13.0", []string{"/cmd/jaeger/jaeger-linux"}, nil, "10001", []string{"JAEGER_LISTEN_HOST=0.0.0.0"}, "cmd/jaeger/jaeger-linux"},
 	} {
 		t.Run(c.ref, func(t *testing.T) {
@@ -230,86 +230,6 @@ func TestBuildErrors(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestInitEntriesNameTheMissingPackage: on a machine without the files, the error says which
-// Debian package to install.
-func TestInitEntriesNameTheMissingPackage(t *testing.T) {
-	root := t.TempDir()
-	_, err := initEntries(root)
-	if err == nil || !strings.Contains(err.Error(), "/bin/dash is missing on this machine: install the Debian package dash") {
-		t.Errorf("initEntries on an empty root = %v", err)
-	}
-	// With a shell and awk but no iptables.
-	for _, p := range []string{"bin/dash", "usr/bin/mawk"} {
-		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(p)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(root, p), []byte("#!/bin/true\n"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	_, err = initEntries(root)
-	if err == nil || !strings.Contains(err.Error(), "install the Debian package iptables (apt-get install -y iptables)") {
-		t.Errorf("initEntries without iptables = %v", err)
-	}
-}
-
-// TestInitImageFiles: the init image has every name the init script and people call, and
-// the libraries and the loader its programs need.
-func TestInitImageFiles(t *testing.T) {
-	archives, _ := builtImages(t)
-	_, img := openArchive(t, archives[InitImage].Path)
-	root := rootfs(t, img)
-	for _, p := range []string{"/bin/sh", "/usr/bin/awk", "/usr/sbin/iptables-restore", "/usr/sbin/ip6tables-restore",
-		"/usr/sbin/iptables-nft-restore", "/usr/sbin/ip6tables-nft-restore", "/usr/sbin/iptables-legacy-restore",
-		"/usr/sbin/iptables", "/usr/sbin/ip6tables", "/sbin/iptables-save", "/lib64/ld-linux-x86-64.so.2",
-		"/usr/lib/x86_64-linux-gnu/xtables/libxt_REDIRECT.so", "/usr/lib/x86_64-linux-gnu/xtables/libxt_owner.so"} {
-		// Resolve inside the image, as the kernel and the loader will.
-		if _, err := resolveIn(root, p); err != nil {
-			t.Errorf("%s: %v", p, err)
-		}
-	}
-	if target, _ := os.Readlink(filepath.Join(root, "usr/sbin/iptables-restore")); target != "xtables-nft-multi" {
-		t.Errorf("iptables-restore -> %q, want xtables-nft-multi (Debian's default)", target)
-	}
-	if info, err := os.Stat(filepath.Join(root, "tmp")); err != nil || info.Mode()&os.ModeSticky == 0 {
-		t.Errorf("/tmp: %v, %v", info, err)
-	}
-	if info, err := os.Stat(filepath.Join(root, "run")); err != nil || !info.IsDir() {
-		t.Errorf("no /run folder for the legacy backend's lock: %v", err)
-	}
-}
-
-// resolveIn resolves p inside root, following links as the image would.
-func resolveIn(root, p string) (string, error) {
-	cur := "/"
-	rest := strings.Split(strings.Trim(p, "/"), "/")
-	for links := 0; len(rest) > 0; {
-		next := filepath.Join(cur, rest[0])
-		rest = rest[1:]
-		info, err := os.Lstat(filepath.Join(root, next))
-		if err != nil {
-			return "", err
-		}
-		if info.Mode()&os.ModeSymlink != 0 {
-			if links++; links > maxLinks {
-				return "", errors.New("too many links")
-			}
-			target, err := os.Readlink(filepath.Join(root, next))
-			if err != nil {
-				return "", err
-			}
-			if !filepath.IsAbs(target) {
-				target = filepath.Join(cur, target)
-			}
-			rest = append(strings.Split(strings.Trim(target, "/"), "/"), rest...)
-			cur = "/"
-			continue
-		}
-		cur = next
-	}
-	return cur, nil
 }
 
 func TestContainerdName(t *testing.T) {

@@ -16,13 +16,10 @@
 //     no capabilities; the stand-in needs nothing else. Envoy itself cannot be had here.
 //   - TestAppImage, osm-tracing.test/testapp:v1: e2e/testapp at /testapp (PATH=/), user
 //     65532:65532, entrypoint /testapp with cmd [serve --port 8080].
-//   - InitImage, osm-tracing.test/osm-init-debian:v1: a STAND-IN for openservicemesh/init
-//     (which cannot be pulled here), made of this machine's Debian files: dash as /bin/sh,
-//     mawk as awk, iptables 1.8 with both backends (xtables-nft-multi under the plain, -nft
-//     and -save/-restore names, xtables-legacy-multi under the -legacy ones), its extensions
-//     and every library they load, found by their ELF DT_NEEDED. No entrypoint: the injector
-//     runs /bin/sh -c SCRIPT. It needs the Debian packages dash, mawk and iptables; a missing
-//     file fails Build with the package to install.
+//   - InitImage, osm-tracing.test/osm-init:v1: osm-init (cmd/osm-init) at /osm-init, user
+//     65532:65532, entrypoint the binary: the image `make image` builds as
+//     ghcr.io/osm-tracing/osm-init, under the test registry's name. The injected container
+//     runs it as uid 0 with NET_ADMIN alone and the redirect's flags as its arguments.
 //   - JaegerImage, jaegertracing/jaeger:2.13.0: the chart's default osm.jaeger.image, so that
 //     the chart's Jaeger runs unmodified (imagePullPolicy IfNotPresent finds it imported).
 //     It holds the Jaeger binary hack/testbin.sh builds from the source of the same release

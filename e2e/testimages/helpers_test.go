@@ -14,21 +14,38 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 )
 
-// The images are built once for all tests of the package, into sharedDir.
+// The images are built once for all tests of the package, into sharedDir (see imagesDir).
 var (
-	sharedOnce     sync.Once
-	sharedDir      string
-	sharedArchives map[string]Archive
-	sharedOptions  Options
-	sharedErr      error
+	sharedOnce      sync.Once
+	sharedDir       string
+	sharedTemporary bool
+	sharedArchives  map[string]Archive
+	sharedOptions   Options
+	sharedErr       error
 )
 
 func TestMain(m *testing.M) {
+	launchIfAsked()
 	code := m.Run()
-	if sharedDir != "" {
+	if sharedTemporary {
 		_ = os.RemoveAll(sharedDir)
 	}
 	os.Exit(code)
+}
+
+// imagesDir is where the package's tests build the images: .cache/testimages at the
+// repository root, kept from one run to the next, so that a program that did not change is
+// not linked again and an archive whose inputs did not change is not rewritten (Build's
+// stamps): most of this package's run time went into writing the same archives again. Outside
+// a checkout it is a temporary folder, removed at the end. e2e/node builds into .cache/images:
+// the two never share a folder, as TestBuildIsCached rewrites an archive for a moment.
+func imagesDir() (dir string, temporary bool, err error) {
+	if root, err := repoRoot(); err == nil {
+		dir = filepath.Join(root, ".cache", "testimages")
+		return dir, false, os.MkdirAll(dir, 0o750)
+	}
+	dir, err = os.MkdirTemp("", "testimages-")
+	return dir, true, err
 }
 
 // builtImages builds every image once (the Jaeger image from the real Jaeger binary when
@@ -37,7 +54,7 @@ func TestMain(m *testing.M) {
 func builtImages(t *testing.T) (map[string]Archive, Options) {
 	t.Helper()
 	sharedOnce.Do(func() {
-		if sharedDir, sharedErr = os.MkdirTemp("", "testimages-"); sharedErr != nil {
+		if sharedDir, sharedTemporary, sharedErr = imagesDir(); sharedErr != nil {
 			return
 		}
 		sharedOptions = Options{OutDir: sharedDir, Logf: t.Logf}

@@ -27,9 +27,10 @@ const (
 	EnvoyStandInImage = Registry + "/envoy-standin:v1"
 	// TestAppImage is the test application (e2e/testapp).
 	TestAppImage = Registry + "/testapp:v1"
-	// InitImage stands in for openservicemesh/init (the osm-init container's image): a shell,
-	// awk and iptables from this machine's Debian packages.
-	InitImage = Registry + "/osm-init-debian:v1"
+	// InitImage is osm-init (cmd/osm-init), for the chart's osm.init.image: the binary `make
+	// image` puts in ghcr.io/osm-tracing/osm-init, in an image made the same way (the binary
+	// alone at /osm-init, user 65532:65532).
+	InitImage = Registry + "/osm-init:v1"
 	// JaegerImage is exactly the chart's default osm.jaeger.image, so that
 	// `osm install --set=osm.deployJaeger=true` runs it unmodified; built from the Jaeger
 	// binary hack/testbin.sh compiles from the same release's source.
@@ -41,6 +42,7 @@ const (
 	PausePath   = "/pause"
 	EnvoyPath   = "/usr/local/bin/envoy"
 	TestAppPath = "/testapp"
+	InitPath    = "/osm-init"
 	JaegerPath  = "/cmd/jaeger/jaeger-linux" // where the upstream image has it
 )
 
@@ -51,7 +53,10 @@ const (
 	PauseUser   = "65535:65535"
 	EnvoyUser   = "1500:1500"
 	TestAppUser = "65532:65532"
-	JaegerUser  = "10001" // the upstream image's USER, and the chart's runAsUser
+	// InitUser is osm-init's image's user, as in the image `make image` builds; the injected
+	// container runs it as uid 0 with NET_ADMIN alone.
+	InitUser   = "65532:65532"
+	JaegerUser = "10001" // the upstream image's USER, and the chart's runAsUser
 )
 
 // JaegerModuleVersion is the version of the Go module github.com/jaegertracing/jaeger whose
@@ -73,6 +78,7 @@ const (
 	pausePackage   = "github.com/osm-tracing/osm-tracing/e2e/testimages/pause"
 	envoyPackage   = "github.com/osm-tracing/osm-tracing/e2e/envoystandin/cmd/envoy-standin"
 	testAppPackage = "github.com/osm-tracing/osm-tracing/e2e/testapp"
+	initPackage    = "github.com/osm-tracing/osm-tracing/cmd/osm-init"
 )
 
 // image is how one image is made.
@@ -117,11 +123,11 @@ func images() []image {
 				Labels: labels("testapp", "Test application of osm-tracing's real-node tests: HTTP and TCP server and clients")},
 		},
 		{
-			ref: InitImage, file: "osm-init-debian-v1.oci.tar",
-			entries: func(Options, string) ([]ociarchive.Entry, error) { return initEntries("/") },
-			config: v1.Config{Env: []string{defaultPath}, Cmd: []string{"/bin/sh"}, WorkingDir: "/",
-				Labels: labels("osm-init-debian", "STAND-IN for openservicemesh/init in osm-tracing's real-node tests: "+
-					"dash, mawk and iptables (nft and legacy) copied from this machine's Debian packages")},
+			ref: InitImage, file: "osm-init-v1.oci.tar", program: initPackage,
+			entries: func(_ Options, bin string) ([]ociarchive.Entry, error) { return programEntries(bin, InitPath, false) },
+			config: v1.Config{Entrypoint: []string{InitPath}, User: InitUser, WorkingDir: "/",
+				Labels: labels("osm-init", "osm-init built from this checkout for osm-tracing's real-node tests: "+
+					"installs a pod's traffic redirect to Envoy (nftables, over netlink)")},
 		},
 		{
 			ref: JaegerImage, file: "jaeger-2.13.0.oci.tar",
@@ -226,79 +232,6 @@ func checkJaegerBinary(path string) error {
 			path, settings["GOOS"], settings["GOARCH"], settings["CGO_ENABLED"], runtime.GOARCH)
 	}
 	return nil
-}
-
-// initEntries is the osm-init stand-in's file system, from the machine whose root is root:
-// dash as /bin/sh, mawk as awk, xtables-nft-multi and xtables-legacy-multi under every name
-// the init script and people use (the plain names are nft, Debian's default), the xtables
-// extensions, everything they link against, and empty /run (the legacy backend's lock
-// file), /tmp and mount points.
-func initEntries(root string) ([]ociarchive.Entry, error) {
-	if runtime.GOARCH != "amd64" {
-		return nil, fmt.Errorf("%s copies this machine's x86-64 Debian files; this machine is %s", InitImage, runtime.GOARCH)
-	}
-	t := newHostTree(root)
-	const xtablesDir = "/usr/lib/x86_64-linux-gnu/xtables"
-	t.packages = map[string]string{
-		"/bin/dash": "dash", "/usr/bin/mawk": "mawk",
-		"/usr/sbin/xtables-nft-multi": "iptables", "/usr/sbin/xtables-legacy-multi": "iptables",
-	}
-	dash, err := t.add("/bin/dash")
-	if err != nil {
-		return nil, err
-	}
-	mawk, err := t.add("/usr/bin/mawk")
-	if err != nil {
-		return nil, err
-	}
-	links := map[string]string{
-		filepath.Join(filepath.Dir(dash), "sh"):  "dash",
-		filepath.Join(filepath.Dir(mawk), "awk"): "mawk",
-	}
-	for _, backend := range []string{"nft", "legacy"} {
-		multi, err := t.add("/usr/sbin/xtables-" + backend + "-multi")
-		if err != nil {
-			return nil, err
-		}
-		dir := filepath.Dir(multi)
-		for _, family := range []string{"iptables", "ip6tables"} {
-			for _, tool := range []string{"", "-restore", "-save"} {
-				links[filepath.Join(dir, family+"-"+backend+tool)] = filepath.Base(multi)
-				if backend == "nft" {
-					links[filepath.Join(dir, family+tool)] = filepath.Base(multi)
-				}
-			}
-		}
-	}
-	for name, target := range links {
-		if err := t.link(name[1:], target); err != nil {
-			return nil, err
-		}
-	}
-	modules, err := filepath.Glob(filepath.Join(t.host(xtablesDir), "*.so"))
-	if err != nil {
-		return nil, err
-	}
-	if len(modules) == 0 {
-		return nil, fmt.Errorf("no iptables extension in %s on this machine: install the Debian package iptables (apt-get install -y iptables)", xtablesDir)
-	}
-	for _, m := range modules {
-		if _, err := t.add(filepath.ToSlash(filepath.Join(xtablesDir, filepath.Base(m)))); err != nil {
-			return nil, err
-		}
-	}
-	// The merged-/usr links the files above did not bring (/sbin on Debian), so that
-	// /sbin/iptables works as on the machine.
-	for _, p := range []string{"/bin", "/sbin", "/lib", "/lib64"} {
-		if err := t.addLink(p); err != nil {
-			return nil, err
-		}
-	}
-	for _, d := range []string{"dev/", "etc/", "proc/", "run/", "sys/"} {
-		t.dir(d, 0o755)
-	}
-	t.dir("tmp/", 0o1777)
-	return t.sorted(), nil
 }
 
 // compile builds a program for this machine's Linux platform into dir.
