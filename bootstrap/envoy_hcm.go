@@ -1,6 +1,7 @@
 package bootstrap
 
 import (
+	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -29,7 +30,8 @@ const (
 // hop starts the trace (x-request-id and the x-b3-* headers), and passes WebSocket upgrades
 // through (without an upgrade config the HCM refuses them). A traffic HCM, one of a capture
 // listener, must be as transparent as the missing sidecar would be; see trafficOptions.
-func (bl *builder) hcmFilter(statPrefix string, routes *routev3.RouteConfiguration, tracing *hcmv3.HttpConnectionManager_Tracing, traffic bool) (*listenerv3.Filter, error) {
+// localReply, when set, rewrites the replies Envoy itself makes (see notProcessedReply).
+func (bl *builder) hcmFilter(statPrefix string, routes *routev3.RouteConfiguration, tracing *hcmv3.HttpConnectionManager_Tracing, traffic bool, localReply *hcmv3.LocalReplyConfig) (*listenerv3.Filter, error) {
 	router, err := bl.routerFilter()
 	if err != nil {
 		return nil, err
@@ -42,6 +44,7 @@ func (bl *builder) hcmFilter(statPrefix string, routes *routev3.RouteConfigurati
 		GenerateRequestId: wrapperspb.Bool(true),
 		Tracing:           tracing,
 		UpgradeConfigs:    []*hcmv3.HttpConnectionManager_UpgradeConfig{{UpgradeType: upgradeWebSocket}},
+		LocalReplyConfig:  localReply,
 	}
 	if traffic {
 		trafficOptions(hcm)
@@ -113,21 +116,29 @@ const ProbeUserAgentPrefix = "kube-probe/"
 // the address the application dialled, its forward proxy, which opens the tunnel; with
 // connect_config Envoy would terminate the CONNECT and play the proxy itself.
 //
-// With probes (the inbound side), the first route takes the kubelet's probes: they still
-// reach the application, so the probe answers what the application says, but are never
-// sampled (see probeRoute).
+// On the inbound side, the first route takes the kubelet's probes: they still reach the
+// application, so the probe answers what the application says, but are never sampled (see
+// probeRoute).
 //
 // Only the "/" route retries, and only requests that never reached the server (see
-// safeRetries). The probe route does not: a probe must report the application as it finds
-// it. Nor does the CONNECT route: what a client sends after its CONNECT is the start of a
-// tunnel, which a retry would have to hold back and replay.
-func (bl *builder) passthroughRoutes(name, cluster string, probes bool) *routev3.RouteConfiguration {
+// safeRetries); on the outbound side, also those the server's sidecar marks as never handed
+// to its application (NotProcessedHeader). The probe route does not retry: a probe must
+// report the application as it finds it. Nor does the CONNECT route: what a client sends
+// after its CONNECT is the start of a tunnel, which a retry would have to hold back and
+// replay.
+//
+// Both virtual hosts remove NotProcessedHeader from every response they pass on, whatever
+// the route: the outbound one so that the application never sees our marker, not even on
+// the response that ends the retries; the inbound one so that the application cannot send
+// it, and the marker on a response from this pod is always its sidecar's (Envoy adds it to
+// its own reply after the virtual host's removals; see notProcessedReply).
+func (bl *builder) passthroughRoutes(name, cluster string, inbound bool) *routev3.RouteConfiguration {
 	var routes []*routev3.Route
-	if probes {
+	if inbound {
 		routes = append(routes, probeRoute(cluster))
 	}
 	retrying := passthroughAction(cluster)
-	retrying.Route.RetryPolicy = safeRetries()
+	retrying.Route.RetryPolicy = safeRetries(!inbound)
 	routes = append(routes,
 		&routev3.Route{
 			Name:   ConnectRouteName,
@@ -140,8 +151,13 @@ func (bl *builder) passthroughRoutes(name, cluster string, probes bool) *routev3
 			Action: retrying,
 		})
 	return &routev3.RouteConfiguration{
-		Name:         name,
-		VirtualHosts: []*routev3.VirtualHost{{Name: name, Domains: []string{"*"}, Routes: routes}},
+		Name: name,
+		VirtualHosts: []*routev3.VirtualHost{{
+			Name:                    name,
+			Domains:                 []string{"*"},
+			Routes:                  routes,
+			ResponseHeadersToRemove: []string{NotProcessedHeader},
+		}},
 	}
 }
 
@@ -172,14 +188,43 @@ func passthroughAction(cluster string) *routev3.Route_Route {
 // server may have processed (a payment posted twice). Whether those are worth repeating is
 // the application's call, as it is without the sidecar. Istio's default retries (on its
 // service routes, not its passthrough) add unavailable, cancelled and 503 to
-// connect-failure and refused-stream, and so can repeat a request the server saw.
+// connect-failure and refused-stream, and so can repeat a request the server saw: it cannot
+// tell a 503 its sidecar made for a request the application never got from a 503 the
+// application sent. The outbound side can, by NotProcessedHeader (notProcessedRetryOn).
 const safeRetryOn = "connect-failure,refused-stream,reset-before-request"
+
+// notProcessedRetryOn is the outbound "/" route's condition beyond safeRetryOn: a response
+// that carries NotProcessedHeader (retriable_headers, matched by presence) is retried.
+//
+// The server's sidecar adds the header only to the reply it makes when it could not connect
+// to its application at all (see notProcessedReply), so the application never saw the
+// request. That happens as the server's pod shuts down: its application has stopped
+// listening while its sidecar, which exits last, still accepts connections. The retry does
+// not go back to that pod on the same connection. The server's sidecar is draining by then
+// (drainType): on HTTP/1.1 its reply carries Connection: close, and our HTTP/1 connection
+// pool closes a connection whose response says so instead of pooling it again; on HTTP/2
+// the reply follows a GOAWAY, after which the pool opens no stream on that connection. The
+// retry takes another pooled connection, or opens a new one, which to a ClusterIP goes
+// through kube-proxy again and lands on an endpoint still in the Service; a pooled one to the
+// same pod would be drained the same way, and none stays idle longer than
+// UpstreamIdleTimeout. Were the server not draining (its application crashed, the pod is not
+// terminating), the reply keeps its connection open and the retries may find the same pod
+// on it: they are wasted, not harmful.
+//
+// The inbound "/" route does not retry on the header: behind it there is only the local
+// application, which it already redials on connect-failure.
+const notProcessedRetryOn = "retriable-headers"
 
 // safeRetryCount is how many times a request is retried: three attempts in all, the second
 // after a random 0-25 ms and the third after 0-75 ms (Envoy's default back-off, base 25 ms).
+// A marked reply (notProcessedRetryOn) costs a round trip, not a connect timeout, and a
+// retry lands on the same terminating pod only if kube-proxy picks it again before the
+// Service drops it (one chance in the number of endpoints, each time), so two are enough
+// there too.
 const safeRetryCount = 2
 
-// safeRetries is the retry policy of the passthrough routes (safeRetryOn, safeRetryCount).
+// safeRetries is the retry policy of the passthrough routes (safeRetryOn, safeRetryCount),
+// and with notProcessed, of the outbound one, also notProcessedRetryOn.
 //
 // Beyond the conditions:
 //   - No per-try timeout, and the route timeout stays 0: the application's own timeouts
@@ -200,8 +245,63 @@ const safeRetryCount = 2
 //   - The passthrough clusters' retry circuit breaker is open wide (max_retries): Envoy's
 //     default of 3 concurrent retries per cluster would drop retries during the very
 //     rollouts they are for.
-func safeRetries() *routev3.RetryPolicy {
-	return &routev3.RetryPolicy{RetryOn: safeRetryOn, NumRetries: wrapperspb.UInt32(safeRetryCount)}
+func safeRetries(notProcessed bool) *routev3.RetryPolicy {
+	p := &routev3.RetryPolicy{RetryOn: safeRetryOn, NumRetries: wrapperspb.UInt32(safeRetryCount)}
+	if notProcessed {
+		p.RetryOn += "," + notProcessedRetryOn
+		p.RetriableHeaders = []*routev3.HeaderMatcher{{
+			Name:                 NotProcessedHeader,
+			HeaderMatchSpecifier: &routev3.HeaderMatcher_PresentMatch{PresentMatch: true},
+		}}
+	}
+	return p
+}
+
+// NotProcessedHeader marks a response that a pod's sidecar made because it could not hand
+// the request to its application at all: the inbound Envoy could not connect to the
+// application's port (refused, or the connect timeout), so the application never saw a byte
+// of the request, and repeating it is safe whatever it is. Its value says why:
+// NotProcessedConnectFailure, the only reason so far. Callers' sidecars retry such a
+// response (notProcessedRetryOn) and remove the header, so no application sees it; they
+// match it by presence, so a later reason needs no caller to learn its value first (callers
+// and servers run different bootstraps during an upgrade).
+const (
+	NotProcessedHeader         = "x-osm-not-processed"
+	NotProcessedConnectFailure = "connect-failure"
+)
+
+// upstreamConnectionFailure is Envoy's response flag UF: no connection to the upstream could
+// be opened (refused, reset while connecting, or the connect timeout).
+const upstreamConnectionFailure = "UF"
+
+// notProcessedReply is the inbound HCM's local_reply_config: a reply Envoy makes whose
+// response flags include UF gets NotProcessedHeader. The router sets UF when it could not
+// connect to the application, after the inbound "/" route's own connect-failure retries (URX
+// joins it then; a response_flag_filter matches any of its flags). Only UF proves the
+// application never saw the request: UC, UR and UT come after request bytes may have gone
+// out, and a caller must not repeat those.
+//
+// The mapper only adds the header. It sets no status_code, body or body_format_override, and
+// the config no body_format, so the reply keeps its 503 and its text body, as without a
+// local_reply_config (local_reply.cc: a mapper rewrites only what it sets; the default body
+// format is %LOCAL_REPLY_BODY%, text/plain). A gRPC request's reply becomes trailers-only
+// (200, grpc-status 14) after the mappers and keeps the header. The virtual host's
+// response_headers_to_remove, which strips the application's own copies of the header, is
+// applied to a local reply before the mappers (Utility::prepareLocalReply: modify_headers,
+// then rewrite), so it does not take this one away.
+//
+// Only the inbound HCM has it: the outbound one's replies go to the application, and the
+// health listener's to the kubelet.
+func notProcessedReply() *hcmv3.LocalReplyConfig {
+	return &hcmv3.LocalReplyConfig{Mappers: []*hcmv3.ResponseMapper{{
+		Filter: &accesslogv3.AccessLogFilter{FilterSpecifier: &accesslogv3.AccessLogFilter_ResponseFlagFilter{
+			ResponseFlagFilter: &accesslogv3.ResponseFlagFilter{Flags: []string{upstreamConnectionFailure}},
+		}},
+		HeadersToAdd: []*corev3.HeaderValueOption{{
+			Header:       &corev3.HeaderValue{Key: NotProcessedHeader, Value: NotProcessedConnectFailure},
+			AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
+		}},
+	}}}
 }
 
 // probeRoute matches the kubelet's HTTP and gRPC probes by their User-Agent and forwards them

@@ -15,14 +15,20 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
-// Listener names in the bootstrap, and the readiness path served on HealthPort.
+// Listener names in the bootstrap, the readiness path served on HealthPort, and the admin
+// path that fails Envoy's health check.
 const (
 	OutboundListenerName = "outbound"
 	InboundListenerName  = "inbound"
 	HealthListenerName   = "health"
-	// HealthReadyPath on HealthPort answers 200 once Envoy is ready (the sidecar's readiness
-	// probe); it is proxied to the admin interface's /ready.
+	// HealthReadyPath on HealthPort is the sidecar's readiness probe, proxied to the admin
+	// interface's /ready: 200 "LIVE" once Envoy is ready, 503 while it starts, and 503
+	// "DRAINING" from the failing of its health check on (see drainType).
 	HealthReadyPath = "/healthz/ready"
+	// AdminHealthcheckFailPath on the admin interface (POST) fails Envoy's health check: the
+	// sidecar's preStop hook sends it as the pod starts terminating, and the listeners drain
+	// (see drainType); POST /healthcheck/ok would undo it.
+	AdminHealthcheckFailPath = "/healthcheck/fail"
 )
 
 // Envoy's well-known listener and network filter names.
@@ -69,7 +75,12 @@ func (bl *builder) captureListener(name string, port uint32, direction corev3.Tr
 	if err != nil {
 		return nil, err
 	}
-	hcm, err := bl.hcmFilter(name, bl.passthroughRoutes(name, cluster, direction == corev3.TrafficDirection_INBOUND), tracing, true)
+	inbound := direction == corev3.TrafficDirection_INBOUND
+	var localReply *hcmv3.LocalReplyConfig
+	if inbound {
+		localReply = notProcessedReply()
+	}
+	hcm, err := bl.hcmFilter(name, bl.passthroughRoutes(name, cluster, inbound), tracing, true, localReply)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +108,43 @@ func (bl *builder) captureListener(name string, port uint32, direction corev3.Tr
 		FilterChains:                     chains,
 		DefaultFilterChain:               tcp,
 		TcpKeepalive:                     tcpKeepalive(),
+		DrainType:                        drainType(direction),
 	}, nil
+}
+
+// drainType is how a capture listener takes the failing of Envoy's health check (POST
+// AdminHealthcheckFailPath), which the sidecar's preStop hook sends as soon as the pod starts
+// terminating, while the application still runs. From then on, a DEFAULT listener's HCM
+// drain-closes every connection at its next response: on HTTP/1.1 the response carries
+// Connection: close, after which the client closes the connection (RFC 9112, section 9.6),
+// or Envoy does at the HCM's drain_timeout (5 s); on HTTP/2 a GOAWAY goes out before it and
+// the client opens no more streams there. It does so at once, not over the gradual ramp
+// of --drain-time-s: Envoy's drain manager answers drainClose for a DEFAULT listener as soon
+// as the health check is failed (source/server/drain_manager_impl.cc,
+// DrainManagerImpl::drainClose), and Envoy's server-wide drain manager is MODIFY_ONLY, so the
+// listener's own drain_type decides. No health_check HTTP filter is involved (the proto's
+// "along with the health check filter" is that filter failing its own checks from the same
+// state). So callers' pooled connections to this pod close after their next response, and
+// their next connections go through kube-proxy to pods still in the Service. The inbound
+// listener stays DEFAULT, as does the health listener.
+//
+// The outbound listener is MODIFY_ONLY: it drains only when it is modified or removed (by
+// LDS, or on a hot restart: never, with a static bootstrap). Its connections are the
+// application's own, to its local Envoy; the application keeps making requests while it
+// shuts down (finishing its work, flushing, deregistering), and closing them would only make
+// it reconnect to the same Envoy. Istio gets the same split by traffic direction: pilot-agent
+// drains with drain_listeners?inboundonly&graceful, which leaves OUTBOUND listeners alone;
+// /healthcheck/fail knows no direction, so drain_type tells them apart here. (Envoy Gateway
+// makes all its listeners MODIFY_ONLY for the opposite reason: to fail the health check on
+// shutdown without draining by it.)
+//
+// Only the HTTP chains drain: tcp_proxy has no drain, so a TCP connection stays until one of
+// its ends closes it.
+func drainType(direction corev3.TrafficDirection) listenerv3.Listener_DrainType {
+	if direction == corev3.TrafficDirection_OUTBOUND {
+		return listenerv3.Listener_MODIFY_ONLY
+	}
+	return listenerv3.Listener_DEFAULT
 }
 
 // dualStack is the IPv6 twin of a listener's 0.0.0.0 address: [::] on the same port, as Istio
@@ -239,8 +286,16 @@ const TCPIdleTimeout = 24 * time.Hour
 // healthListener serves HealthReadyPath on every interface for the kubelet. It carries no
 // tracer on purpose: a span per readiness probe would bury the application's traces. Nor
 // keepalive: the kubelet opens a connection per probe and closes it after the answer.
+//
+// Its drain_type is DEFAULT. Once the health check is failed (see drainType), the probe's
+// answer is 503 "DRAINING": the admin interface's /ready answers 200 only in the state LIVE,
+// and a server whose health check is failed is DRAINING
+// (source/server/admin/server_info_handler.cc, handlerReady; Utility::serverState). The
+// sidecar's readiness probe fails while the pod terminates, which is right: the pod's
+// EndpointSlice entries turn serving false, and kube-proxy does not fall back on them even
+// when no endpoint of the Service is ready any more.
 func (bl *builder) healthListener() (*listenerv3.Listener, error) {
-	hcm, err := bl.hcmFilter(HealthListenerName, healthRoutes(), nil, false)
+	hcm, err := bl.hcmFilter(HealthListenerName, healthRoutes(), nil, false, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -13,16 +13,16 @@ import "testing"
 // Golden -update; the goldens of webhook/inject and cmd/osm name the ConfigMaps too: go test
 // ./webhook/inject ./cmd/osm -update).
 var pinnedHashes = map[string]string{
-	"bookbuyer":                  "5ffb417dac",
-	"bookstore-v1":               "648bdb47cc",
-	"bookstore-v2":               "6a04c91031",
-	"bookwarehouse":              "4e8869ccf7",
-	"bookbuyer-tracing-off":      "2ac05f26c4",
-	"bookstore-v1-overridden":    "8a01b00c13",
-	"bookbuyer-b3":               "ff9503dcb6",
-	"bookwarehouse-server-first": "6e999a0600",
-	"bookbuyer-otlp":             "96c9c4bf6f",
-	"bookbuyer-tags":             "108035c7c1",
+	"bookbuyer":                  "98f5d5defa",
+	"bookstore-v1":               "0b32463045",
+	"bookstore-v2":               "0d25147d0a",
+	"bookwarehouse":              "0c38ad08b9",
+	"bookbuyer-tracing-off":      "32304e4826",
+	"bookstore-v1-overridden":    "c87c8e0021",
+	"bookbuyer-b3":               "46f56675da",
+	"bookwarehouse-server-first": "9d594212de",
+	"bookbuyer-otlp":             "618111e402",
+	"bookbuyer-tags":             "0901c8d5e0",
 }
 
 // TestPinnedHashes holds every demo bootstrap's hash to the table above.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -127,9 +128,39 @@ var rules = []rule{{
 	// connect-failure, refused-stream and reset-before-request (Envoy 1.31: no byte sent
 	// upstream in any attempt, router.cc's first_upstream_tx_byte_sent) are the conditions under
 	// which the server cannot have processed the request; reset, 5xx and gateway-error retry
-	// requests it may have. A route's policy applies to it alone; a virtual host's to all.
+	// requests it may have. retriable-headers retries a response carrying a header that
+	// retriable_headers matches (RetryStateImpl::wouldRetryFromHeaders, whatever the status),
+	// here only the not-processed marker, which the server's sidecar sets on a request its
+	// application never got (the marker rule). A route's policy applies to it alone; a virtual
+	// host's to all.
 	doc:   envoyDocs + "configuration/http/http_filters/router_filter#x-envoy-retry-on",
 	check: checkSafeRetries,
+}, {
+	name: "a failed health check drains what callers hold, never the app's own connections",
+	// Admin POST /healthcheck/fail makes a DEFAULT listener drain-close at once: HTTP/1.1
+	// responses get Connection: close, HTTP/2 connections a GOAWAY
+	// (DrainManagerImpl::drainClose is true when drain_type is DEFAULT and the health check
+	// is failed; the server-wide drain manager is MODIFY_ONLY). MODIFY_ONLY listeners drain
+	// only when modified or removed. Also: operations/admin#post--healthcheck-fail,
+	// intro/arch_overview/operations/draining.
+	doc:   envoyDocs + "api-v3/config/listener/v3/listener.proto#envoy-v3-api-field-config-listener-v3-listener-drain-type",
+	check: checkDrainTypes,
+}, {
+	name: "the readiness probe asks the admin interface's /ready",
+	// /ready answers 200 only when the server is LIVE: 503 while it initialises and 503
+	// DRAINING once the health check is failed (Utility::serverState), so the probe fails
+	// while the pod terminates.
+	doc:   envoyDocs + "operations/admin#get--ready",
+	check: checkReadiness,
+}, {
+	name: "only a request the app never got is marked not processed, and no app sees the marker",
+	// A local_reply_config mapper's filter is an access log filter (response_flag_filter
+	// matches any listed flag); a matched mapper applies only the rewrites it sets
+	// (local_reply.cc). UF: upstream connection failure. The virtual host's
+	// response_headers_to_remove applies to a local reply before the mappers
+	// (Utility::prepareLocalReply), and to every upstream response.
+	doc:   envoyDocs + "configuration/http/http_conn_man/local_reply",
+	check: checkNotProcessedMarker,
 }, {
 	name: "the capture listeners keep the connections they accept alive",
 	// The listener's tcp_keepalive applies to the listening socket (STATE_PREBIND), whose
@@ -394,26 +425,139 @@ func TestRulesCatchMutations(t *testing.T) {
 			}},
 			{"the kubelet's probes are retried", func(t *testing.T, b *bootstrapv3.Bootstrap) {
 				editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) {
-					h.GetRouteConfig().GetVirtualHosts()[0].GetRoutes()[0].GetRoute().RetryPolicy = safeRetries()
+					h.GetRouteConfig().GetVirtualHosts()[0].GetRoutes()[0].GetRoute().RetryPolicy = safeRetries(false)
 				})
 			}},
 			{"CONNECT is retried", func(t *testing.T, b *bootstrapv3.Bootstrap) {
 				editHCM(t, b, OutboundListenerName, func(h *hcmv3.HttpConnectionManager) {
 					for _, r := range h.GetRouteConfig().GetVirtualHosts()[0].GetRoutes() {
 						if r.GetName() == ConnectRouteName {
-							r.GetRoute().RetryPolicy = safeRetries()
+							r.GetRoute().RetryPolicy = safeRetries(true)
 						}
 					}
 				})
 			}},
 			{"the whole virtual host retries", func(t *testing.T, b *bootstrapv3.Bootstrap) {
 				editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) {
-					h.GetRouteConfig().GetVirtualHosts()[0].RetryPolicy = safeRetries()
+					h.GetRouteConfig().GetVirtualHosts()[0].RetryPolicy = safeRetries(false)
 				})
 			}},
 			{"retries avoid the one host there is", func(t *testing.T, b *bootstrapv3.Bootstrap) {
 				editRetries(t, b, OutboundListenerName, PassthroughRouteName, func(p *routev3.RetryPolicy) {
 					p.RetryHostPredicate = []*routev3.RetryPolicy_RetryHostPredicate{{Name: "envoy.retry_host_predicates.previous_hosts"}}
+				})
+			}},
+			{"a reply the callee marked not processed is not retried", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editRetries(t, b, OutboundListenerName, PassthroughRouteName, func(p *routev3.RetryPolicy) {
+					p.RetryOn, p.RetriableHeaders = safeRetryOn, nil
+				})
+			}},
+			{"the inbound side retries on the marker, to the local app again", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editRetries(t, b, InboundListenerName, PassthroughRouteName, func(p *routev3.RetryPolicy) { proto.Merge(p, safeRetries(true)) })
+			}},
+			{"every response without the marker is retried", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editRetries(t, b, OutboundListenerName, PassthroughRouteName, func(p *routev3.RetryPolicy) { p.RetriableHeaders[0].InvertMatch = true })
+			}},
+			{"retried on a header the server's application may send", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editRetries(t, b, OutboundListenerName, PassthroughRouteName, func(p *routev3.RetryPolicy) {
+					p.RetriableHeaders = append(p.RetriableHeaders, &routev3.HeaderMatcher{Name: "retry-after", HeaderMatchSpecifier: &routev3.HeaderMatcher_PresentMatch{PresentMatch: true}})
+				})
+			}},
+			{"retried on a header no sidecar sets", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editRetries(t, b, OutboundListenerName, PassthroughRouteName, func(p *routev3.RetryPolicy) { p.RetriableHeaders[0].Name = "x-osm-unprocessed" })
+			}},
+		},
+		"a failed health check drains what callers hold, never the app's own connections": {
+			{"the app's own connections are drained", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustListener(t, b, OutboundListenerName).DrainType = listenerv3.Listener_DEFAULT
+			}},
+			{"callers keep their connections to a terminating pod", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustListener(t, b, InboundListenerName).DrainType = listenerv3.Listener_MODIFY_ONLY
+			}},
+			{"the health listener ignores the failed health check", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustListener(t, b, HealthListenerName).DrainType = listenerv3.Listener_MODIFY_ONLY
+			}},
+		},
+		"the readiness probe asks the admin interface's /ready": {
+			{"the probe asks /server_info, 200 while draining", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, HealthListenerName, func(h *hcmv3.HttpConnectionManager) {
+					h.GetRouteConfig().GetVirtualHosts()[0].GetRoutes()[0].GetRoute().PrefixRewrite = "/server_info"
+				})
+			}},
+			{"the probe asks the application", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, HealthListenerName, func(h *hcmv3.HttpConnectionManager) {
+					h.GetRouteConfig().GetVirtualHosts()[0].GetRoutes()[0].GetRoute().ClusterSpecifier = &routev3.RouteAction_Cluster{Cluster: InboundPassthroughCluster}
+				})
+			}},
+			{"the admin cluster dials the outbound capture port", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustCluster(t, b, adminClusterName).LoadAssignment = loadAssignment(adminClusterName, AdminAddress, OutboundPort)
+			}},
+			{"a catch-all route answers the probe", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, HealthListenerName, func(h *hcmv3.HttpConnectionManager) {
+					h.GetRouteConfig().GetVirtualHosts()[0].GetRoutes()[0].Match.PathSpecifier = &routev3.RouteMatch_Prefix{Prefix: "/"}
+				})
+			}},
+			{"the probe's 503 is rewritten to 200", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, HealthListenerName, func(h *hcmv3.HttpConnectionManager) {
+					h.LocalReplyConfig = &hcmv3.LocalReplyConfig{Mappers: []*hcmv3.ResponseMapper{{
+						Filter:     &accesslogv3.AccessLogFilter{FilterSpecifier: &accesslogv3.AccessLogFilter_StatusCodeFilter{StatusCodeFilter: &accesslogv3.StatusCodeFilter{}}},
+						StatusCode: wrapperspb.UInt32(200),
+					}}}
+				})
+			}},
+		},
+		"only a request the app never got is marked not processed, and no app sees the marker": {
+			{"nothing is marked", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) { h.LocalReplyConfig = nil })
+			}},
+			{"a connection reset after the request went out is marked too", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editLocalReply(t, b, func(m *hcmv3.ResponseMapper) {
+					f := m.GetFilter().GetResponseFlagFilter()
+					f.Flags = append(f.Flags, "UC")
+				})
+			}},
+			{"every local reply is marked", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editLocalReply(t, b, func(m *hcmv3.ResponseMapper) {
+					m.Filter = &accesslogv3.AccessLogFilter{FilterSpecifier: &accesslogv3.AccessLogFilter_ResponseFlagFilter{ResponseFlagFilter: &accesslogv3.ResponseFlagFilter{}}}
+				})
+			}},
+			{"the marked reply is a 502", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editLocalReply(t, b, func(m *hcmv3.ResponseMapper) { m.StatusCode = wrapperspb.UInt32(502) })
+			}},
+			{"the marked reply's body is replaced", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editLocalReply(t, b, func(m *hcmv3.ResponseMapper) {
+					m.Body = &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: "try again"}}
+				})
+			}},
+			{"every local reply is reformatted", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) {
+					h.LocalReplyConfig.BodyFormat = &corev3.SubstitutionFormatString{Format: &corev3.SubstitutionFormatString_TextFormatSource{
+						TextFormatSource: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: "%LOCAL_REPLY_BODY%"}},
+					}}
+				})
+			}},
+			{"the marker is not the header callers retry on", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editLocalReply(t, b, func(m *hcmv3.ResponseMapper) { m.HeadersToAdd[0].Header.Key = "x-osm-unprocessed" })
+			}},
+			{"the outbound side marks its own replies, which go to the app", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				var c *hcmv3.LocalReplyConfig
+				editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) { c = h.GetLocalReplyConfig() })
+				editHCM(t, b, OutboundListenerName, func(h *hcmv3.HttpConnectionManager) { h.LocalReplyConfig = c })
+			}},
+			{"the app sees the marker when the retries run out", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, OutboundListenerName, func(h *hcmv3.HttpConnectionManager) {
+					h.GetRouteConfig().GetVirtualHosts()[0].ResponseHeadersToRemove = nil
+				})
+			}},
+			{"the app can send the marker", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) {
+					h.GetRouteConfig().GetVirtualHosts()[0].ResponseHeadersToRemove = nil
+				})
+			}},
+			{"a route adds the marker to the app's responses", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) {
+					r := h.GetRouteConfig().GetVirtualHosts()[0].GetRoutes()[0]
+					r.ResponseHeadersToAdd = []*corev3.HeaderValueOption{{Header: &corev3.HeaderValue{Key: NotProcessedHeader, Value: NotProcessedConnectFailure}}}
 				})
 			}},
 		},
@@ -1135,7 +1279,7 @@ func checkSafeRetries(b *bootstrapv3.Bootstrap, _ Settings) error {
 				continue
 			}
 			found = true
-			if err := checkSafeRetryPolicy(p); err != nil {
+			if err := checkSafeRetryPolicy(p, c.listener == OutboundListenerName); err != nil {
 				return fmt.Errorf("listener %s: route %s: %w", c.listener, r.GetName(), err)
 			}
 		}
@@ -1146,16 +1290,22 @@ func checkSafeRetries(b *bootstrapv3.Bootstrap, _ Settings) error {
 	return nil
 }
 
-// checkSafeRetryPolicy: p retries on exactly the safe conditions, a few times, with nothing
-// else that would retry, time out or steer a request.
-func checkSafeRetryPolicy(p *routev3.RetryPolicy) error {
+// checkSafeRetryPolicy: p retries on exactly the safe conditions, and with notProcessed (the
+// outbound side) on the not-processed marker too, a few times, with nothing else that would
+// retry, time out or steer a request.
+func checkSafeRetryPolicy(p *routev3.RetryPolicy, notProcessed bool) error {
 	if p == nil {
 		return errors.New("no retry policy: a request refused during a rollout fails")
 	}
+	want := slices.Clone(safeConditions)
+	if notProcessed {
+		want = append(want, "retriable-headers")
+	}
+	slices.Sort(want)
 	on := strings.Split(p.GetRetryOn(), ",")
 	slices.Sort(on)
-	if !slices.Equal(on, safeConditions) {
-		return fmt.Errorf("retry_on %q, want exactly %q", p.GetRetryOn(), strings.Join(safeConditions, ","))
+	if !slices.Equal(on, want) {
+		return fmt.Errorf("retry_on %q, want exactly %q", p.GetRetryOn(), strings.Join(want, ","))
 	}
 	if n := p.GetNumRetries(); n == nil || n.GetValue() == 0 || n.GetValue() > maxSafeRetries {
 		return fmt.Errorf("num_retries %v, want 1 to %d (unset is 1)", n, maxSafeRetries)
@@ -1166,10 +1316,151 @@ func checkSafeRetryPolicy(p *routev3.RetryPolicy) error {
 	if len(p.GetRetryHostPredicate()) > 0 || p.GetRetryPriority() != nil || p.GetHostSelectionRetryMaxAttempts() != 0 {
 		return errors.New("host predicates steer retries, but an ORIGINAL_DST cluster has one host per destination")
 	}
-	if len(p.GetRetriableStatusCodes()) > 0 || len(p.GetRetriableHeaders()) > 0 || len(p.GetRetriableRequestHeaders()) > 0 {
-		return errors.New("retriable status codes or headers: responses come from a server that saw the request")
+	if len(p.GetRetriableStatusCodes()) > 0 || len(p.GetRetriableRequestHeaders()) > 0 {
+		return errors.New("retriable status codes or request headers: responses come from a server that saw the request")
+	}
+	hs := p.GetRetriableHeaders()
+	if !notProcessed {
+		if len(hs) > 0 {
+			return fmt.Errorf("retriable headers %v: behind the inbound side is only the local application, which a header retry would not avoid", hs)
+		}
+		return nil
+	}
+	if len(hs) != 1 || !isPresenceOf(hs[0], NotProcessedHeader) {
+		return fmt.Errorf("retriable headers %v, want exactly the presence of %s: any other header comes from a server that may have processed the request", hs, NotProcessedHeader)
 	}
 	return nil
+}
+
+// isPresenceOf: m matches exactly the responses that carry header name, whatever its value.
+func isPresenceOf(m *routev3.HeaderMatcher, name string) bool {
+	return m.GetName() == name && m.GetPresentMatch() && !m.GetInvertMatch() && !m.GetTreatMissingHeaderAsEmpty()
+}
+
+// checkDrainTypes: the outbound listener carries the application's own connections and is
+// MODIFY_ONLY; every other one drains when the health check is failed.
+func checkDrainTypes(b *bootstrapv3.Bootstrap, _ Settings) error {
+	ls := b.GetStaticResources().GetListeners()
+	if !slices.ContainsFunc(ls, func(l *listenerv3.Listener) bool { return l.GetName() == OutboundListenerName }) {
+		return fmt.Errorf("no listener %s", OutboundListenerName)
+	}
+	for _, l := range ls {
+		got := l.GetDrainType()
+		switch {
+		case l.GetName() == OutboundListenerName && got != listenerv3.Listener_MODIFY_ONLY:
+			return fmt.Errorf("listener %s: drain_type %v, want MODIFY_ONLY: failing the health check would close the application's own connections to its sidecar while it shuts down", l.GetName(), got)
+		case l.GetName() != OutboundListenerName && got != listenerv3.Listener_DEFAULT:
+			return fmt.Errorf("listener %s: drain_type %v, want DEFAULT: failing the health check would leave the connections callers and probes hold to the terminating pod open", l.GetName(), got)
+		}
+	}
+	return nil
+}
+
+// readyPath is the admin interface's readiness endpoint.
+const readyPath = "/ready"
+
+func checkReadiness(b *bootstrapv3.Bootstrap, _ Settings) error {
+	l := findListener(b, HealthListenerName)
+	if got := l.GetAddress().GetSocketAddress().GetPortValue(); got != HealthPort {
+		return fmt.Errorf("listener %s on port %d, want %d", HealthListenerName, got, HealthPort)
+	}
+	h, err := theHCM(b, HealthListenerName)
+	if err != nil {
+		return err
+	}
+	vhs := h.GetRouteConfig().GetVirtualHosts()
+	if len(vhs) != 1 || len(vhs[0].GetRoutes()) != 1 {
+		return fmt.Errorf("listener %s: the route config is not one virtual host with one route", HealthListenerName)
+	}
+	r := vhs[0].GetRoutes()[0]
+	if r.GetMatch().GetPath() != HealthReadyPath || len(r.GetMatch().GetHeaders()) > 0 {
+		return fmt.Errorf("listener %s: the route matches %v, want exactly the path %s", HealthListenerName, r.GetMatch(), HealthReadyPath)
+	}
+	a := r.GetRoute()
+	if a.GetCluster() != adminClusterName || a.GetPrefixRewrite() != readyPath || a.GetRegexRewrite() != nil || a.GetPathRewritePolicy() != nil {
+		return fmt.Errorf("%s goes to cluster %q as %q, want %s as %s: only /ready answers 503 once the health check is failed", HealthReadyPath, a.GetCluster(), a.GetPrefixRewrite(), adminClusterName, readyPath)
+	}
+	c := findCluster(b, adminClusterName)
+	eps := c.GetLoadAssignment().GetEndpoints()
+	if len(eps) != 1 || len(eps[0].GetLbEndpoints()) != 1 {
+		return fmt.Errorf("cluster %s has not exactly one endpoint", adminClusterName)
+	}
+	sa := eps[0].GetLbEndpoints()[0].GetEndpoint().GetAddress().GetSocketAddress()
+	if sa.GetAddress() != AdminAddress || sa.GetPortValue() != AdminPort {
+		return fmt.Errorf("cluster %s dials %s:%d, not the admin interface %s:%d", adminClusterName, sa.GetAddress(), sa.GetPortValue(), AdminAddress, AdminPort)
+	}
+	if h.GetLocalReplyConfig() != nil {
+		return fmt.Errorf("listener %s rewrites its local replies, the probe's 503 among them", HealthListenerName)
+	}
+	return nil
+}
+
+func checkNotProcessedMarker(b *bootstrapv3.Bootstrap, _ Settings) error {
+	for _, name := range []string{OutboundListenerName, InboundListenerName, HealthListenerName} {
+		h, err := theHCM(b, name)
+		if err != nil {
+			return err
+		}
+		if name == InboundListenerName {
+			if err := checkNotProcessedReply(h.GetLocalReplyConfig()); err != nil {
+				return fmt.Errorf("listener %s: %w", name, err)
+			}
+		} else if h.GetLocalReplyConfig() != nil {
+			return fmt.Errorf("listener %s has a local_reply_config: only the inbound side marks replies, for the callers' sidecars", name)
+		}
+		if name == HealthListenerName {
+			continue
+		}
+		// The marker reaches no application, and none can forge it: every virtual host
+		// removes it, and nothing adds it but the inbound mapper.
+		rc := h.GetRouteConfig()
+		if addsHeader(rc.GetResponseHeadersToAdd(), NotProcessedHeader) {
+			return fmt.Errorf("listener %s: the route configuration adds %s to responses", name, NotProcessedHeader)
+		}
+		for _, vh := range rc.GetVirtualHosts() {
+			if !slices.Contains(vh.GetResponseHeadersToRemove(), NotProcessedHeader) {
+				return fmt.Errorf("listener %s: virtual host %s does not remove %s: the application could see it, or send it", name, vh.GetName(), NotProcessedHeader)
+			}
+			if addsHeader(vh.GetResponseHeadersToAdd(), NotProcessedHeader) {
+				return fmt.Errorf("listener %s: virtual host %s adds %s", name, vh.GetName(), NotProcessedHeader)
+			}
+			for _, r := range vh.GetRoutes() {
+				if addsHeader(r.GetResponseHeadersToAdd(), NotProcessedHeader) {
+					return fmt.Errorf("listener %s: route %s adds %s", name, r.GetName(), NotProcessedHeader)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// checkNotProcessedReply: c adds the marker to the local replies flagged UF, and only to
+// them, and changes nothing else of any reply.
+func checkNotProcessedReply(c *hcmv3.LocalReplyConfig) error {
+	if c.GetBodyFormat() != nil {
+		return fmt.Errorf("body_format %v reformats every local reply", c.GetBodyFormat())
+	}
+	ms := c.GetMappers()
+	if len(ms) != 1 {
+		return fmt.Errorf("%d local reply mappers, want 1: a request its application never got goes unmarked, or others are rewritten", len(ms))
+	}
+	m := ms[0]
+	if got := m.GetFilter().GetResponseFlagFilter().GetFlags(); !slices.Equal(got, []string{"UF"}) {
+		return fmt.Errorf("the mapper's filter %v, want a response_flag_filter of UF alone: other flags come after request bytes went out", m.GetFilter())
+	}
+	if m.GetStatusCode() != nil || m.GetBody() != nil || m.GetBodyFormatOverride() != nil {
+		return fmt.Errorf("the mapper rewrites the reply (status %v, body %v, format %v): it must only add %s", m.GetStatusCode(), m.GetBody(), m.GetBodyFormatOverride(), NotProcessedHeader)
+	}
+	hs := m.GetHeadersToAdd()
+	if len(hs) != 1 || hs[0].GetHeader().GetKey() != NotProcessedHeader || hs[0].GetHeader().GetValue() != NotProcessedConnectFailure {
+		return fmt.Errorf("the mapper adds %v, want %s: %s alone", hs, NotProcessedHeader, NotProcessedConnectFailure)
+	}
+	return nil
+}
+
+// addsHeader: opts add header name.
+func addsHeader(opts []*corev3.HeaderValueOption, name string) bool {
+	return slices.ContainsFunc(opts, func(o *corev3.HeaderValueOption) bool { return strings.EqualFold(o.GetHeader().GetKey(), name) })
 }
 
 // Keepalive bounds: the first probe must come before the shortest common middlebox idle
@@ -1460,6 +1751,18 @@ func editRetries(t *testing.T, b *bootstrapv3.Bootstrap, listener, routeName str
 			}
 		}
 		t.Fatalf("listener %s has no route %s", listener, routeName)
+	})
+}
+
+// editLocalReply edits the inbound HCM's one local reply mapper.
+func editLocalReply(t *testing.T, b *bootstrapv3.Bootstrap, edit func(*hcmv3.ResponseMapper)) {
+	t.Helper()
+	editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) {
+		ms := h.GetLocalReplyConfig().GetMappers()
+		if len(ms) != 1 {
+			t.Fatalf("the inbound HCM has %d local reply mappers, want 1", len(ms))
+		}
+		edit(ms[0])
 	})
 }
 
