@@ -27,13 +27,13 @@ func prepareRunDir(dir, bootstrapDir, self string, kernelIPv6 bool) (string, err
 	}
 	link := redirect.BootstrapLink(dir)
 	tmp := link + ".tmp"
-	if err := os.Remove(tmp); err != nil && !os.IsNotExist(err) {
+	if err := os.Remove(tmp); err != nil && !os.IsNotExist(err) { //nolint:gosec // G703: the run volume the injector names, in the pod's own emptyDir.
 		return "", err
 	}
 	if err := os.Symlink(filepath.Join(bootstrapDir, key), tmp); err != nil {
 		return "", fmt.Errorf("when linking Envoy's bootstrap: %w", err)
 	}
-	if err := os.Rename(tmp, link); err != nil {
+	if err := os.Rename(tmp, link); err != nil { //nolint:gosec // G703: see above.
 		return "", fmt.Errorf("when linking Envoy's bootstrap: %w", err)
 	}
 	return key, nil
@@ -63,5 +63,5 @@ func copyExecutable(src, dst string) error {
 	if err := os.Chmod(tmp, 0o555); err != nil { //nolint:gosec // G302: see above.
 		return err
 	}
-	return os.Rename(tmp, dst)
+	return os.Rename(tmp, dst) //nolint:gosec // G703: the run volume the injector names, in the pod's own emptyDir.
 }
