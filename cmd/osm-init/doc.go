@@ -4,7 +4,13 @@
 //
 //	osm-init --inbound-port=15003 --outbound-port=15001 --proxy-uid=1500 \
 //	  [--inbound-port-exclusions=P,...] [--outbound-port-exclusions=P,...] \
-//	  [--outbound-ip-exclusions=CIDR,...] [--outbound-ip-inclusions=CIDR,...] [--dry-run]
+//	  [--outbound-ip-exclusions=CIDR,...] [--outbound-ip-inclusions=CIDR,...] \
+//	  [--run-dir=DIR --bootstrap-dir=DIR] [--dry-run]
+//	osm-init drain
+//
+// With --run-dir it also fills the run volume it shares with the envoy container (rundir.go:
+// its own copy, and the link to the bootstrap rendering that fits the kernel), and `osm-init
+// drain` is that copy run as Envoy's preStop hook (drain.go).
 //
 // The rules are nftables tables (package ruleset), sent to the kernel over netlink in one
 // transaction (package nft): no shell, no iptables or nft binary, and the image holds nothing
