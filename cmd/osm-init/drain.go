@@ -15,9 +15,9 @@ import (
 
 // healthcheckFailPath is Envoy's admin endpoint that fails its health checks: Envoy then
 // drain-closes the connections of its listeners whose drain_type is DEFAULT (the inbound
-// and health listeners; the outbound one is MODIFY_ONLY), and /ready answers DRAINING.
-// https://www.envoyproxy.io/docs/envoy/latest/operations/admin#post--healthcheck-fail
-const healthcheckFailPath = "/healthcheck/fail"
+// and health listeners; the outbound one is MODIFY_ONLY), and /ready answers DRAINING
+// (bootstrap's rules hold the listeners to it).
+const healthcheckFailPath = bootstrap.AdminHealthcheckFailPath
 
 // drainer is `osm-init drain`, Envoy's preStop hook (see inject's envoyContainer): it asks
 // Envoy to drain and returns once redirect.DrainHold has passed since it started, which keeps
