@@ -2,6 +2,7 @@ package testimages
 
 import (
 	"archive/tar"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -16,6 +17,10 @@ import (
 
 // The images are built once for all tests of the package, into sharedDir (see imagesDir).
 var (
+	launcherOnce sync.Once
+	launcherPath string
+	launcherErr  error
+
 	sharedOnce      sync.Once
 	sharedDir       string
 	sharedTemporary bool
@@ -25,7 +30,6 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	launchIfAsked()
 	code := m.Run()
 	if sharedTemporary {
 		_ = os.RemoveAll(sharedDir)
@@ -226,6 +230,13 @@ func rootfs(t *testing.T, img v1.Image) string {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	unpack(t, img, dir)
+	return dir
+}
+
+// unpack extracts an image's layers into dir.
+func unpack(t *testing.T, img v1.Image, dir string) {
+	t.Helper()
 	layers, err := img.Layers()
 	if err != nil {
 		t.Fatal(err)
@@ -241,5 +252,100 @@ func rootfs(t *testing.T, img v1.Image) string {
 			t.Fatal(err)
 		}
 	}
-	return dir
+}
+
+// imageRoot is the image of archive a unpacked (as rootfs does) and its config. When
+// sharedDir is kept between runs, the root is kept too, under sharedDir/roots, named after
+// the archive and its digest: unpacking the Jaeger image through the race detector's
+// instrumented gzip and tar took 15 s of every `make test`. The roots are only read (the
+// programs run on read-only binds of them, or as root on files nobody changes); the mount
+// points tests add to them are the same every time. A root of an older archive of the same
+// image is removed when a new one is made.
+func imageRoot(t *testing.T, a Archive) (string, *v1.ConfigFile) {
+	t.Helper()
+	if sharedTemporary {
+		_, img := openArchive(t, a.Path)
+		cfg, err := img.ConfigFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rootfs(t, img), cfg
+	}
+	s, err := readStamp(a.Path + ".inputs")
+	if err != nil {
+		t.Fatalf("%s has no stamp: %v", a.Path, err)
+	}
+	rootsDir := filepath.Join(sharedDir, "roots")
+	if err := os.MkdirAll(rootsDir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	prefix := strings.TrimSuffix(filepath.Base(a.Path), ".oci.tar") + "-"
+	dir := filepath.Join(rootsDir, prefix+strings.TrimPrefix(s.Archive, "sha256:")[:16])
+	if root, cfg, err := readRoot(dir); err == nil {
+		return root, cfg
+	}
+	old, _ := filepath.Glob(filepath.Join(rootsDir, prefix+"*"))
+	for _, o := range old {
+		_ = os.RemoveAll(o)
+	}
+	_, img := openArchive(t, a.Path)
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp, err := os.MkdirTemp(rootsDir, "unpacking-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(tmp) // left only when the rename below failed
+	root := filepath.Join(tmp, "root")
+	if err := os.Mkdir(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	unpack(t, img, root)
+	data, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "config.json"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Another test binary may have unpacked it meanwhile: then its root is as good.
+	if err := os.Rename(tmp, dir); err != nil {
+		if root, cfg, err := readRoot(dir); err == nil {
+			return root, cfg
+		}
+		t.Fatalf("keeping the unpacked %s: %v", a.Ref, err)
+	}
+	return filepath.Join(dir, "root"), cfg
+}
+
+// readRoot reads a root imageRoot kept: DIR/root and DIR/config.json.
+func readRoot(dir string) (string, *v1.ConfigFile, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return "", nil, err
+	}
+	var cfg v1.ConfigFile
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return "", nil, err
+	}
+	return filepath.Join(dir, "root"), &cfg, nil
+}
+
+// launcherPackage is the program that runs osm-init as a container runtime would.
+const launcherPackage = "github.com/osm-tracing/osm-tracing/e2e/testimages/launcher"
+
+// launcher builds e2e/testimages/launcher once, beside the images' programs.
+func launcher(t *testing.T) string {
+	t.Helper()
+	builtImages(t) // sharedDir
+	launcherOnce.Do(func() {
+		dir := filepath.Join(sharedDir, "bin", platform().OS+"-"+platform().Architecture)
+		launcherPath, launcherErr = compile(t.Context(), sharedOptions, launcherPackage, dir)
+	})
+	if launcherErr != nil {
+		t.Fatal(launcherErr)
+	}
+	return launcherPath
 }

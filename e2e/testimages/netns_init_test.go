@@ -25,19 +25,16 @@ import (
 // termination log and of the run volume, an emptyDir the envoy container mounts too.
 type initImage struct {
 	root, terminationLog, runDir string
+	launcher                     string
 }
 
-func newInitImage(t *testing.T, archive string) *initImage {
+func newInitImage(t *testing.T, archive Archive) *initImage {
 	t.Helper()
-	_, img := openArchive(t, archive)
-	cfg, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, cfg := imageRoot(t, archive)
 	if len(cfg.Config.Entrypoint) != 1 || cfg.Config.Entrypoint[0] != InitPath {
 		t.Fatalf("the init image's entrypoint is %q, want [%s]", cfg.Config.Entrypoint, InitPath)
 	}
-	i := &initImage{root: rootfs(t, img), runDir: shareableDir(t)}
+	i := &initImage{root: root, runDir: shareableDir(t), launcher: launcher(t)}
 	for _, d := range []string{"proc", "dev", inject.RunDir} {
 		if err := os.MkdirAll(filepath.Join(i.root, d), 0o755); err != nil {
 			t.Fatal(err)
@@ -57,25 +54,30 @@ type initRun struct {
 	termination string // the termination log's content
 }
 
+// The launcher's /proc modes: procfs, as a container runtime mounts it, or an empty tmpfs,
+// which is what a kernel without IPv6 shows a program that looks for /proc/net/if_inet6; and
+// its capability modes: the injected container's (NET_ADMIN alone), or none.
+const (
+	procfs      = "procfs"
+	procNoV6    = "no-ipv6"
+	capNetAdmin = "net_admin"
+	capNone     = "none"
+)
+
 // run runs the image's entrypoint with args in ns as the kubelet would run the injected
 // container (uid 0, the capabilities of capMode, a read-only root, /proc as procMode says:
-// see launchIfAsked), with an empty termination log and the run volume mounted.
+// see e2e/testimages/launcher), with an empty termination log and the run volume mounted.
 func (i *initImage) run(t *testing.T, ns *netns, procMode, capMode string, args []string) initRun {
 	t.Helper()
 	if err := os.WriteFile(i.terminationLog, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	argv := append([]string{"netns", "exec", ns.name, "unshare", "--mount", "--propagation", "private", "--",
-		self, i.root, procMode, capMode, bindFlag + i.terminationLog + ":/dev/termination-log",
-		bindFlag + i.runDir + ":" + inject.RunDir, InitPath}, args...)
+		i.launcher, i.root, procMode, capMode, "--bind=" + i.terminationLog + ":/dev/termination-log",
+		"--bind=" + i.runDir + ":" + inject.RunDir, InitPath}, args...)
 	cmd := exec.CommandContext(ctx, "ip", argv...)
-	cmd.Env = append(os.Environ(), launchEnv+"=1")
 	out, err := cmd.CombinedOutput()
 	r := initRun{out: string(out)}
 	var exit *exec.ExitError

@@ -73,16 +73,17 @@ func TestImagesInNetworkNamespaces(t *testing.T) {
 	archives, o := builtImages(t)
 	roots, configs := map[string]string{}, map[string]*v1.ConfigFile{}
 	for _, ref := range []string{EnvoyStandInImage, TestAppImage, JaegerImage} {
-		_, img := openArchive(t, archives[ref].Path)
-		roots[ref] = rootfs(t, img)
-		cfg, err := img.ConfigFile()
-		if err != nil {
-			t.Fatal(err)
-		}
-		configs[ref] = cfg
+		roots[ref], configs[ref] = imageRoot(t, archives[ref])
 	}
-	initImg := newInitImage(t, archives[InitImage].Path)
-	testapp := filepath.Join(roots[TestAppImage], "testapp")
+	initImg := newInitImage(t, archives[InitImage])
+	// The test app also runs outside its image, as the clients: from a folder every user can
+	// reach (the kept roots are under the checkout, which may not be).
+	testapp := filepath.Join(shareableDir(t), "testapp")
+	if data, err := os.ReadFile(filepath.Join(roots[TestAppImage], "testapp")); err != nil {
+		t.Fatal(err)
+	} else if err := os.WriteFile(testapp, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	suffix := strconv.Itoa(os.Getpid() % 100000)
 	pod, peer := newNetns(t, "ti-pod-"+suffix), newNetns(t, "ti-peer-"+suffix)
 	mustRun(t, "ip", "link", "add", "tip"+suffix, "netns", pod.name, "type", "veth", "peer", "name", "tiq"+suffix, "netns", peer.name)

@@ -1,6 +1,26 @@
 //go:build linux
 
-package testimages
+// Command launcher is the last step of a container runtime starting osm-init's container,
+// for e2e/testimages' namespace test, which no command-line tool does in one go (chroot needs
+// CAP_SYS_CHROOT, which the container must not keep):
+//
+//	launcher ROOT PROCMODE CAPMODE [--bind=SOURCE:PATH ...] PROGRAM ARGS...
+//
+// Run in a mount namespace of its own (unshare --mount), it mounts ROOT read-only on itself
+// (readOnlyRootFilesystem), /proc and the binds under it, chroots into ROOT, drops every
+// capability but NET_ADMIN (or all of them) from the bounding set, sets no_new_privs
+// (allowPrivilegeEscalation: false), and executes PROGRAM, a path in the image, as uid 0,
+// which then holds exactly the capabilities left in the bounding set: the injected
+// container's securityContext, capabilities drop ALL and add NET_ADMIN.
+//
+// PROCMODE is procfs (/proc as a runtime mounts it) or no-ipv6 (an empty tmpfs: what a
+// kernel without IPv6 shows a program that looks for /proc/net/if_inet6). CAPMODE is
+// net_admin or none. It exits 125 when it cannot launch.
+//
+// It is a program of its own, not the test binary run again, because the test binary
+// (built with the race detector, with Kubernetes' packages in it) takes half a second to
+// start, for each of osm-init's runs.
+package main
 
 import (
 	"errors"
@@ -14,43 +34,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// launchEnv, set in the environment of this test binary, makes it a launcher instead of a
-// test run (see launchIfAsked).
-const launchEnv = "OSM_TESTIMAGES_LAUNCH"
-
-// The launcher's /proc modes: procfs, as a container runtime mounts it, or an empty tmpfs,
-// which is what a kernel without IPv6 shows a program that looks for /proc/net/if_inet6.
-const (
-	procfs   = "procfs"
-	procNoV6 = "no-ipv6"
-)
-
-// The launcher's capability modes: the injected container's (NET_ADMIN alone), or none.
-const (
-	capNetAdmin = "net_admin"
-	capNone     = "none"
-)
-
 // bindFlag, before the program, binds a folder or file of the machine into the image:
 // --bind=SOURCE:PATH, as a container's volume mounts (and the termination log) are.
 const bindFlag = "--bind="
 
-// launchIfAsked, when launchEnv is set, runs the launcher and never returns. The launcher is
-// the last step of a container runtime starting osm-init's container, which no command-line
-// tool does in one go (chroot needs CAP_SYS_CHROOT, which the container must not keep):
-//
-//	test.binary ROOT PROCMODE CAPMODE [--bind=SOURCE:PATH ...] PROGRAM ARGS...
-//
-// in a mount namespace of its own (unshare --mount): it mounts ROOT read-only on itself
-// (readOnlyRootFilesystem), /proc and the binds under it, chroots into ROOT, drops every
-// capability but NET_ADMIN (or all of them) from the bounding set, sets no_new_privs
-// (allowPrivilegeEscalation: false), and executes PROGRAM, a path in the image, as uid 0,
-// which then holds exactly the capabilities left in the bounding set: the injected
-// container's securityContext, capabilities drop ALL and add NET_ADMIN.
-func launchIfAsked() {
-	if os.Getenv(launchEnv) == "" {
-		return
-	}
+func main() {
 	if err := launch(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "launcher:", err)
 		os.Exit(125)
@@ -84,11 +72,11 @@ func launch(args []string) error {
 	}
 	proc := filepath.Join(root, "proc")
 	switch procMode {
-	case procfs:
+	case "procfs":
 		if err := unix.Mount("proc", proc, "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 			return fmt.Errorf("mounting /proc: %w", err)
 		}
-	case procNoV6:
+	case "no-ipv6":
 		if err := unix.Mount("tmpfs", proc, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0555"); err != nil {
 			return fmt.Errorf("mounting an empty /proc: %w", err)
 		}
@@ -106,7 +94,7 @@ func launch(args []string) error {
 	if err := unix.Chdir("/"); err != nil {
 		return err
 	}
-	keep := map[string]uintptr{capNetAdmin: unix.CAP_NET_ADMIN, capNone: ^uintptr(0)}
+	keep := map[string]uintptr{"net_admin": unix.CAP_NET_ADMIN, "none": ^uintptr(0)}
 	kept, ok := keep[capMode]
 	if !ok {
 		return fmt.Errorf("unknown capability mode %q", capMode)

@@ -1,6 +1,0 @@
-//go:build !linux
-
-package testimages
-
-// launchIfAsked launches nothing: the launcher programs Linux namespaces and capabilities.
-func launchIfAsked() {}
