@@ -26,12 +26,13 @@ const (
 	maxSampling    = 100
 )
 
-// parseEnable accepts "true" and "false" (in any case).
+// parseEnable accepts "true" and "false" in any ASCII case. Not strings.EqualFold, which
+// folds Unicode: "fal\u017fe" (LONG S) would read as false.
 func parseEnable(v string) (value, ok bool) {
-	switch {
-	case strings.EqualFold(v, "true"):
+	switch asciiLower(v) {
+	case "true":
 		return true, true
-	case strings.EqualFold(v, "false"):
+	case "false":
 		return false, true
 	}
 	return false, false

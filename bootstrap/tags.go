@@ -22,17 +22,20 @@ const (
 )
 
 var (
-	tagNameRE   = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
-	tagLiteralR = regexp.MustCompile(`^[ -+\--~]{0,256}$`)
+	tagNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
+	// tagLiteralR asks for one character at least: Envoy's CustomTag.Literal.value has
+	// min_len 1, so an empty literal would fail the bootstrap's validation (the CRD's
+	// minLength says the same).
+	tagLiteralR = regexp.MustCompile(`^[ -+\--~]{1,256}$`)
 	tagHeaderRE = regexp.MustCompile(`^[a-z0-9!#$%&'*+.^_|~-]{1,128}$`)
 )
 
 const (
 	acceptedTags = `must be a comma-separated list of NAME=VALUE (a literal), NAME=literal:VALUE or NAME=header:HEADER (the request header's value), ` +
 		`such as team=payments,tenant=header:x-tenant-id: NAME of letters, digits, '.', '_' or '-' (at most 128, not a built-in k8s.* tag), ` +
-		`VALUE of visible ASCII or spaces without ',' (at most 256), HEADER an HTTP header name (at most 128), each NAME once, at most 32 tags`
+		`VALUE of 1 to 256 visible ASCII characters or spaces without ',', HEADER an HTTP header name of ASCII letters, digits and !#$%&'*+.^_|~- (at most 128), each NAME once, at most 32 tags`
 	acceptedMeshTag = `must be {tag: NAME, literal: VALUE} or {tag: NAME, header: HEADER}: NAME of letters, digits, '.', '_' or '-' ` +
-		`(at most 128, not a built-in k8s.* tag), VALUE of visible ASCII or spaces without ',' (at most 256), HEADER an HTTP header name (at most 128), each NAME once, at most 32 tags`
+		`(at most 128, not a built-in k8s.* tag), VALUE of 1 to 256 visible ASCII characters or spaces without ',', HEADER an HTTP header name of ASCII letters, digits and !#$%&'*+.^_|~- (at most 128), each NAME once, at most 32 tags`
 	acceptedMaxPathTagLength = "must be an integer from 1 to 65536"
 )
 
@@ -87,8 +90,26 @@ func tagValue(name string, literal, header *string) (string, bool) {
 	if literal != nil {
 		return tagLiteral + *literal, tagLiteralR.MatchString(*literal)
 	}
-	h := strings.ToLower(*header)
+	h := asciiLower(*header)
 	return tagHeader + h, tagHeaderRE.MatchString(h)
+}
+
+// asciiLower lower-cases the ASCII letters of s and nothing else. strings.ToLower would fold
+// Unicode too: the KELVIN SIGN U+212A becomes 'k', so a header name the CRD's pattern refuses
+// would pass here as another name. A header name is ASCII; anything else stays as written and
+// fails tagHeaderRE.
+func asciiLower(s string) string {
+	i := strings.IndexFunc(s, func(r rune) bool { return r >= 'A' && r <= 'Z' })
+	if i < 0 {
+		return s
+	}
+	b := []byte(s)
+	for ; i < len(b); i++ {
+		if c := b[i]; c >= 'A' && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
 }
 
 // meshTags overlays the MeshConfig's tags on the canonical tags.

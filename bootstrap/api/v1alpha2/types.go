@@ -146,8 +146,10 @@ type TracingTag struct {
 	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9._-]+$`
 	Tag string `json:"tag"`
 
-	// Literal is the tag's value: visible ASCII characters and spaces, no ',', at most 256.
+	// Literal is the tag's value: 1 to 256 visible ASCII characters and spaces, no ','. Not
+	// empty: Envoy refuses an empty literal tag, and the bootstrap could not be built.
 	// +optional
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=256
 	// +kubebuilder:validation:Pattern=`^[ -+\--~]*$`
 	Literal *string `json:"literal,omitempty"`
