@@ -57,6 +57,7 @@ func (e *nodeEnv) testMesh(t *testing.T) {
 	step(t, "osm proxy get through the kubelet's port-forward", func(t *testing.T) { m.proxyGet(ctx, t) })
 	step(t, "the guide's kubectl patch rolls the workloads", func(t *testing.T) { m.patchRolls(ctx, t) })
 	step(t, "pods admitted while the injector was down are healed", func(t *testing.T) { m.heal(ctx, t) })
+	step(t, "rolling the callee under a caller's constant load fails no request", func(t *testing.T) { m.rollUnderLoad(ctx, t) })
 	step(t, "termination as the kubelet does it", func(t *testing.T) { m.termination(ctx, t) })
 	step(t, "osm uninstall mesh leaves nothing behind", func(t *testing.T) { m.uninstall(ctx, t) })
 }
@@ -245,7 +246,6 @@ func (m *mesh) get(ctx context.Context, t *testing.T, buyer *corev1.Pod, url str
 	return a
 }
 
-// redirect sends requests from inside bookbuyer and reads what each sidecar saw.
 // userInitContainers: bookbuyer's own native sidecar and init container run after osm-init
 // and envoy, so the init container's call to the API server (through the kubernetes
 // Service, the first thing it does) left through envoy's outbound listener, and succeeded.
@@ -299,6 +299,7 @@ func (m *mesh) conflict(ctx context.Context, t *testing.T) {
 	}
 }
 
+// redirect sends requests from inside bookbuyer and reads what each sidecar saw.
 func (m *mesh) redirect(ctx context.Context, t *testing.T) {
 	buyer := m.podOf(ctx, t, buyerNS, "bookbuyer")
 	store := m.podOf(ctx, t, storeNS, "bookstore")

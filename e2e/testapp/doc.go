@@ -10,6 +10,7 @@
 //	testapp dial [--timeout 10s] [--message hello] HOST:PORT
 //	testapp sleep DURATION|infinity
 //	testapp run-job [--timeout 10s] URL
+//	testapp load [--duration 20s] [--interval 20ms] [--timeout 5s] URL
 //
 // serve answers on every --port:
 //
@@ -31,7 +32,9 @@
 // get prints the response's status line, then its body; it exits 1 on a transport error or
 // a status of 400 or more. dial connects, writes the message and a newline, half-closes and
 // prints what comes back until the server closes. sleep waits (SIGTERM ends it with 0).
-// run-job is a Job's one request: get, once. get --ca trusts only the CAs of a PEM file for
+// run-job is a Job's one request: get, once. load POSTs to URL every --interval for
+// --duration over keep-alive connections and prints {sent, ok, failed, errors} as JSON; it
+// exits 1 when a request failed. get --ca trusts only the CAs of a PEM file for
 // https (a pod's service-account ca.crt, to reach kube-apiserver); resolve prints the
 // addresses a name resolves to through the pod's resolver, one a line; cat prints the pod's
 // own files (/etc/resolv.conf, /proc/net/route).

@@ -110,6 +110,7 @@ func serve(args []string) error {
 func (a *app) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", a.whoami)
+	mux.HandleFunc("POST /{$}", a.whoami) // testapp load's requests
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("POST /fail", func(w http.ResponseWriter, _ *http.Request) {
 		a.failing.Store(true)
