@@ -3,16 +3,24 @@ package check
 import (
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	tracev3 "github.com/envoyproxy/go-control-plane/envoy/config/trace/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	typev3tag "github.com/envoyproxy/go-control-plane/envoy/type/tracing/v3"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 )
 
-// Facts are the tracing-related contents of a bootstrap.
+// Facts are the tracing-related contents of a bootstrap, in the terms an operator sets them
+// (collector, protocol, sampling, propagation, tags). They are read the same way from the
+// bootstrap a pod mounts and from the one the core generates for the pod now, and Diff
+// compares the two: the check never holds a model of its own of what a bootstrap should
+// contain, so it cannot disagree with the injector (OTLP or Zipkin, and any option the
+// generator learns later shows up as a difference of the two tracing blocks).
 type Facts struct {
 	// TracingCluster is set when the bootstrap has envoy-tracing-cluster; Address and Port are
 	// its first endpoint.
@@ -20,19 +28,42 @@ type Facts struct {
 	Address        string
 	Port           uint32
 	// HCMs counts the HTTP connection managers of the traffic listeners (the health listener,
-	// which serves the kubelet's probes, is never traced); Tracers lists their Zipkin tracers.
+	// which serves the kubelet's probes, is never traced); Tracers lists the tracers of those
+	// that have one, in order.
 	HCMs    int
 	Tracers []Tracer
 }
 
-// Tracer is the Zipkin tracer of one HTTP connection manager.
+// Tracer is the tracing block of one HTTP connection manager, whatever its tracer.
 type Tracer struct {
+	// Listener is the listener the HTTP connection manager serves; Index counts the tracers
+	// of that listener, from 0.
 	Listener string
-	Cluster  string
+	Index    int
+	// Kind is the tracer: bootstrap.ProtocolZipkin, bootstrap.ProtocolOpenTelemetry, or the
+	// provider's name when it is neither.
+	Kind string
+	// Cluster is the cluster spans are sent through.
+	Cluster string
+	// Endpoint is the path Zipkin spans are posted to ("" with OpenTelemetry).
 	Endpoint string
+	// Host is the Host header (Zipkin) or :authority (OpenTelemetry) spans are sent with.
+	Host string
+	// ServiceName is the OpenTelemetry resource's service.name ("" with Zipkin, which takes
+	// node.cluster).
+	ServiceName string
+	// Propagation is the trace context the tracer reads and writes.
+	Propagation string
+	// Sampling is the random sampling, in percent ("unset" when the block has none).
+	Sampling string
+	// Tags are the custom span tags, one NAME=SOURCE per entry, in order.
+	Tags []string
+	// MaxPathTagLength is where the http.url tag is cut; 0 for Envoy's default.
+	MaxPathTagLength uint32
 }
 
-// ReadFacts parses a bootstrap (strictly, as bootstrap.Parse does) and collects its facts.
+// ReadFacts parses a bootstrap (strictly, with the core's bootstrap.Parse) and collects its
+// facts.
 func ReadFacts(yaml []byte) (Facts, error) {
 	b, err := bootstrap.Parse(yaml)
 	if err != nil {
@@ -88,54 +119,197 @@ func (f *Facts) addHCMs(listener string, fc *listenerv3.FilterChain) error {
 			return fmt.Errorf("when decoding the HTTP connection manager of listener %s: %w", listener, err)
 		}
 		f.HCMs++
-		p := hcm.GetTracing().GetProvider()
-		if p == nil {
+		if hcm.GetTracing() == nil {
 			continue
 		}
-		z := &tracev3.ZipkinConfig{}
-		if p.GetTypedConfig() == nil || !p.GetTypedConfig().MessageIs(z) {
-			continue
+		t, err := tracerOf(listener, hcm.GetTracing())
+		if err != nil {
+			return err
 		}
-		if err := p.GetTypedConfig().UnmarshalTo(z); err != nil {
-			return fmt.Errorf("when decoding the Zipkin tracer of listener %s: %w", listener, err)
+		for _, o := range f.Tracers {
+			if o.Listener == listener {
+				t.Index++
+			}
 		}
-		f.Tracers = append(f.Tracers, Tracer{Listener: listener, Cluster: z.GetCollectorCluster(), Endpoint: z.GetCollectorEndpoint()})
+		f.Tracers = append(f.Tracers, t)
 	}
 	return nil
 }
 
-// Problems compares a bootstrap's facts with the tracing settings it should carry and
-// describes each difference; none means the bootstrap matches.
-func Problems(f Facts, want bootstrap.Tracing) []string {
+func tracerOf(listener string, tr *hcmv3.HttpConnectionManager_Tracing) (Tracer, error) {
+	t := Tracer{Listener: listener, Sampling: "unset", MaxPathTagLength: tr.GetMaxPathTagLength().GetValue()}
+	if s := tr.GetRandomSampling(); s != nil {
+		t.Sampling = strconv.FormatFloat(s.GetValue(), 'g', -1, 64) + "%"
+	}
+	for _, tag := range tr.GetCustomTags() {
+		t.Tags = append(t.Tags, tag.GetTag()+"="+tagSource(tag))
+	}
+	p := tr.GetProvider()
+	t.Kind = p.GetName()
+	if t.Kind == "" {
+		t.Kind = "none"
+	}
+	cfg := p.GetTypedConfig()
+	if cfg == nil {
+		return t, nil
+	}
+	z, o := &tracev3.ZipkinConfig{}, &tracev3.OpenTelemetryConfig{}
+	switch {
+	case cfg.MessageIs(z):
+		if err := cfg.UnmarshalTo(z); err != nil {
+			return Tracer{}, fmt.Errorf("when decoding the Zipkin tracer of listener %s: %w", listener, err)
+		}
+		t.Kind, t.Cluster, t.Endpoint, t.Host = bootstrap.ProtocolZipkin, z.GetCollectorCluster(), z.GetCollectorEndpoint(), z.GetCollectorHostname()
+		t.Propagation = "B3"
+		if z.GetTraceContextOption() == tracev3.ZipkinConfig_USE_B3_WITH_W3C_PROPAGATION {
+			t.Propagation = "B3 and W3C traceparent"
+		}
+	case cfg.MessageIs(o):
+		if err := cfg.UnmarshalTo(o); err != nil {
+			return Tracer{}, fmt.Errorf("when decoding the OpenTelemetry tracer of listener %s: %w", listener, err)
+		}
+		t.Kind, t.ServiceName, t.Propagation = bootstrap.ProtocolOpenTelemetry, o.GetServiceName(), "W3C traceparent"
+		if g := o.GetGrpcService().GetEnvoyGrpc(); g != nil {
+			t.Cluster, t.Host = g.GetClusterName(), g.GetAuthority()
+		}
+	}
+	return t, nil
+}
+
+// tagSource says where a custom tag's value comes from, as the MeshConfig's tags say it.
+func tagSource(tag *typev3tag.CustomTag) string {
+	switch {
+	case tag.GetLiteral() != nil:
+		return "literal:" + tag.GetLiteral().GetValue()
+	case tag.GetRequestHeader() != nil:
+		return "header:" + tag.GetRequestHeader().GetName()
+	case tag.GetEnvironment() != nil:
+		return "env:" + tag.GetEnvironment().GetName()
+	}
+	return tag.String()
+}
+
+// kindText names a tracer kind as an operator sets it.
+func kindText(kind string) string {
+	switch kind {
+	case bootstrap.ProtocolZipkin:
+		return "Zipkin (protocol zipkin)"
+	case bootstrap.ProtocolOpenTelemetry:
+		return "OpenTelemetry (protocol opentelemetry, OTLP/gRPC)"
+	}
+	return kind
+}
+
+// Diff compares the facts of the bootstrap a pod runs (have) with those of the bootstrap the
+// core generates for it now (want), and describes each difference that changes what is
+// traced or where spans go; none means the pod traces as the injector would make it trace.
+// A difference in anything else (how another injector version renders the same settings)
+// is left to the bootstrap hash.
+func Diff(have, want Facts) []string {
 	var out []string
-	if !want.Enable {
-		if f.TracingCluster {
+	if !want.TracingCluster && len(want.Tracers) == 0 {
+		if have.TracingCluster {
 			out = append(out, fmt.Sprintf("it has %s although tracing is disabled for this pod", bootstrap.TracingClusterName))
 		}
-		if len(f.Tracers) > 0 {
-			out = append(out, fmt.Sprintf("%d HTTP connection managers have a Zipkin tracer although tracing is disabled for this pod", len(f.Tracers)))
+		if len(have.Tracers) > 0 {
+			out = append(out, fmt.Sprintf("%d HTTP connection managers have a tracer (%s) although tracing is disabled for this pod",
+				len(have.Tracers), kindText(have.Tracers[0].Kind)))
 		}
 		return out
 	}
-	if !f.TracingCluster {
+	switch {
+	case !have.TracingCluster && want.TracingCluster:
 		out = append(out, fmt.Sprintf("it has no %s (tracing is enabled)", bootstrap.TracingClusterName))
-	} else if f.Address != want.Address || f.Port != want.Port {
+	case have.TracingCluster && !want.TracingCluster:
+		out = append(out, fmt.Sprintf("it has %s, which the injector no longer generates", bootstrap.TracingClusterName))
+	case have.Address != want.Address || have.Port != want.Port:
 		out = append(out, fmt.Sprintf("%s points at %s:%d, not %s:%d", bootstrap.TracingClusterName,
-			f.Address, f.Port, want.Address, want.Port))
+			have.Address, have.Port, want.Address, want.Port))
 	}
-	if f.HCMs == 0 {
-		out = append(out, "it has no HTTP connection manager to trace")
+	if have.HCMs == 0 {
+		return append(out, "it has no HTTP connection manager to trace")
 	}
-	if missing := f.HCMs - len(f.Tracers); missing > 0 {
-		out = append(out, fmt.Sprintf("%d of %d HTTP connection managers have no Zipkin tracer", missing, f.HCMs))
+	if missing := have.HCMs - len(have.Tracers); missing > 0 {
+		out = append(out, fmt.Sprintf("%d of %d HTTP connection managers have no tracer", missing, have.HCMs))
 	}
-	for _, t := range f.Tracers {
-		if t.Cluster != bootstrap.TracingClusterName {
-			out = append(out, fmt.Sprintf("the tracer of listener %s sends to cluster %q, not %s", t.Listener, t.Cluster, bootstrap.TracingClusterName))
+	for _, h := range have.Tracers {
+		w, ok := counterpart(h, want.Tracers)
+		if !ok {
+			out = append(out, fmt.Sprintf("the tracer of listener %s is one the injector does not generate", h.Listener))
+			continue
 		}
-		if t.Endpoint != want.Endpoint {
-			out = append(out, fmt.Sprintf("the tracer of listener %s posts to %s, not %s", t.Listener, t.Endpoint, want.Endpoint))
+		out = append(out, tracerDiff(h, w)...)
+	}
+	return slices.Compact(out)
+}
+
+// counterpart is the tracer of want that h is compared with: the one at the same place of the
+// same listener, else the first of that listener, else the first of all.
+func counterpart(h Tracer, want []Tracer) (Tracer, bool) {
+	var first *Tracer
+	for i, w := range want {
+		if w.Listener != h.Listener {
+			continue
+		}
+		if w.Index == h.Index {
+			return w, true
+		}
+		if first == nil {
+			first = &want[i]
 		}
 	}
+	if first != nil {
+		return *first, true
+	}
+	if len(want) > 0 {
+		return want[0], true
+	}
+	return Tracer{}, false
+}
+
+func tracerDiff(h, w Tracer) []string {
+	the := "the tracer of listener " + h.Listener
+	if h.Kind != w.Kind {
+		return []string{fmt.Sprintf("%s is %s, not %s", the, kindText(h.Kind), kindText(w.Kind))}
+	}
+	var out []string
+	add := func(what, have, want string) {
+		if have != want {
+			out = append(out, fmt.Sprintf("%s %s %s, not %s", the, what, orNone(have), orNone(want)))
+		}
+	}
+	if h.Cluster != w.Cluster {
+		out = append(out, fmt.Sprintf("%s sends to cluster %q, not %s", the, h.Cluster, w.Cluster))
+	}
+	add("posts to", h.Endpoint, w.Endpoint)
+	add("sends to host", h.Host, w.Host)
+	add("reports service name", h.ServiceName, w.ServiceName)
+	add("propagates", h.Propagation, w.Propagation)
+	add("samples", h.Sampling, w.Sampling)
+	add("tags spans with", strings.Join(h.Tags, ", "), strings.Join(w.Tags, ", "))
+	add("cuts the http.url tag at", strconv.FormatUint(uint64(h.MaxPathTagLength), 10), strconv.FormatUint(uint64(w.MaxPathTagLength), 10))
 	return out
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// Describe says where a bootstrap's spans go, in a line: the tracing cluster's collector and
+// what the tracer speaks to it.
+func (f Facts) Describe() string {
+	if !f.TracingCluster || len(f.Tracers) == 0 {
+		return "no tracer"
+	}
+	t := f.Tracers[0]
+	switch t.Kind {
+	case bootstrap.ProtocolOpenTelemetry:
+		return fmt.Sprintf("%s -> %s:%d, OTLP/gRPC, service name %s", bootstrap.TracingClusterName, f.Address, f.Port, t.ServiceName)
+	case bootstrap.ProtocolZipkin:
+		return fmt.Sprintf("%s -> %s:%d, endpoint %s", bootstrap.TracingClusterName, f.Address, f.Port, t.Endpoint)
+	}
+	return fmt.Sprintf("%s -> %s:%d, tracer %s", bootstrap.TracingClusterName, f.Address, f.Port, t.Kind)
 }

@@ -42,9 +42,10 @@ type PodVerdict struct {
 	Settings bootstrap.Settings
 }
 
-// EvaluatePod checks a pod's bootstrap against what the core computes for it now
+// EvaluatePod checks a pod's bootstrap against the one the core generates for it now
 // (bootstrap.Resolve and bootstrap.Generate with the MeshConfig and the namespace's and pod's
-// annotations): the tracing cluster, the tracers, and the hash.
+// annotations, as the webhook does): both are read with the core's parser and their tracing
+// facts compared (Diff), whatever the protocol, then their hashes.
 func EvaluatePod(in PodInput) PodVerdict {
 	if in.BootstrapErr != nil {
 		return PodVerdict{Status: Fail, Message: in.BootstrapErr.Error()}
@@ -59,6 +60,10 @@ func EvaluatePod(in PodInput) PodVerdict {
 	if err != nil {
 		return PodVerdict{Status: Fail, Message: "cannot compute its expected bootstrap: " + oneLine(err), Settings: settings}
 	}
+	expected, err := ReadFacts(want.YAML)
+	if err != nil {
+		return PodVerdict{Status: Fail, Message: "cannot read its expected bootstrap: " + oneLine(err), Settings: settings}
+	}
 	facts, err := ReadFacts(in.BootstrapYAML)
 	if err != nil {
 		return PodVerdict{Status: Fail, Message: "its bootstrap does not parse: " + oneLine(err), Settings: settings}
@@ -66,7 +71,7 @@ func EvaluatePod(in PodInput) PodVerdict {
 	v := PodVerdict{Settings: settings}
 	have := bootstrap.Hash(in.BootstrapYAML)
 	v.Stale = have != want.Hash
-	problems := Problems(facts, settings.Tracing)
+	problems := Diff(facts, expected)
 	switch {
 	case len(problems) > 0:
 		v.Status, v.Message = Fail, strings.Join(problems, "; ")
@@ -92,8 +97,10 @@ func EvaluatePod(in PodInput) PodVerdict {
 		v.Status, v.Message = Pass, "current bootstrap (hash "+have+"), tracing disabled"
 	default:
 		v.Status = Pass
-		v.Message = fmt.Sprintf("current bootstrap (hash %s) with %s -> %s:%d, endpoint %s, service name %s",
-			have, bootstrap.TracingClusterName, facts.Address, facts.Port, settings.Tracing.Endpoint, settings.ServiceName)
+		v.Message = fmt.Sprintf("current bootstrap (hash %s) with %s", have, facts.Describe())
+		if len(facts.Tracers) > 0 && facts.Tracers[0].Kind == bootstrap.ProtocolZipkin {
+			v.Message += ", service name " + settings.ServiceName
+		}
 	}
 	return v
 }

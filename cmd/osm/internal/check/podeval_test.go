@@ -30,6 +30,11 @@ func TestEvaluatePod(t *testing.T) {
 		}
 		return generated(t, s.Tracing, s.ServiceName).YAML
 	}
+	otlpPort := int32(4317)
+	otlp := &v1alpha2.TracingSpec{Enable: &yes, Protocol: bootstrap.ProtocolOpenTelemetry,
+		Address: "jaeger.osm-system.svc.cluster.local", Port: &otlpPort}
+	otlpSampled := *otlp
+	otlpSampled.Sampling = new(float64)
 	oldMesh := *mesh
 	oldMesh.Address = "zipkin.old.svc.cluster.local"
 	sampled := *mesh
@@ -63,6 +68,18 @@ func TestEvaluatePod(t *testing.T) {
 		"a current bootstrap with tracing": {
 			in:     PodInput{Pod: pod, Mesh: mesh, BootstrapYAML: current(t, mesh, pod, nil)},
 			status: Pass, msg: "envoy-tracing-cluster -> jaeger.osm-system.svc.cluster.local:9411, endpoint /api/v2/spans, service name bookbuyer",
+		},
+		"a current OpenTelemetry bootstrap": {
+			in:     PodInput{Pod: pod, Mesh: otlp, BootstrapYAML: current(t, otlp, pod, nil)},
+			status: Pass, msg: "envoy-tracing-cluster -> jaeger.osm-system.svc.cluster.local:4317, OTLP/gRPC, service name bookbuyer",
+		},
+		"a Zipkin bootstrap where the MeshConfig now says opentelemetry": {
+			in:     PodInput{Pod: pod, Mesh: otlp, BootstrapYAML: current(t, mesh, pod, nil)},
+			status: Fail, stale: true, msg: "is Zipkin (protocol zipkin), not OpenTelemetry (protocol opentelemetry, OTLP/gRPC)",
+		},
+		"an OpenTelemetry bootstrap stale in its sampling": {
+			in:     PodInput{Pod: pod, Mesh: &otlpSampled, BootstrapYAML: current(t, otlp, pod, nil)},
+			status: Fail, stale: true, msg: "samples 100%, not 0% (stale bootstrap",
 		},
 		"a bootstrap made for an older address": {
 			in:     PodInput{Pod: pod, Mesh: mesh, BootstrapYAML: current(t, &oldMesh, pod, nil)},

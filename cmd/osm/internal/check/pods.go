@@ -77,8 +77,12 @@ func (k *checker) checkPodBootstraps(ctx context.Context) []Result {
 		r.Status, r.Message = last.Status, "pod "+lastPod+": "+last.Message
 	case len(bad) == 0:
 		r.Status = Pass
-		r.Message = fmt.Sprintf("%s in %s: current bootstrap with %s -> %s:%d, endpoint %s",
-			count(checked, "injected pod"), scope, bootstrap.TracingClusterName, k.tracing.Address, k.tracing.Port, k.tracing.Endpoint)
+		speaks := "endpoint " + k.tracing.Endpoint
+		if k.tracing.Protocol == bootstrap.ProtocolOpenTelemetry {
+			speaks = "OTLP/gRPC"
+		}
+		r.Message = fmt.Sprintf("%s in %s: current bootstrap with %s -> %s:%d, %s",
+			count(checked, "injected pod"), scope, bootstrap.TracingClusterName, k.tracing.Address, k.tracing.Port, speaks)
 		if !k.tracing.Enable {
 			r.Message = fmt.Sprintf("%s in %s: current bootstrap (tracing disabled)", count(checked, "injected pod"), scope)
 		}
