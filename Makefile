@@ -70,7 +70,7 @@ build: ## Build bin/osm-injector and bin/osm.
 	$(GO) build -o $(BIN)/ ./cmd/osm-injector ./cmd/osm
 
 .PHONY: image
-image: ## Build bin/osm-injector-<appVersion>.oci.tar, the injector's OCI image, without Docker (hack/image).
+image: ## Build bin/osm-injector-<appVersion>.oci.tar and bin/osm-init-<appVersion>.oci.tar, the OCI images of the injector and of the init container, without Docker (hack/image).
 	$(GO) run ./hack/image -go '$(GO)' -out $(BIN) -platforms '$(IMAGE_PLATFORMS)'
 
 .PHONY: generate
