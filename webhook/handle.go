@@ -51,12 +51,13 @@ func (h *Handler) handle(ctx context.Context, log logr.Logger, req admission.Req
 		Mesh:                  mesh,
 		Proxy:                 h.opts.Proxy,
 		ServerVersion:         h.opts.ServerVersion,
-		Generate:              h.bootstraps.Generate,
+		Generate:              generateOrRefuse(h.bootstraps.Generate),
 	}
 	res, err := h.mutate(pod, ns, env)
 	var (
 		userErr *bootstrap.FieldError
 		tooOld  *inject.UnsupportedClusterError
+		genErr  *generateError
 	)
 	switch {
 	case errors.As(err, &userErr):
@@ -70,6 +71,19 @@ func (h *Handler) handle(ctx context.Context, log logr.Logger, req admission.Req
 		// without the sidecar.
 		log.Info("denying the pod", "reason", err.Error())
 		return admission.Denied(err.Error()), ResultDenied
+	case errors.As(err, &genErr):
+		// Settings that Resolve accepted but the generator refuses. Resolve is meant to refuse
+		// every value Envoy would (bootstrap's TestCRDAcceptedFormsRender walks the CRD's
+		// accepted forms through Generate), so this is a gap between the two; but it is not a
+		// passing fault either: the same settings fail on every retry, for every replica.
+		// Under failurePolicy Ignore an internal error admits the pod without the sidecar,
+		// which would silently take the workload out of the mesh while its namespace asks
+		// for injection. A denial is visible (the ReplicaSet's FailedCreate event names the
+		// settings), so these are denied whatever the failure policy, like the two above.
+		log.Info("denying the pod: its bootstrap cannot be built", "reason", err.Error())
+		return admission.Denied("osm-injector cannot build the Envoy bootstrap for this pod's tracing settings " +
+			"(the MeshConfig's spec.observability.tracing and the tracing.openservicemesh.io/ annotations of the pod and its namespace); " +
+			"the pod is refused rather than started without the sidecar: " + err.Error()), ResultDenied
 	case err != nil:
 		// A proxy config or bootstrap the core refuses: the injector's fault, not the pod's.
 		return h.internalError(log, fmt.Errorf("when injecting: %w", err)), ResultError
@@ -104,6 +118,25 @@ func (h *Handler) handle(ctx context.Context, log logr.Logger, req admission.Req
 		return h.internalError(log, err), ResultError
 	}
 	return admission.Patched("", ops...), ResultInjected
+}
+
+// generateError is a failure of the bootstrap generator on settings Resolve accepted.
+type generateError struct{ err error }
+
+func (e *generateError) Error() string { return e.err.Error() }
+func (e *generateError) Unwrap() error { return e.err }
+
+// generateOrRefuse marks generate's errors as a *generateError, so that handle tells them
+// from the other faults of the core. An error that carries a *bootstrap.FieldError keeps
+// being one (errors.As finds it through Unwrap) and is denied as a user's error.
+func generateOrRefuse(generate func(bootstrap.Settings) (bootstrap.Generated, error)) func(bootstrap.Settings) (bootstrap.Generated, error) {
+	return func(s bootstrap.Settings) (bootstrap.Generated, error) {
+		g, err := generate(s)
+		if err != nil {
+			return g, &generateError{err: err}
+		}
+		return g, nil
+	}
 }
 
 // decodePod decodes the admitted pod's JSON as the admission decoder does for a typed object
