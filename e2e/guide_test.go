@@ -59,6 +59,10 @@ func guideDeployJaeger(t *testing.T, bins framework.Commands) {
 			t.Errorf("%s printed %q, want %q", framework.GuideGetEnable, out, "true\n")
 		}
 	})
+	guideStep(t, "troubleshooting 2: the default install shows address, port and endpoint", func(t *testing.T) {
+		// Before the guide's patch: what osm install wrote (the chart writes port 9411).
+		framework.GuideTracingIs(t, sh.OK(t, framework.GuideGetTracing), "jaeger.osm-system.svc.cluster.local", 9411, "/api/v2/spans")
+	})
 	guideStep(t, "the bookstore demo is injected", func(t *testing.T) {
 		root, err := framework.RepoRoot()
 		if err != nil {

@@ -403,7 +403,7 @@ func TestChartDefaults(t *testing.T) {
 		r.get("MeshConfig/osm-mesh-config", &mc)
 		tr := mc.Spec.Observability.Tracing
 		if mc.Namespace != testNamespace || tr.Enable == nil || *tr.Enable ||
-			tr.Address != "jaeger.osm-system.svc.cluster.local" || tr.Port != nil ||
+			tr.Address != "jaeger.osm-system.svc.cluster.local" || tr.Port == nil || *tr.Port != 9411 ||
 			tr.Endpoint != "/api/v2/spans" || tr.Sampling == nil || *tr.Sampling != 100 ||
 			tr.Propagation != bootstrap.Defaults(testNamespace).Propagation {
 			t.Errorf("MeshConfig = %s, want the injector's defaults", r.objs["MeshConfig/osm-mesh-config"])
@@ -547,19 +547,24 @@ func TestChartBringYourOwnCollector(t *testing.T) {
 }
 
 func TestChartOpenTelemetry(t *testing.T) {
-	// osm install --set osm.tracing.protocol=opentelemetry: OTLP to the chart's Jaeger on 4317,
-	// no Zipkin endpoint (the CRD's CEL rule would refuse another one), and the MeshConfig
-	// the injector accepts.
-	// Only a port the user set is written; otherwise the injector's default by protocol applies.
+	// osm install --set osm.tracing.protocol=opentelemetry,osm.tracing.port=4317: OTLP to the
+	// chart's Jaeger on 4317, no Zipkin endpoint (the CRD's CEL rule would refuse another
+	// one), and the MeshConfig the injector accepts. The port is written, 9411 by default, so
+	// that the guide's jsonpath shows it; null leaves it out and the injector's default by
+	// protocol applies.
 	for _, tc := range []struct {
 		vals    []string
 		written bool
 		port    int32
 	}{
-		{[]string{"osm.tracing.enable=true", "osm.tracing.protocol=opentelemetry"}, false, 4317},
+		{[]string{"osm.tracing.enable=true", "osm.tracing.protocol=opentelemetry", "osm.tracing.port=4317"}, true, 4317},
 		{[]string{"osm.tracing.protocol=opentelemetry", "osm.tracing.port=14317"}, true, 14317},
-		{[]string{"osm.tracing.protocol=zipkin"}, false, 9411},
-		{[]string{"osm.tracing.protocol=zipkin", "osm.tracing.port=9411"}, true, 9411},
+		// The protocol alone keeps the default 9411, where OTLP is not spoken: values.yaml says
+		// to set 4317 with it, and osm tracing check prints the patch (TestProtocolMismatch).
+		{[]string{"osm.tracing.protocol=opentelemetry"}, true, 9411},
+		{[]string{"osm.tracing.protocol=opentelemetry", "osm.tracing.port=null"}, false, 4317},
+		{[]string{"osm.tracing.protocol=zipkin"}, true, 9411},
+		{[]string{"osm.tracing.protocol=zipkin", "osm.tracing.port=null"}, false, 9411},
 	} {
 		r := mustRender(t, testNamespace, set(tc.vals...))
 		var mc v1alpha2.MeshConfig
@@ -576,9 +581,11 @@ func TestChartOpenTelemetry(t *testing.T) {
 	}
 }
 
-func TestChartPatchProtocolAlone(t *testing.T) {
-	// The chart's default MeshConfig, then the merge patch {"protocol":"opentelemetry"} and
-	// nothing else: the sidecars go to 4317, not to the Zipkin port 9411. And back.
+func TestChartPatchProtocol(t *testing.T) {
+	// The chart's default MeshConfig writes port 9411, so the protocol is switched together
+	// with the port, {"protocol":"opentelemetry","port":4317}, as values.yaml and osm tracing
+	// check's hint say: the sidecars go to 4317. The protocol alone keeps them on 9411. And
+	// back, with the port.
 	r := mustRender(t, testNamespace, set("osm.deployJaeger=true", "osm.tracing.enable=true"))
 	var mc v1alpha2.MeshConfig
 	r.get("MeshConfig/osm-mesh-config", &mc)
@@ -587,14 +594,20 @@ func TestChartPatchProtocolAlone(t *testing.T) {
 	if err != nil || got.Protocol != bootstrap.ProtocolZipkin || got.Port != 9411 || got.Endpoint != "/api/v2/spans" {
 		t.Fatalf("as installed: %+v, %v; want zipkin to 9411 /api/v2/spans", got, err)
 	}
-	tr.Protocol = bootstrap.ProtocolOpenTelemetry
+	alone := tr
+	alone.Protocol = bootstrap.ProtocolOpenTelemetry
+	if got, err = bootstrap.MeshTracing(bootstrap.Defaults(testNamespace), &alone); err != nil || got.Port != 9411 {
+		t.Errorf("after patching the protocol alone: %+v, %v; want port 9411 kept", got, err)
+	}
+	otlpPort, zipkinPort := int32(bootstrap.DefaultOTLPPort), int32(bootstrap.DefaultZipkinPort)
+	tr.Protocol, tr.Port = bootstrap.ProtocolOpenTelemetry, &otlpPort
 	got, err = bootstrap.MeshTracing(bootstrap.Defaults(testNamespace), &tr)
 	if err != nil || got.Port != bootstrap.DefaultOTLPPort || got.Endpoint != "" {
-		t.Errorf("after patching the protocol to opentelemetry: %+v, %v; want port 4317 and no endpoint", got, err)
+		t.Errorf("after patching protocol opentelemetry and port 4317: %+v, %v; want port 4317 and no endpoint", got, err)
 	}
-	tr.Protocol = bootstrap.ProtocolZipkin
+	tr.Protocol, tr.Port = bootstrap.ProtocolZipkin, &zipkinPort
 	if got, err = bootstrap.MeshTracing(bootstrap.Defaults(testNamespace), &tr); err != nil || got.Port != 9411 {
-		t.Errorf("after patching the protocol back to zipkin: %+v, %v; want port 9411", got, err)
+		t.Errorf("after patching back to zipkin and 9411: %+v, %v; want port 9411", got, err)
 	}
 }
 
