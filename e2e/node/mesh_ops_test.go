@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"net/http"
 	"os"
 	"os/exec"
@@ -284,43 +283,6 @@ func (m *mesh) termination(ctx context.Context, t *testing.T) {
 	}
 	if held := envoyTerm.Time.Sub(drain.Time); held < redirect.DrainHold-500*time.Millisecond {
 		t.Errorf("the sidecar got SIGTERM %s after the drain, want at least the hold, %s", held, redirect.DrainHold)
-	}
-}
-
-// rollUnderLoad rolls bookstore (kubectl rollout restart, what the re-bootstrap does) while
-// bookbuyer's app POSTs to its Service every 20 ms over keep-alive connections, through both
-// sidecars, and checks that no request failed. What this runs: the kubelet's order (the drain
-// hook, the app's preStop and SIGTERM, the sidecar's late SIGTERM), kube-proxy taking the old
-// pod out of the Service, the redirect and the stand-ins' relays. What it cannot show: Envoy's
-// own HTTP connection pools and drain, which the stand-in does not have (it relays each
-// connection byte for byte, so a connection the old app closes closes end to end); those are
-// config checked (bootstrap's rules on drain types, the not-processed marker and retries).
-func (m *mesh) rollUnderLoad(ctx context.Context, t *testing.T) {
-	buyer := m.podOf(ctx, t, buyerNS, "bookbuyer")
-	old := m.podOf(ctx, t, storeNS, "bookstore")
-	type result struct {
-		out, errOut string
-		err         error
-	}
-	done := make(chan result, 1)
-	go func() {
-		out, errOut, err := m.c.Exec(ctx, buyerNS, buyer.Name, "bookbuyer", "/testapp", "load", "--duration", "25s", "--interval", "20ms",
-			"http://bookstore.bookstore.svc.cluster.local:"+portApp+"/")
-		done <- result{out, errOut, err}
-	}()
-	time.Sleep(2 * time.Second) // the load runs before the roll begins
-	m.sh.OK(t, "kubectl rollout restart deployment/bookstore -n bookstore && kubectl rollout status deployment/bookstore -n bookstore --timeout=2m")
-	framework.Eventually(ctx, t, "the old bookstore pod to be gone", func() error {
-		_, err := m.c.Clientset.CoreV1().Pods(storeNS).Get(ctx, old.Name, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		return errNotYet
-	})
-	r := <-done
-	t.Logf("bookbuyer's load across the roll: %s%s", r.out, r.errOut)
-	if r.err != nil {
-		t.Errorf("requests failed while bookstore rolled: %v", r.err)
 	}
 }
 

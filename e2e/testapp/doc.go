@@ -10,7 +10,6 @@
 //	testapp dial [--timeout 10s] [--message hello] HOST:PORT
 //	testapp sleep DURATION|infinity
 //	testapp run-job [--timeout 10s] URL
-//	testapp load [--duration 20s] [--interval 20ms] [--timeout 5s] URL
 //
 // serve answers on every --port:
 //
@@ -26,15 +25,14 @@
 // (RFC 3339, nanoseconds) and "event": start {ports, tcp_ports, term_delay, hostname, pid},
 // request {method, path, host, remote_addr, local_addr, status, headers, body with
 // --log-bodies}, tcp {remote_addr, local_addr, bytes}, signal {signal}, exit {code}. On
-// SIGTERM or SIGINT it goes on serving for --term-delay, then exits 0: a slow application for
-// termination-order tests.
+// SIGTERM or SIGINT it goes on serving for --term-delay without keep-alive (each response
+// closes its connection), then shuts down gracefully (requests in flight finish, 1 s at
+// most) and exits 0: a slow, well-behaved application for termination tests.
 //
 // get prints the response's status line, then its body; it exits 1 on a transport error or
 // a status of 400 or more. dial connects, writes the message and a newline, half-closes and
 // prints what comes back until the server closes. sleep waits (SIGTERM ends it with 0).
-// run-job is a Job's one request: get, once. load POSTs to URL every --interval for
-// --duration over keep-alive connections and prints {sent, ok, failed, errors} as JSON; it
-// exits 1 when a request failed. get --ca trusts only the CAs of a PEM file for
+// run-job is a Job's one request: get, once. get --ca trusts only the CAs of a PEM file for
 // https (a pod's service-account ca.crt, to reach kube-apiserver); resolve prints the
 // addresses a name resolves to through the pod's resolver, one a line; cat prints the pod's
 // own files (/etc/resolv.conf, /proc/net/route).

@@ -15,8 +15,7 @@ const usage = `usage:
   testapp cat FILE...
   testapp dial [--timeout 10s] [--message hello] HOST:PORT
   testapp sleep DURATION|infinity
-  testapp run-job [--timeout 10s] URL
-  testapp load [--duration 20s] [--interval 20ms] [--timeout 5s] URL`
+  testapp run-job [--timeout 10s] URL`
 
 func main() {
 	if len(os.Args) < 2 {
@@ -38,8 +37,6 @@ func main() {
 		err = resolve(args)
 	case "cat":
 		err = cat(args)
-	case "load":
-		err = load(args)
 	default:
 		err = fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}

@@ -93,11 +93,21 @@ func serve(args []string) error {
 			logEvent("signal", map[string]any{"signal": signalName(sig)})
 			if (sig == syscall.SIGTERM || sig == syscall.SIGINT) && deadline == nil {
 				deadline = time.After(*termDelay)
+				// As a well-behaved server stops: each connection is closed after the
+				// response it is on (Connection: close), so clients move to new ones.
+				for _, srv := range servers {
+					srv.SetKeepAlivesEnabled(false)
+				}
 			}
 		case <-deadline:
+			// Requests in flight finish (1 s at most); idle connections close.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			for _, srv := range servers {
-				_ = srv.Close()
+				if err := srv.Shutdown(ctx); err != nil {
+					_ = srv.Close()
+				}
 			}
+			cancel()
 			for _, ln := range listeners {
 				_ = ln.Close()
 			}
@@ -110,7 +120,6 @@ func serve(args []string) error {
 func (a *app) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", a.whoami)
-	mux.HandleFunc("POST /{$}", a.whoami) // testapp load's requests
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("POST /fail", func(w http.ResponseWriter, _ *http.Request) {
 		a.failing.Store(true)
