@@ -122,11 +122,27 @@ func unknownAnnotationError(source, key string) error {
 	return &FieldError{Source: source, Field: key, Accepted: b.String(), Unknown: true}
 }
 
-// closestAnnotation is the known annotation within edit distance 3 of key, if any.
-func closestAnnotation(key string) string {
-	best, bestD := "", 4
-	for _, k := range KnownAnnotations {
-		if d := editDistance(key, k, bestD); d < bestD {
+// closestAnnotation is the known tracing annotation key is probably a typo of, if any.
+func closestAnnotation(key string) string { return DidYouMean(key, KnownAnnotations) }
+
+// maxSuggestDistance is how many edits apart a key and its suggestion may be: enough for
+// addr (address), ports (port) or servicename (service-name).
+const maxSuggestDistance = 3
+
+// DidYouMean returns the string of known that key is probably a misspelling of: the first
+// one at the smallest edit distance (Levenshtein, in bytes, ASCII case ignored), if that is
+// at most 3; "" when none is that close, or when key is in known. It is for the messages
+// about unknown keys of ours (annotations under tracing.openservicemesh.io/ and
+// openservicemesh.io/, say): "unknown annotation X; did you mean Y?". It costs
+// O(len(key)·len(k)) per known key and stops early on far ones, so a hostile key is cheap.
+func DidYouMean(key string, known []string) string {
+	folded := asciiLower(key)
+	best, bestD := "", maxSuggestDistance+1
+	for _, k := range known {
+		if k == key {
+			return ""
+		}
+		if d := editDistance(folded, asciiLower(k), bestD); d < bestD {
 			best, bestD = k, d
 		}
 	}
