@@ -52,8 +52,11 @@ func Resolve(in Input) (Settings, error) {
 	if service == "" {
 		service = derivedServiceName(in.Owner, in.PodLabels, in.PodName)
 	}
+	// The workload's tag names an object, so its name is a DNS subdomain; an owner reference
+	// is not validated that far by the API server, and a hand-written one that is not (a
+	// Deployment "Bad_Name") gives no tag rather than a bootstrap the generator refuses.
 	var workload Workload
-	if WorkloadTag(in.Owner) != "" && in.Owner.Name != "" {
+	if WorkloadTag(in.Owner) != "" && isDNSSubdomain(in.Owner.Name) {
 		workload = in.Owner
 	}
 	return Settings{Tracing: t, ServiceName: service, Workload: workload, ServerFirstPorts: extraServerFirst(serverFirst)}, nil

@@ -215,3 +215,23 @@ func TestSanitizeServiceName(t *testing.T) {
 		})
 	}
 }
+
+// TestResolveOwnerNameNotAnObjectName: an owner reference's name that no object could have
+// (the API server does not check it) gives no workload tag, and the settings render.
+func TestResolveOwnerNameNotAnObjectName(t *testing.T) {
+	for _, name := range []string{"Bad_Name", "a..b", "-web", strings.Repeat("a", 254)} {
+		tracing := resolveDefaults
+		tracing.Enable = true
+		s, err := bootstrap.Resolve(bootstrap.Input{Defaults: tracing, NamespaceName: "shop", PodName: "web",
+			Owner: bootstrap.Workload{Kind: bootstrap.KindDeployment, Name: name}})
+		if err != nil {
+			t.Fatalf("%.40q: %v", name, err)
+		}
+		if s.Workload != (bootstrap.Workload{}) {
+			t.Errorf("%.40q: workload %v, want none", name, s.Workload)
+		}
+		if _, err := bootstrap.Generate(s); err != nil {
+			t.Errorf("%.40q: Generate: %v", name, err)
+		}
+	}
+}
