@@ -480,9 +480,12 @@ func TestParseMeshConfig(t *testing.T) {
 		t.Fatalf("ParseMeshConfig = %+v, %v", spec, err)
 	}
 	for name, tc := range map[string]struct{ in, want string }{
-		"a misspelt field": {strings.ReplaceAll(good, "port:", "prot:"), `unknown field "prot"`},
-		"another kind":     {strings.ReplaceAll(good, "kind: MeshConfig", "kind: ConfigMap"), `its kind is "ConfigMap"`},
-		"a bad value":      {strings.ReplaceAll(good, "9412", "0"), `MeshConfig spec.observability.tracing.port: invalid value "0"`},
+		"a misspelt field":      {strings.ReplaceAll(good, "port:", "prot:"), `unknown field "spec.observability.tracing.prot"`},
+		"a key in other case":   {strings.ReplaceAll(good, "enable:", "ENABLE:"), `spec.observability.tracing.ENABLE`},
+		"another kind":          {strings.ReplaceAll(good, "kind: MeshConfig", "kind: ConfigMap"), `kind "ConfigMap"`},
+		"a second document":     {good + "---\n" + good, "document"},
+		"a number for a string": {strings.ReplaceAll(good, "port: 9412", "address: 1.10"), "spec.observability.tracing.address"},
+		"a bad value":           {strings.ReplaceAll(good, "9412", "0"), `MeshConfig spec.observability.tracing.port: invalid value "0"`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := inject.ParseMeshConfig([]byte(tc.in), defaults); err == nil || !strings.Contains(err.Error(), tc.want) {
