@@ -44,7 +44,7 @@ func TestImageArchive(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 
-	o, err := defaultOptions(ctx, testRevision, testEpoch)
+	o, err := defaultOptions(ctx, testRevision, testEpoch, t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,7 +377,7 @@ func fileSum(t *testing.T, path string) string {
 
 func TestDefaultOptions(t *testing.T) {
 	ctx := context.Background()
-	o, err := defaultOptions(ctx, "abc1234", "0")
+	o, err := defaultOptions(ctx, "abc1234", "0", t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +385,7 @@ func TestDefaultOptions(t *testing.T) {
 		t.Errorf("defaultOptions = %+v, want created at 0 and the given revision", o)
 	}
 	for _, epoch := range []string{"yesterday", "-1", "1.5"} {
-		if _, err := defaultOptions(ctx, "abc1234", epoch); err == nil {
+		if _, err := defaultOptions(ctx, "abc1234", epoch, t.Logf); err == nil {
 			t.Errorf("SOURCE_DATE_EPOCH=%s is accepted", epoch)
 		}
 	}
@@ -393,12 +393,33 @@ func TestDefaultOptions(t *testing.T) {
 		return
 	}
 	// In a git checkout, the revision and the time default to HEAD's.
-	o, err = defaultOptions(ctx, "", "")
+	o, err = defaultOptions(ctx, "", "", t.Logf)
 	if err != nil {
-		t.Skipf("not in a git checkout: %v", err)
+		t.Fatal(err)
 	}
-	if len(strings.TrimSuffix(o.Revision, "-dirty")) != 40 || o.Created.IsZero() {
+	if _, gitErr := git(ctx, "rev-parse", "HEAD"); gitErr == nil &&
+		(len(strings.TrimSuffix(o.Revision, "-dirty")) != 40 || o.Created.IsZero()) {
 		t.Errorf("defaultOptions from git = revision %q, created %s", o.Revision, o.Created)
+	}
+}
+
+// TestDefaultOptionsFromASourceArchive: outside a git checkout, make image still builds,
+// with the revision "unknown" and the time SOURCE_DATE_EPOCH's, or the epoch.
+func TestDefaultOptionsFromASourceArchive(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git: nothing to fall back from")
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	t.Setenv("GIT_CEILING_DIRECTORIES", filepath.Dir(dir))
+	ctx := context.Background()
+	o, err := defaultOptions(ctx, "", "", t.Logf)
+	if err != nil || o.Revision != notGit || !o.Created.Equal(time.Unix(0, 0)) {
+		t.Errorf("defaultOptions outside git = %+v, %v; want revision %q created at the epoch", o, err, notGit)
+	}
+	o, err = defaultOptions(ctx, "", "1700000000", t.Logf)
+	if err != nil || !o.Created.Equal(time.Unix(1700000000, 0)) {
+		t.Errorf("with SOURCE_DATE_EPOCH: %+v, %v", o, err)
 	}
 }
 

@@ -39,7 +39,7 @@ func run() error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	o, err := defaultOptions(ctx, *revision, os.Getenv("SOURCE_DATE_EPOCH"))
+	o, err := defaultOptions(ctx, *revision, os.Getenv("SOURCE_DATE_EPOCH"), log.Printf)
 	if err != nil {
 		return err
 	}
@@ -86,26 +86,37 @@ func selectPrograms(list string) ([]Program, error) {
 
 // defaultOptions takes the version from the chart (its appVersion), the revision from git
 // unless given, and the creation time from sourceDateEpoch (SOURCE_DATE_EPOCH) or else the
-// commit's time. The program is left for the caller to choose.
-func defaultOptions(ctx context.Context, revision, sourceDateEpoch string) (Options, error) {
+// commit's time. The program is left for the caller to choose. Outside a git checkout (a
+// source archive) the revision is notGit and the creation time, without SOURCE_DATE_EPOCH,
+// the epoch (1970-01-01T00:00:00Z): the build stays reproducible, and logf says so.
+func defaultOptions(ctx context.Context, revision, sourceDateEpoch string, logf func(string, ...any)) (Options, error) {
 	img, err := manifests.DefaultInjectorImage()
 	if err != nil {
 		return Options{}, err
 	}
 	o := Options{Version: img.AppVersion, Revision: revision}
+	head, gitErr := git(ctx, "rev-parse", "HEAD")
 	if o.Revision == "" {
-		head, err := git(ctx, "rev-parse", "HEAD")
-		if err != nil {
-			return Options{}, fmt.Errorf("%w (or pass -revision)", err)
-		}
-		o.Revision = head
-		if _, err := git(ctx, "diff", "--quiet", "HEAD", "--"); err != nil {
-			o.Revision += "-dirty"
+		switch {
+		case gitErr != nil:
+			o.Revision = notGit
+			logf("not a git checkout (%v): revision %q (pass -revision to name one)", gitErr, notGit)
+		default:
+			o.Revision = head
+			if _, err := git(ctx, "diff", "--quiet", "HEAD", "--"); err != nil {
+				o.Revision += "-dirty"
+			}
 		}
 	}
 	if sourceDateEpoch == "" {
-		if sourceDateEpoch, err = git(ctx, "log", "-1", "--format=%ct", "HEAD"); err != nil {
-			return Options{}, fmt.Errorf("%w (or set SOURCE_DATE_EPOCH)", err)
+		switch {
+		case gitErr != nil:
+			sourceDateEpoch = "0"
+			logf("not a git checkout: the image's creation time is 1970-01-01T00:00:00Z (set SOURCE_DATE_EPOCH to choose one)")
+		default:
+			if sourceDateEpoch, err = git(ctx, "log", "-1", "--format=%ct", "HEAD"); err != nil {
+				return Options{}, fmt.Errorf("%w (or set SOURCE_DATE_EPOCH)", err)
+			}
 		}
 	}
 	secs, err := strconv.ParseInt(sourceDateEpoch, 10, 64)
@@ -115,6 +126,9 @@ func defaultOptions(ctx context.Context, revision, sourceDateEpoch string) (Opti
 	o.Created = time.Unix(secs, 0).UTC()
 	return o, nil
 }
+
+// notGit is the revision of a build outside a git checkout.
+const notGit = "unknown"
 
 // git runs git with args and returns its trimmed output.
 func git(ctx context.Context, args ...string) (string, error) {
