@@ -441,22 +441,29 @@ func cliForwardJaeger(ctx context.Context, t *testing.T, c *framework.Cluster, j
 	})
 }
 
-// cliCheckOpenTelemetry switches the MeshConfig to opentelemetry with a patch of the protocol
-// alone (the chart wrote no port): the port follows, osm tracing check's test span goes over
-// OTLP/gRPC to 4317 and is found in the real Jaeger. The pod's bootstrap is stale meanwhile
-// (no re-bootstrap controller runs here). Then pointed at the Zipkin port 9411, the check
-// fails and names the patch to port 4317. The MeshConfig is put back as installed.
+// cliCheckOpenTelemetry switches the MeshConfig to opentelemetry. The chart wrote port 9411,
+// so a patch of the protocol alone sends OTLP to the Zipkin port: the check fails and names
+// the patch to port 4317. With it, osm tracing check's test span goes over OTLP/gRPC to 4317
+// and is found in the real Jaeger. The bookbuyer pod's bootstrap is stale meanwhile (no
+// re-bootstrap controller runs here), and a pod injected with the OpenTelemetry settings
+// passes. The MeshConfig is put back as installed.
 func cliCheckOpenTelemetry(ctx context.Context, t *testing.T, c *framework.Cluster, osm cliRunner, j *framework.Jaeger) {
 	osm.t = t
-	if out, _, err := c.Kubectl("get", "meshconfig", "osm-mesh-config", "-n", "osm-system", "-o", "jsonpath={.spec.observability.tracing.port}"); err != nil || out != "" {
-		t.Fatalf("the installed MeshConfig's port = %q, %v; want none (the chart writes only a port the user set)", out, err)
+	if out, _, err := c.Kubectl("get", "meshconfig", "osm-mesh-config", "-n", "osm-system", "-o", "jsonpath={.spec.observability.tracing.port}"); err != nil || out != "9411" {
+		t.Fatalf("the installed MeshConfig's port = %q, %v; want 9411 (the chart writes it)", out, err)
 	}
-	defer cliPatchTracing(t, c, `{"protocol":"zipkin","port":null}`)
+	defer cliPatchTracing(t, c, `{"protocol":"zipkin","port":9411}`)
 	cliPatchTracing(t, c, `{"protocol":"opentelemetry"}`)
+	cliCheckFails(t, osm, "[FAIL] 2. collector address",
+		"the protocol is opentelemetry (OTLP over gRPC), but port 9411 (zipkin) speaks Zipkin",
+		`'{"spec":{"observability":{"tracing":{"port":4317}}}}'`)
+	cliPatchTracing(t, c, `{"port":4317}`)
 	res := osm.run("", "tracing", "check")
 	t.Logf("osm tracing check:\n%s", res.stdout)
 	cliContains(t, "tracing check", res.stdout, "[PASS] 2. collector address: spans go to grpc://jaeger.osm-system.svc.cluster.local:4317 (OTLP)",
-		"[FAIL] 3. pod bootstrap", "stale bootstrap", "[PASS] 8. test span", "(port 4317, OTLP/gRPC) was read back")
+		"[FAIL] 3. pod bootstrap", "stale bootstrap", "is Zipkin (protocol zipkin), not OpenTelemetry (protocol opentelemetry, OTLP/gRPC)",
+		"[PASS] 8. test span", "(port 4317, OTLP/gRPC) was read back")
+	cliOpenTelemetryPod(ctx, t, c, osm)
 	m := regexp.MustCompile(`\[PASS\] 8\. test span: .*\(trace ([0-9a-f]{32})\)`).FindStringSubmatch(res.stdout)
 	if m == nil {
 		t.Fatalf("no trace id in the test span's line:\n%s", res.stdout)
@@ -487,11 +494,49 @@ func cliCheckOpenTelemetry(ctx context.Context, t *testing.T, c *framework.Clust
 			t.Errorf("the trace's service is %q, want osm-tracing-check", p.ServiceName)
 		}
 	}
+}
 
-	cliPatchTracing(t, c, `{"port":9411}`)
-	cliCheckFails(t, osm, "[FAIL] 2. collector address",
-		"the protocol is opentelemetry (OTLP over gRPC), but port 9411 (zipkin) speaks Zipkin",
-		`'{"spec":{"observability":{"tracing":{"port":4317}}}}'`)
+// cliOTLPPod is a bare pod whose service name, otlp, comes from its generateName.
+const cliOTLPPod = `apiVersion: v1
+kind: Pod
+metadata:
+  generateName: otlp-
+  namespace: bookbuyer
+  labels: {role: otlp}
+spec:
+  containers:
+  - name: shell
+    image: busybox
+`
+
+// cliOpenTelemetryPod injects a bare pod with osm inject and the MeshConfig as it is now
+// (opentelemetry to 4317), creates it, and checks that osm tracing check finds its OTLP
+// bootstrap current.
+func cliOpenTelemetryPod(ctx context.Context, t *testing.T, c *framework.Cluster, osm cliRunner) {
+	dir := t.TempDir()
+	mesh, _, err := c.Kubectl("get", "meshconfig", "osm-mesh-config", "-n", "osm-system", "-o", "yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string]string{"mesh.yaml": mesh, "pod.yaml": cliOTLPPod} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := osm.ok("inject", "-f", filepath.Join(dir, "pod.yaml"), "--mesh-config", filepath.Join(dir, "mesh.yaml"))
+	injected := filepath.Join(dir, "injected.yaml")
+	if err := os.WriteFile(injected, []byte(res.stdout), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, err := c.Kubectl("create", "-f", injected); err != nil {
+		t.Fatalf("kubectl create of osm inject's output: %v\n%s", err, out)
+	}
+	p := cliRunningPod(ctx, t, c, "bookbuyer", "role=otlp")
+	defer func() { _, _, _ = c.Kubectl("delete", "pod", p.Name, "-n", "bookbuyer", "--wait=false") }()
+	res = osm.ok("tracing", "check", "-n", "bookbuyer", p.Name)
+	cliContains(t, "tracing check of the OpenTelemetry pod", res.stdout,
+		"[PASS] 3. pod bootstrap: pod bookbuyer/"+p.Name+": current bootstrap",
+		"envoy-tracing-cluster -> jaeger.osm-system.svc.cluster.local:4317, OTLP/gRPC, service name otlp")
 }
 
 // cliGet returns the body of a 200 answer to GET url.

@@ -232,15 +232,34 @@ func Diff(have, want Facts) []string {
 	if missing := have.HCMs - len(have.Tracers); missing > 0 {
 		out = append(out, fmt.Sprintf("%d of %d HTTP connection managers have no tracer", missing, have.HCMs))
 	}
+	// The same difference in several listeners is said once, naming them all.
+	var diffs []string
+	listeners := map[string][]string{}
 	for _, h := range have.Tracers {
-		w, ok := counterpart(h, want.Tracers)
-		if !ok {
-			out = append(out, fmt.Sprintf("the tracer of listener %s is one the injector does not generate", h.Listener))
+		var ds []string
+		if w, ok := counterpart(h, want.Tracers); ok {
+			ds = tracerDiff(h, w)
+		} else {
+			ds = []string{"is one the injector does not generate"}
+		}
+		for _, d := range ds {
+			if _, seen := listeners[d]; !seen {
+				diffs = append(diffs, d)
+			}
+			if !slices.Contains(listeners[d], h.Listener) {
+				listeners[d] = append(listeners[d], h.Listener)
+			}
+		}
+	}
+	for _, d := range diffs {
+		ls := listeners[d]
+		if len(ls) == 1 {
+			out = append(out, fmt.Sprintf("the tracer of listener %s %s", ls[0], d))
 			continue
 		}
-		out = append(out, tracerDiff(h, w)...)
+		out = append(out, fmt.Sprintf("the tracer of listeners %s and %s %s", strings.Join(ls[:len(ls)-1], ", "), ls[len(ls)-1], d))
 	}
-	return slices.Compact(out)
+	return out
 }
 
 // counterpart is the tracer of want that h is compared with: the one at the same place of the
@@ -267,19 +286,20 @@ func counterpart(h Tracer, want []Tracer) (Tracer, bool) {
 	return Tracer{}, false
 }
 
+// tracerDiff describes how tracer h differs from w, each difference as what follows "the
+// tracer of listener X".
 func tracerDiff(h, w Tracer) []string {
-	the := "the tracer of listener " + h.Listener
 	if h.Kind != w.Kind {
-		return []string{fmt.Sprintf("%s is %s, not %s", the, kindText(h.Kind), kindText(w.Kind))}
+		return []string{fmt.Sprintf("is %s, not %s", kindText(h.Kind), kindText(w.Kind))}
 	}
 	var out []string
 	add := func(what, have, want string) {
 		if have != want {
-			out = append(out, fmt.Sprintf("%s %s %s, not %s", the, what, orNone(have), orNone(want)))
+			out = append(out, fmt.Sprintf("%s %s, not %s", what, orNone(have), orNone(want)))
 		}
 	}
 	if h.Cluster != w.Cluster {
-		out = append(out, fmt.Sprintf("%s sends to cluster %q, not %s", the, h.Cluster, w.Cluster))
+		out = append(out, fmt.Sprintf("sends to cluster %q, not %s", h.Cluster, w.Cluster))
 	}
 	add("posts to", h.Endpoint, w.Endpoint)
 	add("sends to host", h.Host, w.Host)

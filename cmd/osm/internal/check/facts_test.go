@@ -107,7 +107,7 @@ func TestDiff(t *testing.T) {
 		},
 		"another endpoint": {
 			now:  func(tr *bootstrap.Tracing) { tr.Endpoint = "/zipkin" },
-			want: []string{"the tracer of listener inbound posts to /api/v2/spans, not /zipkin", "listener outbound"},
+			want: []string{"the tracer of listeners outbound and inbound posts to /api/v2/spans, not /zipkin"},
 		},
 		"a Zipkin pod where OpenTelemetry is wanted": {
 			now: func(tr *bootstrap.Tracing) { *tr = otlpOn() },
@@ -193,7 +193,7 @@ func TestDiffOfHandMadeFacts(t *testing.T) {
 	have = want
 	have.Tracers = []Tracer{want.Tracers[0], want.Tracers[1]}
 	have.Tracers[1].Cluster = "zipkin"
-	if got := strings.Join(Diff(have, want), "\n"); !strings.Contains(got, `sends to cluster "zipkin", not envoy-tracing-cluster`) {
+	if got := strings.Join(Diff(have, want), "\n"); !strings.Contains(got, "the tracer of listener "+want.Tracers[1].Listener+` sends to cluster "zipkin", not envoy-tracing-cluster`) {
 		t.Errorf("a tracer sending elsewhere: %q", got)
 	}
 	have = want

@@ -72,17 +72,23 @@ func EvaluatePod(in PodInput) PodVerdict {
 	have := bootstrap.Hash(in.BootstrapYAML)
 	v.Stale = have != want.Hash
 	problems := Diff(facts, expected)
+	// A pod labelled with the settings it would get now runs them as another injector
+	// version rendered them: its differences are that version's rendering, not a change.
+	sameSettings := v.Stale && pod.Labels[bootstrap.SettingsHashKey] != "" &&
+		rebootstrap.Outdated(rebootstrap.PodRun{Hash: have, Settings: pod.Labels[bootstrap.SettingsHashKey]}, bootstrap.SettingsHash(settings))
 	switch {
-	case len(problems) > 0:
+	case len(problems) > 0 && !sameSettings:
 		v.Status, v.Message = Fail, strings.Join(problems, "; ")
 		if v.Stale {
 			v.Message += fmt.Sprintf(" (stale bootstrap: hash %s, expected %s)", have, want.Hash)
 		}
-	case v.Stale && pod.Labels[bootstrap.SettingsHashKey] != "" &&
-		rebootstrap.Outdated(rebootstrap.PodRun{Hash: have, Settings: pod.Labels[bootstrap.SettingsHashKey]}, bootstrap.SettingsHash(settings)):
+	case sameSettings:
 		v.Status, v.Outdated = Warn, true
 		v.Message = fmt.Sprintf("outdated bootstrap: it runs hash %s, rendered from the same tracing settings by another "+
 			"osm-injector version; this version renders %s", have, want.Hash)
+		if len(problems) > 0 {
+			v.Message += " (which differs: " + strings.Join(problems, "; ") + ")"
+		}
 	case v.Stale:
 		v.Status = Fail
 		v.Message = fmt.Sprintf("stale bootstrap: it runs hash %s, but the MeshConfig and annotations now give %s", have, want.Hash)

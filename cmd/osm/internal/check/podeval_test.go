@@ -55,6 +55,16 @@ func TestEvaluatePod(t *testing.T) {
 		p.Labels[bootstrap.SettingsHashKey] = bootstrap.SettingsHash(s)
 		return p
 	}
+	// An OpenTelemetry bootstrap as a version that set no service_name would have rendered it.
+	renderedWithoutServiceName := func(t *testing.T, m *v1alpha2.TracingSpec, p *corev1.Pod) []byte {
+		t.Helper()
+		y := current(t, m, p, nil)
+		out := strings.ReplaceAll(string(y), "service_name: bookbuyer", "service_name: \"\"")
+		if out == string(y) {
+			t.Fatal("no service_name in the OpenTelemetry bootstrap")
+		}
+		return []byte(out)
+	}
 	rerendered := append(current(t, mesh, pod, nil), "# rendered by another version\n"...)
 	badAnn := pod.DeepCopy()
 	badAnn.Annotations = map[string]string{bootstrap.AnnotationPort: "99999"}
@@ -96,6 +106,10 @@ func TestEvaluatePod(t *testing.T) {
 		"a bootstrap of the same settings rendered by another injector version is outdated": {
 			in:     PodInput{Pod: labelled(mesh), Mesh: mesh, BootstrapYAML: rerendered},
 			status: Warn, stale: true, msg: "outdated bootstrap",
+		},
+		"a labelled pod whose tracer another injector version rendered differently is outdated, and says how": {
+			in:     PodInput{Pod: labelled(otlp), Mesh: otlp, BootstrapYAML: renderedWithoutServiceName(t, otlp, pod)},
+			status: Warn, stale: true, msg: "(which differs: the tracer of listeners outbound and inbound reports service name none, not bookbuyer)",
 		},
 		"a labelled pod whose settings changed is stale, not outdated": {
 			in:     PodInput{Pod: labelled(mesh), Mesh: &sampled, BootstrapYAML: current(t, mesh, pod, nil)},
