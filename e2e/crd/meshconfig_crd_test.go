@@ -104,7 +104,6 @@ func (e *env) validAccepted(t *testing.T) {
 		"a 63-character DNS label":     {Address: strings.Repeat("a", 63) + ".example.com"},
 		"a literal tag and a header tag": {Tags: []v1alpha2.TracingTag{{Tag: "team", Literal: ptr.To("payments")},
 			{Tag: "tenant", Header: ptr.To("x-tenant-id")}}},
-		"an empty literal tag":      {Tags: []v1alpha2.TracingTag{{Tag: "empty", Literal: ptr.To("")}}},
 		"a path tag length of 1024": {MaxPathTagLength: ptr.To[int32](1024)},
 	}
 	for name, tr := range tests {
@@ -148,6 +147,7 @@ func (e *env) badRefused(t *testing.T) {
 		"a tag with neither":         {v1alpha2.TracingSpec{Tags: []v1alpha2.TracingTag{{Tag: "t"}}}, "tags"},
 		"a header tag in upper case": {v1alpha2.TracingSpec{Tags: []v1alpha2.TracingTag{{Tag: "t", Header: ptr.To("X-Tenant")}}}, "tags"},
 		"a literal with a comma":     {v1alpha2.TracingSpec{Tags: []v1alpha2.TracingTag{{Tag: "t", Literal: ptr.To("a,b")}}}, "tags"},
+		"an empty literal":           {v1alpha2.TracingSpec{Tags: []v1alpha2.TracingTag{{Tag: "t", Literal: ptr.To("")}}}, "tags[0].literal"},
 		"a tag name with a space":    {v1alpha2.TracingSpec{Tags: []v1alpha2.TracingTag{{Tag: "my tag", Literal: ptr.To("a")}}}, "tags"},
 		"a built-in tag":             {v1alpha2.TracingSpec{Tags: []v1alpha2.TracingTag{{Tag: "k8s.pod.name", Literal: ptr.To("a")}}}, "tags"},
 		"a tag twice": {v1alpha2.TracingSpec{Tags: []v1alpha2.TracingTag{{Tag: "t", Literal: ptr.To("a")},
