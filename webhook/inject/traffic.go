@@ -135,6 +135,36 @@ func (t *Traffic) overlay(source string, ann map[string]string, errs []error) []
 			t.Concurrency = n
 		}
 	}
+	return appendNearMisses(source, ann, errs)
+}
+
+// meshAnnotations are the openservicemesh.io/ annotations this injector reads.
+var meshAnnotations = []string{
+	AnnotationOutboundPortExclusions, AnnotationInboundPortExclusions, AnnotationOutboundIPExclusions,
+	AnnotationOutboundIPInclusions, AnnotationProxyConcurrency, bootstrap.AnnotationServerFirstPorts,
+	bootstrap.InjectionAnnotation,
+}
+
+// meshAnnotationPrefix is the prefix of Open Service Mesh's annotations.
+const meshAnnotationPrefix = "openservicemesh.io/"
+
+// appendNearMisses reports, sorted, each openservicemesh.io/ annotation that is not one we
+// read but nearly spells one (outbound-ip-range-exclusion-lists): silently ignored, it would
+// leave traffic redirected that its author meant to keep out. Other keys under the prefix are
+// left alone: Open Service Mesh has annotations of its own (openservicemesh.io/metrics) that
+// a pod may carry for it.
+func appendNearMisses(source string, ann map[string]string, errs []error) []error {
+	var near []string
+	for k := range ann {
+		if strings.HasPrefix(k, meshAnnotationPrefix) && bootstrap.DidYouMean(k, meshAnnotations) != "" {
+			near = append(near, k)
+		}
+	}
+	slices.Sort(near)
+	for _, k := range near {
+		errs = append(errs, &bootstrap.FieldError{Source: source, Field: k, Value: ann[k],
+			Accepted: "no such annotation; did you mean " + bootstrap.DidYouMean(k, meshAnnotations) + "?"})
+	}
 	return errs
 }
 

@@ -233,3 +233,20 @@ func TestCheckServerVersion(t *testing.T) {
 		t.Errorf("a pod that is not injected anyway is refused on a 1.28 cluster: %v", err)
 	}
 }
+
+// TestNearMissTrafficAnnotationsAreRefused: a misspelt traffic annotation is refused with a
+// suggestion, not ignored; Open Service Mesh's own other annotations are left alone.
+func TestNearMissTrafficAnnotationsAreRefused(t *testing.T) {
+	pod := appPod("shop", func(p *corev1.Pod) {
+		p.Annotations = map[string]string{
+			"openservicemesh.io/outbound-ip-range-exclusion-lists": "10.0.0.0/8",
+			"openservicemesh.io/metrics":                           "enabled",
+		}
+	})
+	_, err := inject.ResolveTraffic(pod, inject.Namespace{Name: "shop"}, inject.DefaultProxyConfig())
+	fes := bootstrap.FieldErrors(err)
+	if len(fes) != 1 || fes[0].Field != "openservicemesh.io/outbound-ip-range-exclusion-lists" ||
+		!strings.Contains(fes[0].Error(), "did you mean "+inject.AnnotationOutboundIPExclusions+"?") {
+		t.Fatalf("ResolveTraffic = %v, want one refusal of the near miss with a suggestion", err)
+	}
+}
