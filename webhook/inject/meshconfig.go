@@ -1,7 +1,6 @@
 package inject
 
 import (
-
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
 )
