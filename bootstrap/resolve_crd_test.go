@@ -2,28 +2,19 @@ package bootstrap_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"slices"
 	"strings"
 	"testing"
 
-	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
-	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
-	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/listtype"
-	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
-	"k8s.io/apimachinery/pkg/util/validation/field"
-	celconfig "k8s.io/apiserver/pkg/apis/cel"
-	"sigs.k8s.io/yaml"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
 	"github.com/osm-tracing/osm-tracing/manifests"
+	"github.com/osm-tracing/osm-tracing/manifests/crdtest"
 )
 
 // This file walks the values the MeshConfig CRD accepts (its OpenAPI schema and CEL rules, as
@@ -42,55 +33,20 @@ type crdTracing struct {
 
 func loadCRDTracing(t *testing.T) crdTracing {
 	t.Helper()
-	const file = "crds/config.openservicemesh.io_meshconfigs.yaml"
-	data, err := fs.ReadFile(manifests.CRDs, file)
+	v, err := crdtest.New(manifests.CRDs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	crd := &apiextensionsv1.CustomResourceDefinition{}
-	if err := yaml.UnmarshalStrict(data, crd); err != nil {
-		t.Fatalf("decoding %s: %v", file, err)
-	}
-	var props *apiextensionsv1.JSONSchemaProps
-	for _, v := range crd.Spec.Versions {
-		if v.Name == v1alpha2.GroupVersion.Version && v.Schema != nil {
-			props = v.Schema.OpenAPIV3Schema
-		}
-	}
-	if props == nil {
-		t.Fatalf("%s has no schema for %s", file, v1alpha2.GroupVersion.Version)
-	}
-	internal := &apiextensions.JSONSchemaProps{}
-	if err := apiextensionsv1.Convert_v1_JSONSchemaProps_To_apiextensions_JSONSchemaProps(props, internal, nil); err != nil {
-		t.Fatal(err)
-	}
-	structural, err := structuralschema.NewStructural(internal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schemaValidator, _, err := apiservervalidation.NewSchemaValidator(internal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rules := cel.NewValidator(structural, true, celconfig.PerCallLimit)
-	tracing := props.Properties["spec"].Properties["observability"].Properties["tracing"]
+	tracing := v.Schema.Properties["spec"].Properties["observability"].Properties["tracing"]
 	if len(tracing.Properties) == 0 {
-		t.Fatalf("%s has no spec.observability.tracing properties", file)
+		t.Fatalf("%s has no spec.observability.tracing properties", crdtest.File)
 	}
 	return crdTracing{props: tracing, validate: func(tr map[string]any) error {
-		obj := map[string]any{
+		return v.Validate(map[string]any{
 			"apiVersion": v1alpha2.GroupVersion.String(), "kind": "MeshConfig",
 			"metadata": map[string]any{"name": "osm-mesh-config", "namespace": "osm-system"},
 			"spec":     map[string]any{"observability": map[string]any{"tracing": tr}},
-		}
-		if errs := apiservervalidation.ValidateCustomResource(nil, obj, schemaValidator); len(errs) > 0 {
-			return errs.ToAggregate()
-		}
-		if errs := listtype.ValidateListSetsAndMaps(field.NewPath(""), structural, obj); len(errs) > 0 {
-			return errs.ToAggregate()
-		}
-		errs, _ := rules.Validate(context.Background(), nil, structural, obj, nil, celconfig.RuntimeCELCostBudget)
-		return errs.ToAggregate()
+		})
 	}}
 }
 

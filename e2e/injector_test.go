@@ -421,12 +421,7 @@ func checkSidecarSafety(ctx context.Context, t *testing.T, c *framework.Cluster)
 	}
 	// osm-init's command line, as osm-init reads it (its tests run it in network namespaces).
 	initArgs := pod.Spec.InitContainers[0].Args
-	var specArgs []string
-	for _, a := range initArgs {
-		if !strings.HasPrefix(a, redirect.RunDirFlag+"=") && !strings.HasPrefix(a, redirect.BootstrapDirFlag+"=") {
-			specArgs = append(specArgs, a)
-		}
-	}
+	specArgs, _, _ := redirect.SplitArgs(initArgs)
 	spec, err := redirect.Parse(specArgs)
 	if err != nil {
 		t.Fatalf("osm-init's arguments %q: %v", initArgs, err)

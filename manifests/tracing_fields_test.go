@@ -1,27 +1,19 @@
 package manifests
 
 import (
-	"context"
 	"fmt"
-	"io/fs"
 	"strconv"
 	"strings"
 	"testing"
 
 	"helm.sh/helm/v3/pkg/chartutil"
-	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
-	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
-	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	celconfig "k8s.io/apiserver/pkg/apis/cel"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/yaml"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
+	"github.com/osm-tracing/osm-tracing/manifests/crdtest"
 )
 
 // tracingField is one tracing setting and the forms it takes on each path that validates it:
@@ -193,41 +185,14 @@ func TestTracingFieldsHaveOneRule(t *testing.T) {
 // as manifests/crds.
 func meshConfigCRD(t *testing.T) func(*testing.T, v1alpha2.TracingSpec) error {
 	t.Helper()
-	const file = "crds/config.openservicemesh.io_meshconfigs.yaml"
-	data, err := fs.ReadFile(CRDs, file)
+	v, err := crdtest.New(CRDs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	inChart := loadChart(t).CRDObjects()
-	if len(inChart) != 1 || string(inChart[0].File.Data) != string(data) {
-		t.Fatalf("the chart's CRD differs from %s (make generate writes both)", file)
+	if len(inChart) != 1 || string(inChart[0].File.Data) != string(v.Data) {
+		t.Fatalf("the chart's CRD differs from %s (make generate writes both)", crdtest.File)
 	}
-	crd := &apiextensionsv1.CustomResourceDefinition{}
-	if err := yaml.UnmarshalStrict(data, crd); err != nil {
-		t.Fatalf("decoding %s: %v", file, err)
-	}
-	var props *apiextensionsv1.JSONSchemaProps
-	for _, v := range crd.Spec.Versions {
-		if v.Name == v1alpha2.GroupVersion.Version && v.Schema != nil {
-			props = v.Schema.OpenAPIV3Schema
-		}
-	}
-	if props == nil {
-		t.Fatalf("%s has no schema for version %s", file, v1alpha2.GroupVersion.Version)
-	}
-	internal := &apiextensions.JSONSchemaProps{}
-	if err := apiextensionsv1.Convert_v1_JSONSchemaProps_To_apiextensions_JSONSchemaProps(props, internal, nil); err != nil {
-		t.Fatal(err)
-	}
-	structural, err := structuralschema.NewStructural(internal)
-	if err != nil {
-		t.Fatalf("the schema of %s is not structural: %v", file, err)
-	}
-	schemaValidator, _, err := apiservervalidation.NewSchemaValidator(internal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rules := cel.NewValidator(structural, true, celconfig.PerCallLimit)
 	return func(t *testing.T, spec v1alpha2.TracingSpec) error {
 		t.Helper()
 		mc := &v1alpha2.MeshConfig{
@@ -239,12 +204,7 @@ func meshConfigCRD(t *testing.T) func(*testing.T, v1alpha2.TracingSpec) error {
 		if err != nil {
 			t.Fatal(err)
 		}
-		errs := apiservervalidation.ValidateCustomResource(nil, obj, schemaValidator)
-		if len(errs) > 0 {
-			return errs.ToAggregate()
-		}
-		errs, _ = rules.Validate(context.Background(), nil, structural, obj, nil, celconfig.RuntimeCELCostBudget)
-		return errs.ToAggregate()
+		return v.Validate(obj)
 	}
 }
 

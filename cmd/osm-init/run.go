@@ -29,21 +29,17 @@ func run(args []string, stdout, stderr io.Writer, sys nft.System, terminationLog
 		}
 		return newDrainer().run(context.Background(), stderr)
 	}
+	args, runDir, bootstrapDir := redirect.SplitArgs(args)
 	dryRun := false
-	var runDir, bootstrapDir string
 	specArgs := make([]string, 0, len(args))
 	for _, a := range args {
-		switch {
-		case a == dryRunFlag:
+		switch a {
+		case dryRunFlag:
 			dryRun = true
-		case a == "-h" || a == "--help":
+		case "-h", "--help":
 			fmt.Fprintf(stdout, "usage: osm-init [%s=VALUE] [%s=DIR %s=DIR] [%s]\n       osm-init %s\n",
 				strings.Join(redirect.FlagNames(), "=VALUE] ["), redirect.RunDirFlag, redirect.BootstrapDirFlag, dryRunFlag, redirect.DrainCommand)
 			return 0
-		case strings.HasPrefix(a, redirect.RunDirFlag+"="):
-			runDir = strings.TrimPrefix(a, redirect.RunDirFlag+"=")
-		case strings.HasPrefix(a, redirect.BootstrapDirFlag+"="):
-			bootstrapDir = strings.TrimPrefix(a, redirect.BootstrapDirFlag+"=")
 		default:
 			specArgs = append(specArgs, a)
 		}

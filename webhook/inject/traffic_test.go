@@ -161,12 +161,7 @@ func TestInitArgs(t *testing.T) {
 	}
 	pod := inject.Inject(appPod("shop"), fakeGenerated("web", "0123456789"), inject.DefaultProxyConfig(), traffic)
 	args := pod.Spec.InitContainers[0].Args
-	var specArgs []string
-	for _, a := range args {
-		if !strings.HasPrefix(a, redirect.RunDirFlag+"=") && !strings.HasPrefix(a, redirect.BootstrapDirFlag+"=") {
-			specArgs = append(specArgs, a)
-		}
-	}
+	specArgs, _, _ := redirect.SplitArgs(args)
 	got, err := redirect.Parse(specArgs)
 	if err != nil {
 		t.Fatalf("osm-init's arguments %q: %v", args, err)

@@ -1,6 +1,7 @@
 package redirect
 
 import (
+	"strings"
 	"time"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
@@ -41,3 +42,20 @@ func BinaryPath(dir string) string { return dir + "/" + BinaryName }
 // BootstrapLink is the bootstrap path Envoy reads in the run folder dir, a link to one of the
 // ConfigMap's renderings.
 func BootstrapLink(dir string) string { return dir + "/" + bootstrap.BootstrapKey }
+
+// SplitArgs separates osm-init's run-folder flags (RunDirFlag, BootstrapDirFlag, each as
+// FLAG=DIR) from the rest of args, which are the redirect's (for Parse) and any other.
+func SplitArgs(args []string) (rest []string, runDir, bootstrapDir string) {
+	rest = make([]string, 0, len(args))
+	for _, a := range args {
+		switch {
+		case strings.HasPrefix(a, RunDirFlag+"="):
+			runDir = strings.TrimPrefix(a, RunDirFlag+"=")
+		case strings.HasPrefix(a, BootstrapDirFlag+"="):
+			bootstrapDir = strings.TrimPrefix(a, BootstrapDirFlag+"=")
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return rest, runDir, bootstrapDir
+}
