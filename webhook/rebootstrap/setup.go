@@ -22,8 +22,11 @@ import (
 	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
 )
 
-// DefaultMaxConcurrent is the rollout bound when Options.MaxConcurrent is zero.
-const DefaultMaxConcurrent = 5
+// DefaultMaxConcurrent is the rollout bound when Options.MaxConcurrent is zero: the one
+// default of --max-concurrent-rollouts (osm-injector's flag, the chart's
+// osm.injector.maxConcurrentRollouts and osm proxy rollout's preview all take it from here).
+// Two workloads at a time keeps a MeshConfig change from restarting much of a cluster at once.
+const DefaultMaxConcurrent = 2
 
 // DefaultSettleDelay is Options.SettleDelay when zero.
 const DefaultSettleDelay = time.Second

@@ -19,6 +19,7 @@ import (
 	"github.com/osm-tracing/osm-tracing/webhook"
 	"github.com/osm-tracing/osm-tracing/webhook/certs"
 	"github.com/osm-tracing/osm-tracing/webhook/inject"
+	"github.com/osm-tracing/osm-tracing/webhook/rebootstrap"
 )
 
 // Defaults of the flags that are not someone else's.
@@ -30,7 +31,7 @@ const (
 	DefaultTimeoutSeconds         = 10
 	DefaultMetricsBindAddress     = ":8080"
 	DefaultHealthProbeBindAddress = ":8081"
-	DefaultMaxConcurrentRollouts  = 2
+	DefaultMaxConcurrentRollouts  = rebootstrap.DefaultMaxConcurrent
 	DefaultKubeAPIQPS             = 50
 	DefaultKubeAPIBurst           = 100
 	DefaultConfigMapGCGrace       = 5 * time.Minute

@@ -13,7 +13,6 @@ import (
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
-	"github.com/osm-tracing/osm-tracing/cmd/osm-injector/app"
 	"github.com/osm-tracing/osm-tracing/webhook/rebootstrap"
 )
 
@@ -219,7 +218,7 @@ func verdict(d *rebootstrap.Decision, before string, meshChanged bool) (Verdict,
 // ReadConcurrency reads --max-concurrent-rollouts from the args of the injector's Deployment
 // (controlPlane/osm-injector); without the Deployment or the flag, the injector's default.
 func ReadConcurrency(ctx context.Context, c client.Reader, controlPlane string) (Concurrency, error) {
-	def := Concurrency{Max: app.DefaultMaxConcurrentRollouts}
+	def := Concurrency{Max: rebootstrap.DefaultMaxConcurrent}
 	where := "Deployment " + controlPlane + "/" + InjectorDeployment
 	d := &appsv1.Deployment{}
 	if err := c.Get(ctx, types.NamespacedName{Namespace: controlPlane, Name: InjectorDeployment}, d); err != nil {
