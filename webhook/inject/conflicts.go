@@ -45,7 +45,7 @@ const optOut = "; or keep the pod out of the mesh with the annotation " + bootst
 //     the redirect lets that uid's connections out unredirected (or Envoy's own would loop), so
 //     its traffic would bypass the sidecar, untraced and without a word. Istio has the same
 //     exemption (its proxy uid, 1337) and documents the same restriction. A uid set only in the
-//     image's USER is not visible at admission; the README says so.
+//     image's USER is not visible at admission; docs/annotations.md says so.
 //   - A container port equal to one of the proxy's ports (proxyPorts).
 //
 // Only a pod that is not injected yet is checked: in an injected pod the names are ours.
