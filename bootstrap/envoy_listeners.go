@@ -165,7 +165,7 @@ func drainType(direction corev3.TrafficDirection) listenerv3.Listener_DrainType 
 // addresses (Generated.IPv4YAML, key BootstrapIPv4Key), identical otherwise, and osm-init,
 // which runs on the node before Envoy and knows whether its kernel has IPv6, points Envoy at
 // the rendering the node can serve. The listeners are built once, dual-stack; the IPv4-only
-// rendering leaves the field out as it renders (marshalRenderings).
+// rendering is of a copy without these addresses (marshalRenderings).
 func dualStack(port uint32) []*listenerv3.AdditionalAddress {
 	return []*listenerv3.AdditionalAddress{{Address: socketAddress(anyIPv6, port)}}
 }

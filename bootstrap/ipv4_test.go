@@ -6,11 +6,8 @@ import (
 	"testing"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/testing/protocmp"
 )
 
@@ -134,30 +131,4 @@ func TestIPv4RenderingCheckCatchesMutations(t *testing.T) {
 			t.Error("the check lets the IPv4-only rendering drop an address that is not [::]")
 		}
 	})
-}
-
-// TestEncodeYAMLCutRefuses: a field cut where taking out its lines would not leave the
-// rendering of the message without it is an error, not a wrong rendering.
-func TestEncodeYAMLCutRefuses(t *testing.T) {
-	listenerName := (*listenerv3.Listener)(nil).ProtoReflect().Descriptor().Fields().ByName("name")
-	nodeID := (*corev3.Node)(nil).ProtoReflect().Descriptor().Fields().ByName("id")
-	b := &bootstrapv3.Bootstrap{
-		Node:            &corev3.Node{Id: "bookbuyer"},
-		StaticResources: &bootstrapv3.Bootstrap_StaticResources{Listeners: []*listenerv3.Listener{{Name: "outbound", Address: socketAddress(anyIPv4, OutboundPort)}}},
-	}
-	for what, fd := range map[string]protoreflect.FieldDescriptor{
-		"the first entry of a list item": listenerName,
-		"the only entry of a message":    nodeID,
-	} {
-		if _, _, err := encodeYAMLCut(b, fd); err == nil {
-			t.Errorf("cutting %s (%s): no error", what, fd.FullName())
-		}
-	}
-	full, without, err := encodeYAMLCut(b, additionalAddresses)
-	if err != nil || !bytes.Equal(full, without) {
-		t.Errorf("cutting a field that is not there: %v, renderings differ: %t", err, !bytes.Equal(full, without))
-	}
-	if y, err := Marshal(b); err != nil || !bytes.Equal(y, full) {
-		t.Errorf("the full rendering is not Marshal's (%v)", err)
-	}
 }

@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
-	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -29,19 +29,23 @@ func Marshal(b *bootstrapv3.Bootstrap) ([]byte, error) {
 	return y, nil
 }
 
-// additionalAddresses is the field the IPv4-only rendering leaves out: the listeners' [::].
-var additionalAddresses = (*listenerv3.Listener)(nil).ProtoReflect().Descriptor().Fields().ByName("additional_addresses")
-
-// marshalRenderings renders b as Marshal does, and in the same pass without the listeners'
-// additional addresses: the IPv4-only rendering (see Generated.IPv4YAML). The second costs a
-// copy of the first, not a second rendering.
+// marshalRenderings renders b as Marshal does, and the IPv4-only rendering (see
+// Generated.IPv4YAML): a copy of b without the listeners' additional addresses, rendered by
+// the same encoder. Generate is memoised per settings (Cache), so the second rendering is
+// paid once per bootstrap, not per pod.
 func marshalRenderings(b *bootstrapv3.Bootstrap) (dual, ipv4 []byte, err error) {
-	if b == nil {
-		return nil, nil, errors.New("when rendering the bootstrap: it is nil")
+	if dual, err = Marshal(b); err != nil {
+		return nil, nil, err
 	}
-	dual, ipv4, err = encodeYAMLCut(b, additionalAddresses)
-	if err != nil {
-		return nil, nil, fmt.Errorf("when rendering the bootstrap as YAML: %w", err)
+	v4, ok := proto.Clone(b).(*bootstrapv3.Bootstrap)
+	if !ok {
+		return nil, nil, errors.New("when rendering the IPv4-only bootstrap: the copy is not a bootstrap")
+	}
+	for _, l := range v4.GetStaticResources().GetListeners() {
+		l.AdditionalAddresses = nil
+	}
+	if ipv4, err = Marshal(v4); err != nil {
+		return nil, nil, err
 	}
 	return dual, ipv4, nil
 }

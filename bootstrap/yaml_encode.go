@@ -33,10 +33,6 @@ type yamlEncoder struct {
 	out []byte
 	// fields is a stack of the fields of the messages being written.
 	fields []wireField
-	// cut, when set, is a field whose every occurrence is recorded in cuts: the byte ranges
-	// [cuts[2i], cuts[2i+1]) of out that hold it, key, value and final newline.
-	cut  protoreflect.FieldDescriptor
-	cuts []int
 }
 
 // wireField is one field as it appears in the binary encoding.
@@ -49,49 +45,23 @@ type wireField struct {
 
 // encodeYAML renders m.
 func encodeYAML(m proto.Message) ([]byte, error) {
-	out, _, err := encodeYAMLCut(m, nil)
-	return out, err
-}
-
-// encodeYAMLCut renders m, and, when cut is set, m without any occurrence of the field cut,
-// in one pass: the second rendering is the first with the ranges that hold cut taken out.
-// Since entries are written one after the other, each from its key's indentation to its
-// value's final newline, taking one out leaves exactly what the encoder writes for a message
-// without it, except where cut is the first entry of a list item (its key follows the "- ")
-// or a message's only entry (which would leave "{}"): those are errors.
-// TestIPv4RenderingIsDualStackLessIPv6 holds the result to encodeYAML of the message with
-// the field cleared.
-func encodeYAMLCut(m proto.Message, cut protoreflect.FieldDescriptor) (full, without []byte, err error) {
 	wire, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// 16 KiB holds the bootstraps Build makes (the goldens are 12 to 15 KiB; many long tags
 	// make one grow once), so the output is not copied as it grows.
-	e := yamlEncoder{out: make([]byte, 0, 16<<10), fields: make([]wireField, 0, 64), cut: cut}
+	e := yamlEncoder{out: make([]byte, 0, 16<<10), fields: make([]wireField, 0, 64)}
 	// The top level is laid out like a list item at column -2: keys at column 0, the first
 	// one not indented.
 	if err := e.message(m.ProtoReflect().Descriptor(), wire, -2, true); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// Callers keep the output (memoised, in ConfigMaps): hand back exactly its bytes, not the
 	// larger buffer they were written into.
-	full = make([]byte, len(e.out))
-	copy(full, e.out)
-	if cut == nil {
-		return full, nil, nil
-	}
-	n := len(e.out)
-	for i := 0; i < len(e.cuts); i += 2 {
-		n -= e.cuts[i+1] - e.cuts[i]
-	}
-	without = make([]byte, 0, n)
-	from := 0
-	for i := 0; i < len(e.cuts); i += 2 {
-		without = append(without, e.out[from:e.cuts[i]]...)
-		from = e.cuts[i+1]
-	}
-	return full, append(without, e.out[from:]...), nil
+	out := make([]byte, len(e.out))
+	copy(out, e.out)
+	return out, nil
 }
 
 // message writes the message md encoded in b as the value of a "key:" at indent, or, with
@@ -172,10 +142,6 @@ func (e *yamlEncoder) entries(lo, col int, inline bool) error {
 		for end < len(e.fields) && e.fields[end].fd == fd {
 			end++
 		}
-		start := len(e.out)
-		if fd == e.cut && i == lo && (inline || end == len(e.fields)) {
-			return fmt.Errorf("%s: cannot be left out of a rendering as the first entry of a list item or the only one of a message", fd.FullName())
-		}
 		e.key(string(fd.Name()), col, inline && i == lo)
 		var err error
 		switch {
@@ -194,9 +160,6 @@ func (e *yamlEncoder) entries(lo, col int, inline bool) error {
 		}
 		if err != nil {
 			return err
-		}
-		if fd == e.cut {
-			e.cuts = append(e.cuts, start, len(e.out))
 		}
 		i = end
 	}
