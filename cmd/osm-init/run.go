@@ -74,10 +74,7 @@ func run(args []string, stdout, stderr io.Writer, sys nft.System, terminationLog
 		if err != nil {
 			return fail(stderr, terminationLog, fmt.Errorf("when finding osm-init's own binary: %w", err))
 		}
-		// A kernel that cannot tell is taken to have IPv6, as Install takes it.
-		kernelIPv6, err := sys.HasIPv6()
-		kernelIPv6 = kernelIPv6 || err != nil
-		key, err := prepareRunDir(runDir, bootstrapDir, self, kernelIPv6)
+		key, err := prepareRunDir(runDir, bootstrapDir, self, out.KernelIPv6)
 		if err != nil {
 			return fail(stderr, terminationLog, err)
 		}

@@ -74,6 +74,15 @@ func TestRunPreparesTheRunDir(t *testing.T) {
 	if !strings.Contains(stdout.String(), "Envoy reads /etc/envoy/bootstrap-ipv4.yaml") {
 		t.Errorf("stdout does not say which rendering Envoy reads:\n%s", &stdout)
 	}
+	// A kernel with IPv6: the dual-stack rendering, from the same Install that redirected.
+	withIPv6, _ := fake(true, nil)
+	if code := run([]string{"--inbound-port=15003", "--outbound-port=15001", "--proxy-uid=1500", "--run-dir=" + dir, "--bootstrap-dir=/etc/envoy"},
+		&stdout, &stderr, withIPv6, filepath.Join(t.TempDir(), "none")); code != 0 {
+		t.Fatalf("run = %d, stderr:\n%s", code, &stderr)
+	}
+	if target, _ := os.Readlink(redirect.BootstrapLink(dir)); target != "/etc/envoy/"+bootstrap.BootstrapKey {
+		t.Errorf("on a kernel with IPv6 the link points at %q", target)
+	}
 	stderr.Reset()
 	if code := run([]string{"--run-dir=" + dir}, &stdout, &stderr, sys, filepath.Join(t.TempDir(), "none")); code == 0 ||
 		!strings.Contains(stderr.String(), "go together") {

@@ -28,6 +28,9 @@ type Outcome struct {
 	Installed []ruleset.Table
 	// Notes say why a family was left out, one line each.
 	Notes []string
+	// KernelIPv6 is false when the kernel has no IPv6 at all (so Envoy cannot bind [::]);
+	// true when it has, or when that could not be told.
+	KernelIPv6 bool
 }
 
 // Install puts the redirect of s into the kernel: the tables of both families in one
@@ -52,7 +55,7 @@ func Install(s redirect.Spec, sys System) (Outcome, error) {
 	}
 	errBoth := sys.Apply([]ruleset.Table{v4, v6})
 	if errBoth == nil {
-		return Outcome{Installed: []ruleset.Table{v4, v6}, Notes: notes}, nil
+		return Outcome{Installed: []ruleset.Table{v4, v6}, Notes: notes, KernelIPv6: true}, nil
 	}
 
 	// One family was refused; installing one alone says which. Which one to try depends on
@@ -63,7 +66,7 @@ func Install(s redirect.Spec, sys System) (Outcome, error) {
 		if err := sys.Apply([]ruleset.Table{v4}); err != nil {
 			return Outcome{}, fmt.Errorf("the IPv4 redirect could not be installed: %w", hint(err))
 		}
-		return Outcome{Installed: []ruleset.Table{v4}, Notes: append(notes, fmt.Sprintf(
+		return Outcome{Installed: []ruleset.Table{v4}, KernelIPv6: true, Notes: append(notes, fmt.Sprintf(
 			"warning: the IPv6 redirect could not be installed (%v); the pod has no global IPv6 address, so only IPv4 is redirected", hint(errBoth)))}, nil
 	}
 	if errV6 := sys.Apply([]ruleset.Table{v6}); errV6 != nil {
