@@ -206,7 +206,7 @@ func (s *server) healthReady(w http.ResponseWriter, r *http.Request) {
 
 // healthcheckFailPath is Envoy's admin endpoint that fails its health checks, which the
 // injected preStop hook (osm-init drain) calls.
-const healthcheckFailPath = "/healthcheck/fail"
+const healthcheckFailPath = bootstrap.AdminHealthcheckFailPath
 
 // healthcheckFail stands in for Envoy's POST /healthcheck/fail: it logs the event
 // "healthcheck_fail" (when the kubelet ran the hook, and that it reached the admin

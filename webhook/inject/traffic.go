@@ -154,16 +154,19 @@ const meshAnnotationPrefix = "openservicemesh.io/"
 // left alone: Open Service Mesh has annotations of its own (openservicemesh.io/metrics) that
 // a pod may carry for it.
 func appendNearMisses(source string, ann map[string]string, errs []error) []error {
-	var near []string
-	for k := range ann {
-		if strings.HasPrefix(k, meshAnnotationPrefix) && bootstrap.DidYouMean(k, meshAnnotations) != "" {
-			near = append(near, k)
+	var near []*bootstrap.FieldError
+	for k, v := range ann {
+		if !strings.HasPrefix(k, meshAnnotationPrefix) {
+			continue
+		}
+		if guess := bootstrap.DidYouMean(k, meshAnnotations); guess != "" {
+			near = append(near, &bootstrap.FieldError{Source: source, Field: k, Value: v,
+				Accepted: "no such annotation; did you mean " + guess + "?"})
 		}
 	}
-	slices.Sort(near)
-	for _, k := range near {
-		errs = append(errs, &bootstrap.FieldError{Source: source, Field: k, Value: ann[k],
-			Accepted: "no such annotation; did you mean " + bootstrap.DidYouMean(k, meshAnnotations) + "?"})
+	slices.SortFunc(near, func(a, b *bootstrap.FieldError) int { return strings.Compare(a.Field, b.Field) })
+	for _, fe := range near {
+		errs = append(errs, fe)
 	}
 	return errs
 }
