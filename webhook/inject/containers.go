@@ -86,7 +86,8 @@ func initArgs(t Traffic) []string {
 // volume): the kubelet runs a native sidecar's preStop as soon as the pod starts terminating,
 // beside the app's own, although it sends the sidecar SIGTERM only after the app exited.
 // The drain fails Envoy's health checks (POST /healthcheck/fail on the admin interface),
-// which makes Envoy close each caller's connection after its next response instead of
+// which makes Envoy close each caller's connection after its next response (config checked by
+// bootstrap's rules; the real node shows the hook's timing, not Envoy's reaction) instead of
 // keeping it for the next request, and holds Envoy up for redirect.DrainHold; see the
 // bootstrap's listeners for what drains and the callers' retries for what a request meets
 // if the app is already gone. Envoy itself exits at once on SIGTERM, without a drain. Istio's
