@@ -51,13 +51,13 @@ func (h *Handler) handle(ctx context.Context, log logr.Logger, req admission.Req
 		Mesh:                  mesh,
 		Proxy:                 h.opts.Proxy,
 		ServerVersion:         h.opts.ServerVersion,
-		Generate:              generateOrRefuse(h.bootstraps.Generate),
+		Generate:              h.bootstraps.Generate,
 	}
 	res, err := h.mutate(pod, ns, env)
 	var (
 		userErr *bootstrap.FieldError
 		tooOld  *inject.UnsupportedClusterError
-		genErr  *generateError
+		genErr  *inject.GenerateError
 	)
 	switch {
 	case errors.As(err, &userErr):
@@ -118,25 +118,6 @@ func (h *Handler) handle(ctx context.Context, log logr.Logger, req admission.Req
 		return h.internalError(log, err), ResultError
 	}
 	return admission.Patched("", ops...), ResultInjected
-}
-
-// generateError is a failure of the bootstrap generator on settings Resolve accepted.
-type generateError struct{ err error }
-
-func (e *generateError) Error() string { return e.err.Error() }
-func (e *generateError) Unwrap() error { return e.err }
-
-// generateOrRefuse marks generate's errors as a *generateError, so that handle tells them
-// from the other faults of the core. An error that carries a *bootstrap.FieldError keeps
-// being one (errors.As finds it through Unwrap) and is denied as a user's error.
-func generateOrRefuse(generate func(bootstrap.Settings) (bootstrap.Generated, error)) func(bootstrap.Settings) (bootstrap.Generated, error) {
-	return func(s bootstrap.Settings) (bootstrap.Generated, error) {
-		g, err := generate(s)
-		if err != nil {
-			return g, &generateError{err: err}
-		}
-		return g, nil
-	}
 }
 
 // decodePod decodes the admitted pod's JSON as the admission decoder does for a typed object

@@ -49,7 +49,7 @@ func mutate(pod *corev1.Pod, ns Namespace, env Env, owner bootstrap.Workload) (R
 	}
 	g, err := env.Generate(settings)
 	if err != nil {
-		return Result{}, fmt.Errorf("when generating the Envoy bootstrap of service %q: %w", settings.ServiceName, err)
+		return Result{}, &GenerateError{Service: settings.ServiceName, Err: err}
 	}
 	injected, added := injectParts(pod, g, env.Proxy, traffic)
 	return Result{
@@ -60,3 +60,18 @@ func mutate(pod *corev1.Pod, ns Namespace, env Env, owner bootstrap.Workload) (R
 		Added:     added,
 	}, nil
 }
+
+// GenerateError is the generator's refusal of settings Resolve accepted: a gap between the
+// two (Resolve is meant to refuse every value Envoy would), and not a passing fault, since
+// the same settings fail on every retry. An error that carries a *bootstrap.FieldError
+// still carries it (errors.As finds it through Unwrap).
+type GenerateError struct {
+	Service string
+	Err     error
+}
+
+func (e *GenerateError) Error() string {
+	return fmt.Sprintf("when generating the Envoy bootstrap of service %q: %v", e.Service, e.Err)
+}
+
+func (e *GenerateError) Unwrap() error { return e.Err }
