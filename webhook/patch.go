@@ -36,8 +36,8 @@ import (
 //
 // The one exception to "add": a volume or container of the pod with the name of one injection
 // adds is removed first, as inject.Inject replaces it. inject.Decide and inject.Conflicts
-// refuse pods that carry the sidecar's containers or volume, so this is a guard that never
-// fires on a pod the core admitted.
+// refuse pods that carry the sidecar's containers or a volume of the user's by our names, so
+// what is removed is a volume of ours left over in a copied spec (inject's leftoverVolume).
 func appendPatch(raw []byte, pod *corev1.Pod, add inject.Additions) ([]jsonpatch.JsonPatchOperation, error) {
 	hasMeta, hasSpec, err := parents(raw, pod)
 	if err != nil {
