@@ -21,6 +21,10 @@ const (
 	// prefix, like the other traffic annotations; it is the one such key Resolve reads.
 	AnnotationServerFirstPorts = "openservicemesh.io/server-first-ports"
 
+	// AnnotationAccessLog on a pod or namespace turns Envoy's access log on ("true") or off
+	// ("false"), over the MeshConfig's spec.observability.accessLog.enable (the pod's wins).
+	AnnotationAccessLog = "openservicemesh.io/access-log"
+
 	// AnnotationAutoRebootstrap set to "false" on a workload opts it out of re-bootstrap.
 	AnnotationAutoRebootstrap = AnnotationPrefix + "auto-rebootstrap"
 
@@ -62,6 +66,11 @@ const (
 	OutboundPort      = 15001
 	InboundPort       = 15003
 	HealthPort        = 15021
+	// PrometheusPort serves Envoy's statistics in Prometheus' text format at PrometheusPath
+	// on every address of the pod (Istio's port; Linkerd's proxy uses 4191). It is never
+	// redirected, like HealthPort.
+	PrometheusPort = 15090
+	PrometheusPath = "/stats/prometheus"
 	AdminAddress      = "127.0.0.1"
 	EnvoyBootstrapDir = "/etc/envoy"
 )
