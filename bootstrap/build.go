@@ -52,18 +52,23 @@ func (bl *builder) admin() *bootstrapv3.Admin {
 }
 
 // listeners are the outbound and inbound capture listeners, whose HTTP inspector skips the
-// serverFirst ports, and the health listener.
+// serverFirst ports, the health listener and the Prometheus listener.
 func (bl *builder) listeners(t Tracing, serviceName string, workload Workload, serverFirst []uint32) ([]*listenerv3.Listener, error) {
-	// One tracing block serves both HCMs: each is packed into its own bytes right away.
-	tracing, err := bl.hcmTracing(t, serviceName, workload)
+	// Each side has its own tracing block: their span names differ.
+	inboundName, outboundName := t.SpanNames()
+	outTracing, err := bl.hcmTracing(t, serviceName, workload, outboundName)
 	if err != nil {
 		return nil, err
 	}
-	outbound, err := bl.captureListener(OutboundListenerName, OutboundPort, corev3.TrafficDirection_OUTBOUND, OutboundPassthroughCluster, tracing, serverFirst)
+	inTracing, err := bl.hcmTracing(t, serviceName, workload, inboundName)
 	if err != nil {
 		return nil, err
 	}
-	inbound, err := bl.captureListener(InboundListenerName, InboundPort, corev3.TrafficDirection_INBOUND, InboundPassthroughCluster, tracing, serverFirst)
+	outbound, err := bl.captureListener(OutboundListenerName, OutboundPort, corev3.TrafficDirection_OUTBOUND, OutboundPassthroughCluster, outTracing, serverFirst, t.AccessLog)
+	if err != nil {
+		return nil, err
+	}
+	inbound, err := bl.captureListener(InboundListenerName, InboundPort, corev3.TrafficDirection_INBOUND, InboundPassthroughCluster, inTracing, serverFirst, t.AccessLog)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +76,11 @@ func (bl *builder) listeners(t Tracing, serviceName string, workload Workload, s
 	if err != nil {
 		return nil, err
 	}
-	return []*listenerv3.Listener{outbound, inbound, health}, nil
+	prometheus, err := bl.prometheusListener()
+	if err != nil {
+		return nil, err
+	}
+	return []*listenerv3.Listener{outbound, inbound, health, prometheus}, nil
 }
 
 // clusters are the passthrough clusters, the blackhole, the admin cluster and, with tracing

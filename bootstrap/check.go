@@ -63,6 +63,12 @@ func checkTracing(t Tracing) []error {
 	if !validPropagation(t.Propagation) {
 		errs = append(errs, fmt.Errorf("tracing.propagation: %q is not a propagation, want %q or %q", t.Propagation, PropagationB3, PropagationB3W3C))
 	}
+	if t.InboundSpanName != "" && !validSpanName(t.InboundSpanName) {
+		errs = append(errs, settingsError("tracing.inboundSpanName", t.InboundSpanName, acceptedSpanName))
+	}
+	if t.OutboundSpanName != "" && !validSpanName(t.OutboundSpanName) {
+		errs = append(errs, settingsError("tracing.outboundSpanName", t.OutboundSpanName, acceptedSpanName))
+	}
 	return errs
 }
 

@@ -2,11 +2,14 @@ package bootstrap
 
 import (
 	"math"
+	"net"
+	"strings"
 	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	caresv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/network/dns_resolver/cares/v3"
 	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -130,6 +133,30 @@ func adminCluster() *clusterv3.Cluster {
 // Its connections are kept alive like the passthroughs' (see TCPKeepaliveTime): a collector
 // pod that vanished behind its Service would otherwise hold the tracer's pooled connection,
 // and the spans posted on it, for the kernel's two hours.
+//
+// The collector's name is resolved sparingly, as Istio resolves its DNS clusters:
+//   - respect_dns_ttl: the record's TTL sets the next resolution, so a name that does not
+//     change is asked for only as often as its server says it may change; dns_refresh_rate
+//     (TracingDNSRefresh) applies when the answer carries no TTL.
+//   - dns_jitter spreads the resolutions of the pods started together (a rollout) over a
+//     second, so they do not reach the cluster's DNS in step.
+//   - dns_failure_refresh_rate retries a failed resolution after 1 s, backing off to 30 s:
+//     a collector installed after the workloads is found within seconds, not a refresh later.
+//   - A Service's fully qualified name (NAME.NAMESPACE.svc.DOMAIN, as the default
+//     jaeger.osm-system.svc.cluster.local) is resolved as it is written, without the pod's
+//     search list. With Kubernetes' ndots:5, a name of fewer than five dots is first tried
+//     under every search domain (NAME.NAMESPACE.svc.DOMAIN.<pod-namespace>.svc.cluster.local,
+//     ...), each try an A and an AAAA query that fail, before the name itself. c-ares, Envoy's
+//     resolver, is told no_default_search_domain for that cluster only (see
+//     tracingResolver). A shorter name (jaeger.osm-system) keeps the search list it needs.
+//     Istio's and Linkerd's proxies avoid the search list the same way, by asking for fully
+//     qualified names.
+//
+// These are Cluster fields that Envoy 1.37 marks deprecated in favour of the
+// envoy.clusters.dns extension (cluster_type with DnsCluster). We keep them: the cluster's
+// type stays LOGICAL_DNS, as the user guide's config_dump excerpt shows it and its
+// troubleshooting step looks for, and a deprecated v3 field is supported for the life of
+// the v3 API (Envoy's API_VERSIONING.md); none of them is disallowed by default.
 func (bl *builder) tracingCluster(t Tracing) (*clusterv3.Cluster, error) {
 	c := &clusterv3.Cluster{
 		Name:                      TracingClusterName,
@@ -139,6 +166,22 @@ func (bl *builder) tracingCluster(t Tracing) (*clusterv3.Cluster, error) {
 		DnsLookupFamily:           clusterv3.Cluster_V4_PREFERRED,
 		LoadAssignment:            loadAssignment(TracingClusterName, t.Address, t.Port),
 		UpstreamConnectionOptions: keepaliveOptions(),
+	}
+	if net.ParseIP(t.Address) == nil {
+		c.DnsRefreshRate = durationpb.New(TracingDNSRefresh)
+		c.RespectDnsTtl = true
+		c.DnsJitter = durationpb.New(time.Second)
+		c.DnsFailureRefreshRate = &clusterv3.Cluster_RefreshRate{
+			BaseInterval: durationpb.New(time.Second),
+			MaxInterval:  durationpb.New(30 * time.Second),
+		}
+		if IsServiceFQDN(t.Address) {
+			resolver, err := bl.tracingResolver()
+			if err != nil {
+				return nil, err
+			}
+			c.TypedDnsResolverConfig = resolver
+		}
 	}
 	if t.Protocol == ProtocolOpenTelemetry {
 		packed, err := bl.pack(&httpv3.HttpProtocolOptions{
@@ -152,6 +195,34 @@ func (bl *builder) tracingCluster(t Tracing) (*clusterv3.Cluster, error) {
 		c.TypedExtensionProtocolOptions = map[string]*anypb.Any{httpProtocolOptionsName: packed}
 	}
 	return c, nil
+}
+
+// TracingDNSRefresh is how often the collector's name is resolved when its answer has no TTL
+// (Istio's default dnsRefreshRate; Envoy's own is 5 s).
+const TracingDNSRefresh = 60 * time.Second
+
+// caresResolverName is Envoy's c-ares DNS resolver, its default on Linux.
+const caresResolverName = "envoy.network.dns_resolver.cares"
+
+// tracingResolver is c-ares with the system's resolv.conf servers but without its search
+// list, for a name that is already fully qualified.
+func (bl *builder) tracingResolver() (*corev3.TypedExtensionConfig, error) {
+	typed, err := bl.pack(&caresv3.CaresDnsResolverConfig{
+		DnsResolverOptions: &corev3.DnsResolverOptions{NoDefaultSearchDomain: true},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &corev3.TypedExtensionConfig{Name: caresResolverName, TypedConfig: typed}, nil
+}
+
+// IsServiceFQDN says whether name is a Kubernetes Service's fully qualified name,
+// NAME.NAMESPACE.svc.DOMAIN (DOMAIN being the cluster's, cluster.local by default): its
+// third label is "svc" and at least one label follows. Such a name is resolved without the
+// pod's search list.
+func IsServiceFQDN(name string) bool {
+	labels := strings.Split(name, ".")
+	return len(labels) >= 4 && labels[2] == "svc" && labels[0] != "" && labels[1] != "" && labels[3] != ""
 }
 
 // loadAssignment is a single-endpoint load assignment.

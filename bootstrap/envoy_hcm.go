@@ -30,8 +30,9 @@ const (
 // hop starts the trace (x-request-id and the x-b3-* headers), and passes WebSocket upgrades
 // through (without an upgrade config the HCM refuses them). A traffic HCM, one of a capture
 // listener, must be as transparent as the missing sidecar would be; see trafficOptions.
-// localReply, when set, rewrites the replies Envoy itself makes (see notProcessedReply).
-func (bl *builder) hcmFilter(statPrefix string, routes *routev3.RouteConfiguration, tracing *hcmv3.HttpConnectionManager_Tracing, traffic bool, localReply *hcmv3.LocalReplyConfig) (*listenerv3.Filter, error) {
+// localReply, when set, rewrites the replies Envoy itself makes (see notProcessedReply);
+// accessLog logs each exchange.
+func (bl *builder) hcmFilter(statPrefix string, routes *routev3.RouteConfiguration, tracing *hcmv3.HttpConnectionManager_Tracing, traffic bool, localReply *hcmv3.LocalReplyConfig, accessLog []*accesslogv3.AccessLog) (*listenerv3.Filter, error) {
 	router, err := bl.routerFilter()
 	if err != nil {
 		return nil, err
@@ -45,6 +46,7 @@ func (bl *builder) hcmFilter(statPrefix string, routes *routev3.RouteConfigurati
 		Tracing:           tracing,
 		UpgradeConfigs:    []*hcmv3.HttpConnectionManager_UpgradeConfig{{UpgradeType: upgradeWebSocket}},
 		LocalReplyConfig:  localReply,
+		AccessLog:         accessLog,
 	}
 	if traffic {
 		trafficOptions(hcm)

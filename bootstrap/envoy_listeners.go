@@ -3,6 +3,7 @@ package bootstrap
 import (
 	"time"
 
+	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	http_inspectorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/http_inspector/v3"
@@ -70,7 +71,7 @@ const (
 // The leg that matters is the inbound one: its callers are remote. The outbound listener's
 // are the application itself, in the same network namespace, where a probe costs nothing and
 // the two listeners stay alike.
-func (bl *builder) captureListener(name string, port uint32, direction corev3.TrafficDirection, cluster string, tracing *hcmv3.HttpConnectionManager_Tracing, serverFirst []uint32) (*listenerv3.Listener, error) {
+func (bl *builder) captureListener(name string, port uint32, direction corev3.TrafficDirection, cluster string, tracing *hcmv3.HttpConnectionManager_Tracing, serverFirst []uint32, accessLog bool) (*listenerv3.Listener, error) {
 	filters, err := bl.listenerFilters(serverFirst)
 	if err != nil {
 		return nil, err
@@ -80,11 +81,20 @@ func (bl *builder) captureListener(name string, port uint32, direction corev3.Tr
 	if inbound {
 		localReply = notProcessedReply()
 	}
-	hcm, err := bl.hcmFilter(name, bl.passthroughRoutes(name, cluster, inbound), tracing, true, localReply)
+	var httpLog, tcpLog []*accesslogv3.AccessLog
+	if accessLog {
+		if httpLog, err = bl.stdoutAccessLog(accessLogFormat(AccessLogHTTPFormat, name)); err != nil {
+			return nil, err
+		}
+		if tcpLog, err = bl.stdoutAccessLog(accessLogFormat(AccessLogTCPFormat, name)); err != nil {
+			return nil, err
+		}
+	}
+	hcm, err := bl.hcmFilter(name, bl.passthroughRoutes(name, cluster, inbound), tracing, true, localReply, httpLog)
 	if err != nil {
 		return nil, err
 	}
-	tcp, err := bl.tcpChain(name, cluster)
+	tcp, err := bl.tcpChain(name, cluster, tcpLog)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +194,7 @@ func dualStack(port uint32) []*listenerv3.AdditionalAddress {
 // detects.
 func (bl *builder) loopGuards(listener string) ([]*listenerv3.FilterChain, error) {
 	// Both chains share one filter: it is only read, when the bootstrap is marshalled.
-	tcp, err := bl.tcpProxyFilter(listener+"-loop", BlackholeCluster, nil)
+	tcp, err := bl.tcpProxyFilter(listener+"-loop", BlackholeCluster, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -253,8 +263,8 @@ func portsPredicate(ports []uint32) *listenerv3.ListenerFilterChainMatchPredicat
 
 // tcpChain is a capture listener's default filter chain: whatever is not HTTP goes to cluster
 // untouched, until it has been idle (no byte either way) for TCPIdleTimeout.
-func (bl *builder) tcpChain(listener, cluster string) (*listenerv3.FilterChain, error) {
-	tcp, err := bl.tcpProxyFilter(listener, cluster, durationpb.New(TCPIdleTimeout))
+func (bl *builder) tcpChain(listener, cluster string, accessLog []*accesslogv3.AccessLog) (*listenerv3.FilterChain, error) {
+	tcp, err := bl.tcpProxyFilter(listener, cluster, durationpb.New(TCPIdleTimeout), accessLog)
 	if err != nil {
 		return nil, err
 	}
@@ -295,7 +305,7 @@ const TCPIdleTimeout = 24 * time.Hour
 // EndpointSlice entries turn serving false, and kube-proxy does not fall back on them even
 // when no endpoint of the Service is ready any more.
 func (bl *builder) healthListener() (*listenerv3.Listener, error) {
-	hcm, err := bl.hcmFilter(HealthListenerName, healthRoutes(), nil, false, nil)
+	hcm, err := bl.hcmFilter(HealthListenerName, healthRoutes(), nil, false, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -317,12 +327,13 @@ func (bl *builder) listenerFilter(name string, config proto.Message) (*listenerv
 }
 
 // tcpProxyFilter forwards a connection's bytes untouched to cluster; idle, when set, is its
-// idle timeout (nil: Envoy's default).
-func (bl *builder) tcpProxyFilter(statPrefix, cluster string, idle *durationpb.Duration) (*listenerv3.Filter, error) {
+// idle timeout (nil: Envoy's default); accessLog logs each connection as it closes.
+func (bl *builder) tcpProxyFilter(statPrefix, cluster string, idle *durationpb.Duration, accessLog []*accesslogv3.AccessLog) (*listenerv3.Filter, error) {
 	typed, err := bl.pack(&tcp_proxyv3.TcpProxy{
 		StatPrefix:       statPrefix,
 		ClusterSpecifier: &tcp_proxyv3.TcpProxy_Cluster{Cluster: cluster},
 		IdleTimeout:      idle,
+		AccessLog:        accessLog,
 	})
 	if err != nil {
 		return nil, err

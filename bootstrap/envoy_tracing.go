@@ -7,6 +7,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	tracev3 "github.com/envoyproxy/go-control-plane/envoy/config/trace/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	detectorsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/tracers/opentelemetry/resource_detectors/v3"
 	typev3tag "github.com/envoyproxy/go-control-plane/envoy/type/tracing/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/proto"
@@ -21,8 +22,10 @@ const (
 )
 
 // hcmTracing is the tracing block of a traffic HTTP connection manager: the protocol's tracer,
-// random sampling of new traces and the Kubernetes span tags. It returns nil when tracing is
-// disabled.
+// random sampling of new traces, the span name (operation, an Envoy format string; see
+// DefaultInboundSpanName) and the span tags: the user's, and with Zipkin the Kubernetes ones
+// (with OpenTelemetry those are resource attributes; see openTelemetryConfig). It returns nil
+// when tracing is disabled.
 //
 // Sampling follows the caller: random_sampling is the only sampling set. Envoy applies it
 // only to a request that carries no decision (ConnectionManagerUtility::
@@ -33,13 +36,18 @@ const (
 // parent sampled flag when no sampler is set (source/extensions/tracers/opentelemetry/
 // tracer.cc). overall_sampling and client_sampling stay at their default, 100%, so they never
 // undo a caller's decision. The rules table holds all this (checkSamplingFollowsCaller).
-func (bl *builder) hcmTracing(t Tracing, serviceName string, workload Workload) (*hcmv3.HttpConnectionManager_Tracing, error) {
+func (bl *builder) hcmTracing(t Tracing, serviceName string, workload Workload, operation string) (*hcmv3.HttpConnectionManager_Tracing, error) {
 	if !t.Enable {
 		return nil, nil
 	}
-	name, config := ZipkinTracerName, proto.Message(zipkinConfig(t))
+	name, tags := ZipkinTracerName, append(kubernetesTags(workload), extraTags(t.Tags)...)
+	var config proto.Message = zipkinConfig(t)
 	if t.Protocol == ProtocolOpenTelemetry {
-		name, config = OpenTelemetryTracerName, openTelemetryConfig(t, serviceName)
+		otel, err := bl.openTelemetryConfig(t, serviceName, workload)
+		if err != nil {
+			return nil, err
+		}
+		name, config, tags = OpenTelemetryTracerName, otel, extraTags(t.Tags)
 	}
 	typed, err := bl.pack(config)
 	if err != nil {
@@ -51,7 +59,8 @@ func (bl *builder) hcmTracing(t Tracing, serviceName string, workload Workload) 
 			ConfigType: &tracev3.Tracing_Http_TypedConfig{TypedConfig: typed},
 		},
 		RandomSampling: &typev3.Percent{Value: t.Sampling},
-		CustomTags:     append(kubernetesTags(workload), extraTags(t.Tags)...),
+		CustomTags:     tags,
+		Operation:      operation,
 	}
 	if t.MaxPathTagLength != 0 {
 		tr.MaxPathTagLength = wrapperspb.UInt32(t.MaxPathTagLength)
@@ -103,18 +112,42 @@ func kubernetesTags(w Workload) []*typev3tag.CustomTag {
 // name the Zipkin tracer takes from node.cluster. The :authority is the collector's address,
 // as the Zipkin tracer's Host header is, rather than the cluster name.
 //
+// The Kubernetes facts are the resource's attributes (see EnvResourceAttributes): the
+// environment detector reads the pod's, namespace's and node's from OTEL_RESOURCE_ATTRIBUTES,
+// which the injector sets on the envoy container, and the static_config detector adds the
+// workload's name, the same in every pod of the workload.
+//
 // Propagation: the OpenTelemetry tracer reads and writes W3C traceparent and tracestate
 // only, whatever Tracing.Propagation says (it has no B3 option), so b3 and b3+w3c give the
 // same bootstrap. A B3-only caller's context is then not joined; such meshes keep zipkin.
-func openTelemetryConfig(t Tracing, serviceName string) *tracev3.OpenTelemetryConfig {
+func (bl *builder) openTelemetryConfig(t Tracing, serviceName string, workload Workload) (*tracev3.OpenTelemetryConfig, error) {
+	env, err := bl.pack(&detectorsv3.EnvironmentResourceDetectorConfig{})
+	if err != nil {
+		return nil, err
+	}
+	detectors := []*corev3.TypedExtensionConfig{{Name: EnvironmentDetectorName, TypedConfig: env}}
+	if tag := WorkloadTag(workload); tag != "" {
+		static, err := bl.pack(&detectorsv3.StaticConfigResourceDetectorConfig{Attributes: map[string]string{tag: workload.Name}})
+		if err != nil {
+			return nil, err
+		}
+		detectors = append(detectors, &corev3.TypedExtensionConfig{Name: StaticConfigDetectorName, TypedConfig: static})
+	}
 	return &tracev3.OpenTelemetryConfig{
 		GrpcService: &corev3.GrpcService{TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{
 			ClusterName: TracingClusterName,
 			Authority:   hostHeader(t.Address),
 		}}},
-		ServiceName: serviceName,
-	}
+		ServiceName:       serviceName,
+		ResourceDetectors: detectors,
+	}, nil
 }
+
+// The OpenTelemetry tracer's resource detectors.
+const (
+	EnvironmentDetectorName  = "envoy.tracers.opentelemetry.resource_detectors.environment"
+	StaticConfigDetectorName = "envoy.tracers.opentelemetry.resource_detectors.static_config"
+)
 
 // zipkinConfig posts Zipkin v2 JSON spans through the tracing cluster.
 //

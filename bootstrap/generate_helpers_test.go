@@ -40,7 +40,33 @@ func demoCases() map[string]Settings {
 	cases["bookwarehouse-server-first"] = serverFirstCase()
 	cases["bookbuyer-otlp"] = otlpCase()
 	cases["bookbuyer-tags"] = tagsCase()
+	cases["bookbuyer-observability"] = observabilityCase()
 	return cases
+}
+
+// observabilityCase is bookbuyer with the access log on (the MeshConfig turns it on, the
+// namespace off, the pod on again), the MeshConfig's own span names, and a collector named
+// by a short name (jaeger.tracing, not a Service's fully qualified name), which keeps the
+// pod's DNS search list; resolved as the webhook resolves them.
+func observabilityCase() Settings {
+	on := true
+	s, err := Resolve(Input{
+		Defaults: guideTracing(),
+		Mesh: &v1alpha2.ObservabilitySpec{
+			AccessLog: v1alpha2.AccessLogSpec{Enable: &on},
+			Tracing: v1alpha2.TracingSpec{Address: "jaeger.tracing", SpanNames: &v1alpha2.SpanNamesSpec{
+				Inbound: "%REQ(:METHOD)% %PROTOCOL% :%DOWNSTREAM_LOCAL_PORT%", Outbound: "%REQ(:METHOD)% %REQ(X-Route?:AUTHORITY):64%",
+			}},
+		},
+		NamespaceName:        "bookbuyer",
+		NamespaceAnnotations: map[string]string{AnnotationAccessLog: "false"},
+		PodAnnotations:       map[string]string{AnnotationAccessLog: "true"},
+		Owner:                Workload{Kind: KindDeployment, Name: "bookbuyer"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	return s
 }
 
 // tagsCase is bookbuyer with extra span tags from every layer, resolved as the webhook
@@ -51,8 +77,8 @@ func tagsCase() Settings {
 	literal, header, maxPath := "platform", "X-Tenant-Id", int32(1024)
 	s, err := Resolve(Input{
 		Defaults: guideTracing(),
-		Mesh: &v1alpha2.TracingSpec{MaxPathTagLength: &maxPath, Tags: []v1alpha2.TracingTag{
-			{Tag: "team", Literal: &literal}, {Tag: "tenant", Header: &header}}},
+		Mesh: &v1alpha2.ObservabilitySpec{Tracing: v1alpha2.TracingSpec{MaxPathTagLength: &maxPath, Tags: []v1alpha2.TracingTag{
+			{Tag: "team", Literal: &literal}, {Tag: "tenant", Header: &header}}}},
 		NamespaceName:        "bookbuyer",
 		NamespaceAnnotations: map[string]string{AnnotationTags: "team=payments"},
 		PodAnnotations:       map[string]string{AnnotationTags: "region=literal:eu-west-1"},
@@ -88,7 +114,7 @@ func serverFirstCase() Settings {
 func otlpCase() Settings {
 	s, err := Resolve(Input{
 		Defaults:      guideTracing(),
-		Mesh:          &v1alpha2.TracingSpec{Protocol: ProtocolOpenTelemetry},
+		Mesh:          &v1alpha2.ObservabilitySpec{Tracing: v1alpha2.TracingSpec{Protocol: ProtocolOpenTelemetry}},
 		NamespaceName: "bookbuyer",
 		Owner:         Workload{Kind: KindDeployment, Name: "bookbuyer"},
 	})

@@ -27,11 +27,22 @@ func TestTracingClusterMatchesGuide(t *testing.T) {
 		t.Fatalf("no cluster %s in\n%s", TracingClusterName, g.YAML)
 	}
 	want := map[string]any{
-		"name":              "envoy-tracing-cluster",
-		"type":              "LOGICAL_DNS",
-		"connect_timeout":   "1s",
-		"alt_stat_name":     "envoy-tracing-cluster",
-		"dns_lookup_family": "V4_PREFERRED",
+		"name":                     "envoy-tracing-cluster",
+		"type":                     "LOGICAL_DNS",
+		"connect_timeout":          "1s",
+		"alt_stat_name":            "envoy-tracing-cluster",
+		"dns_lookup_family":        "V4_PREFERRED",
+		"dns_refresh_rate":         "60s",
+		"respect_dns_ttl":          true,
+		"dns_jitter":               "1s",
+		"dns_failure_refresh_rate": map[string]any{"base_interval": "1s", "max_interval": "30s"},
+		"typed_dns_resolver_config": map[string]any{
+			"name": "envoy.network.dns_resolver.cares",
+			"typed_config": map[string]any{
+				"@type":                "type.googleapis.com/envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig",
+				"dns_resolver_options": map[string]any{"no_default_search_domain": true},
+			},
+		},
 		"upstream_connection_options": map[string]any{"tcp_keepalive": map[string]any{
 			"keepalive_probes": float64(4), "keepalive_time": float64(60), "keepalive_interval": float64(15),
 		}},
@@ -85,7 +96,7 @@ func TestHCMs(t *testing.T) {
 					if n := len(filters); n == 0 || filters[n-1].GetName() != routerFilterName || filters[n-1].GetTypedConfig() == nil {
 						t.Errorf("%s: the last HTTP filter is not the typed router: %v", listener, filters)
 					}
-					wantTracer := s.Tracing.Enable && listener != HealthListenerName
+					wantTracer := s.Tracing.Enable && listener != HealthListenerName && listener != PrometheusListenerName
 					if !wantTracer {
 						if hcm.GetTracing() != nil {
 							t.Errorf("%s: has a tracer, want none", listener)
@@ -163,7 +174,7 @@ func TestSampling(t *testing.T) {
 		}
 		for listener, list := range hcms(t, b) {
 			for _, hcm := range list {
-				if listener == HealthListenerName {
+				if listener == HealthListenerName || listener == PrometheusListenerName {
 					continue
 				}
 				if got := hcm.GetTracing().GetRandomSampling().GetValue(); got != pct {

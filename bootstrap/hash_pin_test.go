@@ -13,16 +13,17 @@ import "testing"
 // Golden -update; the goldens of webhook/inject and cmd/osm name the ConfigMaps too: go test
 // ./webhook/inject ./cmd/osm -update).
 var pinnedHashes = map[string]string{
-	"bookbuyer":                  "98f5d5defa",
-	"bookstore-v1":               "0b32463045",
-	"bookstore-v2":               "0d25147d0a",
-	"bookwarehouse":              "0c38ad08b9",
-	"bookbuyer-tracing-off":      "32304e4826",
-	"bookstore-v1-overridden":    "c87c8e0021",
-	"bookbuyer-b3":               "46f56675da",
-	"bookwarehouse-server-first": "9d594212de",
-	"bookbuyer-otlp":             "618111e402",
-	"bookbuyer-tags":             "0901c8d5e0",
+	"bookbuyer":                  "9f9b75d1b8",
+	"bookstore-v1":               "fa3c633832",
+	"bookstore-v2":               "f300a3aba2",
+	"bookwarehouse":              "8f705a8896",
+	"bookbuyer-tracing-off":      "0193950971",
+	"bookstore-v1-overridden":    "98414aebcb",
+	"bookbuyer-b3":               "0ad7ea6923",
+	"bookwarehouse-server-first": "412025d9be",
+	"bookbuyer-otlp":             "455692d549",
+	"bookbuyer-tags":             "b8136fa58a",
+	"bookbuyer-observability":    "fa84c968f3",
 }
 
 // TestPinnedHashes holds every demo bootstrap's hash to the table above.

@@ -61,16 +61,16 @@ const (
 
 // Envoy's ports and identity inside an injected pod.
 const (
-	EnvoyUID          = 1500
-	AdminPort         = 15000
-	OutboundPort      = 15001
-	InboundPort       = 15003
-	HealthPort        = 15021
+	EnvoyUID     = 1500
+	AdminPort    = 15000
+	OutboundPort = 15001
+	InboundPort  = 15003
+	HealthPort   = 15021
 	// PrometheusPort serves Envoy's statistics in Prometheus' text format at PrometheusPath
 	// on every address of the pod (Istio's port; Linkerd's proxy uses 4191). It is never
 	// redirected, like HealthPort.
-	PrometheusPort = 15090
-	PrometheusPath = "/stats/prometheus"
+	PrometheusPort    = 15090
+	PrometheusPath    = "/stats/prometheus"
 	AdminAddress      = "127.0.0.1"
 	EnvoyBootstrapDir = "/etc/envoy"
 )

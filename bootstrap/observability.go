@@ -5,6 +5,13 @@ import "strings"
 // PrometheusListenerName is the listener that serves Envoy's statistics on PrometheusPort.
 const PrometheusListenerName = "prometheus"
 
+// IsCaptureListener says whether the listener named name carries the pod's own traffic (the
+// outbound and inbound capture listeners), whose HTTP connection managers trace and log;
+// the health and Prometheus listeners never do.
+func IsCaptureListener(name string) bool {
+	return name == OutboundListenerName || name == InboundListenerName
+}
+
 // Span names. Envoy names a span after its HCM's tracing.operation, an access-log format
 // string, when one is set (it then ignores route decorators). Its defaults, "ingress" and
 // "egress <host>", give every inbound operation of a service one name. Ours say what happened,

@@ -12,8 +12,8 @@ import (
 type Input struct {
 	// Defaults is the lowest layer (chart/injector defaults).
 	Defaults Tracing
-	// Mesh is the MeshConfig's spec.observability.tracing; nil when there is no MeshConfig.
-	Mesh *v1alpha2.TracingSpec
+	// Mesh is the MeshConfig's spec.observability; nil when there is no MeshConfig.
+	Mesh *v1alpha2.ObservabilitySpec
 	// NamespaceName is the pod's namespace (used in error messages).
 	NamespaceName string
 	// NamespaceAnnotations and PodAnnotations are the override layers.
@@ -72,11 +72,11 @@ func extraServerFirst(ports []uint32) string {
 	return canonicalPorts(ports)
 }
 
-// MeshTracing overlays a MeshConfig's tracing spec on defaults and validates it: a field left
-// unset (nil, or an empty string) keeps the default. A malformed field is reported as a
-// *FieldError with source "MeshConfig" and the field's path, e.g.
-// spec.observability.tracing.port; all of them, joined, in the spec's field order.
-func MeshTracing(defaults Tracing, spec *v1alpha2.TracingSpec) (Tracing, error) {
+// MeshTracing overlays a MeshConfig's observability spec (tracing and access log) on
+// defaults and validates it: a field left unset (nil, or an empty string) keeps the default.
+// A malformed field is reported as a *FieldError with source "MeshConfig" and the field's
+// path, e.g. spec.observability.tracing.port; all of them, joined, in the spec's field order.
+func MeshTracing(defaults Tracing, spec *v1alpha2.ObservabilitySpec) (Tracing, error) {
 	t, set, errs := meshTracing(defaults, spec, nil)
 	t, errs = finishTracing(t, set, errs)
 	if len(errs) > 0 {
@@ -118,12 +118,16 @@ func finishTracing(t Tracing, set setBy, errs []error) (Tracing, []error) {
 
 // meshTracing is MeshTracing appending to errs, so Resolve reports every layer at once; it
 // leaves the protocol's rules to finishTracing.
-func meshTracing(defaults Tracing, spec *v1alpha2.TracingSpec, errs []error) (Tracing, setBy, []error) {
+func meshTracing(defaults Tracing, obs *v1alpha2.ObservabilitySpec, errs []error) (Tracing, setBy, []error) {
 	t := defaults
 	var set setBy
-	if spec == nil {
+	if obs == nil {
 		return t, set, errs
 	}
+	if obs.AccessLog.Enable != nil {
+		t.AccessLog = *obs.AccessLog.Enable
+	}
+	spec := &obs.Tracing
 	if spec.Enable != nil {
 		t.Enable = *spec.Enable
 	}
@@ -183,6 +187,22 @@ func meshTracing(defaults Tracing, spec *v1alpha2.TracingSpec, errs []error) (Tr
 			t.MaxPathTagLength = uint32(n) //nolint:gosec // G115: bounded to 1..65536
 		} else {
 			errs = append(errs, meshError("maxPathTagLength", formatInt(int64(n)), acceptedMaxPathTagLength))
+		}
+	}
+	if n := spec.SpanNames; n != nil {
+		if n.Inbound != "" {
+			if validSpanName(n.Inbound) {
+				t.InboundSpanName = n.Inbound
+			} else {
+				errs = append(errs, meshError("spanNames.inbound", n.Inbound, acceptedSpanName))
+			}
+		}
+		if n.Outbound != "" {
+			if validSpanName(n.Outbound) {
+				t.OutboundSpanName = n.Outbound
+			} else {
+				errs = append(errs, meshError("spanNames.outbound", n.Outbound, acceptedSpanName))
+			}
 		}
 	}
 	return t, set, errs
@@ -276,6 +296,13 @@ func overlayAnnotations(t *Tracing, set *setBy, service *string, serverFirst *[]
 			t.Tags = tags
 		} else {
 			errs = append(errs, annotationError(source.String(), AnnotationTags, v, acceptedTags))
+		}
+	}
+	if v, ok := ann[AnnotationAccessLog]; ok {
+		if b, ok := parseEnable(v); ok {
+			t.AccessLog = b
+		} else {
+			errs = append(errs, annotationError(source.String(), AnnotationAccessLog, v, acceptedEnable))
 		}
 	}
 	if v, ok := ann[AnnotationServerFirstPorts]; ok {

@@ -12,7 +12,7 @@ import (
 func BenchmarkResolve(b *testing.B) {
 	in := bootstrap.Input{
 		Defaults:             bootstrap.Defaults("osm-system"),
-		Mesh:                 &v1alpha2.TracingSpec{Enable: resolvePtr(true), Address: "jaeger.osm-system.svc.cluster.local", Port: resolvePtr[int32](9411), Endpoint: "/api/v2/spans"},
+		Mesh:                 &v1alpha2.ObservabilitySpec{Tracing: v1alpha2.TracingSpec{Enable: resolvePtr(true), Address: "jaeger.osm-system.svc.cluster.local", Port: resolvePtr[int32](9411), Endpoint: "/api/v2/spans"}},
 		NamespaceName:        "bookstore",
 		NamespaceAnnotations: map[string]string{bootstrap.AnnotationSampling: "50"},
 		PodAnnotations: map[string]string{

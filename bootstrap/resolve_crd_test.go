@@ -219,6 +219,8 @@ func tracingForms(t *testing.T, crd crdTracing) []map[string]any {
 		switch p.Type {
 		case "array":
 			values = arrayForms(t, crd, name, p)
+		case "object":
+			values = objectForms(crd, name, p)
 		default:
 			values = scalarForms(p, func(v any) bool { return crd.validate(map[string]any{name: v}) == nil })
 		}
@@ -318,6 +320,24 @@ func arrayForms(t *testing.T, crd crdTracing, name string, p apiextensionsv1.JSO
 	return out
 }
 
+// objectForms are the forms of an object field: each of its properties' forms alone.
+func objectForms(crd crdTracing, name string, p apiextensionsv1.JSONSchemaProps) []any {
+	var out []any
+	keys := make([]string, 0, len(p.Properties))
+	for k := range p.Properties {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		for _, v := range scalarForms(p.Properties[k], func(v any) bool {
+			return crd.validate(map[string]any{name: map[string]any{k: v}}) == nil
+		}) {
+			out = append(out, map[string]any{k: v})
+		}
+	}
+	return out
+}
+
 func clone(m map[string]any) map[string]any {
 	out := make(map[string]any, len(m))
 	for k, v := range m {
@@ -359,7 +379,7 @@ func TestCRDAcceptedFormsRender(t *testing.T) {
 			fail("the CRD accepts %s, which v1alpha2.TracingSpec cannot hold: %v", raw, err)
 			continue
 		}
-		s, err := bootstrap.Resolve(bootstrap.Input{Defaults: defaults, Mesh: &spec, NamespaceName: "shop", PodName: "web"})
+		s, err := bootstrap.Resolve(bootstrap.Input{Defaults: defaults, Mesh: &v1alpha2.ObservabilitySpec{Tracing: spec}, NamespaceName: "shop", PodName: "web"})
 		if err != nil {
 			fail("the CRD accepts %s; Resolve refuses it: %v", raw, err)
 			continue

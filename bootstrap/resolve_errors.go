@@ -30,6 +30,7 @@ const (
 	// acceptedEndpointOTLP is the rule of an endpoint set where the protocol is
 	// opentelemetry.
 	acceptedEndpointOTLP = `applies to protocol "zipkin" only; with protocol "opentelemetry" (OTLP over gRPC, no HTTP path to choose) leave it unset or ` + DefaultEndpoint
+	acceptedSpanName     = "must be at most 256 visible ASCII characters and spaces, with the Envoy commands %REQ(HEADER)% (also %REQ(HEADER?ALT)% and %REQ(HEADER):N%), %PROTOCOL%, %DOWNSTREAM_LOCAL_PORT% and %HOSTNAME% only (such as " + DefaultOutboundSpanName + "); a literal % cannot be written"
 	acceptedPortList     = "must be a comma-separated list of ports, each an integer from 1 to 65535 (such as 21,110,143); they add to the built-in server-first ports " + DefaultServerFirstPorts
 )
 

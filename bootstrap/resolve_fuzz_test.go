@@ -81,7 +81,7 @@ func FuzzMeshTracing(f *testing.F) {
 	f.Add("", int32(0), "", -1.0)
 	f.Fuzz(func(t *testing.T, address string, port int32, endpoint string, sampling float64) {
 		spec := &v1alpha2.TracingSpec{Address: address, Port: &port, Endpoint: endpoint, Sampling: &sampling}
-		got, err := bootstrap.MeshTracing(resolveDefaults, spec)
+		got, err := bootstrap.MeshTracing(resolveDefaults, &v1alpha2.ObservabilitySpec{Tracing: *spec})
 		if err != nil {
 			if got != resolveDefaults {
 				t.Fatalf("MeshTracing returned %+v with an error", got)

@@ -25,14 +25,14 @@ func resolveWith(f func(*bootstrap.Tracing)) bootstrap.Tracing {
 }
 
 func TestResolvePrecedence(t *testing.T) {
-	mesh := &v1alpha2.TracingSpec{
+	mesh := &v1alpha2.ObservabilitySpec{Tracing: v1alpha2.TracingSpec{
 		Enable:      resolvePtr(true),
 		Address:     "collector.tracing.svc.cluster.local",
 		Port:        resolvePtr[int32](9412),
 		Endpoint:    "/mesh/spans",
 		Sampling:    resolvePtr(50.0),
 		Propagation: bootstrap.PropagationB3,
-	}
+	}}
 	tests := map[string]struct {
 		in   bootstrap.Input
 		want bootstrap.Settings
@@ -42,7 +42,7 @@ func TestResolvePrecedence(t *testing.T) {
 			want: bootstrap.Settings{Tracing: resolveDefaults, ServiceName: "web"},
 		},
 		"an empty MeshConfig keeps every default": {
-			in:   bootstrap.Input{Defaults: resolveDefaults, Mesh: &v1alpha2.TracingSpec{}, PodName: "web"},
+			in:   bootstrap.Input{Defaults: resolveDefaults, Mesh: &v1alpha2.ObservabilitySpec{}, PodName: "web"},
 			want: bootstrap.Settings{Tracing: resolveDefaults, ServiceName: "web"},
 		},
 		"MeshConfig fields override the defaults": {
@@ -53,14 +53,14 @@ func TestResolvePrecedence(t *testing.T) {
 			}},
 		},
 		"MeshConfig fields left unset keep the defaults": {
-			in: bootstrap.Input{Defaults: resolveDefaults, Mesh: &v1alpha2.TracingSpec{Enable: resolvePtr(true), Port: resolvePtr[int32](9999)}, PodName: "web"},
+			in: bootstrap.Input{Defaults: resolveDefaults, Mesh: &v1alpha2.ObservabilitySpec{Tracing: v1alpha2.TracingSpec{Enable: resolvePtr(true), Port: resolvePtr[int32](9999)}}, PodName: "web"},
 			want: bootstrap.Settings{ServiceName: "web", Tracing: resolveWith(func(t *bootstrap.Tracing) {
 				t.Enable, t.Port = true, 9999
 			})},
 		},
 		"MeshConfig can turn tracing off and sampling to zero": {
 			in: bootstrap.Input{Defaults: resolveWith(func(t *bootstrap.Tracing) { t.Enable = true }),
-				Mesh: &v1alpha2.TracingSpec{Enable: resolvePtr(false), Sampling: resolvePtr(0.0)}, PodName: "web"},
+				Mesh: &v1alpha2.ObservabilitySpec{Tracing: v1alpha2.TracingSpec{Enable: resolvePtr(false), Sampling: resolvePtr(0.0)}}, PodName: "web"},
 			want: bootstrap.Settings{ServiceName: "web", Tracing: resolveWith(func(t *bootstrap.Tracing) { t.Sampling = 0 })},
 		},
 		"namespace annotations override the MeshConfig": {
@@ -286,7 +286,7 @@ func TestResolveReportsEveryBadValueInOrder(t *testing.T) {
 		Defaults:      resolveDefaults,
 		NamespaceName: "shop",
 		PodName:       "web",
-		Mesh:          &v1alpha2.TracingSpec{Port: resolvePtr[int32](0), Address: "Bad Host"},
+		Mesh:          &v1alpha2.ObservabilitySpec{Tracing: v1alpha2.TracingSpec{Port: resolvePtr[int32](0), Address: "Bad Host"}},
 		NamespaceAnnotations: map[string]string{
 			bootstrap.AnnotationSampling:         "x",
 			bootstrap.AnnotationServerFirstPorts: "x",
@@ -425,7 +425,7 @@ func TestMeshTracing(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			got, err := bootstrap.MeshTracing(resolveDefaults, tc.spec)
+			got, err := bootstrap.MeshTracing(resolveDefaults, observabilityOf(tc.spec))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("MeshTracing (-want +got):\n%s", diff)
 			}
@@ -453,7 +453,7 @@ func TestMeshTracing(t *testing.T) {
 
 func TestResolveReportsABadMeshConfig(t *testing.T) {
 	_, err := bootstrap.Resolve(bootstrap.Input{Defaults: resolveDefaults, PodName: "web",
-		Mesh: &v1alpha2.TracingSpec{Sampling: resolvePtr(-1.0)}})
+		Mesh: &v1alpha2.ObservabilitySpec{Tracing: v1alpha2.TracingSpec{Sampling: resolvePtr(-1.0)}}})
 	if err == nil || !strings.HasPrefix(err.Error(), `MeshConfig spec.observability.tracing.sampling: invalid value "-1"`) {
 		t.Fatalf("error = %v", err)
 	}
@@ -471,31 +471,31 @@ func TestResolveProtocol(t *testing.T) {
 			in: bootstrap.Input{}, wantPort: 9411, wantEndpoint: bootstrap.DefaultEndpoint,
 		},
 		"opentelemetry from the MeshConfig takes 4317 when no layer sets the port": {
-			in: bootstrap.Input{Mesh: &v1alpha2.TracingSpec{Protocol: otel}}, wantPort: 4317,
+			in: bootstrap.Input{Mesh: &v1alpha2.ObservabilitySpec{Tracing: v1alpha2.TracingSpec{Protocol: otel}}}, wantPort: 4317,
 		},
 		"opentelemetry from a pod annotation takes 4317 too": {
 			in: bootstrap.Input{PodAnnotations: map[string]string{bootstrap.AnnotationProtocol: otel}}, wantPort: 4317,
 		},
 		"a port set by any layer wins over the protocol's default": {
 			in: bootstrap.Input{
-				Mesh:                 &v1alpha2.TracingSpec{Port: resolvePtr[int32](9411)},
+				Mesh:                 &v1alpha2.ObservabilitySpec{Tracing: v1alpha2.TracingSpec{Port: resolvePtr[int32](9411)}},
 				NamespaceAnnotations: map[string]string{bootstrap.AnnotationProtocol: otel},
 			},
 			wantPort: 9411,
 		},
 		"the default endpoint is accepted with opentelemetry and dropped": {
-			in: bootstrap.Input{Mesh: &v1alpha2.TracingSpec{Protocol: otel, Endpoint: bootstrap.DefaultEndpoint}}, wantPort: 4317,
+			in: bootstrap.Input{Mesh: &v1alpha2.ObservabilitySpec{Tracing: v1alpha2.TracingSpec{Protocol: otel, Endpoint: bootstrap.DefaultEndpoint}}}, wantPort: 4317,
 		},
 		"a pod annotation back to zipkin keeps the MeshConfig's endpoint": {
 			in: bootstrap.Input{
-				Mesh:           &v1alpha2.TracingSpec{Protocol: otel},
+				Mesh:           &v1alpha2.ObservabilitySpec{Tracing: v1alpha2.TracingSpec{Protocol: otel}},
 				PodAnnotations: map[string]string{bootstrap.AnnotationProtocol: "zipkin", bootstrap.AnnotationEndpoint: "/zipkin"},
 			},
 			wantPort: 9411, wantEndpoint: "/zipkin",
 		},
 		"an endpoint with opentelemetry is refused where it was set": {
 			in: bootstrap.Input{
-				Mesh:                 &v1alpha2.TracingSpec{Endpoint: "/zipkin"},
+				Mesh:                 &v1alpha2.ObservabilitySpec{Tracing: v1alpha2.TracingSpec{Endpoint: "/zipkin"}},
 				NamespaceName:        "shop",
 				NamespaceAnnotations: map[string]string{bootstrap.AnnotationEndpoint: "/custom"},
 				PodAnnotations:       map[string]string{bootstrap.AnnotationProtocol: otel},
@@ -507,7 +507,7 @@ func TestResolveProtocol(t *testing.T) {
 			wantErr: `pod annotation tracing.openservicemesh.io/protocol: invalid value "otlp": must be "zipkin" (Zipkin v2 JSON over HTTP, default port 9411) or "opentelemetry" (OTLP over gRPC, default port 4317)`,
 		},
 		"an unknown protocol in the MeshConfig names the field": {
-			in:      bootstrap.Input{Mesh: &v1alpha2.TracingSpec{Protocol: "OpenTelemetry"}},
+			in:      bootstrap.Input{Mesh: &v1alpha2.ObservabilitySpec{Tracing: v1alpha2.TracingSpec{Protocol: "OpenTelemetry"}}},
 			wantErr: `MeshConfig spec.observability.tracing.protocol: invalid value "OpenTelemetry"`,
 		},
 	}
@@ -534,10 +534,18 @@ func TestResolveProtocol(t *testing.T) {
 		})
 	}
 	// MeshTracing, which the controllers use, applies the same rules.
-	if _, err := bootstrap.MeshTracing(resolveDefaults, &v1alpha2.TracingSpec{Protocol: otel, Endpoint: "/x"}); err == nil || !strings.Contains(err.Error(), "spec.observability.tracing.endpoint") {
+	if _, err := bootstrap.MeshTracing(resolveDefaults, &v1alpha2.ObservabilitySpec{Tracing: v1alpha2.TracingSpec{Protocol: otel, Endpoint: "/x"}}); err == nil || !strings.Contains(err.Error(), "spec.observability.tracing.endpoint") {
 		t.Errorf("MeshTracing accepts an endpoint with opentelemetry: %v", err)
 	}
-	if tr, err := bootstrap.MeshTracing(resolveDefaults, &v1alpha2.TracingSpec{Protocol: otel}); err != nil || tr.Port != bootstrap.DefaultOTLPPort {
+	if tr, err := bootstrap.MeshTracing(resolveDefaults, &v1alpha2.ObservabilitySpec{Tracing: v1alpha2.TracingSpec{Protocol: otel}}); err != nil || tr.Port != bootstrap.DefaultOTLPPort {
 		t.Errorf("MeshTracing with opentelemetry: port %d, %v; want %d", tr.Port, err, bootstrap.DefaultOTLPPort)
 	}
+}
+
+// observabilityOf wraps a tracing spec as the MeshConfig's spec.observability (nil stays nil).
+func observabilityOf(t *v1alpha2.TracingSpec) *v1alpha2.ObservabilitySpec {
+	if t == nil {
+		return nil
+	}
+	return &v1alpha2.ObservabilitySpec{Tracing: *t}
 }

@@ -236,3 +236,71 @@ func asciiAlnum(c byte) bool {
 func formatInt(n int64) string { return strconv.FormatInt(n, 10) }
 
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// maxSpanName bounds a span name format (the CRD's maxLength).
+const maxSpanName = 256
+
+// validSpanName accepts an Envoy format string of at most maxSpanName visible ASCII
+// characters and spaces whose commands are SpanNameCommands: the CRD's CEL rule on
+// spec.observability.tracing.spanNames, written out (TestSpanNameRuleMatchesCRD holds the
+// two equal).
+func validSpanName(v string) bool {
+	if v == "" || len(v) > maxSpanName {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < ' ' || c > '~' {
+			return false
+		}
+		if c != '%' {
+			continue
+		}
+		end := strings.IndexByte(v[i+1:], '%')
+		if end < 0 || !validSpanCommand(v[i+1:i+1+end]) {
+			return false
+		}
+		i += end + 1
+	}
+	return true
+}
+
+// validSpanCommand accepts PROTOCOL, DOWNSTREAM_LOCAL_PORT, HOSTNAME and REQ(H), REQ(H?ALT),
+// each REQ optionally truncated, :N with N from 1 to 9999.
+func validSpanCommand(c string) bool {
+	switch c {
+	case "PROTOCOL", "DOWNSTREAM_LOCAL_PORT", "HOSTNAME":
+		return true
+	}
+	rest, ok := strings.CutPrefix(c, "REQ(")
+	if !ok {
+		return false
+	}
+	headers, after, ok := strings.Cut(rest, ")")
+	if !ok {
+		return false
+	}
+	main, alt, hasAlt := strings.Cut(headers, "?")
+	if !validFormatHeader(main) || hasAlt && !validFormatHeader(alt) {
+		return false
+	}
+	if after == "" {
+		return true
+	}
+	n, ok := strings.CutPrefix(after, ":")
+	return ok && len(n) >= 1 && len(n) <= 4 && n[0] != '0' && strings.Trim(n, "0123456789") == ""
+}
+
+// validFormatHeader accepts the header names of a REQ command: letters, digits, '-', '_',
+// '.' and ':' (for pseudo-headers such as :authority).
+func validFormatHeader(h string) bool {
+	if h == "" {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; !asciiAlnum(c) && c != '-' && c != '_' && c != '.' && c != ':' {
+			return false
+		}
+	}
+	return true
+}

@@ -92,7 +92,10 @@ var rules = []rule{{
 }, {
 	name: "every span carries the pod, namespace, node and workload",
 	// An environment tag reads the variable from Envoy's own environment, so one bootstrap
-	// serves every pod of a workload; the injector sets the variables (webhook/inject).
+	// serves every pod of a workload; the injector sets the variables (webhook/inject). With
+	// OpenTelemetry they are resource attributes: the environment resource detector reads
+	// OTEL_RESOURCE_ATTRIBUTES, the static one carries the workload (checkResourceAttributes,
+	// api-v3/extensions/tracers/opentelemetry/resource_detectors/v3/environment_resource_detector.proto).
 	doc:   envoyDocs + "api-v3/type/tracing/v3/custom_tag.proto",
 	check: checkKubernetesTags,
 }, {
@@ -252,6 +255,45 @@ func TestRulesCatchMutations(t *testing.T) {
 						fc.Filters = mustListener(t, b, InboundListenerName).GetDefaultFilterChain().GetFilters()
 					}
 				}
+			}},
+		},
+		"spans are named by the settings' formats, within the commands every Envoy knows": {
+			{"the outbound side keeps Envoy's default name", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, OutboundListenerName, func(h *hcmv3.HttpConnectionManager) { h.Tracing.Operation = "" })
+			}},
+			{"spans are named by their path", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) { h.Tracing.Operation = "%REQ(:METHOD)% %PATH%" })
+			}},
+		},
+		"Prometheus scrapes 15090 and reaches nothing of the admin interface but its stats": {
+			{"the listener is gone", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				b.StaticResources.Listeners = slices.DeleteFunc(b.StaticResources.Listeners, func(l *listenerv3.Listener) bool { return l.GetName() == PrometheusListenerName })
+			}},
+			{"the whole admin interface is reachable", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				editHCM(t, b, PrometheusListenerName, func(h *hcmv3.HttpConnectionManager) {
+					h.GetRouteConfig().GetVirtualHosts()[0].GetRoutes()[0].Match = &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}}
+				})
+			}},
+		},
+		"the access log is on exactly when asked, on stdout, with the response flags and the trace id": {
+			{"the inbound side logs though the access log is off", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				var bl builder
+				logs, err := bl.stdoutAccessLog(AccessLogHTTPFormat)
+				if err != nil {
+					t.Fatal(err)
+				}
+				editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) { h.AccessLog = logs })
+			}},
+		},
+		"the collector's name is resolved sparingly: TTLs respected, no search list for a Service's full name": {
+			{"TTLs are ignored", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustCluster(t, b, TracingClusterName).RespectDnsTtl = false
+			}},
+			{"a Service's full name goes through the search list", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustCluster(t, b, TracingClusterName).TypedDnsResolverConfig = nil
+			}},
+			{"a failed resolution waits for the next refresh", func(t *testing.T, b *bootstrapv3.Bootstrap) {
+				mustCluster(t, b, TracingClusterName).DnsFailureRefreshRate = nil
 			}},
 		},
 		"ORIGINAL_DST clusters have no circuit breaking": {
@@ -853,6 +895,9 @@ func checkProtocol(b *bootstrapv3.Bootstrap, s Settings) error {
 func checkKubernetesTags(b *bootstrapv3.Bootstrap, s Settings) error {
 	if !s.Tracing.Enable {
 		return nil
+	}
+	if s.Tracing.Protocol == ProtocolOpenTelemetry {
+		return checkResourceAttributes(b, s)
 	}
 	want := map[string]string{TagPodName: "env:" + EnvPodName, TagNamespaceName: "env:" + EnvPodNamespace, TagNodeName: "env:" + EnvNodeName}
 	if tag := WorkloadTag(s.Workload); tag != "" {

@@ -29,6 +29,29 @@ type Tracing struct {
 	// MaxPathTagLength is where Envoy truncates the http.url tag; 0 leaves Envoy's default
 	// (256).
 	MaxPathTagLength uint32
+	// InboundSpanName and OutboundSpanName name the spans of each side, as Envoy format
+	// strings within SpanNameCommands; empty for DefaultInboundSpanName and
+	// DefaultOutboundSpanName (see SpanNames).
+	InboundSpanName, OutboundSpanName string
+
+	// AccessLog turns Envoy's access log on (AccessLogHTTPFormat, AccessLogTCPFormat on
+	// standard output). It is not tracing, but it is one more observability setting that
+	// changes the bootstrap and follows the same layers (MeshConfig's
+	// spec.observability.accessLog, then AnnotationAccessLog on the namespace and the pod), so
+	// it lives here and a change of it rolls the workloads like a tracing change.
+	AccessLog bool
+}
+
+// SpanNames are the span name formats t gives each side, the defaults filled in.
+func (t Tracing) SpanNames() (inbound, outbound string) {
+	inbound, outbound = t.InboundSpanName, t.OutboundSpanName
+	if inbound == "" {
+		inbound = DefaultInboundSpanName
+	}
+	if outbound == "" {
+		outbound = DefaultOutboundSpanName
+	}
+	return inbound, outbound
 }
 
 // Collector protocols.

@@ -46,6 +46,20 @@ func SettingsHash(s Settings) string {
 	field("workload.kind", strconv.Quote(s.Workload.Kind))
 	field("workload.name", strconv.Quote(s.Workload.Name))
 	field("serverFirstPorts", strconv.Quote(s.ServerFirstPorts))
+	// Fields added after the first release are encoded only when they differ from their
+	// zero value, the behaviour before they existed: the settings of a pod that does not use
+	// them keep their hash, so an upgrade that adds a field marks such pods outdated (a new
+	// rendering of the same settings) instead of rolling them as changed.
+	optional := func(name, value string) {
+		if value != "" {
+			field(name, strconv.Quote(value))
+		}
+	}
+	optional("tracing.inboundSpanName", s.Tracing.InboundSpanName)
+	optional("tracing.outboundSpanName", s.Tracing.OutboundSpanName)
+	if s.Tracing.AccessLog {
+		field("tracing.accessLog", "true")
+	}
 	sum := sha256.Sum256([]byte(b.String()))
 	return hex.EncodeToString(sum[:HashLen/2])
 }

@@ -13,8 +13,8 @@ func TestSettingsHashCoversEveryField(t *testing.T) {
 	if n := reflect.TypeOf(Settings{}).NumField(); n != 4 {
 		t.Errorf("Settings has %d fields, SettingsHash encodes 4: encode the new one", n)
 	}
-	if n := reflect.TypeOf(Tracing{}).NumField(); n != 9 {
-		t.Errorf("Tracing has %d fields, SettingsHash encodes 9: encode the new one", n)
+	if n := reflect.TypeOf(Tracing{}).NumField(); n != 12 {
+		t.Errorf("Tracing has %d fields, SettingsHash encodes 12: encode the new one", n)
 	}
 	if n := reflect.TypeOf(Workload{}).NumField(); n != 2 {
 		t.Errorf("Workload has %d fields, SettingsHash encodes 2: encode the new one", n)
@@ -35,6 +35,9 @@ func TestSettingsHashChangesWithEveryField(t *testing.T) {
 		"workload kind":      func(s *Settings) { s.Workload = Workload{Kind: KindStatefulSet, Name: "bookbuyer"} },
 		"workload name":      func(s *Settings) { s.Workload = Workload{Kind: KindDeployment, Name: "other"} },
 		"server-first ports": func(s *Settings) { s.ServerFirstPorts = "21" },
+		"inbound span name":  func(s *Settings) { s.Tracing.InboundSpanName = "%REQ(:METHOD)%" },
+		"outbound span name": func(s *Settings) { s.Tracing.OutboundSpanName = "%REQ(:METHOD)%" },
+		"access log":         func(s *Settings) { s.Tracing.AccessLog = true },
 		// Quoting keeps field boundaries: moving text from one string to the next differs.
 		"text moved between fields": func(s *Settings) {
 			s.Tracing.Address, s.ServiceName = s.Tracing.Address+"\nserviceName=\"bookbuyer\"", ""

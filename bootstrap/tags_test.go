@@ -49,7 +49,7 @@ func TestResolveTags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := Input{Defaults: Defaults(""), Mesh: tt.mesh, NamespaceName: "bookbuyer", PodName: "p"}
+			in := Input{Defaults: Defaults(""), Mesh: observability(tt.mesh), NamespaceName: "bookbuyer", PodName: "p"}
 			if tt.ns != "" {
 				in.NamespaceAnnotations = map[string]string{AnnotationTags: tt.ns}
 			}
@@ -91,7 +91,7 @@ func TestResolveMaxPathTagLength(t *testing.T) {
 		ok   bool
 	}{{1, 1, true}, {1024, 1024, true}, {65536, 65536, true}, {0, 0, false}, {65537, 0, false}} {
 		n := tc.n
-		s, err := Resolve(Input{Defaults: Defaults(""), Mesh: &v1alpha2.TracingSpec{MaxPathTagLength: &n}, PodName: "p"})
+		s, err := Resolve(Input{Defaults: Defaults(""), Mesh: &v1alpha2.ObservabilitySpec{Tracing: v1alpha2.TracingSpec{MaxPathTagLength: &n}}, PodName: "p"})
 		if tc.ok != (err == nil) || s.Tracing.MaxPathTagLength != tc.want {
 			t.Errorf("maxPathTagLength %d: %d, %v; want %d (ok %v)", n, s.Tracing.MaxPathTagLength, err, tc.want, tc.ok)
 		}
@@ -99,4 +99,12 @@ func TestResolveMaxPathTagLength(t *testing.T) {
 			t.Errorf("error %q does not name the field and the accepted form", err)
 		}
 	}
+}
+
+// observability wraps a tracing spec as the MeshConfig's spec.observability (nil stays nil).
+func observability(t *v1alpha2.TracingSpec) *v1alpha2.ObservabilitySpec {
+	if t == nil {
+		return nil
+	}
+	return &v1alpha2.ObservabilitySpec{Tracing: *t}
 }

@@ -574,7 +574,7 @@ func TestChartOpenTelemetry(t *testing.T) {
 		if (tr.Port != nil) != tc.written || tc.written && *tr.Port != tc.port || otel == (tr.Endpoint != "") {
 			t.Errorf("%v: MeshConfig = %s", tc.vals, r.objs["MeshConfig/osm-mesh-config"])
 		}
-		got, err := bootstrap.MeshTracing(bootstrap.Defaults(testNamespace), &tr)
+		got, err := bootstrap.MeshTracing(bootstrap.Defaults(testNamespace), &v1alpha2.ObservabilitySpec{Tracing: tr})
 		if err != nil || got.Port != uint32(tc.port) {
 			t.Errorf("%v: the injector reads port %d, %v; want %d", tc.vals, got.Port, err, tc.port)
 		}
@@ -590,23 +590,23 @@ func TestChartPatchProtocol(t *testing.T) {
 	var mc v1alpha2.MeshConfig
 	r.get("MeshConfig/osm-mesh-config", &mc)
 	tr := mc.Spec.Observability.Tracing
-	got, err := bootstrap.MeshTracing(bootstrap.Defaults(testNamespace), &tr)
+	got, err := bootstrap.MeshTracing(bootstrap.Defaults(testNamespace), &v1alpha2.ObservabilitySpec{Tracing: tr})
 	if err != nil || got.Protocol != bootstrap.ProtocolZipkin || got.Port != 9411 || got.Endpoint != "/api/v2/spans" {
 		t.Fatalf("as installed: %+v, %v; want zipkin to 9411 /api/v2/spans", got, err)
 	}
 	alone := tr
 	alone.Protocol = bootstrap.ProtocolOpenTelemetry
-	if got, err = bootstrap.MeshTracing(bootstrap.Defaults(testNamespace), &alone); err != nil || got.Port != 9411 {
+	if got, err = bootstrap.MeshTracing(bootstrap.Defaults(testNamespace), &v1alpha2.ObservabilitySpec{Tracing: alone}); err != nil || got.Port != 9411 {
 		t.Errorf("after patching the protocol alone: %+v, %v; want port 9411 kept", got, err)
 	}
 	otlpPort, zipkinPort := int32(bootstrap.DefaultOTLPPort), int32(bootstrap.DefaultZipkinPort)
 	tr.Protocol, tr.Port = bootstrap.ProtocolOpenTelemetry, &otlpPort
-	got, err = bootstrap.MeshTracing(bootstrap.Defaults(testNamespace), &tr)
+	got, err = bootstrap.MeshTracing(bootstrap.Defaults(testNamespace), &v1alpha2.ObservabilitySpec{Tracing: tr})
 	if err != nil || got.Port != bootstrap.DefaultOTLPPort || got.Endpoint != "" {
 		t.Errorf("after patching protocol opentelemetry and port 4317: %+v, %v; want port 4317 and no endpoint", got, err)
 	}
 	tr.Protocol, tr.Port = bootstrap.ProtocolZipkin, &zipkinPort
-	if got, err = bootstrap.MeshTracing(bootstrap.Defaults(testNamespace), &tr); err != nil || got.Port != 9411 {
+	if got, err = bootstrap.MeshTracing(bootstrap.Defaults(testNamespace), &v1alpha2.ObservabilitySpec{Tracing: tr}); err != nil || got.Port != 9411 {
 		t.Errorf("after patching back to zipkin and 9411: %+v, %v; want port 9411", got, err)
 	}
 }

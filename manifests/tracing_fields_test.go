@@ -162,7 +162,7 @@ func TestTracingFieldsHaveOneRule(t *testing.T) {
 				if f.toSpec == nil || !f.toSpec(v, &spec) {
 					return
 				}
-				_, err = bootstrap.MeshTracing(defaults, &spec)
+				_, err = bootstrap.MeshTracing(defaults, &v1alpha2.ObservabilitySpec{Tracing: spec})
 				verdict("MeshConfig (bootstrap.MeshTracing)", err)
 				crdErr := crd(t, spec)
 				verdict("MeshConfig CRD", crdErr)

@@ -115,7 +115,7 @@ func ValidityCondition(defaults bootstrap.Tracing, mc *v1alpha2.MeshConfig) meta
 		Message:            "the injector uses these tracing settings",
 		ObservedGeneration: mc.Generation,
 	}
-	if _, err := bootstrap.MeshTracing(defaults, &mc.Spec.Observability.Tracing); err != nil {
+	if _, err := bootstrap.MeshTracing(defaults, &mc.Spec.Observability); err != nil {
 		cond.Status = metav1.ConditionFalse
 		cond.Reason = ReasonInvalidTracing
 		cond.Message = err.Error() + "; the injector keeps the last good settings"

@@ -31,13 +31,13 @@ type MeshSource struct {
 
 	mu       sync.Mutex
 	seenRV   string
-	good     *v1alpha2.TracingSpec
+	good     *v1alpha2.ObservabilitySpec
 	haveGood bool
 }
 
 // Current returns the tracing spec in force: nil when there is no MeshConfig (or none was
 // ever valid). The returned value must not be modified.
-func (m *MeshSource) Current(ctx context.Context) (*v1alpha2.TracingSpec, error) {
+func (m *MeshSource) Current(ctx context.Context) (*v1alpha2.ObservabilitySpec, error) {
 	mc := &v1alpha2.MeshConfig{}
 	err := m.Reader.Get(ctx, m.Key, mc)
 	m.mu.Lock()
@@ -57,7 +57,7 @@ func (m *MeshSource) Current(ctx context.Context) (*v1alpha2.TracingSpec, error)
 		return m.good, nil
 	}
 	m.seenRV = mc.ResourceVersion
-	spec := &mc.Spec.Observability.Tracing
+	spec := &mc.Spec.Observability
 	if _, err := bootstrap.MeshTracing(m.Defaults, spec); err != nil {
 		m.Log.Error(err, "ignoring an invalid MeshConfig; keeping the last good settings",
 			"meshConfig", m.Key, "resourceVersion", mc.ResourceVersion, "haveGood", m.haveGood)

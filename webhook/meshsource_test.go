@@ -24,7 +24,7 @@ func TestMeshSourceKeepsTheLastGoodSettings(t *testing.T) {
 	src := &MeshSource{Reader: c, Key: key, Defaults: bootstrap.Defaults("osm-system"), Log: logr.Discard()}
 
 	got, err := src.Current(ctx)
-	if err != nil || got == nil || got.Port == nil || *got.Port != 9411 {
+	if err != nil || got == nil || got.Tracing.Port == nil || *got.Tracing.Port != 9411 {
 		t.Fatalf("want the valid spec, got %+v, %v", got, err)
 	}
 
@@ -37,7 +37,7 @@ func TestMeshSourceKeepsTheLastGoodSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err = src.Current(ctx)
-	if err != nil || got == nil || *got.Port != 9411 {
+	if err != nil || got == nil || *got.Tracing.Port != 9411 {
 		t.Fatalf("want the last good spec (port 9411) after an invalid update, got %+v, %v", got, err)
 	}
 
@@ -46,7 +46,7 @@ func TestMeshSourceKeepsTheLastGoodSettings(t *testing.T) {
 	if err := c.Update(ctx, mc); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ = src.Current(ctx); got == nil || *got.Port != 9412 {
+	if got, _ = src.Current(ctx); got == nil || *got.Tracing.Port != 9412 {
 		t.Fatalf("want port 9412, got %+v", got)
 	}
 

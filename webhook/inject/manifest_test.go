@@ -476,7 +476,7 @@ func TestParseMeshConfig(t *testing.T) {
 	defaults := bootstrap.Defaults("osm-system")
 	good := "apiVersion: config.openservicemesh.io/v1alpha2\nkind: MeshConfig\nmetadata: {name: osm-mesh-config, namespace: osm-system}\nspec:\n  observability:\n    tracing: {enable: true, port: 9412}\n"
 	spec, err := inject.ParseMeshConfig([]byte(good), defaults)
-	if err != nil || !*spec.Enable || *spec.Port != 9412 {
+	if err != nil || !*spec.Tracing.Enable || *spec.Tracing.Port != 9412 {
 		t.Fatalf("ParseMeshConfig = %+v, %v", spec, err)
 	}
 	for name, tc := range map[string]struct{ in, want string }{

@@ -31,7 +31,7 @@ func goldenEnv(mesh *v1alpha2.TracingSpec) inject.Env {
 	return inject.Env{
 		ControlPlaneNamespace: "osm-system",
 		Defaults:              bootstrap.Defaults("osm-system"),
-		Mesh:                  mesh,
+		Mesh:                  observability(mesh),
 		Proxy:                 inject.DefaultProxyConfig(),
 	}
 }
@@ -229,7 +229,7 @@ func TestMutateErrors(t *testing.T) {
 		"a bad MeshConfig": {
 			pod:  appPod("shop"),
 			ns:   enabledNS("shop"),
-			env:  inject.Env{Mesh: &v1alpha2.TracingSpec{Endpoint: "spans"}},
+			env:  inject.Env{Mesh: &v1alpha2.ObservabilitySpec{Tracing: v1alpha2.TracingSpec{Endpoint: "spans"}}},
 			want: []string{`MeshConfig spec.observability.tracing.endpoint: invalid value "spans"`},
 		},
 		"a bad log level": {
@@ -297,4 +297,12 @@ func TestMutateServerFirstPorts(t *testing.T) {
 			t.Errorf("the bootstrap has no port range %q:\n%s", want, y)
 		}
 	}
+}
+
+// observability wraps a tracing spec as the MeshConfig's spec.observability (nil stays nil).
+func observability(t *v1alpha2.TracingSpec) *v1alpha2.ObservabilitySpec {
+	if t == nil {
+		return nil
+	}
+	return &v1alpha2.ObservabilitySpec{Tracing: *t}
 }

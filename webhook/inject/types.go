@@ -116,12 +116,12 @@ func (p ProxyConfig) withDefaults() ProxyConfig {
 }
 
 // Env is the cluster-wide input of a mutation: where the control plane lives, the defaults,
-// the MeshConfig's tracing spec, the proxy config. An empty ControlPlaneNamespace means
+// the MeshConfig's observability spec, the proxy config. An empty ControlPlaneNamespace means
 // bootstrap.DefaultNamespace; zero Defaults mean bootstrap.Defaults(ControlPlaneNamespace).
 type Env struct {
 	ControlPlaneNamespace string
 	Defaults              bootstrap.Tracing
-	Mesh                  *v1alpha2.TracingSpec
+	Mesh                  *v1alpha2.ObservabilitySpec
 	Proxy                 ProxyConfig
 	// ServerVersion is the API server's version (as discovery reports it, v1.31.2); pods
 	// are refused with an *UnsupportedClusterError on clusters older than

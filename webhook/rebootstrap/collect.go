@@ -19,7 +19,7 @@ type Snapshot struct {
 	ControlPlaneNamespace string
 	// Defaults and Mesh are the two lowest layers of every workload's settings.
 	Defaults bootstrap.Tracing
-	Mesh     *v1alpha2.TracingSpec
+	Mesh     *v1alpha2.ObservabilitySpec
 
 	// The objects are the reader's own when it is a cache (ReadSnapshot): read them, never
 	// change them.

@@ -79,7 +79,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 	if mc.DeletionTimestamp != nil {
 		return reconcile.Result{}, nil
 	}
-	tracing, err := bootstrap.MeshTracing(r.Options.Defaults, &mc.Spec.Observability.Tracing)
+	tracing, err := bootstrap.MeshTracing(r.Options.Defaults, &mc.Spec.Observability)
 	if err != nil {
 		log.Info("the MeshConfig's tracing settings are invalid: rolling nothing", "reason", err.Error())
 		return reconcile.Result{}, r.reportInvalid(ctx, mc, err)

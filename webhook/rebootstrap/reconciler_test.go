@@ -40,7 +40,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	mc := &v1alpha2.MeshConfig{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "osm-system", Name: "osm-mesh-config", Generation: 1},
-		Spec:       v1alpha2.MeshConfigSpec{Observability: v1alpha2.ObservabilitySpec{Tracing: *meshSpec(true, "jaeger.tracing", 9411)}},
+		Spec:       v1alpha2.MeshConfigSpec{Observability: *meshSpec(true, "jaeger.tracing", 9411)},
 	}
 	objs := []client.Object{mc, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 		Name: "app", Labels: map[string]string{bootstrap.InjectionLabel: "enabled"},

@@ -38,7 +38,7 @@ func ReadSnapshot(ctx context.Context, reader client.Reader, controlPlane string
 	s := &Snapshot{
 		ControlPlaneNamespace: controlPlane,
 		Defaults:              defaults,
-		Mesh:                  &mc.Spec.Observability.Tracing,
+		Mesh:                  &mc.Spec.Observability,
 	}
 	nss := &corev1.NamespaceList{}
 	if err := reader.List(ctx, nss); err != nil {

@@ -53,9 +53,23 @@ type RebootstrapSpec struct {
 
 // ObservabilitySpec groups the observability settings.
 type ObservabilitySpec struct {
-	// Tracing configures the Zipkin tracer of every injected Envoy.
+	// Tracing configures the tracer of every injected Envoy.
 	// +optional
 	Tracing TracingSpec `json:"tracing,omitempty"`
+
+	// AccessLog configures the access log of every injected Envoy.
+	// +optional
+	AccessLog AccessLogSpec `json:"accessLog,omitempty"`
+}
+
+// AccessLogSpec configures Envoy's access log: one line per HTTP exchange and per TCP
+// connection on the envoy container's standard output, with the response flags (UF, UC, UO,
+// ...) and the trace id. The annotation openservicemesh.io/access-log ("true" or "false") on
+// a namespace or a pod overrides it.
+type AccessLogSpec struct {
+	// Enable turns the access log on. Default false.
+	// +optional
+	Enable *bool `json:"enable,omitempty"`
 }
 
 // TracingSpec configures the Zipkin tracer of every injected Envoy. A field left unset takes
@@ -134,6 +148,34 @@ type TracingSpec struct {
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=65536
 	MaxPathTagLength *int32 `json:"maxPathTagLength,omitempty"`
+
+	// SpanNames are the names of the spans the sidecars report, as Envoy format strings.
+	// Defaults: "%REQ(:METHOD)% :%DOWNSTREAM_LOCAL_PORT%" inbound (GET :8080) and
+	// "%REQ(:METHOD)% %REQ(:AUTHORITY)%" outbound (GET bookstore.bookstore:14001).
+	// +optional
+	SpanNames *SpanNamesSpec `json:"spanNames,omitempty"`
+}
+
+// SpanNamesSpec names the spans of each side of the sidecar, as Envoy format strings
+// (https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage#format-strings)
+// limited to the commands %REQ(HEADER)% (optionally %REQ(HEADER?ALT)% and %REQ(HEADER):N%),
+// %PROTOCOL%, %DOWNSTREAM_LOCAL_PORT% and %HOSTNAME%, which every supported Envoy knows: a
+// command Envoy does not know would keep the sidecars from starting. Mind the cardinality: a
+// name per request path (%REQ(:PATH)%) buries a backend's list of operations.
+type SpanNamesSpec struct {
+	// Inbound names the spans of requests the pod serves.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule=`self.matches('^([ -$&-~]|%(REQ[(][-:0-9A-Za-z_.]+([?][-:0-9A-Za-z_.]+)?[)](:[1-9][0-9]{0,3})?|PROTOCOL|DOWNSTREAM_LOCAL_PORT|HOSTNAME)%)*$')`,message="spec.observability.tracing.spanNames.inbound must be visible ASCII text and the commands %REQ(HEADER)%, %REQ(HEADER):N%, %PROTOCOL%, %DOWNSTREAM_LOCAL_PORT% and %HOSTNAME%"
+	Inbound string `json:"inbound,omitempty"`
+
+	// Outbound names the spans of requests the pod makes.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule=`self.matches('^([ -$&-~]|%(REQ[(][-:0-9A-Za-z_.]+([?][-:0-9A-Za-z_.]+)?[)](:[1-9][0-9]{0,3})?|PROTOCOL|DOWNSTREAM_LOCAL_PORT|HOSTNAME)%)*$')`,message="spec.observability.tracing.spanNames.outbound must be visible ASCII text and the commands %REQ(HEADER)%, %REQ(HEADER):N%, %PROTOCOL%, %DOWNSTREAM_LOCAL_PORT% and %HOSTNAME%"
+	Outbound string `json:"outbound,omitempty"`
 }
 
 // TracingTag is one extra span tag: a literal value, or the value of a request header.

@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	tracev3 "github.com/envoyproxy/go-control-plane/envoy/config/trace/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tcp_proxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	detectorsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/tracers/opentelemetry/resource_detectors/v3"
 	typev3tag "github.com/envoyproxy/go-control-plane/envoy/type/tracing/v3"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
@@ -27,11 +30,16 @@ type Facts struct {
 	TracingCluster bool
 	Address        string
 	Port           uint32
-	// HCMs counts the HTTP connection managers of the traffic listeners (the health listener,
-	// which serves the kubelet's probes, is never traced); Tracers lists the tracers of those
-	// that have one, in order.
+	// HCMs counts the HTTP connection managers of the capture listeners
+	// (bootstrap.IsCaptureListener: the health and Prometheus listeners are never traced);
+	// Tracers lists the tracers of those that have one, in order.
 	HCMs    int
 	Tracers []Tracer
+	// AccessLogs counts the capture listeners' HTTP connection managers and TCP proxies that
+	// write an access log.
+	AccessLogs int
+	// PrometheusPort is the port of the listener bootstrap.PrometheusListenerName; 0 without one.
+	PrometheusPort uint32
 }
 
 // Tracer is the tracing block of one HTTP connection manager, whatever its tracer.
@@ -60,6 +68,11 @@ type Tracer struct {
 	Tags []string
 	// MaxPathTagLength is where the http.url tag is cut; 0 for Envoy's default.
 	MaxPathTagLength uint32
+	// SpanName is the operation format spans are named by ("" for Envoy's default).
+	SpanName string
+	// Resource lists the OpenTelemetry resource detectors, the static one with its
+	// attributes (NAME=VALUE), in order.
+	Resource []string
 }
 
 // ReadFacts parses a bootstrap (strictly, with the core's bootstrap.Parse) and collects its
@@ -89,7 +102,10 @@ func factsOf(b *bootstrapv3.Bootstrap) (Facts, error) {
 		}
 	}
 	for _, l := range b.GetStaticResources().GetListeners() {
-		if l.GetName() == bootstrap.HealthListenerName {
+		if l.GetName() == bootstrap.PrometheusListenerName {
+			f.PrometheusPort = l.GetAddress().GetSocketAddress().GetPortValue()
+		}
+		if !bootstrap.IsCaptureListener(l.GetName()) {
 			continue
 		}
 		chains := slices.Clone(l.GetFilterChains())
@@ -105,6 +121,21 @@ func factsOf(b *bootstrapv3.Bootstrap) (Facts, error) {
 	return f, nil
 }
 
+// addTCPProxyLog counts the access log of a TCP proxy filter.
+func (f *Facts) addTCPProxyLog(listener string, filter *listenerv3.Filter) error {
+	tp := &tcp_proxyv3.TcpProxy{}
+	if !filter.GetTypedConfig().MessageIs(tp) {
+		return nil
+	}
+	if err := filter.GetTypedConfig().UnmarshalTo(tp); err != nil {
+		return fmt.Errorf("when decoding the TCP proxy of listener %s: %w", listener, err)
+	}
+	if len(tp.GetAccessLog()) > 0 {
+		f.AccessLogs++
+	}
+	return nil
+}
+
 func (f *Facts) addHCMs(listener string, fc *listenerv3.FilterChain) error {
 	for _, filter := range fc.GetFilters() {
 		tc := filter.GetTypedConfig()
@@ -113,12 +144,18 @@ func (f *Facts) addHCMs(listener string, fc *listenerv3.FilterChain) error {
 		}
 		hcm := &hcmv3.HttpConnectionManager{}
 		if !tc.MessageIs(hcm) {
+			if err := f.addTCPProxyLog(listener, filter); err != nil {
+				return err
+			}
 			continue
 		}
 		if err := tc.UnmarshalTo(hcm); err != nil {
 			return fmt.Errorf("when decoding the HTTP connection manager of listener %s: %w", listener, err)
 		}
 		f.HCMs++
+		if len(hcm.GetAccessLog()) > 0 {
+			f.AccessLogs++
+		}
 		if hcm.GetTracing() == nil {
 			continue
 		}
@@ -137,7 +174,7 @@ func (f *Facts) addHCMs(listener string, fc *listenerv3.FilterChain) error {
 }
 
 func tracerOf(listener string, tr *hcmv3.HttpConnectionManager_Tracing) (Tracer, error) {
-	t := Tracer{Listener: listener, Sampling: "unset", MaxPathTagLength: tr.GetMaxPathTagLength().GetValue()}
+	t := Tracer{Listener: listener, Sampling: "unset", MaxPathTagLength: tr.GetMaxPathTagLength().GetValue(), SpanName: tr.GetOperation()}
 	if s := tr.GetRandomSampling(); s != nil {
 		t.Sampling = strconv.FormatFloat(s.GetValue(), 'g', -1, 64) + "%"
 	}
@@ -172,8 +209,36 @@ func tracerOf(listener string, tr *hcmv3.HttpConnectionManager_Tracing) (Tracer,
 		if g := o.GetGrpcService().GetEnvoyGrpc(); g != nil {
 			t.Cluster, t.Host = g.GetClusterName(), g.GetAuthority()
 		}
+		resource, err := resourceOf(o)
+		if err != nil {
+			return Tracer{}, fmt.Errorf("when decoding the resource detectors of listener %s: %w", listener, err)
+		}
+		t.Resource = resource
 	}
 	return t, nil
+}
+
+// resourceOf lists an OpenTelemetry tracer's resource detectors: the environment one by the
+// variable it reads, the static one by its attributes, sorted.
+func resourceOf(o *tracev3.OpenTelemetryConfig) ([]string, error) {
+	var out []string
+	for _, d := range o.GetResourceDetectors() {
+		static := &detectorsv3.StaticConfigResourceDetectorConfig{}
+		switch {
+		case d.GetTypedConfig().MessageIs(&detectorsv3.EnvironmentResourceDetectorConfig{}):
+			out = append(out, "env:"+bootstrap.EnvResourceAttributes)
+		case d.GetTypedConfig().MessageIs(static):
+			if err := d.GetTypedConfig().UnmarshalTo(static); err != nil {
+				return nil, err
+			}
+			for _, k := range slices.Sorted(maps.Keys(static.GetAttributes())) {
+				out = append(out, k+"="+static.GetAttributes()[k])
+			}
+		default:
+			out = append(out, d.GetName())
+		}
+	}
+	return out, nil
 }
 
 // tagSource says where a custom tag's value comes from, as the MeshConfig's tags say it.
@@ -208,6 +273,7 @@ func kindText(kind string) string {
 func Diff(have, want Facts) []string {
 	var out []string
 	if !want.TracingCluster && len(want.Tracers) == 0 {
+		out = append(out, observabilityDiff(have, want)...)
 		if have.TracingCluster {
 			out = append(out, fmt.Sprintf("it has %s although tracing is disabled for this pod", bootstrap.TracingClusterName))
 		}
@@ -226,6 +292,7 @@ func Diff(have, want Facts) []string {
 		out = append(out, fmt.Sprintf("%s points at %s:%d, not %s:%d", bootstrap.TracingClusterName,
 			have.Address, have.Port, want.Address, want.Port))
 	}
+	out = append(out, observabilityDiff(have, want)...)
 	if have.HCMs == 0 {
 		return append(out, "it has no HTTP connection manager to trace")
 	}
@@ -308,7 +375,37 @@ func tracerDiff(h, w Tracer) []string {
 	add("samples", h.Sampling, w.Sampling)
 	add("tags spans with", strings.Join(h.Tags, ", "), strings.Join(w.Tags, ", "))
 	add("cuts the http.url tag at", strconv.FormatUint(uint64(h.MaxPathTagLength), 10), strconv.FormatUint(uint64(w.MaxPathTagLength), 10))
+	add("names spans", h.SpanName, w.SpanName)
+	add("sets resource attributes", strings.Join(h.Resource, ", "), strings.Join(w.Resource, ", "))
 	return out
+}
+
+// observabilityDiff describes the differences of the access log and the Prometheus listener,
+// which do not depend on tracing.
+func observabilityDiff(have, want Facts) []string {
+	var out []string
+	if (have.AccessLogs > 0) != (want.AccessLogs > 0) {
+		out = append(out, fmt.Sprintf("its access log is %s, not %s", onOff(have.AccessLogs > 0), onOff(want.AccessLogs > 0)))
+	}
+	if have.PrometheusPort != want.PrometheusPort {
+		out = append(out, fmt.Sprintf("it serves Prometheus stats on port %s, not %s",
+			orNone(portText(have.PrometheusPort)), orNone(portText(want.PrometheusPort))))
+	}
+	return out
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
+}
+
+func portText(p uint32) string {
+	if p == 0 {
+		return ""
+	}
+	return strconv.FormatUint(uint64(p), 10)
 }
 
 func orNone(s string) string {
@@ -332,4 +429,26 @@ func (f Facts) Describe() string {
 		return fmt.Sprintf("%s -> %s:%d, endpoint %s", bootstrap.TracingClusterName, f.Address, f.Port, t.Endpoint)
 	}
 	return fmt.Sprintf("%s -> %s:%d, tracer %s", bootstrap.TracingClusterName, f.Address, f.Port, t.Kind)
+}
+
+// Observability says how a bootstrap names its spans and what else it lets an operator see:
+// the span names of the inbound and outbound listeners, the access log, the Prometheus port.
+func (f Facts) Observability() string {
+	var parts []string
+	names := map[string]string{}
+	for _, t := range f.Tracers {
+		if _, ok := names[t.Listener]; !ok && t.SpanName != "" {
+			names[t.Listener] = t.SpanName
+		}
+	}
+	for _, l := range []string{bootstrap.InboundListenerName, bootstrap.OutboundListenerName} {
+		if n, ok := names[l]; ok {
+			parts = append(parts, fmt.Sprintf("%s spans named %q", l, n))
+		}
+	}
+	parts = append(parts, "access log "+onOff(f.AccessLogs > 0))
+	if f.PrometheusPort != 0 {
+		parts = append(parts, fmt.Sprintf("Prometheus stats on :%d%s", f.PrometheusPort, bootstrap.PrometheusPath))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -139,6 +139,19 @@ func TestDiff(t *testing.T) {
 			now:  func(tr *bootstrap.Tracing) { tr.MaxPathTagLength = 512 },
 			want: []string{"cuts the http.url tag at 0, not 512"},
 		},
+		"other span names": {
+			now:  func(tr *bootstrap.Tracing) { tr.InboundSpanName = "%REQ(:METHOD)% inbound" },
+			want: []string{`the tracer of listener inbound names spans %REQ(:METHOD)% :%DOWNSTREAM_LOCAL_PORT%, not %REQ(:METHOD)% inbound`},
+		},
+		"the access log turned on since": {
+			now:  func(tr *bootstrap.Tracing) { tr.AccessLog = true },
+			want: []string{"its access log is off, not on"},
+		},
+		"the access log turned on since, with tracing off": {
+			base: func() bootstrap.Tracing { tr := tracingOn(); tr.Enable = false; return tr },
+			now:  func(tr *bootstrap.Tracing) { tr.AccessLog = true },
+			want: []string{"its access log is off, not on"},
+		},
 		"tracing turned on since": {
 			pod:  func(tr *bootstrap.Tracing) { tr.Enable = false },
 			want: []string{"it has no envoy-tracing-cluster (tracing is enabled)", "have no tracer"},

@@ -64,7 +64,7 @@ func (k *checker) checkAddress(ctx context.Context) []Result {
 	if k.mc == nil {
 		return []Result{skipped(r, "needs the MeshConfig (step 1)")}
 	}
-	t, err := bootstrap.MeshTracing(bootstrap.Defaults(k.o.ControlPlane), &k.mc.Spec.Observability.Tracing)
+	t, err := bootstrap.MeshTracing(bootstrap.Defaults(k.o.ControlPlane), &k.mc.Spec.Observability)
 	if err != nil {
 		r.Status, r.Message = Fail, fmt.Sprintf("MeshConfig %s has invalid tracing settings: %v", k.meshConfigRef(), err)
 		r.Hint = "correct them: kubectl edit meshconfig " + k.o.MeshConfigName + " -n " + k.o.ControlPlane

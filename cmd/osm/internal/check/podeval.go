@@ -18,7 +18,7 @@ type PodInput struct {
 	Pod                  *corev1.Pod
 	NamespaceAnnotations map[string]string
 	ControlPlane         string
-	Mesh                 *v1alpha2.TracingSpec
+	Mesh                 *v1alpha2.ObservabilitySpec
 	// BootstrapYAML is the pod's ConfigMap's bootstrap.yaml; BootstrapErr says why it could
 	// not be read.
 	BootstrapYAML []byte
@@ -97,16 +97,17 @@ func EvaluatePod(in PodInput) PodVerdict {
 				"difference may be only how that version rendered the same settings; the re-bootstrap controller counts it as " +
 				"outdated and rolls it only on request)"
 		}
-	case !settings.Tracing.Enable && in.Mesh != nil && in.Mesh.Enable != nil && *in.Mesh.Enable:
+	case !settings.Tracing.Enable && in.Mesh != nil && in.Mesh.Tracing.Enable != nil && *in.Mesh.Tracing.Enable:
 		v.Status, v.Message = Warn, "tracing is turned off for this pod by a "+bootstrap.AnnotationEnable+" annotation (pod or namespace)"
 	case !settings.Tracing.Enable:
-		v.Status, v.Message = Pass, "current bootstrap (hash "+have+"), tracing disabled"
+		v.Status, v.Message = Pass, "current bootstrap (hash "+have+"), tracing disabled; "+facts.Observability()
 	default:
 		v.Status = Pass
 		v.Message = fmt.Sprintf("current bootstrap (hash %s) with %s", have, facts.Describe())
 		if len(facts.Tracers) > 0 && facts.Tracers[0].Kind == bootstrap.ProtocolZipkin {
 			v.Message += ", service name " + settings.ServiceName
 		}
+		v.Message += "; " + facts.Observability()
 	}
 	return v
 }

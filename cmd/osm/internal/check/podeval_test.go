@@ -22,7 +22,7 @@ func TestEvaluatePod(t *testing.T) {
 	}}
 	current := func(t *testing.T, m *v1alpha2.TracingSpec, p *corev1.Pod, nsAnn map[string]string) []byte {
 		t.Helper()
-		s, err := bootstrap.Resolve(bootstrap.Input{Defaults: bootstrap.Defaults("osm-system"), Mesh: m,
+		s, err := bootstrap.Resolve(bootstrap.Input{Defaults: bootstrap.Defaults("osm-system"), Mesh: observability(m),
 			NamespaceName: p.Namespace, NamespaceAnnotations: nsAnn, PodAnnotations: p.Annotations,
 			Owner: bootstrap.OwnerOf(p), PodLabels: p.Labels, PodName: p.Name})
 		if err != nil {
@@ -47,7 +47,7 @@ func TestEvaluatePod(t *testing.T) {
 	// bootstrap renders them differently (here: a trailing comment), its label says so.
 	labelled := func(m *v1alpha2.TracingSpec) *corev1.Pod {
 		p := pod.DeepCopy()
-		s, err := bootstrap.Resolve(bootstrap.Input{Defaults: bootstrap.Defaults("osm-system"), Mesh: m,
+		s, err := bootstrap.Resolve(bootstrap.Input{Defaults: bootstrap.Defaults("osm-system"), Mesh: observability(m),
 			NamespaceName: p.Namespace, Owner: bootstrap.OwnerOf(p), PodLabels: p.Labels, PodName: p.Name})
 		if err != nil {
 			t.Fatal(err)
@@ -76,72 +76,72 @@ func TestEvaluatePod(t *testing.T) {
 		msg    string
 	}{
 		"a current bootstrap with tracing": {
-			in:     PodInput{Pod: pod, Mesh: mesh, BootstrapYAML: current(t, mesh, pod, nil)},
+			in:     PodInput{Pod: pod, Mesh: observability(mesh), BootstrapYAML: current(t, mesh, pod, nil)},
 			status: Pass, msg: "envoy-tracing-cluster -> jaeger.osm-system.svc.cluster.local:9411, endpoint /api/v2/spans, service name bookbuyer",
 		},
 		"a current OpenTelemetry bootstrap": {
-			in:     PodInput{Pod: pod, Mesh: otlp, BootstrapYAML: current(t, otlp, pod, nil)},
+			in:     PodInput{Pod: pod, Mesh: observability(otlp), BootstrapYAML: current(t, otlp, pod, nil)},
 			status: Pass, msg: "envoy-tracing-cluster -> jaeger.osm-system.svc.cluster.local:4317, OTLP/gRPC, service name bookbuyer",
 		},
 		"a Zipkin bootstrap where the MeshConfig now says opentelemetry": {
-			in:     PodInput{Pod: pod, Mesh: otlp, BootstrapYAML: current(t, mesh, pod, nil)},
+			in:     PodInput{Pod: pod, Mesh: observability(otlp), BootstrapYAML: current(t, mesh, pod, nil)},
 			status: Fail, stale: true, msg: "is Zipkin (protocol zipkin), not OpenTelemetry (protocol opentelemetry, OTLP/gRPC)",
 		},
 		"an OpenTelemetry bootstrap stale in its sampling": {
-			in:     PodInput{Pod: pod, Mesh: &otlpSampled, BootstrapYAML: current(t, otlp, pod, nil)},
+			in:     PodInput{Pod: pod, Mesh: observability(&otlpSampled), BootstrapYAML: current(t, otlp, pod, nil)},
 			status: Fail, stale: true, msg: "samples 100%, not 0% (stale bootstrap",
 		},
 		"a bootstrap made for an older address": {
-			in:     PodInput{Pod: pod, Mesh: mesh, BootstrapYAML: current(t, &oldMesh, pod, nil)},
+			in:     PodInput{Pod: pod, Mesh: observability(mesh), BootstrapYAML: current(t, &oldMesh, pod, nil)},
 			status: Fail, stale: true, msg: "points at zipkin.old.svc.cluster.local:9411, not jaeger.osm-system.svc.cluster.local:9411",
 		},
 		"a bootstrap made before tracing was turned on": {
-			in:     PodInput{Pod: pod, Mesh: mesh, BootstrapYAML: current(t, &off, pod, nil)},
+			in:     PodInput{Pod: pod, Mesh: observability(mesh), BootstrapYAML: current(t, &off, pod, nil)},
 			status: Fail, stale: true, msg: "no envoy-tracing-cluster",
 		},
 		"a bootstrap stale only in its sampling": {
-			in:     PodInput{Pod: pod, Mesh: &sampled, BootstrapYAML: current(t, mesh, pod, nil)},
+			in:     PodInput{Pod: pod, Mesh: observability(&sampled), BootstrapYAML: current(t, mesh, pod, nil)},
 			status: Fail, stale: true, msg: "stale bootstrap",
 		},
 		"a bootstrap of the same settings rendered by another injector version is outdated": {
-			in:     PodInput{Pod: labelled(mesh), Mesh: mesh, BootstrapYAML: rerendered},
+			in:     PodInput{Pod: labelled(mesh), Mesh: observability(mesh), BootstrapYAML: rerendered},
 			status: Warn, stale: true, msg: "outdated bootstrap",
 		},
 		"a labelled pod whose tracer another injector version rendered differently is outdated, and says how": {
-			in:     PodInput{Pod: labelled(otlp), Mesh: otlp, BootstrapYAML: renderedWithoutServiceName(t, otlp, pod)},
+			in:     PodInput{Pod: labelled(otlp), Mesh: observability(otlp), BootstrapYAML: renderedWithoutServiceName(t, otlp, pod)},
 			status: Warn, stale: true, msg: "(which differs: the tracer of listeners outbound and inbound reports service name none, not bookbuyer)",
 		},
 		"a labelled pod whose settings changed is stale, not outdated": {
-			in:     PodInput{Pod: labelled(mesh), Mesh: &sampled, BootstrapYAML: current(t, mesh, pod, nil)},
+			in:     PodInput{Pod: labelled(mesh), Mesh: observability(&sampled), BootstrapYAML: current(t, mesh, pod, nil)},
 			status: Fail, stale: true, msg: "stale bootstrap",
 		},
 		"a pod without the settings label is stale, with a note": {
-			in:     PodInput{Pod: pod, Mesh: mesh, BootstrapYAML: rerendered},
+			in:     PodInput{Pod: pod, Mesh: observability(mesh), BootstrapYAML: rerendered},
 			status: Fail, stale: true, msg: "no tracing.openservicemesh.io/settings-hash label",
 		},
 		"a namespace annotation changes the expected address": {
-			in: PodInput{Pod: pod, Mesh: mesh, BootstrapYAML: current(t, mesh, pod, nil),
+			in: PodInput{Pod: pod, Mesh: observability(mesh), BootstrapYAML: current(t, mesh, pod, nil),
 				NamespaceAnnotations: map[string]string{bootstrap.AnnotationAddress: "otel.tracing.svc.cluster.local"}},
 			status: Fail, stale: true, msg: "not otel.tracing.svc.cluster.local:9411",
 		},
 		"a pod that opted out of tracing": {
-			in:     PodInput{Pod: optedOut, Mesh: mesh, BootstrapYAML: current(t, mesh, optedOut, nil)},
+			in:     PodInput{Pod: optedOut, Mesh: observability(mesh), BootstrapYAML: current(t, mesh, optedOut, nil)},
 			status: Warn, msg: "turned off for this pod",
 		},
 		"tracing off everywhere": {
-			in:     PodInput{Pod: pod, Mesh: &off, BootstrapYAML: current(t, &off, pod, nil)},
+			in:     PodInput{Pod: pod, Mesh: observability(&off), BootstrapYAML: current(t, &off, pod, nil)},
 			status: Pass, msg: "tracing disabled",
 		},
 		"a pod whose annotation is invalid now": {
-			in:     PodInput{Pod: badAnn, Mesh: mesh, BootstrapYAML: current(t, mesh, pod, nil)},
+			in:     PodInput{Pod: badAnn, Mesh: observability(mesh), BootstrapYAML: current(t, mesh, pod, nil)},
 			status: Fail, msg: "invalid now",
 		},
 		"a ConfigMap that is gone": {
-			in:     PodInput{Pod: pod, Mesh: mesh, BootstrapErr: errors.New("ConfigMap bookbuyer/envoy-bootstrap-x no longer exists")},
+			in:     PodInput{Pod: pod, Mesh: observability(mesh), BootstrapErr: errors.New("ConfigMap bookbuyer/envoy-bootstrap-x no longer exists")},
 			status: Fail, msg: "no longer exists",
 		},
 		"a bootstrap that does not parse": {
-			in:     PodInput{Pod: pod, Mesh: mesh, BootstrapYAML: []byte("admin: [")},
+			in:     PodInput{Pod: pod, Mesh: observability(mesh), BootstrapYAML: []byte("admin: [")},
 			status: Fail, msg: "does not parse",
 		},
 	}
@@ -154,4 +154,12 @@ func TestEvaluatePod(t *testing.T) {
 			}
 		})
 	}
+}
+
+// observability wraps a tracing spec as the MeshConfig's spec.observability (nil stays nil).
+func observability(t *v1alpha2.TracingSpec) *v1alpha2.ObservabilitySpec {
+	if t == nil {
+		return nil
+	}
+	return &v1alpha2.ObservabilitySpec{Tracing: *t}
 }

@@ -51,7 +51,7 @@ func (k *checker) checkPodBootstraps(ctx context.Context) []Result {
 			r.Status, r.Message = Fail, err.Error()
 			return []Result{r}
 		}
-		in := PodInput{Pod: pod, NamespaceAnnotations: ann, ControlPlane: k.o.ControlPlane, Mesh: &k.mc.Spec.Observability.Tracing}
+		in := PodInput{Pod: pod, NamespaceAnnotations: ann, ControlPlane: k.o.ControlPlane, Mesh: &k.mc.Spec.Observability}
 		if pb, err := proxy.ReadPodBootstrap(ctx, k.c.Kube, pod); err != nil {
 			in.BootstrapErr = err
 		} else {

@@ -75,7 +75,7 @@ func SpecFileEdit(name string, data []byte) func(*v1alpha2.MeshConfig) error {
 // plans (on the layer under the MeshConfig of the MeshConfig's own namespace); each error
 // names the field, the value and the accepted form.
 func validate(mc *v1alpha2.MeshConfig) error {
-	if _, err := bootstrap.MeshTracing(bootstrap.Defaults(controlPlaneOf(mc)), &mc.Spec.Observability.Tracing); err != nil {
+	if _, err := bootstrap.MeshTracing(bootstrap.Defaults(controlPlaneOf(mc)), &mc.Spec.Observability); err != nil {
 		return err
 	}
 	return nil

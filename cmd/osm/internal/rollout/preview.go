@@ -116,8 +116,8 @@ func PreviewChange(ctx context.Context, c client.Reader, controlPlane, name stri
 		return nil, err
 	}
 	defaults := bootstrap.Defaults(controlPlane)
-	meshBefore, errBefore := bootstrap.MeshTracing(defaults, &before.Spec.Observability.Tracing)
-	meshAfter, err := bootstrap.MeshTracing(defaults, &after.Spec.Observability.Tracing)
+	meshBefore, errBefore := bootstrap.MeshTracing(defaults, &before.Spec.Observability)
+	meshAfter, err := bootstrap.MeshTracing(defaults, &after.Spec.Observability)
 	if err != nil {
 		return nil, fmt.Errorf("the edited MeshConfig is not valid: %w", err)
 	}
@@ -132,7 +132,7 @@ func PreviewChange(ctx context.Context, c client.Reader, controlPlane, name stri
 	var h rebootstrap.Hasher
 	wsBefore, _ := rebootstrap.Collect(snap, h.Hash)
 	snapAfter := *snap
-	snapAfter.Mesh = &after.Spec.Observability.Tracing
+	snapAfter.Mesh = &after.Spec.Observability
 	ws, bare := rebootstrap.Collect(&snapAfter, h.Hash)
 	plan := rebootstrap.Plan(rebootstrap.Input{
 		Workloads: ws, BarePods: bare, MaxConcurrent: conc.Max, RollOutdated: after.Spec.Rebootstrap.OnUpgrade,

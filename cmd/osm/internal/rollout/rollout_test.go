@@ -52,7 +52,7 @@ func (k *cluster) admitted(name string) map[string]string {
 		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: name + "-1", Controller: ptr.To(true)}},
 	}}
 	res, err := inject.Mutate(pod, inject.Namespace{Name: "app", Labels: map[string]string{bootstrap.InjectionLabel: "enabled"}},
-		inject.Env{ControlPlaneNamespace: "osm-system", Mesh: k.mesh})
+		inject.Env{ControlPlaneNamespace: "osm-system", Mesh: observability(k.mesh)})
 	if err != nil || res.Skipped {
 		k.t.Fatalf("not injected: %v %s", err, res.Reason)
 	}
@@ -132,4 +132,12 @@ func TestStampOutdatedStampsOnlyOutdatedWorkloads(t *testing.T) {
 	if !strings.Contains(out.String(), "not rolled Deployment/app/kept") {
 		t.Errorf("the opted-out outdated workload is not reported:\n%s", out.String())
 	}
+}
+
+// observability wraps a tracing spec as the MeshConfig's spec.observability (nil stays nil).
+func observability(t *v1alpha2.TracingSpec) *v1alpha2.ObservabilitySpec {
+	if t == nil {
+		return nil
+	}
+	return &v1alpha2.ObservabilitySpec{Tracing: *t}
 }

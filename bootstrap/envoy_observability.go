@@ -1,0 +1,59 @@
+package bootstrap
+
+import (
+	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	streamv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/stream/v3"
+)
+
+// stdoutAccessLogName is Envoy's standard output access logger.
+const stdoutAccessLogName = "envoy.access_loggers.stdout"
+
+// stdoutAccessLog writes one line of format per exchange or connection to Envoy's standard
+// output, which the container runtime keeps as the envoy container's log. Istio's sidecars log
+// to /dev/stdout the same way when accessLogFile is set; Linkerd's proxy to stderr.
+func (bl *builder) stdoutAccessLog(format string) ([]*accesslogv3.AccessLog, error) {
+	typed, err := bl.pack(&streamv3.StdoutAccessLog{AccessLogFormat: &streamv3.StdoutAccessLog_LogFormat{
+		LogFormat: &corev3.SubstitutionFormatString{Format: &corev3.SubstitutionFormatString_TextFormatSource{
+			TextFormatSource: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: format}},
+		}},
+	}})
+	if err != nil {
+		return nil, err
+	}
+	return []*accesslogv3.AccessLog{{Name: stdoutAccessLogName, ConfigType: &accesslogv3.AccessLog_TypedConfig{TypedConfig: typed}}}, nil
+}
+
+// prometheusListener serves Envoy's statistics in Prometheus' text format on PrometheusPort,
+// on every address of the pod, for a Prometheus that scrapes pods: GET PrometheusPath goes to
+// the admin interface's own /stats/prometheus, on loopback; nothing else of the admin
+// interface is reachable, so nothing on the network can change Envoy through it (Istio's
+// sidecar does the same on 15090). No tracer and no access log: a scrape every few seconds
+// would bury both.
+func (bl *builder) prometheusListener() (*listenerv3.Listener, error) {
+	routes := &routev3.RouteConfiguration{
+		Name: PrometheusListenerName,
+		VirtualHosts: []*routev3.VirtualHost{{
+			Name:    PrometheusListenerName,
+			Domains: []string{"*"},
+			Routes: []*routev3.Route{{
+				Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Path{Path: PrometheusPath}},
+				Action: &routev3.Route_Route{Route: &routev3.RouteAction{
+					ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: adminClusterName},
+				}},
+			}},
+		}},
+	}
+	hcm, err := bl.hcmFilter(PrometheusListenerName, routes, nil, false, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &listenerv3.Listener{
+		Name:                PrometheusListenerName,
+		Address:             socketAddress(anyIPv4, PrometheusPort),
+		AdditionalAddresses: dualStack(PrometheusPort),
+		FilterChains:        []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{hcm}}},
+	}, nil
+}
