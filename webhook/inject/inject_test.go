@@ -136,7 +136,7 @@ func TestInjectAddsTheSidecar(t *testing.T) {
 	for _, p := range envoy.Ports {
 		ports[p.Name] = p.ContainerPort
 	}
-	if diff := cmp.Diff(map[string]int32{"proxy-outbound": 15001, "proxy-inbound": 15003, "proxy-health": 15021}, ports); diff != "" {
+	if diff := cmp.Diff(map[string]int32{"proxy-outbound": 15001, "proxy-inbound": 15003, "proxy-health": 15021, "http-envoy-prom": 15090}, ports); diff != "" {
 		t.Errorf("envoy ports (-want +got):\n%s", diff)
 	}
 	for name, p := range map[string]*corev1.Probe{"readiness": envoy.ReadinessProbe, "startup": envoy.StartupProbe, "liveness": envoy.LivenessProbe} {
