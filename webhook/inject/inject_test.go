@@ -31,6 +31,10 @@ func podsToInject(t *testing.T) map[string]*corev1.Pod {
 		}),
 		"a Job's pod":                appPod("shop", func(p *corev1.Pod) { p.Spec.RestartPolicy = corev1.RestartPolicyNever }),
 		"a pod restarted on failure": appPod("shop", func(p *corev1.Pod) { p.Spec.RestartPolicy = corev1.RestartPolicyOnFailure }),
+		"a Guaranteed pod":           appPod("shop", guaranteed("500m", "256Mi")),
+		"a pod scraped on its own port": appPod("shop", func(p *corev1.Pod) {
+			p.Annotations = map[string]string{inject.AnnotationPrometheusScrape: "true", inject.AnnotationPrometheusPort: "9102"}
+		}),
 	}
 	for name, d := range demoDeployments(t) {
 		pods["the demo's "+name] = podOf(d)

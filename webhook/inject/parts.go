@@ -36,7 +36,9 @@ type Additions struct {
 // proxy.Resources), except in a Guaranteed pod (PodQOS): there, so that it stays Guaranteed,
 // envoy and osm-init get for CPU and memory a request equal to their limit, each the
 // container's limit if it has one, else its request, else the built-in default's (see
-// guaranteedResources). Any other pod keeps its class too: a Burstable pod stays Burstable
+// guaranteedResources). A pod with pod-level resources (spec.resources) has the class of
+// those, which injection does not change, and its containers are left as they are. Any other
+// pod keeps its class too: a Burstable pod stays Burstable
 // whatever our containers set, and a BestEffort one becomes Burstable, since the sidecar
 // requests resources.
 //
@@ -48,7 +50,7 @@ func Parts(pod *corev1.Pod, g bootstrap.Generated, proxy ProxyConfig, t Traffic)
 		return Additions{}
 	}
 	proxy = proxy.withDefaults()
-	if PodQOS(pod) == corev1.PodQOSGuaranteed {
+	if PodQOS(pod) == corev1.PodQOSGuaranteed && !podLevelResources(pod) {
 		proxy.Resources = guaranteedResources(proxy.Resources, guaranteedEnvoyDefaults)
 		proxy.InitResources = guaranteedResources(proxy.InitResources, guaranteedInitDefaults)
 	}

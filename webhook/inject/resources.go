@@ -215,8 +215,8 @@ func PodQOS(pod *corev1.Pod) corev1.PodQOSClass {
 	if pod == nil {
 		return corev1.PodQOSBestEffort
 	}
-	if r := pod.Spec.Resources; r != nil && setsQOSResources(r) {
-		return requirementsQOS(r)
+	if podLevelResources(pod) {
+		return requirementsQOS(pod.Spec.Resources)
 	}
 	var qos corev1.PodQOSClass
 	for _, cs := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
@@ -236,6 +236,12 @@ func PodQOS(pod *corev1.Pod) corev1.PodQOSClass {
 		return corev1.PodQOSBestEffort
 	}
 	return qos
+}
+
+// podLevelResources reports a pod whose spec.resources sets CPU or memory: its QoS class is
+// that of those requirements alone.
+func podLevelResources(pod *corev1.Pod) bool {
+	return pod.Spec.Resources != nil && setsQOSResources(pod.Spec.Resources)
 }
 
 // setsQOSResources reports requirements that set a CPU or memory request or limit.
