@@ -18,7 +18,7 @@ const (
 )
 
 // sourceProxyConfig names the chart's resources in a request-above-limit message.
-const sourceProxyConfig = "the chart's osm.sidecar.resources (--envoy-resources)"
+const sourceProxyConfig = "the chart's osm.sidecar.resources, --envoy-resources"
 
 // resourceAnnotation is one of the proxy resource annotations: which resource, and whether it
 // sets the request or the limit.
