@@ -8,7 +8,7 @@
 // the Pod, reads the pod's Namespace and the MeshConfig from informer caches (never a live API
 // read per request), calls inject.Mutate, makes sure the content-addressed bootstrap ConfigMap
 // exists (nothing is written for dry-run requests) and answers with an append-only JSON
-// patch: "add" operations of the containers, volume and label injection made (Result.Added),
+// patch: "add" operations of the containers, volumes, labels and annotations injection made (Result.Added),
 // at the end of their lists, so that every field of the admitted JSON, those our compiled
 // k8s.io/api types do not know included, is left as the user wrote it.
 //

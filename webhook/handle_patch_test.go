@@ -108,6 +108,18 @@ func TestPatchKeepsWhatTheUserWrote(t *testing.T) {
 			raw: `{"metadata": {"name": "empty"}, "spec": null}`,
 		},
 		"the load tool's bookbuyer pod": {raw: string(mustJSON(t, benchPod()))},
+		"a pod with annotations gets the scrape annotations one by one": {
+			raw: `{"metadata": {"name": "annotated", "annotations": {"example.com/a~b": "c"}},
+				"spec": {"containers": [{"name": "app", "image": "app:1"}]}}`,
+		},
+		"a pod whose annotations are null or empty gets them whole": {
+			raw: `{"metadata": {"name": "null-ann", "annotations": null, "labels": {}},
+				"spec": {"containers": [{"name": "app", "image": "app:1"}]}}`,
+		},
+		"the app's own prometheus.io annotations are left as they are, and none added": {
+			raw: `{"metadata": {"name": "scraped", "annotations": {"prometheus.io/port": "9102", "prometheus.io/scrape": "false"}},
+				"spec": {"containers": [{"name": "app", "image": "app:1"}]}}`,
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

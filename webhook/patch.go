@@ -32,7 +32,8 @@ import (
 // only into an existing array. So a list that is empty, null or missing is added whole (it holds nothing
 // to keep), and a missing or null "metadata" or "spec" is first added as {}. The labels are
 // set one by one when the pod has some ("add" replaces a member that exists, here a stale
-// bootstrap-hash label), or added whole when it has none.
+// bootstrap-hash label), or added whole when it has none; the annotations likewise (they are
+// Prometheus' scrape annotations, added only to a pod without any, so no key exists).
 //
 // The one exception to "add": a volume or container of the pod with the name of one injection
 // adds is removed first, as inject.Inject replaces it. inject.Decide and inject.Conflicts
@@ -43,24 +44,29 @@ func appendPatch(raw []byte, pod *corev1.Pod, add inject.Additions) ([]jsonpatch
 	if err != nil {
 		return nil, err
 	}
-	// Room for the usual patch: the label, osm-init, envoy and the volume.
-	ops := make([]jsonpatch.JsonPatchOperation, 0, 4)
+	// Room for the usual patch: the labels, the annotations, osm-init, envoy and the volumes.
+	ops := make([]jsonpatch.JsonPatchOperation, 0, 6)
 	addOp := func(path string, value any) {
 		ops = append(ops, jsonpatch.JsonPatchOperation{Operation: "add", Path: path, Value: value})
 	}
 
-	if len(add.Labels) > 0 {
-		if !hasMeta {
-			addOp("/metadata", map[string]any{})
-		}
-		if len(pod.Labels) == 0 {
-			addOp("/metadata/labels", add.Labels)
-		} else {
-			for _, k := range slices.Sorted(maps.Keys(add.Labels)) {
-				addOp("/metadata/labels/"+escapePointer(k), add.Labels[k])
+	if !hasMeta && (len(add.Labels) > 0 || len(add.Annotations) > 0) {
+		addOp("/metadata", map[string]any{})
+	}
+	addToMap := func(path string, have, items map[string]string) {
+		switch {
+		case len(items) == 0:
+		case len(have) == 0:
+			addOp(path, items)
+		default:
+			for _, k := range slices.Sorted(maps.Keys(items)) {
+				addOp(path+"/"+escapePointer(k), items[k])
 			}
 		}
 	}
+	addToMap("/metadata/labels", pod.Labels, add.Labels)
+	// Only when the pod has no prometheus.io/ annotation (inject.Parts), so every key is new.
+	addToMap("/metadata/annotations", pod.Annotations, add.Annotations)
 
 	if !hasSpec && (len(add.InitContainers) > 0 || len(add.Volumes) > 0) {
 		addOp("/spec", map[string]any{})
@@ -113,7 +119,7 @@ func volumeName(v *corev1.Volume) string       { return v.Name }
 // from a metadata object, a container only from a spec object); otherwise the JSON is read
 // again for those two members alone.
 func parents(raw []byte, pod *corev1.Pod) (hasMeta, hasSpec bool, err error) {
-	hasMeta = pod.Name != "" || pod.GenerateName != "" || pod.Namespace != "" || len(pod.Labels) > 0
+	hasMeta = pod.Name != "" || pod.GenerateName != "" || pod.Namespace != "" || len(pod.Labels) > 0 || len(pod.Annotations) > 0
 	hasSpec = len(pod.Spec.Containers) > 0
 	if hasMeta && hasSpec {
 		return true, true, nil

@@ -120,8 +120,8 @@ func TestImagesInNetworkNamespaces(t *testing.T) {
 	// osm-init, as the kubelet runs it first; then again, as when the kubelet recreates the
 	// pod's sandbox and the network namespace survives.
 	out := initImg.mustRun(t, pod, exclusions)
-	for _, want := range []string{"osm-init: IPv4 traffic redirected to Envoy: inbound TCP to 15003 except to ports 15021,15000,8081;",
-		"osm-init: IPv6 traffic redirected to Envoy: inbound TCP to 15003 except to ports 15021,15000,8081;"} {
+	for _, want := range []string{"osm-init: IPv4 traffic redirected to Envoy: inbound TCP to 15003 except to ports 15021,15000,15090,8081;",
+		"osm-init: IPv6 traffic redirected to Envoy: inbound TCP to 15003 except to ports 15021,15000,15090,8081;"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("osm-init did not say %q:\n%s", want, out)
 		}

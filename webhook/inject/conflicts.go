@@ -18,7 +18,7 @@ const SourcePodSpec = "pod"
 // proxyPorts are the ports Envoy listens on in the pod's network namespace, and what each is.
 // An application container that listens on one of them would fail to bind (or Envoy would),
 // and the redirect treats them specially: 15001 and 15003 are where connections are
-// redirected to, 15021 and 15000 are never redirected.
+// redirected to, 15021, 15090 and 15000 are never redirected.
 var proxyPorts = []struct {
 	port uint16
 	what string
@@ -27,6 +27,7 @@ var proxyPorts = []struct {
 	{bootstrap.OutboundPort, "the sidecar's outbound capture port"},
 	{bootstrap.InboundPort, "the sidecar's inbound capture port"},
 	{bootstrap.HealthPort, "the sidecar's health port"},
+	{bootstrap.PrometheusPort, "the sidecar's Prometheus port"},
 }
 
 // optOut is the fix every conflict message ends with besides the specific one.
@@ -127,12 +128,21 @@ func containerConflicts(errs []error, path string, c *corev1.Container, podUID i
 		for _, pp := range proxyPorts {
 			if p.ContainerPort == int32(pp.port) {
 				errs = append(errs, conflict(fmt.Sprintf("%s.ports[%d].containerPort", path, j), strconv.Itoa(int(p.ContainerPort)),
-					fmt.Sprintf("is %s (the sidecar listens on %d, %d, %d and %d): container %q must use another port",
-						pp.what, bootstrap.AdminPort, bootstrap.OutboundPort, bootstrap.InboundPort, bootstrap.HealthPort, c.Name)))
+					fmt.Sprintf("is %s (the sidecar listens on %s): container %q must use another port",
+						pp.what, proxyPortList(), c.Name)))
 			}
 		}
 	}
 	return errs
+}
+
+// proxyPortList is proxyPorts' numbers in words: "15000, 15001, 15003, 15021 and 15090".
+func proxyPortList() string {
+	ports := make([]string, len(proxyPorts))
+	for i, pp := range proxyPorts {
+		ports[i] = strconv.Itoa(int(pp.port))
+	}
+	return strings.Join(ports[:len(ports)-1], ", ") + " and " + ports[len(ports)-1]
 }
 
 // uidConflict is the conflict of container name running as the proxy's uid, set at field.

@@ -57,6 +57,11 @@ func TestConflictsAreRefusedByName(t *testing.T) {
 				`pod spec.containers[0].ports[2].containerPort: invalid value "15021": is the sidecar's health port`,
 			},
 		},
+		"the proxy's Prometheus port": {
+			pod: appPod("shop", func(p *corev1.Pod) { p.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 15090}} }),
+			want: []string{`pod spec.containers[0].ports[0].containerPort: invalid value "15090": is the sidecar's Prometheus port ` +
+				`(the sidecar listens on 15000, 15001, 15003, 15021 and 15090)`},
+		},
 		"a user's volume named like the bootstrap's": {
 			pod: appPod("shop", func(p *corev1.Pod) {
 				p.Spec.Volumes = []corev1.Volume{{Name: inject.BootstrapVolumeName, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}

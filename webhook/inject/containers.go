@@ -11,11 +11,13 @@ import (
 )
 
 // Named ports of the envoy container (IANA service names, at most 15 characters). The admin
-// port is not among them: it listens on 127.0.0.1 only.
+// port is not among them: it listens on 127.0.0.1 only. PortNamePrometheus is Istio's name
+// of the same port, which PodMonitors and dashboards written for Istio select by.
 const (
-	PortNameOutbound = "proxy-outbound"
-	PortNameInbound  = "proxy-inbound"
-	PortNameHealth   = "proxy-health"
+	PortNameOutbound   = "proxy-outbound"
+	PortNameInbound    = "proxy-inbound"
+	PortNameHealth     = "proxy-health"
+	PortNamePrometheus = "http-envoy-prom"
 )
 
 // RunDir is where osm-init and envoy mount the run volume (RunVolumeName): osm-init leaves
@@ -125,11 +127,17 @@ func envoyContainer(proxy ProxyConfig, t Traffic) corev1.Container {
 			fieldEnv(bootstrap.EnvPodName, "metadata.name"),
 			fieldEnv(bootstrap.EnvPodNamespace, "metadata.namespace"),
 			fieldEnv(bootstrap.EnvNodeName, "spec.nodeName"),
+			// OpenTelemetry's resource attributes, for the OpenTelemetry tracer's environment
+			// detector (Zipkin's tracer ignores it, so it is always set): $(POD_NAME) and the
+			// rest. After them: Kubernetes expands a $(VAR) only from the variables defined
+			// earlier in the list.
+			{Name: bootstrap.EnvResourceAttributes, Value: bootstrap.ResourceAttributesValue()},
 		},
 		Ports: []corev1.ContainerPort{
 			{Name: PortNameOutbound, ContainerPort: bootstrap.OutboundPort, Protocol: corev1.ProtocolTCP},
 			{Name: PortNameInbound, ContainerPort: bootstrap.InboundPort, Protocol: corev1.ProtocolTCP},
 			{Name: PortNameHealth, ContainerPort: bootstrap.HealthPort, Protocol: corev1.ProtocolTCP},
+			{Name: PortNamePrometheus, ContainerPort: bootstrap.PrometheusPort, Protocol: corev1.ProtocolTCP},
 		},
 		Resources: *proxy.Resources.DeepCopy(),
 		VolumeMounts: []corev1.VolumeMount{

@@ -10,7 +10,9 @@
 //     pod template; PodName is the name a pod's service name falls back to (its
 //     generateName first, as the webhook sees it at admission).
 //   - ResolveTraffic reads the redirect exclusions and Envoy's concurrency (OSM 1.2's
-//     openservicemesh.io/* annotations over the mesh-wide lists).
+//     openservicemesh.io/* annotations over the mesh-wide lists); ResolveResources reads the
+//     envoy container's resources (openservicemesh.io/proxy-cpu-request and the rest over the
+//     chart's); PodQOS is Kubernetes' QoS class of a pod, which injection keeps Guaranteed.
 //   - Mutate resolves a pod's settings, generates its Envoy bootstrap and returns the
 //     injected copy, the ConfigMap it mounts and exactly what injection added (Parts), from
 //     which the webhook builds an append-only patch; Inject and Uninject add and remove the

@@ -9,8 +9,9 @@ import (
 // Inject returns a copy of pod with the sidecar of bootstrap g and traffic settings t (see
 // ResolveTraffic): the init container osm-init, then envoy as a native sidecar (see
 // envoyContainer), both before the pod's own init containers, the bootstrap ConfigMap's
-// volume, and the pod labels tracing.openservicemesh.io/bootstrap-hash=<hash> (the marker of
-// an injected pod, see IsInjected) and settings-hash. A sidecar already there is replaced, so
+// volume, the pod labels tracing.openservicemesh.io/bootstrap-hash=<hash> (the marker of
+// an injected pod, see IsInjected) and settings-hash, and Prometheus' scrape annotations when
+// the pod has none of its own. A sidecar already there is replaced, so
 // Inject(Inject(p, g), g) equals Inject(p, g), and injecting with another bootstrap updates
 // it. The input pod is never modified. What it adds is Parts(pod, g, proxy, t).
 //
@@ -31,7 +32,9 @@ func Inject(pod *corev1.Pod, g bootstrap.Generated, proxy ProxyConfig, t Traffic
 
 // Uninject returns a copy of pod without what Inject adds: the containers envoy (regular or
 // native sidecar) and osm-init, the bootstrap and run volumes (or ones left over in a copied spec)
-// and the bootstrap-hash and settings-hash labels. Lists and maps left empty become nil, so Uninject(Inject(p)) equals p for a pod
+// and the bootstrap-hash and settings-hash labels, and, in an injected pod, Prometheus' scrape
+// annotations when they are exactly the ones Inject sets (PrometheusAnnotations; they point
+// at the sidecar). Lists and maps left empty become nil, so Uninject(Inject(p)) equals p for a pod
 // that was not injected. Only an injected pod (IsInjected: our marker) loses containers and
 // a volume: in any other pod, containers named envoy or osm-init are the user's, and they
 // are kept. A nil pod gives nil.
@@ -46,6 +49,9 @@ func Uninject(pod *corev1.Pod) *corev1.Pod {
 		out.Spec.InitContainers = withoutContainers(out.Spec.InitContainers, InitContainerName, EnvoyContainerName)
 	}
 	out.Spec.Volumes = withoutOurVolumes(&out.Spec, injected)
+	if injected && ourPrometheusAnnotations(out.Annotations) {
+		out.Annotations = withoutPrometheusAnnotations(out.Annotations)
+	}
 	if len(out.Labels) > 0 {
 		delete(out.Labels, bootstrap.BootstrapHashKey)
 		delete(out.Labels, bootstrap.SettingsHashKey)

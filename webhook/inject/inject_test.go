@@ -31,6 +31,10 @@ func podsToInject(t *testing.T) map[string]*corev1.Pod {
 		}),
 		"a Job's pod":                appPod("shop", func(p *corev1.Pod) { p.Spec.RestartPolicy = corev1.RestartPolicyNever }),
 		"a pod restarted on failure": appPod("shop", func(p *corev1.Pod) { p.Spec.RestartPolicy = corev1.RestartPolicyOnFailure }),
+		"a Guaranteed pod":           appPod("shop", guaranteed("500m", "256Mi")),
+		"a pod scraped on its own port": appPod("shop", func(p *corev1.Pod) {
+			p.Annotations = map[string]string{inject.AnnotationPrometheusScrape: "true", inject.AnnotationPrometheusPort: "9102"}
+		}),
 	}
 	for name, d := range demoDeployments(t) {
 		pods["the demo's "+name] = podOf(d)
@@ -136,7 +140,7 @@ func TestInjectAddsTheSidecar(t *testing.T) {
 	for _, p := range envoy.Ports {
 		ports[p.Name] = p.ContainerPort
 	}
-	if diff := cmp.Diff(map[string]int32{"proxy-outbound": 15001, "proxy-inbound": 15003, "proxy-health": 15021}, ports); diff != "" {
+	if diff := cmp.Diff(map[string]int32{"proxy-outbound": 15001, "proxy-inbound": 15003, "proxy-health": 15021, "http-envoy-prom": 15090}, ports); diff != "" {
 		t.Errorf("envoy ports (-want +got):\n%s", diff)
 	}
 	for name, p := range map[string]*corev1.Probe{"readiness": envoy.ReadinessProbe, "startup": envoy.StartupProbe, "liveness": envoy.LivenessProbe} {

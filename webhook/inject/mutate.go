@@ -12,7 +12,8 @@ import (
 // Mutate decides whether pod is injected and, if so, returns the injected copy and the
 // bootstrap ConfigMap it mounts. The input pod is never modified.
 //
-// It is Decide, then Conflicts, then bootstrap.Resolve (the pod's owner from its owner references), then
+// It is Decide, then Conflicts, then bootstrap.Resolve (the pod's owner from its owner
+// references), ResolveTraffic and ResolveResources (the envoy container's resources), then
 // bootstrap.Generate, bootstrap.ConfigMap (in the pod's namespace) and Inject. The errors a
 // user can cause (a bad injection or tracing annotation, a bad MeshConfig value) are
 // *bootstrap.FieldError trees with precise messages; a bad proxy config or a bootstrap the
@@ -44,14 +45,17 @@ func mutate(pod *corev1.Pod, ns Namespace, env Env, owner bootstrap.Workload) (R
 	namespace := namespaceOf(pod, ns)
 	settings, err := bootstrap.Resolve(env.input(&pod.ObjectMeta, ns, owner, PodName(&pod.ObjectMeta)))
 	traffic, trafficErr := ResolveTraffic(pod, ns, env.Proxy)
-	if err != nil || trafficErr != nil {
-		return Result{}, errors.Join(err, trafficErr)
+	resources, resourcesErr := ResolveResources(pod, ns, env.Proxy)
+	if err != nil || trafficErr != nil || resourcesErr != nil {
+		return Result{}, errors.Join(err, trafficErr, resourcesErr)
 	}
 	g, err := env.Generate(settings)
 	if err != nil {
 		return Result{}, &GenerateError{Service: settings.ServiceName, Err: err}
 	}
-	injected, added := injectParts(pod, g, env.Proxy, traffic)
+	proxy := env.Proxy
+	proxy.Resources = resources
+	injected, added := injectParts(pod, g, proxy, traffic)
 	return Result{
 		Settings:  settings,
 		Bootstrap: g,

@@ -29,6 +29,10 @@ func TestMutateAddsExactlyItsParts(t *testing.T) {
 				want.Labels = map[string]string{}
 			}
 			maps.Copy(want.Labels, res.Added.Labels)
+			if len(res.Added.Annotations) > 0 && want.Annotations == nil {
+				want.Annotations = map[string]string{}
+			}
+			maps.Copy(want.Annotations, res.Added.Annotations)
 			if diff := cmp.Diff(want, res.Pod); diff != "" {
 				t.Errorf("the injected pod is not the input with Added added (-want +got):\n%s", diff)
 			}

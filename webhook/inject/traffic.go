@@ -22,6 +22,18 @@ const (
 	AnnotationProxyConcurrency       = "openservicemesh.io/proxy-concurrency"
 )
 
+// Proxy resource annotations, on a pod or on its namespace (the pod's wins, key by key): the
+// envoy container's CPU and memory requests and limits, over the chart's
+// osm.sidecar.resources (--envoy-resources). Linkerd's names (config.linkerd.io/proxy-cpu-request
+// and the rest) under Open Service Mesh's prefix; Istio's are sidecar.istio.io/proxyCPU and
+// the rest. See ResolveResources.
+const (
+	AnnotationProxyCPURequest    = "openservicemesh.io/proxy-cpu-request"
+	AnnotationProxyCPULimit      = "openservicemesh.io/proxy-cpu-limit"
+	AnnotationProxyMemoryRequest = "openservicemesh.io/proxy-memory-request"
+	AnnotationProxyMemoryLimit   = "openservicemesh.io/proxy-memory-limit"
+)
+
 // The accepted forms, as error messages state them.
 const (
 	acceptedPortList    = "must be a comma-separated list of ports, each an integer from 1 to 65535 (such as 3306,6379)"
@@ -142,7 +154,8 @@ func (t *Traffic) overlay(source string, ann map[string]string, errs []error) []
 var meshAnnotations = []string{
 	AnnotationOutboundPortExclusions, AnnotationInboundPortExclusions, AnnotationOutboundIPExclusions,
 	AnnotationOutboundIPInclusions, AnnotationProxyConcurrency, bootstrap.AnnotationServerFirstPorts,
-	bootstrap.InjectionAnnotation,
+	bootstrap.AnnotationAccessLog, bootstrap.InjectionAnnotation,
+	AnnotationProxyCPURequest, AnnotationProxyCPULimit, AnnotationProxyMemoryRequest, AnnotationProxyMemoryLimit,
 }
 
 // meshAnnotationPrefix is the prefix of Open Service Mesh's annotations.

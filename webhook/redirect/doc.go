@@ -9,7 +9,8 @@
 //
 //   - inbound: every TCP connection to the pod goes to Envoy's inbound listener
 //     (InboundPort), except to Envoy's health port (bootstrap.HealthPort: the kubelet reaches
-//     Envoy's readiness directly), its admin port (bootstrap.AdminPort) and
+//     Envoy's readiness directly), its admin port (bootstrap.AdminPort), its Prometheus port
+//     (bootstrap.PrometheusPort: Prometheus scrapes Envoy's statistics directly) and
 //     InboundPortExclusions;
 //   - outbound: every TCP connection the pod opens goes to Envoy's outbound listener
 //     (OutboundPort), except Envoy's own (ProxyUID, or it would loop), connections leaving

@@ -142,7 +142,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestFixedInboundExclusions(t *testing.T) {
-	if got := FixedInboundExclusions(); !slices.Equal(got, []uint16{15021, 15000}) {
-		t.Errorf("FixedInboundExclusions() = %v, want the health and admin ports [15021 15000]", got)
+	if got := FixedInboundExclusions(); !slices.Equal(got, []uint16{15021, 15000, 15090}) {
+		t.Errorf("FixedInboundExclusions() = %v, want the health, admin and Prometheus ports [15021 15000 15090]", got)
 	}
 }

@@ -36,10 +36,13 @@ func Default() Spec {
 }
 
 // FixedInboundExclusions are the ports never redirected inbound, whatever the Spec says:
-// Envoy's health port, which the kubelet's readiness probe reaches directly, and its admin
+// Envoy's health port, which the kubelet's readiness probe reaches directly, its admin
 // port (it listens on 127.0.0.1 only; a connection from outside has nothing to reach through
-// Envoy either).
-func FixedInboundExclusions() []uint16 { return []uint16{bootstrap.HealthPort, bootstrap.AdminPort} }
+// Envoy either) and its Prometheus port, which Prometheus scrapes directly (through the
+// inbound listener a scrape would be proxied back to Envoy, and traced).
+func FixedInboundExclusions() []uint16 {
+	return []uint16{bootstrap.HealthPort, bootstrap.AdminPort, bootstrap.PrometheusPort}
+}
 
 // noUID is (uid_t)-1, which the kernel takes for "no uid" (setresuid leaves such an id
 // unchanged): no process runs as it, so a redirect that spares it would spare nothing.

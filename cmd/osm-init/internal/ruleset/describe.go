@@ -9,7 +9,7 @@ import (
 // Describe sums up what a table redirects, in one line, read from its rules (not from the
 // Spec they came from, so that the line cannot say more than the rules do):
 //
-//	IPv4 traffic redirected to Envoy: inbound TCP to 15003 except to ports 15021,15000;
+//	IPv4 traffic redirected to Envoy: inbound TCP to 15003 except to ports 15021,15000,15090;
 //	outbound TCP to 15001 except from uid 1500, through lo, to 127.0.0.1
 //
 // (on one line). osm-init prints it once the table is installed; the real-node tests look

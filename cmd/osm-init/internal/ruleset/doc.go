@@ -16,6 +16,7 @@
 //			meta l4proto != tcp return
 //			tcp dport 15021 return
 //			tcp dport 15000 return
+//			tcp dport 15090 return
 //			meta l4proto tcp redirect to :15003
 //		}
 //		chain outbound {

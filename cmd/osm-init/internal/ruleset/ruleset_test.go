@@ -81,11 +81,11 @@ func TestBuild(t *testing.T) {
 		chain  int
 		want   []string
 	}{
-		"inbound IPv4: non-TCP, health, admin and excluded ports return, the rest goes to 15003": {IPv4, 0, []string{
-			"meta l4proto != tcp return", "tcp dport 15021 return", "tcp dport 15000 return",
+		"inbound IPv4: non-TCP, health, admin, Prometheus and excluded ports return, the rest goes to 15003": {IPv4, 0, []string{
+			"meta l4proto != tcp return", "tcp dport 15021 return", "tcp dport 15000 return", "tcp dport 15090 return",
 			"tcp dport 8081 return", "tcp dport 9090 return", "meta l4proto tcp redirect to :15003"}},
 		"inbound IPv6 is the same": {IPv6, 0, []string{
-			"meta l4proto != tcp return", "tcp dport 15021 return", "tcp dport 15000 return",
+			"meta l4proto != tcp return", "tcp dport 15021 return", "tcp dport 15000 return", "tcp dport 15090 return",
 			"tcp dport 8081 return", "tcp dport 9090 return", "meta l4proto tcp redirect to :15003"}},
 		"outbound IPv4: the proxy, lo, loopback, ports, then the family's ranges": {IPv4, 1, []string{
 			"meta l4proto != tcp return", "meta skuid 1500 return", `oifname "lo" return`, "ip daddr 127.0.0.1 return",
@@ -119,13 +119,13 @@ func TestDescribe(t *testing.T) {
 		family Family
 		want   string
 	}{
-		"default IPv4": {specs["default"], IPv4, "IPv4 traffic redirected to Envoy: inbound TCP to 15003 except to ports 15021,15000; " +
+		"default IPv4": {specs["default"], IPv4, "IPv4 traffic redirected to Envoy: inbound TCP to 15003 except to ports 15021,15000,15090; " +
 			"outbound TCP to 15001 except from uid 1500, through lo, to 127.0.0.1"},
-		"exclusions IPv6": {specs["exclusions"], IPv6, "IPv6 traffic redirected to Envoy: inbound TCP to 15003 except to ports 15021,15000,8081,9090; " +
+		"exclusions IPv6": {specs["exclusions"], IPv6, "IPv6 traffic redirected to Envoy: inbound TCP to 15003 except to ports 15021,15000,15090,8081,9090; " +
 			"outbound TCP to 15001 except from uid 1500, through lo, to ::1, to fd00:10:96::/108, to ports 3306,6379"},
-		"inclusions IPv4": {specs["inclusions-ipv4-only"], IPv4, "IPv4 traffic redirected to Envoy: inbound TCP to 15003 except to ports 15021,15000; " +
+		"inclusions IPv4": {specs["inclusions-ipv4-only"], IPv4, "IPv4 traffic redirected to Envoy: inbound TCP to 15003 except to ports 15021,15000,15090; " +
 			"outbound TCP to 15001 only to 10.0.0.0/8,192.168.0.0/16 and except from uid 1500, through lo, to 127.0.0.1, to 10.0.0.1"},
-		"inclusions without IPv6": {specs["inclusions-ipv4-only"], IPv6, "IPv6 traffic redirected to Envoy: inbound TCP to 15003 except to ports 15021,15000; " +
+		"inclusions without IPv6": {specs["inclusions-ipv4-only"], IPv6, "IPv6 traffic redirected to Envoy: inbound TCP to 15003 except to ports 15021,15000,15090; " +
 			"outbound TCP not redirected (the outbound inclusions have no IPv6 range)"},
 	} {
 		t.Run(name, func(t *testing.T) {
