@@ -147,7 +147,11 @@ func (h *Handler) namespace(ctx context.Context, name string) (inject.Namespace,
 	meta := &metav1.PartialObjectMetadata{}
 	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
 	err := h.opts.Cache.Get(ctx, client.ObjectKey{Name: name}, meta)
-	stale := apierrors.IsNotFound(err) || err == nil && meta.Labels[bootstrap.InjectionLabel] != inject.InjectionEnabled
+	stale := apierrors.IsNotFound(err)
+	if err == nil {
+		in, _ := inject.NamespaceInMesh(inject.Namespace{Name: name, Labels: meta.Labels}, h.opts.ControlPlaneNamespace)
+		stale = !in
+	}
 	if stale && h.opts.APIReader != nil {
 		err = h.opts.APIReader.Get(ctx, client.ObjectKey{Name: name}, meta)
 	}

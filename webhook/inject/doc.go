@@ -2,9 +2,10 @@
 // admission webhook, the re-bootstrap controller, `osm inject` and the CLI's proxy and check
 // commands, none of which re-derives any of them.
 //
-//   - Decide says whether a pod is injected (the namespace label, the opt-out annotation, the
-//     never-injected namespaces of NeverInjectedNamespace, hostNetwork, a sidecar already
-//     there); IsInjected, Sidecar and SidecarStatus find the sidecar, a native one (an init
+//   - NamespaceInMesh says whether a namespace is in the mesh (the label with its one value,
+//     none of NeverInjectedNamespaces); the webhook configuration's namespaceSelector is built
+//     from the same constants. Decide says whether a pod is injected (its namespace in the
+//     mesh, the opt-out annotation, hostNetwork, a sidecar already there); IsInjected, Sidecar and SidecarStatus find the sidecar, a native one (an init
 //     container with restartPolicy Always, as injected now) or a regular container.
 //   - Env.PodInput and Env.TemplateInput are the bootstrap.Input of a pod or of a workload's
 //     pod template; PodName is the name a pod's service name falls back to (its

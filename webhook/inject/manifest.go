@@ -14,8 +14,6 @@ import (
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
-
-	"github.com/osm-tracing/osm-tracing/bootstrap"
 )
 
 // ManifestOptions configure Manifest.
@@ -232,7 +230,7 @@ func (m *manifest) namespace(name string) Namespace {
 	}
 	return Namespace{
 		Name:        name,
-		Labels:      map[string]string{bootstrap.InjectionLabel: InjectionEnabled},
+		Labels:      MeshNamespaceLabels(),
 		Annotations: ann,
 	}
 }

@@ -176,9 +176,7 @@ func (c *collector) env() inject.Env {
 	return inject.Env{ControlPlaneNamespace: c.snap.ControlPlaneNamespace, Defaults: c.snap.Defaults, Mesh: c.snap.Mesh}
 }
 
-func namespaceOf(ns *corev1.Namespace) inject.Namespace {
-	return inject.Namespace{Name: ns.Name, Labels: ns.Labels, Annotations: ns.Annotations}
-}
+func namespaceOf(ns *corev1.Namespace) inject.Namespace { return inject.NamespaceOf(ns) }
 
 // optedOut reads the auto-rebootstrap annotation, on the workload first, then on its pod
 // template. Only "false" opts out; any other value than "true" opts out too (a typo must not
