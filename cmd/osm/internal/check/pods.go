@@ -39,6 +39,7 @@ func (k *checker) checkPodBootstraps(ctx context.Context) []Result {
 	nsAnn := map[string]map[string]string{}
 	var bad, stale, outdated []string
 	var checked int
+	var failed bool
 	var last PodVerdict
 	var lastPod string
 	for i := range pods {
@@ -63,6 +64,7 @@ func (k *checker) checkPodBootstraps(ctx context.Context) []Result {
 		if v.Status == Fail || v.Status == Warn {
 			bad = append(bad, fmt.Sprintf("%s/%s: %s", pod.Namespace, pod.Name, v.Message))
 		}
+		failed = failed || v.Status == Fail
 		switch {
 		case v.Outdated:
 			outdated = append(outdated, ownerRef(pod))
@@ -88,10 +90,8 @@ func (k *checker) checkPodBootstraps(ctx context.Context) []Result {
 		}
 	default:
 		r.Status = Warn
-		for _, b := range bad {
-			if !strings.Contains(b, "turned off for this pod") && !strings.Contains(b, "outdated bootstrap") {
-				r.Status = Fail
-			}
+		if failed {
+			r.Status = Fail
 		}
 		r.Message = fmt.Sprintf("%d of %s in %s: not the expected bootstrap", len(bad), count(checked, "injected pod"), scope)
 		r.Details = limit(bad, maxDetails)
