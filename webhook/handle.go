@@ -111,9 +111,9 @@ func (h *Handler) handle(ctx context.Context, log logr.Logger, req admission.Req
 
 	log.V(1).Info("injecting", "configMap", res.ConfigMap.Name, "service", res.Settings.ServiceName)
 	// Append-only: the patch adds res.Added to the pod's JSON as sent and rewrites nothing,
-	// so fields our k8s.io/api types do not know survive (see appendPatch for why, and for
+	// so fields our k8s.io/api types do not know survive (see inject.AppendPatch for why, and for
 	// what controller-runtime and Istio do instead).
-	ops, err := appendPatch(req.Object.Raw, pod, res.Added)
+	ops, err := inject.AppendPatch(req.Object.Raw, pod, res.Added)
 	if err != nil {
 		return h.internalError(log, err), ResultError
 	}

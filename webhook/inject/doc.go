@@ -14,8 +14,9 @@
 //     openservicemesh.io/* annotations over the mesh-wide lists).
 //   - Mutate resolves a pod's settings, generates its Envoy bootstrap and returns the
 //     injected copy, the ConfigMap it mounts and exactly what injection added (Parts), from
-//     which the webhook builds an append-only patch; Inject and Uninject add and remove the
-//     sidecar's parts; Manifest does the same to the pod templates of a YAML stream.
+//     which AppendPatch builds the append-only JSON patch the webhook answers with; Inject
+//     and Uninject add and remove the sidecar's parts; Manifest (osm inject) applies the same
+//     AppendPatch to the pods and pod templates of a YAML stream.
 //
 // Nothing here talks to a cluster: values in, values out. Inputs are never modified.
 package inject

@@ -65,7 +65,8 @@ type ManifestSource struct {
 // Injection does not depend on the namespace's label (asking for it is the opt-in), but the
 // pod's opt-out annotation and the other rules of Decide still apply. Objects that hold no
 // pod, and objects whose pod is skipped, are written back as they were read, byte for byte;
-// an injected object keeps every field it had (unknown ones too), with its keys sorted.
+// an injected object is the object as read with the webhook's own patch (AppendPatch)
+// applied, so it keeps every field it had (unknown ones too), with its keys sorted.
 //
 // Every error (a malformed document, a bad annotation) is reported, joined, each naming the
 // object (Kind namespace/name) or the document; the output is then nil.
