@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"strings"
 
 	evanphx "gopkg.in/evanphx/json-patch.v4"
@@ -68,6 +69,9 @@ func (m *manifest) list(items []any) (bool, error) {
 func (m *manifest) pod(obj map[string]any) (bool, error) {
 	where := "Pod " + objectName(obj, m.opts.DefaultNamespace)
 	var pod corev1.Pod
+	if err := checkTypes(obj, reflect.TypeFor[corev1.Pod](), ""); err != nil {
+		return false, fmt.Errorf("%s: %w", where, err)
+	}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, &pod); err != nil {
 		return false, fmt.Errorf("%s: %w", where, err)
 	}
@@ -111,6 +115,9 @@ func (m *manifest) template(obj map[string]any, kind string, path []string) (boo
 		return false, fmt.Errorf("%s: no pod template at %s", where, strings.Join(path, "."))
 	}
 	var spec corev1.PodTemplateSpec
+	if err := checkTypes(tmpl, reflect.TypeFor[corev1.PodTemplateSpec](), strings.Join(path, ".")); err != nil {
+		return false, fmt.Errorf("%s: %w", where, err)
+	}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(tmpl, &spec); err != nil {
 		return false, fmt.Errorf("%s: %s: %w", where, strings.Join(path, "."), err)
 	}
