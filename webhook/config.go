@@ -12,6 +12,7 @@ import (
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
+	"github.com/osm-tracing/osm-tracing/webhook/inject"
 )
 
 // ConfigOptions say how the MutatingWebhookConfiguration reaches the injector.
@@ -70,12 +71,15 @@ func Configuration(o ConfigOptions) (*admissionregistrationv1ac.MutatingWebhookC
 		WithResources("pods").
 		WithScope(admissionregistrationv1.NamespacedScope)
 
+	// The API server's side of inject.NamespaceInMesh, built from the same constants: the
+	// mesh label with its one value, and none of inject.NeverInjectedNamespaces.
+	// TestNamespaceSelectorMatchesNamespaceInMesh holds the two equal.
 	selector := metav1ac.LabelSelector().
-		WithMatchLabels(map[string]string{bootstrap.InjectionLabel: "enabled"}).
+		WithMatchLabels(inject.MeshNamespaceLabels()).
 		WithMatchExpressions(metav1ac.LabelSelectorRequirement().
 			WithKey(corev1.LabelMetadataName).
 			WithOperator(metav1.LabelSelectorOpNotIn).
-			WithValues(excludedNamespaces(o.ControlPlaneNamespace)...))
+			WithValues(inject.NeverInjectedNamespaces(o.ControlPlaneNamespace)...))
 
 	hook := admissionregistrationv1ac.MutatingWebhook().
 		WithName(WebhookName).
@@ -103,15 +107,6 @@ func Configuration(o ConfigOptions) (*admissionregistrationv1ac.MutatingWebhookC
 		cfg.WithResourceVersion(o.ResourceVersion)
 	}
 	return cfg, nil
-}
-
-// excludedNamespaces are never injected, whatever their labels say.
-func excludedNamespaces(controlPlane string) []string {
-	out := []string{metav1.NamespaceSystem, metav1.NamespacePublic}
-	if controlPlane != "" && controlPlane != metav1.NamespaceSystem && controlPlane != metav1.NamespacePublic {
-		out = append(out, controlPlane)
-	}
-	return out
 }
 
 // EndpointURL checks a --webhook-url base (https, a host, no query, fragment or user) and

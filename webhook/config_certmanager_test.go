@@ -65,7 +65,7 @@ func TestCABundleNotOurs(t *testing.T) {
 }
 
 func TestLiveCABundle(t *testing.T) {
-	live := &admissionregistrationv1.MutatingWebhookConfiguration{Webhooks: []admissionregistrationv1.MutatingWebhook{
+	live := &admissionregistrationv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: ConfigurationName}, Webhooks: []admissionregistrationv1.MutatingWebhook{
 		{Name: "someone-else.example.com", ClientConfig: admissionregistrationv1.WebhookClientConfig{CABundle: []byte("OTHER")}},
 		{Name: WebhookName, ClientConfig: admissionregistrationv1.WebhookClientConfig{CABundle: []byte("OURS")}},
 	}}

@@ -77,7 +77,10 @@ func (r *ConfigReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if _, err := Configuration(r.Options); err != nil {
 		return fmt.Errorf("when setting up the webhook configuration controller: %w", err)
 	}
-	isOurs := predicate.NewPredicateFuncs(func(o client.Object) bool { return o.GetName() == ConfigurationName })
+	// The one object IsInjectorConfiguration accepts (by name: the watch sees every object).
+	isOurs := predicate.NewPredicateFuncs(func(o client.Object) bool {
+		return IsInjectorConfiguration(&admissionregistrationv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: o.GetName()}})
+	})
 	err := ctrl.NewControllerManagedBy(mgr).
 		Named("webhook-configuration").
 		For(&admissionregistrationv1.MutatingWebhookConfiguration{}, builder.WithPredicates(isOurs)).
@@ -233,18 +236,8 @@ func caBundleNotOurs(bundle []byte, live *admissionregistrationv1.MutatingWebhoo
 
 // liveCABundle is the caBundle of the injector's webhook in the live object, or nil.
 func liveCABundle(live *admissionregistrationv1.MutatingWebhookConfiguration) []byte {
-	if hook := injectorHook(live); hook != nil {
+	if hook := InjectorHook(live); hook != nil {
 		return hook.ClientConfig.CABundle
-	}
-	return nil
-}
-
-// injectorHook is the injector's webhook (WebhookName) in a live configuration, or nil.
-func injectorHook(live *admissionregistrationv1.MutatingWebhookConfiguration) *admissionregistrationv1.MutatingWebhook {
-	for i := range live.Webhooks {
-		if live.Webhooks[i].Name == WebhookName {
-			return &live.Webhooks[i]
-		}
 	}
 	return nil
 }

@@ -111,9 +111,9 @@ func (h *Handler) handle(ctx context.Context, log logr.Logger, req admission.Req
 
 	log.V(1).Info("injecting", "configMap", res.ConfigMap.Name, "service", res.Settings.ServiceName)
 	// Append-only: the patch adds res.Added to the pod's JSON as sent and rewrites nothing,
-	// so fields our k8s.io/api types do not know survive (see appendPatch for why, and for
+	// so fields our k8s.io/api types do not know survive (see inject.AppendPatch for why, and for
 	// what controller-runtime and Istio do instead).
-	ops, err := appendPatch(req.Object.Raw, pod, res.Added)
+	ops, err := inject.AppendPatch(req.Object.Raw, pod, res.Added)
 	if err != nil {
 		return h.internalError(log, err), ResultError
 	}
@@ -147,7 +147,11 @@ func (h *Handler) namespace(ctx context.Context, name string) (inject.Namespace,
 	meta := &metav1.PartialObjectMetadata{}
 	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
 	err := h.opts.Cache.Get(ctx, client.ObjectKey{Name: name}, meta)
-	stale := apierrors.IsNotFound(err) || err == nil && meta.Labels[bootstrap.InjectionLabel] != inject.InjectionEnabled
+	stale := apierrors.IsNotFound(err)
+	if err == nil {
+		in, _ := inject.NamespaceInMesh(inject.Namespace{Name: name, Labels: meta.Labels}, h.opts.ControlPlaneNamespace)
+		stale = !in
+	}
 	if stale && h.opts.APIReader != nil {
 		err = h.opts.APIReader.Get(ctx, client.ObjectKey{Name: name}, meta)
 	}

@@ -25,7 +25,7 @@ func CheckTrusted(live *admissionregistrationv1.MutatingWebhookConfiguration, ce
 	if live == nil {
 		return fmt.Errorf("there is no MutatingWebhookConfiguration %s: the API server sends no pod to the injector", ConfigurationName)
 	}
-	hook := injectorHook(live)
+	hook := InjectorHook(live)
 	if hook == nil {
 		return fmt.Errorf("MutatingWebhookConfiguration %s has no webhook %s", ConfigurationName, WebhookName)
 	}
@@ -57,7 +57,7 @@ func CheckTrusted(live *admissionregistrationv1.MutatingWebhookConfiguration, ce
 // workload's new pod was admitted without the sidecar (failure policy Ignore) and the heal,
 // done once per generation, was spent.
 func CheckServiceReady(ctx context.Context, reader client.Reader, live *admissionregistrationv1.MutatingWebhookConfiguration) error {
-	hook := injectorHook(live)
+	hook := InjectorHook(live)
 	if hook == nil || hook.ClientConfig.Service == nil {
 		return nil
 	}

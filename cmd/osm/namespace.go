@@ -47,7 +47,7 @@ re-created (kubectl rollout restart).`,
 				if err != nil {
 					return err
 				}
-				return namespaces.Remove(cmd.Context(), c.Kube, args, cmd.OutOrStdout())
+				return namespaces.Remove(cmd.Context(), c.Kube, controlPlane, args, cmd.OutOrStdout())
 			},
 		},
 		&cobra.Command{
@@ -60,7 +60,7 @@ re-created (kubectl rollout restart).`,
 				if err != nil {
 					return err
 				}
-				entries, err := namespaces.List(cmd.Context(), c.Kube)
+				entries, err := namespaces.List(cmd.Context(), c.Kube, controlPlane)
 				if err != nil {
 					return err
 				}

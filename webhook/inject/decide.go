@@ -2,7 +2,6 @@ package inject
 
 import (
 	"errors"
-	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -10,17 +9,11 @@ import (
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 )
 
-// InjectionEnabled is the value of the namespace label that turns injection on.
-const InjectionEnabled = "enabled"
-
 // Reasons Decide gives for not injecting a pod (some carry a name after them).
 const (
 	ReasonAlreadyInjected = "already injected"
 	ReasonHostNetwork     = "the pod uses the host's network"
 )
-
-// neverInjected are the namespaces whose pods are never injected, whatever their labels.
-var neverInjected = []string{"kube-system", "kube-public"}
 
 // acceptedInjection is the accepted form of the injection annotation.
 const acceptedInjection = "must be one of enabled, true, yes (inject) or disabled, false, no (do not inject)"
@@ -32,7 +25,8 @@ const acceptedInjection = "must be one of enabled, true, yes (inject) or disable
 // injected: pods that already carry the sidecar (reason "already injected"), pods in
 // kube-system, kube-public or the control-plane namespace, and hostNetwork pods. Any other
 // value of the annotation is an error naming the annotation, the value and the accepted ones
-// (a *bootstrap.FieldError). The namespace is ns.Name, or the pod's when ns.Name is empty.
+// (a *bootstrap.FieldError). The namespace is ns.Name, or the pod's when ns.Name is empty;
+// whether it is in the mesh is NamespaceInMesh's to say.
 func Decide(pod *corev1.Pod, ns Namespace, controlPlaneNS string) (inject bool, reason string, err error) {
 	if pod == nil {
 		return false, "", errors.New("no pod to decide on")
@@ -40,18 +34,14 @@ func Decide(pod *corev1.Pod, ns Namespace, controlPlaneNS string) (inject bool, 
 	if IsInjected(pod) {
 		return false, ReasonAlreadyInjected, nil
 	}
-	name := namespaceOf(pod, ns)
-	if never, reason := NeverInjectedNamespace(name, controlPlaneNS); never {
+	ns.Name = namespaceOf(pod, ns)
+	if never, reason := NeverInjectedNamespace(ns.Name, controlPlaneNS); never {
 		return false, reason, nil
 	}
 	if pod.Spec.HostNetwork {
 		return false, ReasonHostNetwork, nil
 	}
-	if v, ok := ns.Labels[bootstrap.InjectionLabel]; !ok || v != InjectionEnabled {
-		reason := "namespace " + strconv.Quote(name) + " is not labelled " + bootstrap.InjectionLabel + "=" + InjectionEnabled
-		if ok {
-			reason += " (its value is " + strconv.Quote(v) + ")"
-		}
+	if in, reason := NamespaceInMesh(ns, controlPlaneNS); !in {
 		return false, reason, nil
 	}
 	if v, ok := pod.Annotations[bootstrap.InjectionAnnotation]; ok {

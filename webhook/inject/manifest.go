@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"reflect"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -14,8 +15,6 @@ import (
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
-
-	"github.com/osm-tracing/osm-tracing/bootstrap"
 )
 
 // ManifestOptions configure Manifest.
@@ -67,7 +66,8 @@ type ManifestSource struct {
 // Injection does not depend on the namespace's label (asking for it is the opt-in), but the
 // pod's opt-out annotation and the other rules of Decide still apply. Objects that hold no
 // pod, and objects whose pod is skipped, are written back as they were read, byte for byte;
-// an injected object keeps every field it had (unknown ones too), with its keys sorted.
+// an injected object is the object as read with the webhook's own patch (AppendPatch)
+// applied, so it keeps every field it had (unknown ones too), with its keys sorted.
 //
 // Every error (a malformed document, a bad annotation) is reported, joined, each naming the
 // object (Kind namespace/name) or the document; the output is then nil.
@@ -93,7 +93,11 @@ func Manifests(sources []ManifestSource, opts ManifestOptions) ([]byte, []Object
 	if opts.DefaultNamespace == "" {
 		opts.DefaultNamespace = corev1.NamespaceDefault
 	}
-	m := &manifest{opts: opts, namespaces: namespaceAnnotations(docs), configMaps: map[string]bool{}}
+	namespaces, err := namespaceAnnotations(docs)
+	if err != nil {
+		return nil, nil, err
+	}
+	m := &manifest{opts: opts, namespaces: namespaces, configMaps: map[string]bool{}}
 	for _, d := range docs {
 		if d.obj == nil {
 			continue
@@ -190,25 +194,56 @@ func onlyComments(raw []byte) bool {
 	return true
 }
 
-// namespaceAnnotations maps the Namespace objects of the stream to their annotations.
-func namespaceAnnotations(docs []*document) map[string]map[string]string {
+// namespaceAnnotations maps every Namespace object of the stream, at the top or inside a
+// List, to its annotations. A Namespace is decoded as the API server would: a value of the
+// wrong type (an unquoted number as an annotation, say) is an error naming its path, and so
+// is a Namespace without a name; every such error is reported, joined.
+func namespaceAnnotations(docs []*document) (map[string]map[string]string, error) {
 	out := map[string]map[string]string{}
+	var errs []error
 	for _, d := range docs {
-		if d.obj == nil || kindOf(d.obj) != "Namespace" || groupOf(d.obj) != "" {
+		if d.obj == nil {
 			continue
 		}
-		meta, _ := d.obj["metadata"].(map[string]any)
-		name, _ := meta["name"].(string)
-		ann, _ := meta["annotations"].(map[string]any)
-		m := map[string]string{}
-		for k, v := range ann {
-			if s, ok := v.(string); ok {
-				m[k] = s
+		for _, err := range collectNamespaces(d.obj, "", out) {
+			errs = append(errs, d.wrap(err))
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// collectNamespaces adds the Namespace obj is, or those of the List it is, to out; where
+// prefixes errors ("item 2: ").
+func collectNamespaces(obj map[string]any, where string, out map[string]map[string]string) []error {
+	if items, ok := obj["items"].([]any); ok && strings.HasSuffix(kindOf(obj), "List") {
+		var errs []error
+		for i, item := range items {
+			if o, ok := item.(map[string]any); ok {
+				errs = append(errs, collectNamespaces(o, fmt.Sprintf("%sitem %d: ", where, i), out)...)
 			}
 		}
-		out[name] = m
+		return errs
 	}
-	return out
+	if kindOf(obj) != "Namespace" || groupOf(obj) != "" {
+		return nil
+	}
+	var ns corev1.Namespace
+	meta, _ := obj["metadata"].(map[string]any)
+	name, _ := meta["name"].(string)
+	if err := checkTypes(obj, reflect.TypeFor[corev1.Namespace](), ""); err != nil {
+		return []error{fmt.Errorf("%sNamespace %s: %w", where, name, err)}
+	}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, &ns); err != nil {
+		return []error{fmt.Errorf("%sNamespace %s: %w", where, name, err)}
+	}
+	if ns.Name == "" {
+		return []error{fmt.Errorf("%sa Namespace without metadata.name", where)}
+	}
+	if ns.Annotations == nil {
+		ns.Annotations = map[string]string{}
+	}
+	out[ns.Name] = ns.Annotations
+	return nil
 }
 
 // manifest is the state of one Manifest.
@@ -232,7 +267,7 @@ func (m *manifest) namespace(name string) Namespace {
 	}
 	return Namespace{
 		Name:        name,
-		Labels:      map[string]string{bootstrap.InjectionLabel: InjectionEnabled},
+		Labels:      MeshNamespaceLabels(),
 		Annotations: ann,
 	}
 }

@@ -1,13 +1,17 @@
 package inject
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"strings"
 
+	evanphx "gopkg.in/evanphx/json-patch.v4"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 )
@@ -65,6 +69,9 @@ func (m *manifest) list(items []any) (bool, error) {
 func (m *manifest) pod(obj map[string]any) (bool, error) {
 	where := "Pod " + objectName(obj, m.opts.DefaultNamespace)
 	var pod corev1.Pod
+	if err := checkTypes(obj, reflect.TypeFor[corev1.Pod](), ""); err != nil {
+		return false, fmt.Errorf("%s: %w", where, err)
+	}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, &pod); err != nil {
 		return false, fmt.Errorf("%s: %w", where, err)
 	}
@@ -84,9 +91,7 @@ func (m *manifest) pod(obj map[string]any) (bool, error) {
 		m.reports = append(m.reports, report)
 		return false, nil
 	}
-	injected := res.Pod.DeepCopy()
-	injected.Namespace = pod.Namespace
-	if err := mergeTyped(obj, &pod, injected); err != nil {
+	if err := applyPatch(obj, &pod, res.Added); err != nil {
 		return false, fmt.Errorf("%s: %w", where, err)
 	}
 	report.Injected = true
@@ -110,6 +115,9 @@ func (m *manifest) template(obj map[string]any, kind string, path []string) (boo
 		return false, fmt.Errorf("%s: no pod template at %s", where, strings.Join(path, "."))
 	}
 	var spec corev1.PodTemplateSpec
+	if err := checkTypes(tmpl, reflect.TypeFor[corev1.PodTemplateSpec](), strings.Join(path, ".")); err != nil {
+		return false, fmt.Errorf("%s: %w", where, err)
+	}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(tmpl, &spec); err != nil {
 		return false, fmt.Errorf("%s: %s: %w", where, strings.Join(path, "."), err)
 	}
@@ -128,9 +136,9 @@ func (m *manifest) template(obj map[string]any, kind string, path []string) (boo
 		m.reports = append(m.reports, report)
 		return false, nil
 	}
-	injected := &corev1.PodTemplateSpec{ObjectMeta: res.Pod.ObjectMeta, Spec: res.Pod.Spec}
-	injected.Namespace, injected.Name, injected.GenerateName = spec.Namespace, spec.Name, spec.GenerateName
-	if err := mergeTyped(tmpl, &spec, injected); err != nil {
+	// The template as read, as the pod the patch is computed against: its JSON is tmpl's.
+	read := &corev1.Pod{ObjectMeta: spec.ObjectMeta, Spec: spec.Spec}
+	if err := applyPatch(tmpl, read, res.Added); err != nil {
 		return false, fmt.Errorf("%s: %w", where, err)
 	}
 	report.Injected = true
@@ -139,23 +147,38 @@ func (m *manifest) template(obj map[string]any, kind string, path []string) (boo
 	return true, nil
 }
 
-// mergeTyped applies to the unstructured orig the change from the typed before to after.
-func mergeTyped(orig map[string]any, before, after any) error {
-	norm, err := runtime.DefaultUnstructuredConverter.ToUnstructured(before)
+// applyPatch writes into orig, a pod or pod template as read, what injection added (add),
+// through the webhook's own append-only patch (AppendPatch) applied to orig's JSON: osm
+// inject and the webhook write injection the same way, and what the patch does not touch
+// stays as read (fields our types do not know, the formatting of quantities, omitted
+// defaults). pod is orig decoded into our types.
+func applyPatch(orig map[string]any, pod *corev1.Pod, add Additions) error {
+	raw, err := json.Marshal(orig)
+	if err != nil {
+		return fmt.Errorf("when encoding the object to patch: %w", err)
+	}
+	ops, err := AppendPatch(raw, pod, add)
 	if err != nil {
 		return err
 	}
-	inj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(after)
+	opsJSON, err := json.Marshal(ops)
 	if err != nil {
-		return err
+		return fmt.Errorf("when encoding the injection patch: %w", err)
 	}
-	merged, ok := mergeChanges(orig, norm, inj).(map[string]any)
-	if !ok {
-		return errors.New("the injected object is not a mapping")
+	patch, err := evanphx.DecodePatch(opsJSON)
+	if err != nil {
+		return fmt.Errorf("when reading the injection patch: %w", err)
 	}
-	merged = maps.Clone(merged) // it may be orig itself
+	patched, err := patch.Apply(raw)
+	if err != nil {
+		return fmt.Errorf("when applying the injection patch: %w", err)
+	}
+	var out map[string]any
+	if err := utiljson.Unmarshal(patched, &out); err != nil {
+		return fmt.Errorf("when reading the patched object: %w", err)
+	}
 	clear(orig)
-	maps.Copy(orig, merged)
+	maps.Copy(orig, out)
 	return nil
 }
 

@@ -377,6 +377,39 @@ spec: {containers: [{name: web, image: "web:1"}]}
 	}
 }
 
+// A Namespace object is honoured wherever it sits in the input: inside a List too.
+func TestInjectManifestNamespaceInAList(t *testing.T) {
+	in := `apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Namespace
+  metadata:
+    name: shop
+    annotations: {tracing.openservicemesh.io/sampling: "5"}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: web, namespace: shop}
+  spec: {containers: [{name: web, image: "web:1"}]}
+`
+	out, _, err := injectString(t, in, manifestOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, o := range objectsOf(t, out) {
+		if o["kind"] == "ConfigMap" {
+			found = true
+			if !strings.Contains(o["data"].(map[string]any)[bootstrap.BootstrapKey].(string), "value: 5") {
+				t.Errorf("the sampling 5 of the Namespace inside the List is not in the bootstrap")
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no ConfigMap in the output:\n%s", out)
+	}
+}
+
 func TestInjectManifestErrors(t *testing.T) {
 	badPort := strings.ReplaceAll(optedOut, "openservicemesh.io/sidecar-injection: disabled", `tracing.openservicemesh.io/port: "99999"`)
 	tests := map[string]struct {
@@ -418,9 +451,37 @@ func TestInjectManifestErrors(t *testing.T) {
 			in:   "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x, namespace: shop}\nspec: {}\n",
 			want: []string{"Deployment shop/x: no pod template at spec.template"},
 		},
-		"a template that does not decode": {
+		"a template whose containers are not a list": {
 			in:   "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x, namespace: shop}\nspec: {template: {spec: {containers: 3}}}\n",
-			want: []string{"Deployment shop/x: spec.template: "},
+			want: []string{"Deployment shop/x: spec.template.spec.containers: expected a list, got number 3"},
+		},
+		"containers given as a string": {
+			in:   "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x, namespace: shop}\nspec: {template: {spec: {containers: \"app\"}}}\n",
+			want: []string{`Deployment shop/x: spec.template.spec.containers: expected a list, got string "app"`},
+		},
+		"an unquoted number as a pod annotation": {
+			in: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: shop\n  annotations:\n    openservicemesh.io/proxy-concurrency: 4\n" +
+				"spec: {containers: [{name: web, image: \"web:1\"}]}\n",
+			want: []string{`Pod shop/web: metadata.annotations.openservicemesh.io/proxy-concurrency: expected string, got number 4 (quote it: "4")`},
+		},
+		"a boolean as a template annotation": {
+			in: "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x, namespace: shop}\n" +
+				"spec: {template: {metadata: {annotations: {tracing.openservicemesh.io/enable: true}}, spec: {containers: [{name: a}]}}}\n",
+			want: []string{`Deployment shop/x: spec.template.metadata.annotations.tracing.openservicemesh.io/enable: expected string, got boolean true (quote it: "true")`},
+		},
+		"a list index in the path": {
+			in: "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\n" +
+				"spec: {containers: [{name: web, ports: [{containerPort: 80}, {containerPort: \"http\"}]}]}\n",
+			want: []string{`Pod shop/web: spec.containers[0].ports[1].containerPort: expected integer, got string "http"`},
+		},
+		"an unquoted number as a Namespace annotation": {
+			in:   "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, annotations: {tracing.openservicemesh.io/sampling: 5}}\n",
+			want: []string{`Namespace shop: metadata.annotations.tracing.openservicemesh.io/sampling: expected string, got number 5 (quote it: "5")`},
+		},
+		"a bad Namespace inside a List": {
+			in: "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: c}}\n" +
+				"- {apiVersion: v1, kind: Namespace, metadata: {name: shop, labels: {team: 7}}}\n",
+			want: []string{`item 1: Namespace shop: metadata.labels.team: expected string, got number 7 (quote it: "7")`},
 		},
 	}
 	for name, tc := range tests {

@@ -43,24 +43,6 @@ func SidecarStatus(pod *corev1.Pod) *corev1.ContainerStatus {
 	return nil
 }
 
-// NeverInjectedNamespace says whether pods of namespace ns are never injected, whatever its
-// labels: Kubernetes' own namespaces and the control plane's (controlPlane, or
-// bootstrap.DefaultNamespace when empty). The reason says why.
-func NeverInjectedNamespace(ns, controlPlane string) (never bool, reason string) {
-	if controlPlane == "" {
-		controlPlane = bootstrap.DefaultNamespace
-	}
-	for _, never := range neverInjected {
-		if ns == never {
-			return true, "pods in namespace " + ns + " are never injected"
-		}
-	}
-	if ns == controlPlane {
-		return true, "namespace " + ns + " is the control plane's"
-	}
-	return false, ""
-}
-
 // PodName is the name a pod's service name falls back to: its generateName when it has one,
 // else its name. The admission request of a pod created with generateName (every pod of a
 // ReplicaSet, Job or `kubectl run --generate-name`) carries no name yet, so the webhook can

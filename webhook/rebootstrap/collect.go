@@ -117,11 +117,13 @@ func (c *collector) pod(p *metav1.PartialObjectMetadata) {
 	if !ok || p.DeletionTimestamp != nil {
 		return
 	}
-	hash := p.Labels[bootstrap.BootstrapHashKey]
 	if injected, err := c.decide(&p.ObjectMeta, ns, false); !injected || err != nil {
 		return // a new pod would not be injected here (any more): nothing to compare with
 	}
-	run := PodRun{Hash: hash, Settings: p.Labels[bootstrap.SettingsHashKey]}
+	run := inject.RunOf(p.Labels)
+	// Without a bootstrap hash the pod runs no sidecar, whatever its target
+	// (inject.StandingUninjected); its target is not computed for that.
+	uninjected := inject.PodStanding(run, "", "") == inject.StandingUninjected
 	pod := &c.ownerPod
 	*pod = corev1.Pod{ObjectMeta: p.ObjectMeta}
 	owner := bootstrap.OwnerOf(pod)
@@ -129,7 +131,7 @@ func (c *collector) pod(p *metav1.PartialObjectMetadata) {
 	case bootstrap.KindDeployment, bootstrap.KindStatefulSet, bootstrap.KindDaemonSet:
 		if i, ok := c.index[Ref{Kind: owner.Kind, Namespace: p.Namespace, Name: owner.Name}]; ok {
 			w := &c.workloads[i]
-			if hash == "" {
+			if uninjected {
 				w.Uninjected++
 				return
 			}
@@ -146,7 +148,7 @@ func (c *collector) pod(p *metav1.PartialObjectMetadata) {
 		// standalone ReplicaSet: report it like a bare pod.
 	}
 	ref := Ref{Kind: bootstrap.KindPod, Namespace: p.Namespace, Name: p.Name}
-	if hash == "" {
+	if uninjected {
 		c.bare = append(c.bare, BarePod{Ref: ref, UID: p.UID, Uninjected: true})
 		return
 	}
@@ -176,9 +178,7 @@ func (c *collector) env() inject.Env {
 	return inject.Env{ControlPlaneNamespace: c.snap.ControlPlaneNamespace, Defaults: c.snap.Defaults, Mesh: c.snap.Mesh}
 }
 
-func namespaceOf(ns *corev1.Namespace) inject.Namespace {
-	return inject.Namespace{Name: ns.Name, Labels: ns.Labels, Annotations: ns.Annotations}
-}
+func namespaceOf(ns *corev1.Namespace) inject.Namespace { return inject.NamespaceOf(ns) }
 
 // optedOut reads the auto-rebootstrap annotation, on the workload first, then on its pod
 // template. Only "false" opts out; any other value than "true" opts out too (a typo must not

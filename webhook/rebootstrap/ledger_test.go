@@ -158,9 +158,8 @@ func TestMeshTarget(t *testing.T) {
 	if MeshTarget(a) == MeshTarget(g) || MeshTarget(a) == MeshTarget(h) || MeshTarget(g) == MeshTarget(h) {
 		t.Error("the tags or the path tag length do not change the target")
 	}
-	// The target of the settings that existed before the protocol is unchanged (the status of
-	// MeshConfigs written by an older injector stays true).
-	if got, want := MeshTarget(a), "8fbc80e77b"; got != want {
-		t.Errorf("target of the defaults %s, was %s", got, want)
+	// One canonical encoding of settings: the target is the core's settings hash.
+	if got, want := MeshTarget(a), bootstrap.SettingsHash(bootstrap.Settings{Tracing: a}); got != want {
+		t.Errorf("target of the defaults %s, the core's settings hash %s", got, want)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/osm-tracing/osm-tracing/webhook/inject"
 )
 
 // Input is everything Plan reads.
@@ -106,7 +108,7 @@ func classify(w *Workload, rollOutdated bool) Decision {
 	case w.TargetErr != nil:
 		d.State = StateInvalid
 		d.Reason = "its tracing settings cannot be resolved: " + w.TargetErr.Error()
-	case w.OptedOut && w.podsAt(w.Target):
+	case w.OptedOut && w.podsAt():
 		d.State = StateOptedOut
 		d.Reason = w.OptOutReason + "; its pods run the target bootstrap " + w.Target
 	case w.OptedOut && !w.changed():
@@ -118,7 +120,7 @@ func classify(w *Workload, rollOutdated bool) Decision {
 			w.OptOutReason, w.running(), w.Target)
 	case w.Stamped == w.Target:
 		d.State, d.Reason = classifyStamped(w)
-	case w.podsAt(w.Target):
+	case w.podsAt():
 		d.State = StateUpdated
 		d.Reason = "its pods run the target bootstrap " + w.Target
 	case !w.changed() && w.Blocked != "":
@@ -209,7 +211,7 @@ func current(w *Workload) string {
 }
 
 // barePodDecisions returns a decision for every bare pod that runs another bootstrap than its
-// target: outdated when only the rendering differs (see Outdated), else stale. Pods whose
+// target: outdated or stale as inject.PodStanding says. Pods whose
 // target cannot be computed are left out: they were admitted, so only their namespace's
 // annotations can have gone bad, and the workloads there report that.
 func barePodDecisions(pods []BarePod) []Decision {
@@ -223,11 +225,12 @@ func barePodDecisions(pods []BarePod) []Decision {
 			})
 			continue
 		}
-		if p.TargetErr != nil || p.Run.Hash == p.Target {
+		standing := inject.PodStanding(p.Run, p.Target, p.TargetSettings)
+		if p.TargetErr != nil || standing == inject.StandingCurrent {
 			continue
 		}
 		d := Decision{Ref: p.Ref, UID: p.UID, State: StateStale, Target: p.Target, Current: p.Run.Hash}
-		if Outdated(p.Run, p.TargetSettings) {
+		if standing == inject.StandingOutdated {
 			d.State = StateOutdated
 			d.Reason = fmt.Sprintf("no Deployment, StatefulSet or DaemonSet owns it, so it is never restarted; it runs bootstrap %s "+
 				"with the target's settings, rendered by another osm-injector version, not the target %s: recreate it to pick up the new rendering",

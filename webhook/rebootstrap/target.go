@@ -1,34 +1,18 @@
 package rebootstrap
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"strconv"
 	"sync"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 )
 
-// MeshTarget names mesh-wide tracing settings in the MeshConfig status: a short hash of
-// their canonical form, so equal settings give equal targets.
+// MeshTarget names mesh-wide tracing settings in the MeshConfig status
+// (status.rebootstrap.target): the core's settings hash (bootstrap.SettingsHash, HashLen hex
+// digits) of settings that carry t and nothing of a pod, so equal settings give equal targets
+// and there is one canonical encoding of settings, the core's, not a second one here.
 func MeshTarget(t bootstrap.Tracing) string {
-	canon := strconv.FormatBool(t.Enable) + "\n" + t.Address + "\n" +
-		strconv.FormatUint(uint64(t.Port), 10) + "\n" + t.Endpoint + "\n" +
-		strconv.FormatFloat(t.Sampling, 'g', -1, 64) + "\n" + t.Propagation
-	// Fields added later join the canonical form only when they differ from their default,
-	// so the targets of settings that existed before them stay what they were.
-	if t.Protocol != "" && t.Protocol != bootstrap.ProtocolZipkin {
-		canon += "\nprotocol=" + t.Protocol
-	}
-	if t.Tags != "" {
-		canon += "\ntags=" + strconv.Quote(t.Tags)
-	}
-	if t.MaxPathTagLength != 0 {
-		canon += "\nmaxPathTagLength=" + strconv.FormatUint(uint64(t.MaxPathTagLength), 10)
-	}
-	sum := sha256.Sum256([]byte(canon))
-	return hex.EncodeToString(sum[:5])
+	return bootstrap.SettingsHash(bootstrap.Settings{Tracing: t})
 }
 
 // Hasher computes the bootstrap hash a pod would get from the webhook now: the same

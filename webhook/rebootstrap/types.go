@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/osm-tracing/osm-tracing/webhook/inject"
 )
 
 // Ref names a workload or a bare pod.
@@ -65,13 +67,8 @@ type Rollout struct {
 	Message string
 }
 
-// PodRun is what a live injected pod runs: its bootstrap hash and the settings hash it was
-// generated from (the pod labels bootstrap-hash and settings-hash; Settings is "" for a pod
-// admitted by an injector older than the settings-hash label).
-type PodRun struct {
-	Hash     string
-	Settings string
-}
+// PodRun is what a live injected pod runs: the core's inject.PodRun, read from its labels.
+type PodRun = inject.PodRun
 
 // Workload is what the planner knows of one injected Deployment, StatefulSet or DaemonSet.
 type Workload struct {
@@ -108,40 +105,32 @@ type Workload struct {
 	HealedAt int64
 }
 
-// podsAt reports whether every live pod of the workload runs hash (true when it has none:
-// a pod created now gets the webhook's current answer anyway).
-func (w *Workload) podsAt(hash string) bool {
+// podsAt reports whether every live pod of the workload runs the target (true when it has
+// none: a pod created now gets the webhook's current answer anyway).
+func (w *Workload) podsAt() bool {
 	for run, n := range w.Pods {
-		if n > 0 && run.Hash != hash {
+		if n > 0 && w.standing(run) != inject.StandingCurrent {
 			return false
 		}
 	}
 	return true
 }
 
-// changed reports whether some live pod runs other settings than the target's: a change of
-// settings, which rolls the workload. A pod on another bootstrap but the target's settings,
-// or one without a settings label (admitted by an older injector, see Outdated), is not
-// changed.
+// changed reports whether some live pod is stale (runs other settings than the target's): a
+// change of settings, which rolls the workload. An outdated pod (another rendering of the
+// target's settings, or no settings label) is not changed: see inject.PodStanding.
 func (w *Workload) changed() bool {
 	for run, n := range w.Pods {
-		if n > 0 && run.Hash != w.Target && !Outdated(run, w.TargetSettings) {
+		if n > 0 && w.standing(run) == inject.StandingStale {
 			return true
 		}
 	}
 	return false
 }
 
-// Outdated reports whether a pod that runs another bootstrap than its target runs it only
-// because another osm-injector version rendered it: it carries the target's settings hash,
-// or no settings hash at all. A pod without the label was admitted by an injector older than
-// the label; what settings it runs is unknown, and the likeliest cause of its different
-// bootstrap is the upgrade itself, so it is counted as outdated (rolled only when asked:
-// spec.rebootstrap.onUpgrade or osm proxy rollout --outdated), not as changed. A settings
-// change made before such pods restart therefore does not roll them either: they stay
-// outdated, and the status and osm tracing check say so.
-func Outdated(run PodRun, targetSettings string) bool {
-	return run.Settings == "" || run.Settings == targetSettings
+// standing is where a pod of the workload stands against its target (inject.PodStanding).
+func (w *Workload) standing(run PodRun) inject.Standing {
+	return inject.PodStanding(run, w.Target, w.TargetSettings)
 }
 
 // running returns the hashes the workload's pods run, for messages ("a, b"), or "" when

@@ -9,7 +9,6 @@ import (
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
 	"github.com/osm-tracing/osm-tracing/webhook/inject"
-	"github.com/osm-tracing/osm-tracing/webhook/rebootstrap"
 )
 
 // PodInput is what EvaluatePod compares: the pod, its namespace's annotations, the mesh-wide
@@ -32,11 +31,10 @@ type PodVerdict struct {
 	Message string
 	// Stale is set when the bootstrap differs from what the pod would get now.
 	Stale bool
-	// Outdated is set when it is stale only because another osm-injector version rendered
-	// it: the pod carries the settings hash of the settings it would get now, and its
-	// bootstrap has no problem with them. A pod without the settings-hash label (an injector
-	// older than the label admitted it) is reported stale, with a note: the re-bootstrap
-	// controller counts it as outdated, but what it runs cannot be told from its labels.
+	// Outdated is set when the core's inject.PodStanding says the pod is outdated rather than
+	// stale: it carries the settings hash of the settings it would get now, or no settings
+	// hash at all (an injector older than the label admitted it), as the re-bootstrap
+	// controller counts it. Its differences, if any, are listed in the message.
 	Outdated bool
 	// Settings are what the pod should run now.
 	Settings bootstrap.Settings
@@ -70,33 +68,42 @@ func EvaluatePod(in PodInput) PodVerdict {
 	}
 	v := PodVerdict{Settings: settings}
 	have := bootstrap.Hash(in.BootstrapYAML)
-	v.Stale = have != want.Hash
 	problems := Diff(facts, expected)
-	// A pod labelled with the settings it would get now runs them as another injector
-	// version rendered them: its differences are that version's rendering, not a change.
-	sameSettings := v.Stale && pod.Labels[bootstrap.SettingsHashKey] != "" &&
-		rebootstrap.Outdated(rebootstrap.PodRun{Hash: have, Settings: pod.Labels[bootstrap.SettingsHashKey]}, bootstrap.SettingsHash(settings))
+	// Where the pod stands is the core's rule, the controller's too (inject.PodStanding), on
+	// the hash of the bootstrap it mounts and its settings label.
+	run := inject.PodRun{Hash: have, Settings: pod.Labels[bootstrap.SettingsHashKey]}
+	standing := inject.PodStanding(run, want.Hash, bootstrap.SettingsHash(settings))
+	v.Stale = standing != inject.StandingCurrent
+	// Outdated is the standing; the status is the facts': a pod without the settings label
+	// whose tracing demonstrably differs from what it should run fails, and the message says
+	// it is outdated (what the controller will and will not do with it).
+	v.Outdated = standing == inject.StandingOutdated
 	switch {
-	case len(problems) > 0 && !sameSettings:
+	case len(problems) > 0 && standing == inject.StandingOutdated && run.Settings == "":
+		v.Status, v.Message = Fail, strings.Join(problems, "; ")
+		v.Message += fmt.Sprintf(" (bootstrap hash %s, expected %s; the pod has no %s label: an older osm-injector admitted "+
+			"it, so the re-bootstrap controller counts it as outdated and rolls it only on request)", have, want.Hash, bootstrap.SettingsHashKey)
+	case len(problems) > 0 && standing != inject.StandingOutdated:
 		v.Status, v.Message = Fail, strings.Join(problems, "; ")
 		if v.Stale {
 			v.Message += fmt.Sprintf(" (stale bootstrap: hash %s, expected %s)", have, want.Hash)
 		}
-	case sameSettings:
-		v.Status, v.Outdated = Warn, true
-		v.Message = fmt.Sprintf("outdated bootstrap: it runs hash %s, rendered from the same tracing settings by another "+
-			"osm-injector version; this version renders %s", have, want.Hash)
+	case standing == inject.StandingOutdated:
+		v.Status = Warn
+		if run.Settings == "" {
+			v.Message = fmt.Sprintf("outdated bootstrap: it runs hash %s and has no %s label (an older osm-injector "+
+				"admitted it, so what settings it runs cannot be told; the re-bootstrap controller counts it as outdated and "+
+				"rolls it only on request); this version renders %s", have, bootstrap.SettingsHashKey, want.Hash)
+		} else {
+			v.Message = fmt.Sprintf("outdated bootstrap: it runs hash %s, rendered from the same tracing settings by another "+
+				"osm-injector version; this version renders %s", have, want.Hash)
+		}
 		if len(problems) > 0 {
 			v.Message += " (which differs: " + strings.Join(problems, "; ") + ")"
 		}
 	case v.Stale:
 		v.Status = Fail
 		v.Message = fmt.Sprintf("stale bootstrap: it runs hash %s, but the MeshConfig and annotations now give %s", have, want.Hash)
-		if pod.Labels[bootstrap.SettingsHashKey] == "" {
-			v.Message += " (the pod has no " + bootstrap.SettingsHashKey + " label: an older osm-injector admitted it, so the " +
-				"difference may be only how that version rendered the same settings; the re-bootstrap controller counts it as " +
-				"outdated and rolls it only on request)"
-		}
 	case !settings.Tracing.Enable && in.Mesh != nil && in.Mesh.Tracing.Enable != nil && *in.Mesh.Tracing.Enable:
 		v.Status, v.Message = Warn, "tracing is turned off for this pod by a "+bootstrap.AnnotationEnable+" annotation (pod or namespace)"
 	case !settings.Tracing.Enable:

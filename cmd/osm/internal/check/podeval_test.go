@@ -89,7 +89,7 @@ func TestEvaluatePod(t *testing.T) {
 		},
 		"an OpenTelemetry bootstrap stale in its sampling": {
 			in:     PodInput{Pod: pod, Mesh: observability(&otlpSampled), BootstrapYAML: current(t, otlp, pod, nil)},
-			status: Fail, stale: true, msg: "samples 100%, not 0% (stale bootstrap",
+			status: Fail, stale: true, msg: "samples 100%, not 0% (bootstrap hash",
 		},
 		"a bootstrap made for an older address": {
 			in:     PodInput{Pod: pod, Mesh: observability(mesh), BootstrapYAML: current(t, &oldMesh, pod, nil)},
@@ -99,9 +99,9 @@ func TestEvaluatePod(t *testing.T) {
 			in:     PodInput{Pod: pod, Mesh: observability(mesh), BootstrapYAML: current(t, &off, pod, nil)},
 			status: Fail, stale: true, msg: "no envoy-tracing-cluster",
 		},
-		"a bootstrap stale only in its sampling": {
+		"a bootstrap that differs only in its sampling, on a pod without the settings label": {
 			in:     PodInput{Pod: pod, Mesh: observability(&sampled), BootstrapYAML: current(t, mesh, pod, nil)},
-			status: Fail, stale: true, msg: "stale bootstrap",
+			status: Fail, stale: true, msg: "label: an older osm-injector admitted it, so the re-bootstrap controller counts it as outdated",
 		},
 		"a bootstrap of the same settings rendered by another injector version is outdated": {
 			in:     PodInput{Pod: labelled(mesh), Mesh: observability(mesh), BootstrapYAML: rerendered},
@@ -115,9 +115,11 @@ func TestEvaluatePod(t *testing.T) {
 			in:     PodInput{Pod: labelled(mesh), Mesh: observability(&sampled), BootstrapYAML: current(t, mesh, pod, nil)},
 			status: Fail, stale: true, msg: "stale bootstrap",
 		},
-		"a pod without the settings label is stale, with a note": {
+		// inject.PodStanding, the controller's rule: no settings label and another bootstrap is
+		// outdated; with tracing facts as expected, a warning.
+		"a pod without the settings label, rendered differently, is outdated": {
 			in:     PodInput{Pod: pod, Mesh: observability(mesh), BootstrapYAML: rerendered},
-			status: Fail, stale: true, msg: "no tracing.openservicemesh.io/settings-hash label",
+			status: Warn, stale: true, msg: "outdated bootstrap: it runs hash",
 		},
 		"a namespace annotation changes the expected address": {
 			in: PodInput{Pod: pod, Mesh: observability(mesh), BootstrapYAML: current(t, mesh, pod, nil),

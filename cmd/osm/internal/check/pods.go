@@ -39,6 +39,7 @@ func (k *checker) checkPodBootstraps(ctx context.Context) []Result {
 	nsAnn := map[string]map[string]string{}
 	var bad, stale, outdated []string
 	var checked int
+	var failed bool
 	var last PodVerdict
 	var lastPod string
 	for i := range pods {
@@ -63,6 +64,7 @@ func (k *checker) checkPodBootstraps(ctx context.Context) []Result {
 		if v.Status == Fail || v.Status == Warn {
 			bad = append(bad, fmt.Sprintf("%s/%s: %s", pod.Namespace, pod.Name, v.Message))
 		}
+		failed = failed || v.Status == Fail
 		switch {
 		case v.Outdated:
 			outdated = append(outdated, ownerRef(pod))
@@ -88,10 +90,8 @@ func (k *checker) checkPodBootstraps(ctx context.Context) []Result {
 		}
 	default:
 		r.Status = Warn
-		for _, b := range bad {
-			if !strings.Contains(b, "turned off for this pod") && !strings.Contains(b, "outdated bootstrap") {
-				r.Status = Fail
-			}
+		if failed {
+			r.Status = Fail
 		}
 		r.Message = fmt.Sprintf("%d of %s in %s: not the expected bootstrap", len(bad), count(checked, "injected pod"), scope)
 		r.Details = limit(bad, maxDetails)
@@ -153,7 +153,7 @@ func (k *checker) scopePods(ctx context.Context) (pods []corev1.Pod, scope strin
 		}
 		scope = "the mesh's namespaces (" + strings.Join(namespaces, ", ") + ")"
 		if len(namespaces) == 0 {
-			scope = "the mesh (no namespace is labelled " + bootstrap.InjectionLabel + "=enabled)"
+			scope = "the mesh (no namespace is labelled " + inject.MeshNamespaceSelector() + ")"
 		}
 	}
 	for _, ns := range namespaces {
@@ -179,19 +179,18 @@ func (k *checker) meshNamespaces(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// meshNamespaceObjects lists the namespaces labelled for injection that the injector does not
-// leave alone, sorted by name, as the core's inject.Namespace.
+// meshNamespaceObjects lists the namespaces in the mesh (inject.NamespaceInMesh), sorted by
+// name, as the core's inject.Namespace.
 func (k *checker) meshNamespaceObjects(ctx context.Context) ([]inject.Namespace, error) {
-	list, err := k.c.Kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{
-		LabelSelector: bootstrap.InjectionLabel + "=enabled",
-	})
+	list, err := k.c.Kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: inject.MeshNamespaceSelector()})
 	if err != nil {
 		return nil, fmt.Errorf("cannot list the namespaces in the mesh: %w", err)
 	}
 	var out []inject.Namespace
-	for _, ns := range list.Items {
-		if never, _ := inject.NeverInjectedNamespace(ns.Name, k.o.ControlPlane); !never {
-			out = append(out, inject.Namespace{Name: ns.Name, Labels: ns.Labels, Annotations: ns.Annotations})
+	for i := range list.Items {
+		ns := inject.NamespaceOf(&list.Items[i])
+		if in, _ := inject.NamespaceInMesh(ns, k.o.ControlPlane); in {
+			out = append(out, ns)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

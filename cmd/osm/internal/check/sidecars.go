@@ -9,7 +9,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/webhook/inject"
 )
 
@@ -78,13 +77,10 @@ func (k *checker) sidecarNamespaces(ctx context.Context) ([]inject.Namespace, er
 	if err != nil {
 		return nil, fmt.Errorf("cannot read namespace %s: %w", k.o.Namespace, err)
 	}
-	if never, reason := inject.NeverInjectedNamespace(ns.Name, k.o.ControlPlane); never {
-		return nil, fmt.Errorf("%s (Kubernetes' own or the control plane's)", reason)
+	if in, reason := inject.NamespaceInMesh(inject.NamespaceOf(ns), k.o.ControlPlane); !in {
+		return nil, fmt.Errorf("namespace %s is not in the mesh: %s", ns.Name, reason)
 	}
-	if ns.Labels[bootstrap.InjectionLabel] != inject.InjectionEnabled {
-		return nil, fmt.Errorf("namespace %s is not in the mesh: it is not labelled %s=enabled", ns.Name, bootstrap.InjectionLabel)
-	}
-	return []inject.Namespace{{Name: ns.Name, Labels: ns.Labels, Annotations: ns.Annotations}}, nil
+	return []inject.Namespace{inject.NamespaceOf(ns)}, nil
 }
 
 // ShouldHaveSidecar reports whether pod, live in namespace ns, is one the injector injects:

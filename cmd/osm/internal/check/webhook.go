@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/osm-tracing/osm-tracing/cmd/osm/internal/kube"
+	"github.com/osm-tracing/osm-tracing/webhook"
 	"github.com/osm-tracing/osm-tracing/webhook/certs"
 )
 
@@ -27,14 +28,15 @@ func (k *checker) checkWebhook(ctx context.Context) []Result {
 		r.Status, r.Message = Fail, err.Error()
 		return []Result{r}
 	}
-	if hook == nil || len(hook.Webhooks) == 0 {
+	injector := webhook.InjectorHook(hook)
+	if injector == nil {
 		r.Status = Fail
-		r.Message = fmt.Sprintf("no MutatingWebhookConfiguration of the injector of namespace %s (looked for %s): new pods are not injected",
-			k.o.ControlPlane, kube.InjectorWebhookName)
+		r.Message = fmt.Sprintf("no MutatingWebhookConfiguration of the injector of namespace %s (looked for %s with webhook %s): new pods are not injected",
+			k.o.ControlPlane, webhook.ConfigurationName, webhook.WebhookName)
 		r.Hint = "is the mesh installed in this namespace? 'osm install', or --osm-namespace"
 		return []Result{r}
 	}
-	wh := hook.Webhooks[0]
+	wh := *injector
 	host, external := webhookHost(wh.ClientConfig, k.o.ControlPlane)
 	// Certificate provider self: the injector's own Secret. cert-manager (the configuration
 	// names a Certificate in cert-manager.io/inject-ca-from): the Certificate's Secret, and

@@ -3,20 +3,20 @@ package kube
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/osm-tracing/osm-tracing/webhook"
 )
 
-// InjectorWebhookName is the injector's MutatingWebhookConfiguration (webhook.ConfigurationName;
-// the chart creates it and the injector keeps it current). Names starting with
-// "osm-injector-" are recognised too.
-const InjectorWebhookName = "osm-injector"
+// InjectorWebhookName is the injector's MutatingWebhookConfiguration (the chart creates it
+// and the injector keeps it current).
+const InjectorWebhookName = webhook.ConfigurationName
 
-// InjectorWebhooks lists the MutatingWebhookConfigurations of osm injectors: those named
-// osm-injector or osm-injector-*, or labelled app=osm-injector.
+// InjectorWebhooks lists the MutatingWebhookConfigurations of osm injectors, as the injector
+// itself tells them (webhook.IsInjectorConfiguration).
 func InjectorWebhooks(ctx context.Context, cs kubernetes.Interface) ([]admissionregistrationv1.MutatingWebhookConfiguration, error) {
 	list, err := cs.AdmissionregistrationV1().MutatingWebhookConfigurations().List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -24,30 +24,20 @@ func InjectorWebhooks(ctx context.Context, cs kubernetes.Interface) ([]admission
 	}
 	var out []admissionregistrationv1.MutatingWebhookConfiguration
 	for _, w := range list.Items {
-		if IsInjectorWebhook(&w) {
+		if webhook.IsInjectorConfiguration(&w) {
 			out = append(out, w)
 		}
 	}
 	return out, nil
 }
 
-// IsInjectorWebhook reports whether w is an osm injector's webhook configuration.
-func IsInjectorWebhook(w *admissionregistrationv1.MutatingWebhookConfiguration) bool {
-	return w.Name == InjectorWebhookName || strings.HasPrefix(w.Name, InjectorWebhookName+"-") ||
-		w.Labels["app"] == "osm-injector"
-}
-
 // WebhookControlPlane returns the control-plane namespace w belongs to, when it can tell: the
-// namespace of the Service it calls, or the suffix of an osm-injector-<namespace> name. It is
-// "" for a webhook that calls a URL (an injector outside the cluster).
+// namespace of the Service the injector's webhook (webhook.InjectorHook) calls. It is "" for
+// a webhook that calls a URL (an injector outside the cluster) or a configuration that is not
+// the injector's.
 func WebhookControlPlane(w *admissionregistrationv1.MutatingWebhookConfiguration) string {
-	for _, h := range w.Webhooks {
-		if h.ClientConfig.Service != nil {
-			return h.ClientConfig.Service.Namespace
-		}
-	}
-	if ns, ok := strings.CutPrefix(w.Name, InjectorWebhookName+"-"); ok {
-		return ns
+	if h := webhook.InjectorHook(w); h != nil && h.ClientConfig.Service != nil {
+		return h.ClientConfig.Service.Namespace
 	}
 	return ""
 }
@@ -58,6 +48,9 @@ func WebhookControlPlane(w *admissionregistrationv1.MutatingWebhookConfiguration
 func ControlPlaneWebhook(hooks []admissionregistrationv1.MutatingWebhookConfiguration, ns string) *admissionregistrationv1.MutatingWebhookConfiguration {
 	var unknown []*admissionregistrationv1.MutatingWebhookConfiguration
 	for i := range hooks {
+		if !webhook.IsInjectorConfiguration(&hooks[i]) {
+			continue
+		}
 		switch WebhookControlPlane(&hooks[i]) {
 		case ns:
 			return &hooks[i]

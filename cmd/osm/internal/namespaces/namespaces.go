@@ -57,20 +57,26 @@ func Add(ctx context.Context, cs kubernetes.Interface, controlPlane string, name
 	return nil
 }
 
-// Remove drops the injection label of each namespace. Injected pods keep their sidecar until
-// they are re-created.
-func Remove(ctx context.Context, cs kubernetes.Interface, names []string, out io.Writer) error {
+// Remove drops the injection label of each namespace, whatever its value. Injected pods keep
+// their sidecar until they are re-created. Whether a namespace was in the mesh is the core's
+// inject.NamespaceInMesh; a namespace without the label has nothing to remove.
+func Remove(ctx context.Context, cs kubernetes.Interface, controlPlane string, names []string, out io.Writer) error {
 	for _, ns := range names {
 		got, err := cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		if err != nil {
 			return namespaceError(ns, err)
 		}
-		if _, ok := got.Labels[bootstrap.InjectionLabel]; !ok {
-			fmt.Fprintf(out, "Namespace [%s] is not in the mesh (it has no %s label); nothing to do\n", ns, bootstrap.InjectionLabel)
+		in, reason := inject.NamespaceInMesh(inject.NamespaceOf(got), controlPlane)
+		if _, labelled := got.Labels[bootstrap.InjectionLabel]; !labelled {
+			fmt.Fprintf(out, "Namespace [%s] is not in the mesh (%s); nothing to do\n", ns, reason)
 			continue
 		}
 		if err := setLabel(ctx, cs, ns, ""); err != nil {
 			return err
+		}
+		if !in {
+			fmt.Fprintf(out, "Namespace [%s]: removed its %s label; it was not in the mesh (%s)\n", ns, bootstrap.InjectionLabel, reason)
+			continue
 		}
 		fmt.Fprintf(out, "Namespace [%s] successfully removed from the mesh: new pods are not injected "+
 			"(running pods keep their sidecar until re-created)\n", ns)
@@ -105,33 +111,41 @@ func namespaceError(ns string, err error) error {
 	return fmt.Errorf("when updating namespace %s: %w", ns, err)
 }
 
-// Entry is one namespace in the mesh.
+// Entry is one namespace that carries the injection label.
 type Entry struct {
 	Name string
 	// Value is the injection label's value (enabled, or another value the webhook ignores).
 	Value string
+	// InMesh is the core's answer (inject.NamespaceInMesh); NotInMesh says why not.
+	InMesh    bool
+	NotInMesh string
 	// Overrides are the namespace's tracing annotations.
 	Overrides map[string]string
 }
 
-// List returns the namespaces that carry the injection label, sorted by name.
-func List(ctx context.Context, cs kubernetes.Interface) ([]Entry, error) {
+// List returns the namespaces that carry the injection label, whatever its value, sorted by
+// name: those with another value are listed too, as not in the mesh, since a typo there is
+// what a user looks for.
+func List(ctx context.Context, cs kubernetes.Interface, controlPlane string) ([]Entry, error) {
 	list, err := cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: bootstrap.InjectionLabel})
 	if err != nil {
 		return nil, fmt.Errorf("when listing namespaces: %w", err)
 	}
-	return Entries(list.Items), nil
+	return Entries(list.Items, controlPlane), nil
 }
 
-// Entries turns labelled namespaces into list entries.
-func Entries(items []corev1.Namespace) []Entry {
+// Entries turns labelled namespaces into list entries, each with the core's answer on
+// whether it is in the mesh.
+func Entries(items []corev1.Namespace, controlPlane string) []Entry {
 	var out []Entry
-	for _, ns := range items {
+	for i := range items {
+		ns := &items[i]
 		v, ok := ns.Labels[bootstrap.InjectionLabel]
 		if !ok {
 			continue
 		}
 		e := Entry{Name: ns.Name, Value: v}
+		e.InMesh, e.NotInMesh = inject.NamespaceInMesh(inject.NamespaceOf(ns), controlPlane)
 		for k, val := range ns.Annotations {
 			if strings.HasPrefix(k, bootstrap.AnnotationPrefix) {
 				if e.Overrides == nil {
@@ -156,8 +170,8 @@ func Print(out io.Writer, entries []Entry) error {
 	fmt.Fprintln(tw, "NAMESPACE\tSIDECAR-INJECTION\tTRACING-OVERRIDES")
 	for _, e := range entries {
 		value := e.Value
-		if value != EnabledValue {
-			value += " (not injected: the value must be " + EnabledValue + ")"
+		if !e.InMesh {
+			value += " (not injected: " + e.NotInMesh + ")"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Name, value, overrides(e.Overrides))
 	}

@@ -38,6 +38,12 @@ func TestAddListRemove(t *testing.T) {
 			Annotations: map[string]string{"tracing.openservicemesh.io/sampling": "10", "other": "x"}}},
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bookbuyer"}},
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "quiet"}},
+		// Labelled, but not in the mesh by the core's rule: a value other than enabled, and
+		// the control plane's own namespace.
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "typo",
+			Labels: map[string]string{"openservicemesh.io/sidecar-injection": "Enabled"}}},
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "osm-system",
+			Labels: map[string]string{"openservicemesh.io/sidecar-injection": "enabled"}}},
 	)
 	var out bytes.Buffer
 	if err := Add(ctx, cs, "osm-system", []string{"kube-system", "bookstore"}, &out); err == nil {
@@ -52,7 +58,7 @@ func TestAddListRemove(t *testing.T) {
 	if err := Add(ctx, cs, "osm-system", []string{"missing"}, &out); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("Add of a missing namespace: %v", err)
 	}
-	entries, err := List(ctx, cs)
+	entries, err := List(ctx, cs, "osm-system")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +66,9 @@ func TestAddListRemove(t *testing.T) {
 	if err := Print(&table, entries); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"NAMESPACE", "bookbuyer   enabled", "bookstore   enabled", "sampling=10"} {
+	for _, want := range []string{"NAMESPACE", "bookbuyer    enabled   ", "bookstore    enabled   ", "sampling=10",
+		`typo         Enabled (not injected: namespace "typo" is not labelled openservicemesh.io/sidecar-injection=enabled (its value is "Enabled"))`,
+		"osm-system   enabled (not injected: namespace osm-system is the control plane's)"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("list output lacks %q:\n%s", want, table.String())
 		}
@@ -68,7 +76,7 @@ func TestAddListRemove(t *testing.T) {
 	if strings.Contains(table.String(), "quiet") {
 		t.Errorf("list shows an unlabelled namespace:\n%s", table.String())
 	}
-	if err := Remove(ctx, cs, []string{"bookstore", "quiet"}, &out); err != nil {
+	if err := Remove(ctx, cs, "osm-system", []string{"bookstore", "quiet", "typo"}, &out); err != nil {
 		t.Fatal(err)
 	}
 	ns, _ := cs.CoreV1().Namespaces().Get(ctx, "bookstore", metav1.GetOptions{})
@@ -77,6 +85,9 @@ func TestAddListRemove(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "Namespace [quiet] is not in the mesh") {
 		t.Errorf("remove of an unlabelled namespace said:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "Namespace [typo]: removed its openservicemesh.io/sidecar-injection label; it was not in the mesh") {
+		t.Errorf("remove of a namespace labelled with another value said:\n%s", out.String())
 	}
 }
 

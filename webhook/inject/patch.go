@@ -1,4 +1,4 @@
-package webhook
+package inject
 
 import (
 	"fmt"
@@ -10,12 +10,13 @@ import (
 	"gomodules.xyz/jsonpatch/v2"
 	corev1 "k8s.io/api/core/v1"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
-
-	"github.com/osm-tracing/osm-tracing/webhook/inject"
 )
 
-// appendPatch is the JSON patch (RFC 6902) that adds what injection adds to the admitted pod:
-// raw is its JSON as the API server sent it, pod the same decoded into our types.
+// AppendPatch is the JSON patch (RFC 6902) that adds what injection added (Result.Added) to
+// a pod: raw is its JSON as the API server sent it (or as osm inject read it), pod the same
+// decoded into our types. It is the one way injection is written: the webhook answers with
+// it, and osm inject applies it to the object it read (Manifest), so both write the same
+// operations.
 //
 // Why append-only. Our k8s.io/api types are those we compiled against; the API server may be
 // newer, and a pod may carry fields they do not know (a new container or spec field). A patch
@@ -36,10 +37,10 @@ import (
 // Prometheus' scrape annotations, added only to a pod without any, so no key exists).
 //
 // The one exception to "add": a volume or container of the pod with the name of one injection
-// adds is removed first, as inject.Inject replaces it. inject.Decide and inject.Conflicts
+// adds is removed first, as Inject replaces it. Decide and Conflicts
 // refuse pods that carry the sidecar's containers or a volume of the user's by our names, so
-// what is removed is a volume of ours left over in a copied spec (inject's leftoverVolume).
-func appendPatch(raw []byte, pod *corev1.Pod, add inject.Additions) ([]jsonpatch.JsonPatchOperation, error) {
+// what is removed is a volume of ours left over in a copied spec (leftoverVolume).
+func AppendPatch(raw []byte, pod *corev1.Pod, add Additions) ([]jsonpatch.JsonPatchOperation, error) {
 	hasMeta, hasSpec, err := parents(raw, pod)
 	if err != nil {
 		return nil, err
