@@ -278,7 +278,11 @@ func (b *bench) snapshot(ctx context.Context) (snapshot, error) {
 	if err != nil {
 		return s, fmt.Errorf("when scraping the injector's metrics: %w", err)
 	}
-	for _, m := range parseMetrics(body) {
+	samples, err := parseMetrics(body)
+	if err != nil {
+		return s, fmt.Errorf("the injector's metrics: %w", err)
+	}
+	for _, m := range samples {
 		switch m.name {
 		case "osm_injector_bootstrap_configmaps_created_total":
 			s.created += m.value
@@ -292,8 +296,11 @@ func (b *bench) snapshot(ctx context.Context) (snapshot, error) {
 	if err != nil {
 		return s, fmt.Errorf("when scraping kube-apiserver's metrics: %w", err)
 	}
+	if samples, err = parseMetrics(body); err != nil {
+		return s, fmt.Errorf("kube-apiserver's metrics: %w", err)
+	}
 	s.writes = map[string]float64{}
-	for _, m := range parseMetrics(body) {
+	for _, m := range samples {
 		if m.name != "apiserver_request_total" || !writeVerbs[m.labels["verb"]] {
 			continue
 		}
