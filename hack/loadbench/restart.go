@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
+
 	"github.com/osm-tracing/osm-tracing/e2e/framework"
 )
 
@@ -148,12 +150,7 @@ func (lb *balancer) add(in *injector) {
 
 // pollReady marks each backend ready or not from its /readyz, every readyPoll.
 func (lb *balancer) pollReady(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(readyPoll):
-		}
+	wait.UntilWithContext(ctx, func(ctx context.Context) {
 		lb.mu.Lock()
 		back := append([]*backend(nil), lb.back...)
 		lb.mu.Unlock()
@@ -165,7 +162,7 @@ func (lb *balancer) pollReady(ctx context.Context) {
 				log.Printf("balancer: %s is now ready=%v", b.addr, ok)
 			}
 		}
-	}
+	}, readyPoll)
 }
 
 // pick is a ready backend, round robin, or nil.
