@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 )
@@ -31,8 +32,9 @@ type FileOptions struct {
 	// PollInterval is how often the files are read again even without a file event, and how
 	// often Ready learns whether they are still usable; default DefaultPollInterval.
 	PollInterval time.Duration
-	// Clock is the time source; default the system clock.
-	Clock Clock
+	// Clock tells the time that the certificate's validity is checked against; default the
+	// system clock.
+	Clock clock.PassiveClock
 }
 
 // FileProvider is a Provider that serves the certificate an outside issuer (cert-manager)

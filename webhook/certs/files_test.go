@@ -252,7 +252,7 @@ func TestFileProviderPollsADirectoryThatAppearsLater(t *testing.T) {
 func TestFileProviderRefusesOutOfValidityCertificates(t *testing.T) {
 	now := time.Now()
 	clock := newFakeClock()
-	clock.Set(now)
+	clock.SetTime(now)
 	w := &atomicWriter{t: t, dir: t.TempDir()}
 	expired := newPairPEM(t, now.Add(-3*time.Hour), time.Hour)
 	w.writePair(expired)
@@ -271,7 +271,7 @@ func TestFileProviderRefusesOutOfValidityCertificates(t *testing.T) {
 	w.writePair(valid)
 	waitUntil(t, "the valid certificate", serves(p, valid.serial))
 	// Time passes beyond its expiry with no renewal: not ready, and not served.
-	clock.Set(now.Add(2 * time.Hour))
+	clock.SetTime(now.Add(2 * time.Hour))
 	if err := notReady(p, "expired")(); err != nil {
 		t.Error(err)
 	}
