@@ -32,7 +32,7 @@ type Options struct {
 	// machine at a time (a second test binary waits). Implies Controllers; excludes Kwok.
 	Node bool
 	// NodeImages are OCI image archives imported into the node's containerd before kubelet
-	// starts (one of them naming SandboxImage); Cluster.ImportImages imports more later.
+	// starts (one of them naming SandboxImage).
 	NodeImages []string
 	// APIServerFlags are extra kube-apiserver flags ("--name=value"), after the framework's own.
 	APIServerFlags []string
