@@ -101,7 +101,7 @@ node-deps: ## Install the Debian packages the real-node tests need (containerd, 
 	$(ROOT)/hack/node-deps.sh
 
 .PHONY: loadbench
-loadbench: testbin ## Load-test the webhook on a local control plane at c=1,8,32 (hack/loadbench; flags: LOADBENCH_FLAGS=...).
+loadbench: testbin ## Load-test the webhook on a local control plane at c=1,8,32 (hack/loadbench; flags: LOADBENCH_FLAGS=...; `go run ./hack/loadbench load -h` loads a running webhook).
 	$(GO) run ./hack/loadbench $(LOADBENCH_FLAGS)
 
 ##@ Quality

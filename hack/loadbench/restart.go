@@ -69,7 +69,7 @@ func runRestart(ctx context.Context, o options, c *framework.Cluster, bins binar
 		return nil, err
 	}
 	front := &injector{webhookURL: lb.base + "/mutate-v1-pod", done: make(chan struct{})}
-	b := &bench{o: o, c: c, inj: front, loadtest: bins.loadtest, caPath: caPath}
+	b := &bench{o: o, c: c, inj: front, self: bins.self, caPath: caPath}
 	log.Printf("warming up through the balancer %s", lb.base)
 	if _, _, err := b.load(ctx, 1, o.warmup, 0); err != nil {
 		return nil, err

@@ -36,9 +36,10 @@ var (
 	meshConfigResource = v1alpha2.GroupVersion.WithResource("meshconfigs")
 )
 
-type binaries struct{ injector, loadtest string }
+// binaries are the injector and the load tool: this binary itself (its load subcommand).
+type binaries struct{ injector, self string }
 
-// buildBinaries builds osm-injector and hack/loadtest into dir.
+// buildBinaries builds osm-injector into dir.
 func buildBinaries(ctx context.Context, root, dir string) (binaries, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil { //nolint:gosec // G703: the work folder.
 		return binaries{}, fmt.Errorf("when making %s: %w", dir, err)
@@ -48,14 +49,18 @@ func buildBinaries(ctx context.Context, root, dir string) (binaries, error) {
 		goBin = "go"
 	}
 	cmd := exec.CommandContext(ctx, goBin, "build", //nolint:gosec // G204: $GO or go, building this repository.
-		"-o", dir+string(filepath.Separator), "./cmd/osm-injector", "./hack/loadtest")
+		"-o", dir+string(filepath.Separator), "./cmd/osm-injector")
 	cmd.Dir = root
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
 		return binaries{}, fmt.Errorf("go build: %w: %s", err, strings.TrimSpace(out.String()))
 	}
-	return binaries{injector: filepath.Join(dir, "osm-injector"), loadtest: filepath.Join(dir, "loadtest")}, nil
+	self, err := os.Executable()
+	if err != nil {
+		return binaries{}, fmt.Errorf("when finding this binary (it runs the load): %w", err)
+	}
+	return binaries{injector: filepath.Join(dir, "osm-injector"), self: self}, nil
 }
 
 // setupCluster installs the MeshConfig CRD, the MeshConfig with tracing on, and the labelled
