@@ -27,8 +27,8 @@ const pauseBetweenRuns = 3 * time.Second
 
 // bench runs the load tool and measures around it.
 type bench struct {
-	o        options
-	c        *framework.Cluster
+	o   options
+	c   *framework.Cluster
 	inj *injector
 	// self is this binary, whose load subcommand generates the load.
 	self   string

@@ -1,15 +1,15 @@
-// Command loadbench load-tests osm-injector's admission webhook. It has two modes:
-//
-//   - `loadbench [flags]` (below) measures the webhook end to end, reproducibly, on a local
-//     control plane it starts, and prints the numbers as a markdown table;
-//   - `loadbench load -url URL [flags]` only generates the load, against a webhook already
-//     running on loopback, and prints latencies and throughput (package load says how; the
-//     benchmark runs it as a child process of its own).
+// Command loadbench load-tests osm-injector's admission webhook:
 //
 //	go run ./hack/loadbench                      # or: make loadbench
-//	go run ./hack/loadbench load -url https://127.0.0.1:9443/mutate-v1-pod -ca /tmp/ca.crt -c 16 -n 5000
 //	go run ./hack/loadbench -levels 1,8,32 -n 5000 -d 20s -repeat 3 -max-load 4 -max-wait 25m
 //	make loadbench LOADBENCH_FLAGS="-max-load 4 -keep"
+//	go run ./hack/loadbench load -url https://127.0.0.1:9443/mutate-v1-pod -ca /tmp/ca.crt -c 16 -n 5000
+//
+// It has two modes. `loadbench [flags]` measures the webhook end to end, reproducibly, on a
+// local control plane it starts, and prints the numbers as a markdown table (below).
+// `loadbench load -url URL [flags]` only generates the load, against a webhook already
+// running on loopback, and prints latencies and throughput (package load says how); the
+// benchmark runs it as a child process of its own binary.
 //
 // What it does, all on 127.0.0.1:
 //
