@@ -17,8 +17,6 @@ TESTBIN_SCRIPT := $(ROOT)/hack/testbin.sh
 
 # Versions come from hack/testbin.sh, the one place that pins them.
 testbin_version = $(shell sed -n 's/^$(1)=//p' $(TESTBIN_SCRIPT))
-K8S_VERSION := $(call testbin_version,K8S_VERSION)
-ETCD_VERSION := $(call testbin_version,ETCD_VERSION)
 HELM_VERSION := $(call testbin_version,HELM_VERSION)
 CONTROLLER_GEN_VERSION := $(call testbin_version,CONTROLLER_GEN_VERSION)
 GOLANGCI_LINT_VERSION := $(call testbin_version,GOLANGCI_LINT_VERSION)
@@ -26,10 +24,6 @@ GOLANGCI_LINT_VERSION := $(call testbin_version,GOLANGCI_LINT_VERSION)
 CONTROLLER_GEN := $(CACHE)/tools/controller-gen-$(CONTROLLER_GEN_VERSION)/controller-gen
 GOLANGCI_LINT := $(CACHE)/tools/golangci-lint-$(GOLANGCI_LINT_VERSION)/golangci-lint
 HELM := $(CACHE)/tools/helm-$(HELM_VERSION)/helm
-
-# controller-runtime's envtest finds kube-apiserver, etcd and kubectl here (hack/testbin.sh
-# links them into one folder); the e2e framework finds .cache/testbin by itself.
-export KUBEBUILDER_ASSETS ?= $(CACHE)/testbin/envtest-k8s-$(K8S_VERSION)-etcd-$(ETCD_VERSION)
 
 # Test knobs: `make test TESTFLAGS=-v`, `make test-unit PKGS=./bootstrap/...`,
 # `make test-e2e RUN=TestChart`.
@@ -107,7 +101,7 @@ node-deps: ## Install the Debian packages the real-node tests need (containerd, 
 	$(ROOT)/hack/node-deps.sh
 
 .PHONY: loadbench
-loadbench: testbin ## Load-test the webhook on a local control plane at c=1,8,32 (hack/loadbench; flags: LOADBENCH_FLAGS=...).
+loadbench: testbin ## Load-test the webhook on a local control plane at c=1,8,32 (hack/loadbench; flags: LOADBENCH_FLAGS=...; `go run ./hack/loadbench load -h` loads a running webhook).
 	$(GO) run ./hack/loadbench $(LOADBENCH_FLAGS)
 
 ##@ Quality

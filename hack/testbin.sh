@@ -39,7 +39,6 @@ ETCD_DIR="$TESTBIN/etcd-$ETCD_VERSION"
 KWOK_DIR="$TESTBIN/kwok-$KWOK_VERSION"
 JAEGER_DIR="$TESTBIN/jaeger-$JAEGER_VERSION"
 CERT_MANAGER_DIR="$TESTBIN/certmanager-$CERT_MANAGER_VERSION"
-ENVTEST_DIR="$TESTBIN/envtest-k8s-$K8S_VERSION-etcd-$ETCD_VERSION"
 HELM_DIR="$TOOLS/helm-$HELM_VERSION"
 CONTROLLER_GEN_DIR="$TOOLS/controller-gen-$CONTROLLER_GEN_VERSION"
 GOLANGCI_LINT_DIR="$TOOLS/golangci-lint-$GOLANGCI_LINT_VERSION"
@@ -56,7 +55,6 @@ print_env() {
 	cat <<EOF
 export OSM_TESTBIN="$TESTBIN"
 export OSM_TOOLS="$TOOLS"
-export KUBEBUILDER_ASSETS="$ENVTEST_DIR"
 export PATH="$HELM_DIR:$CONTROLLER_GEN_DIR:$GOLANGCI_LINT_DIR:$K8S_DIR:\$PATH"
 EOF
 }
@@ -333,15 +331,6 @@ build_golangci_lint() {
 		"-s -w -X main.version=${GOLANGCI_LINT_VERSION#v}"
 }
 
-# envtest_dir links the binaries controller-runtime's envtest wants into one folder.
-envtest_dir() {
-	have "$K8S_DIR/kube-apiserver" "$K8S_DIR/kubectl" "$ETCD_DIR/etcd" || return 0
-	mkdir -p "$ENVTEST_DIR"
-	ln -sfn "$K8S_DIR/kube-apiserver" "$ENVTEST_DIR/kube-apiserver"
-	ln -sfn "$K8S_DIR/kubectl" "$ENVTEST_DIR/kubectl"
-	ln -sfn "$ETCD_DIR/etcd" "$ENVTEST_DIR/etcd"
-}
-
 main() {
 	if [[ "${1:-}" == "--print-env" ]]; then
 		print_env
@@ -379,7 +368,6 @@ main() {
 		esac
 		log "$c: done in $((SECONDS - t))s"
 	done
-	envtest_dir
 	log "all done in $((SECONDS - start))s"
 	echo "$TESTBIN"
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/sync/singleflight"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,7 +22,9 @@ type configMapEnsurer struct {
 	reader client.Reader
 	writer client.Writer
 	known  *knownSet
-	flight inflight
+	// flight lets one admission per ConfigMap create it while the concurrent ones for the
+	// same name wait for its result.
+	flight singleflight.Group
 }
 
 func newConfigMapEnsurer(reader client.Reader, writer client.Writer, knownTTL time.Duration) *configMapEnsurer {
@@ -43,20 +46,30 @@ func (e *configMapEnsurer) ensure(ctx context.Context, cm *corev1.ConfigMap) (cr
 	case !apierrors.IsNotFound(err):
 		return false, fmt.Errorf("when looking up ConfigMap %s in the cache: %w", key, err)
 	}
-	err = e.flight.do(ctx.Done(), key, func() error {
+	// The Create runs once for all concurrent callers of the same key, on the first caller's
+	// context; a waiter whose request ends gives up waiting (the Create goes on). Only the
+	// caller whose function ran reports created: the others shared its work.
+	ran := false
+	ch := e.flight.DoChan(key, func() (any, error) {
+		ran = true
 		if e.known.has(key) {
-			return nil
+			return false, nil
 		}
 		err := e.writer.Create(ctx, cm.DeepCopy())
 		switch {
 		case err == nil:
-			created = true
 		case apierrors.IsAlreadyExists(err):
 		default:
-			return fmt.Errorf("when creating ConfigMap %s: %w", key, err)
+			return false, fmt.Errorf("when creating ConfigMap %s: %w", key, err)
 		}
 		e.known.add(key)
-		return nil
+		return err == nil, nil
 	})
-	return created, err
+	select {
+	case r := <-ch:
+		// ran is read after the result arrives, which happens after the function returned.
+		return ran && r.Val.(bool), r.Err
+	case <-ctx.Done():
+		return false, errWaitCancelled
+	}
 }

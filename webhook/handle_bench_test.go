@@ -28,7 +28,7 @@ import (
 // controller-runtime's admission.Webhook (decoding the AdmissionReview, encoding the answer)
 // and the real inject.Mutate, in the steady state: the namespace, the MeshConfig and the
 // bootstrap ConfigMap are in the informer cache (here a map), so nothing is written. The pod
-// is hack/loadtest's: the bookbuyer Deployment's, as the ReplicaSet controller creates it.
+// is hack/loadbench/load's: the bookbuyer Deployment's, as the ReplicaSet controller creates it.
 func BenchmarkServeAdmission(b *testing.B) {
 	cache := &benchCache{}
 	h, err := NewHandler(HandlerOptions{
@@ -96,7 +96,7 @@ type benchWriter struct{ client.Writer }
 
 func (benchWriter) Create(context.Context, client.Object, ...client.CreateOption) error { return nil }
 
-// benchReview is hack/loadtest's AdmissionReview of a bookbuyer pod.
+// benchReview is hack/loadbench/load's AdmissionReview of a bookbuyer pod.
 func benchReview(b *testing.B) []byte {
 	b.Helper()
 	pod := benchPod()
@@ -123,7 +123,7 @@ func benchReview(b *testing.B) []byte {
 	return body
 }
 
-// benchPod is hack/loadtest's pod: the bookbuyer Deployment's, as the ReplicaSet controller
+// benchPod is hack/loadbench/load's pod: the bookbuyer Deployment's, as the ReplicaSet controller
 // creates it (API defaults, the ServiceAccount and DefaultTolerationSeconds plugins' additions).
 func benchPod() *corev1.Pod {
 	const token = "kube-api-access-x7k2p"

@@ -1,12 +1,14 @@
 package webhook
 
 import (
-	"sync"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/cache"
+	"k8s.io/utils/clock"
 )
 
-// maxKnown bounds the known-to-exist set; past it, expired entries are pruned and, if that is
-// not enough, the set starts afresh (it is only an optimisation).
+// maxKnown bounds the known-to-exist set; past it the least recently used entries go (it is
+// only an optimisation).
 const maxKnown = 4096
 
 // knownSet remembers, for a short time, ConfigMaps this process created or found to exist, so
@@ -14,92 +16,26 @@ const maxKnown = 4096
 // Entries expire: the garbage collector may delete a ConfigMap once it is older than its grace
 // period, and a stale entry must never outlive that.
 type knownSet struct {
-	ttl time.Duration
-	now func() time.Time
-
-	mu      sync.Mutex
-	entries map[string]time.Time
+	ttl     time.Duration
+	entries *cache.LRUExpireCache // key → struct{}
 }
 
-func newKnownSet(ttl time.Duration, now func() time.Time) *knownSet {
-	if now == nil {
-		now = time.Now
+// newKnownSet returns a set whose entries live ttl on clk (the real clock when nil); a ttl
+// of zero or less disables it.
+func newKnownSet(ttl time.Duration, clk clock.PassiveClock) *knownSet {
+	if clk == nil {
+		clk = clock.RealClock{}
 	}
-	return &knownSet{ttl: ttl, now: now, entries: map[string]time.Time{}}
+	return &knownSet{ttl: ttl, entries: cache.NewLRUExpireCacheWithClock(maxKnown, clk)}
 }
 
 func (k *knownSet) has(key string) bool {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	at, ok := k.entries[key]
-	if !ok {
-		return false
-	}
-	if k.now().Sub(at) >= k.ttl {
-		delete(k.entries, key)
-		return false
-	}
-	return true
+	_, ok := k.entries.Get(key)
+	return ok
 }
 
 func (k *knownSet) add(key string) {
-	if k.ttl <= 0 {
-		return
+	if k.ttl > 0 {
+		k.entries.Add(key, struct{}{}, k.ttl)
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	now := k.now()
-	if len(k.entries) >= maxKnown {
-		for key, at := range k.entries {
-			if now.Sub(at) >= k.ttl {
-				delete(k.entries, key)
-			}
-		}
-		if len(k.entries) >= maxKnown {
-			k.entries = map[string]time.Time{}
-		}
-	}
-	k.entries[key] = now
-}
-
-// inflight lets one caller per key do the work while concurrent callers for the same key wait
-// for its result.
-type inflight struct {
-	mu    sync.Mutex
-	calls map[string]*call
-}
-
-type call struct {
-	done chan struct{}
-	err  error
-}
-
-// do runs fn once for all concurrent callers with the same key. A waiter gives up when its
-// done channel closes (the request's context).
-func (f *inflight) do(done <-chan struct{}, key string, fn func() error) error {
-	f.mu.Lock()
-	if f.calls == nil {
-		f.calls = map[string]*call{}
-	}
-	if c, ok := f.calls[key]; ok {
-		f.mu.Unlock()
-		select {
-		case <-c.done:
-			return c.err
-		case <-done:
-			return errWaitCancelled
-		}
-	}
-	c := &call{done: make(chan struct{})}
-	f.calls[key] = c
-	f.mu.Unlock()
-
-	defer func() {
-		f.mu.Lock()
-		delete(f.calls, key)
-		f.mu.Unlock()
-		close(c.done)
-	}()
-	c.err = fn()
-	return c.err
 }

@@ -59,7 +59,7 @@ func writeAPIServerFiles(dir string, ca *CA, users []user, n apiServerNet) (apiS
 		saPub:       filepath.Join(dir, "sa.pub"),
 		tokens:      filepath.Join(dir, "tokens.csv"),
 	}
-	if err := os.WriteFile(f.caCert, ca.CertPEM, 0o600); err != nil {
+	if err := os.WriteFile(f.caCert, ca.PEM, 0o600); err != nil {
 		return f, fmt.Errorf("when writing %s: %w", f.caCert, err)
 	}
 	ips := []net.IP{net.ParseIP(loopbackHost), net.ParseIP(n.serviceIP)}

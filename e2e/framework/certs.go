@@ -1,7 +1,6 @@
 package framework
 
 import (
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -9,51 +8,29 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"time"
+
+	"github.com/osm-tracing/osm-tracing/webhook/certs/certstest"
 )
 
 // certValidity is long enough for any test run and short enough to be obviously a test cert.
 const certValidity = 24 * time.Hour
 
-// CA is a self-signed certificate authority made for one cluster.
+// CA is a self-signed certificate authority made for one cluster (certstest mints it and
+// the certificates it signs).
 type CA struct {
-	Cert    *x509.Certificate
-	Key     crypto.Signer
-	CertPEM []byte
+	certstest.CA
 }
 
-// NewCA makes a fresh ECDSA P-256 certificate authority.
+// NewCA makes a fresh certificate authority.
 func NewCA(commonName string) (*CA, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("when generating the CA key: %w", err)
-	}
-	serial, err := newSerial()
+	ca, err := certstest.MakeCA(commonName, certValidity)
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: commonName},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(certValidity),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		return nil, fmt.Errorf("when signing the CA certificate: %w", err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, fmt.Errorf("when parsing the CA certificate: %w", err)
-	}
-	return &CA{Cert: cert, Key: key, CertPEM: pemBlock("CERTIFICATE", der)}, nil
+	return &CA{CA: ca}, nil
 }
 
 // KeyPair is a PEM-encoded certificate and private key.
@@ -81,31 +58,12 @@ func (ca *CA) NewClientCert(commonName string, organizations ...string) (KeyPair
 	})
 }
 
-// issue signs a certificate of a new key for tmpl's subject, names and usages.
 func (ca *CA) issue(tmpl *x509.Certificate) (KeyPair, error) {
-	commonName := tmpl.Subject.CommonName
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return KeyPair{}, fmt.Errorf("when generating the key of %s: %w", commonName, err)
-	}
-	serial, err := newSerial()
+	p, err := ca.Sign(tmpl)
 	if err != nil {
 		return KeyPair{}, err
 	}
-	now := time.Now()
-	tmpl.SerialNumber = serial
-	tmpl.NotBefore = now.Add(-time.Hour)
-	tmpl.NotAfter = now.Add(certValidity)
-	tmpl.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, key.Public(), ca.Key)
-	if err != nil {
-		return KeyPair{}, fmt.Errorf("when signing the certificate of %s: %w", commonName, err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return KeyPair{}, fmt.Errorf("when encoding the key of %s: %w", commonName, err)
-	}
-	return KeyPair{CertPEM: pemBlock("CERTIFICATE", der), KeyPEM: pemBlock("PRIVATE KEY", keyDER)}, nil
+	return KeyPair{CertPEM: p.PEM, KeyPEM: p.KeyPEM}, nil
 }
 
 // WriteFiles writes the certificate and key to the given paths.
@@ -140,14 +98,6 @@ func writeServiceAccountKeys(privatePath, publicPath string) error {
 		return fmt.Errorf("when writing %s: %w", publicPath, err)
 	}
 	return nil
-}
-
-func newSerial() (*big.Int, error) {
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return nil, fmt.Errorf("when generating a certificate serial number: %w", err)
-	}
-	return serial, nil
 }
 
 func pemBlock(kind string, der []byte) []byte {

@@ -32,7 +32,7 @@ type Options struct {
 	// machine at a time (a second test binary waits). Implies Controllers; excludes Kwok.
 	Node bool
 	// NodeImages are OCI image archives imported into the node's containerd before kubelet
-	// starts (one of them naming SandboxImage); Cluster.ImportImages imports more later.
+	// starts (one of them naming SandboxImage).
 	NodeImages []string
 	// APIServerFlags are extra kube-apiserver flags ("--name=value"), after the framework's own.
 	APIServerFlags []string
@@ -52,7 +52,7 @@ type Cluster struct {
 	// APIServerURL is https://127.0.0.1:PORT, or https://NodeIP:PORT with Options.Node.
 	APIServerURL string
 	// CA signed the API server's and kwok's certificates; it can sign a webhook server's
-	// certificate too (CA.NewServingCert), with CA.CertPEM as the webhook's caBundle.
+	// certificate too (CA.NewServingCert), with CA.PEM as the webhook's caBundle.
 	CA *CA
 	// BinDir is the testbin folder; Binaries has the paths of the binaries in it.
 	BinDir   string
@@ -188,7 +188,7 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	c.t.Logf("framework: kube-apiserver ready in %s", time.Since(phase).Round(time.Millisecond))
 	if opts.Controllers {
 		phase = time.Now()
-		if err := startControllers(c.runner, c.Binaries, files, ca.CertPEM, c.APIServerURL, network.serviceRange,
+		if err := startControllers(c.runner, c.Binaries, files, ca.PEM, c.APIServerURL, network.serviceRange,
 			kcm, scheduler); err != nil {
 			return err
 		}
@@ -228,9 +228,9 @@ func newUsers(names ...string) ([]user, error) {
 }
 
 func (c *Cluster) makeClients(admin user) error {
-	c.RESTConfig = restConfig(c.APIServerURL, c.CA.CertPEM, admin)
+	c.RESTConfig = restConfig(c.APIServerURL, c.CA.PEM, admin)
 	c.KubeconfigPath = filepath.Join(c.Dir, "admin.kubeconfig")
-	if err := writeKubeconfig(c.KubeconfigPath, c.APIServerURL, c.CA.CertPEM, admin); err != nil {
+	if err := writeKubeconfig(c.KubeconfigPath, c.APIServerURL, c.CA.PEM, admin); err != nil {
 		return err
 	}
 	cs, err := kubernetes.NewForConfig(c.RESTConfig)

@@ -46,12 +46,12 @@
 // NAME.NAMESPACE.svc.cluster.local for every Service, NXDOMAIN for anything else, nothing
 // forwarded.
 //
-// Images are never pulled: import OCI archives (Options.NodeImages, [Cluster.ImportImages]),
+// Images are never pulled: import OCI archives (Options.NodeImages),
 // one of them naming [SandboxImage], and give Pods imagePullPolicy Never. [Cluster.Exec]
 // runs a command in a container (kubectl exec, through kubelet and containerd), kubectl logs
 // works, [Cluster.WaitPodReady] and [Cluster.WaitServiceRouted] wait for a Pod and for
 // kube-proxy. The logs of containerd, kubelet and kube-proxy are in the cluster's folder with
-// the others ([Cluster.NodeLogs]); the containers' logs in [Cluster.NodePodLogsDir].
+// the others; the containers' logs in [Cluster.NodePodLogsDir].
 //
 // One node runs on a machine at a time: a second test binary waits for the first's lock.
 // Teardown kills the containers and the node's processes, removes the mounts, cgroups,

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // ErrStop, wrapped in what an Eventually condition returns, ends the wait at once.
@@ -15,17 +17,18 @@ var ErrStop = errors.New("giving up")
 func Eventually(ctx context.Context, t testing.TB, what string, f func() error) {
 	t.Helper()
 	var last error
-	for {
-		if last = f(); last == nil {
-			return
-		}
+	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(context.Context) (bool, error) {
+		last = f()
 		if errors.Is(last, ErrStop) {
-			t.Fatalf("waiting for %s: %v", what, last)
+			return false, last
 		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %s: %v (last: %v)", what, ctx.Err(), last)
-		case <-time.After(200 * time.Millisecond):
-		}
+		return last == nil, nil
+	})
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrStop):
+		t.Fatalf("waiting for %s: %v", what, err)
+	default:
+		t.Fatalf("waiting for %s: %v (last: %v)", what, err, last)
 	}
 }

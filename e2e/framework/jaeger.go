@@ -11,6 +11,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // jaegerStartTimeout bounds StartJaeger.
@@ -152,19 +154,19 @@ func (j *Jaeger) Services(ctx context.Context) ([]string, error) {
 // WaitForService polls until Jaeger lists the service, or the context ends.
 func (j *Jaeger) WaitForService(ctx context.Context, service string) error {
 	var last error
-	for {
+	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		services, err := j.Services(ctx)
 		if err == nil && slices.Contains(services, service) {
-			return nil
+			return true, nil
 		}
 		last = err
 		if last == nil {
 			last = fmt.Errorf("services so far: %v", services)
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("when waiting for service %q in Jaeger: %w (%w)", service, ctx.Err(), last)
-		case <-time.After(200 * time.Millisecond):
-		}
+		return false, nil
+	})
+	if err != nil {
+		return fmt.Errorf("when waiting for service %q in Jaeger: %w (%w)", service, err, last)
 	}
+	return nil
 }

@@ -43,7 +43,7 @@ func startKwok(ctx context.Context, r *runner, bins Binaries, ca *CA, c *Cluster
 		return err
 	}
 	kubeconfig := filepath.Join(r.dir, "kwok.kubeconfig")
-	if err := writeKubeconfig(kubeconfig, c.APIServerURL, ca.CertPEM, c.kwokUser); err != nil {
+	if err := writeKubeconfig(kubeconfig, c.APIServerURL, ca.PEM, c.kwokUser); err != nil {
 		return err
 	}
 	args := []string{

@@ -184,49 +184,6 @@ func (n *node) start(ctx context.Context, c *Cluster, images []string) error {
 	return nil
 }
 
-// ImportImages imports OCI image archives into the node's containerd, one `ctr images import`
-// each, so Pods can use them with imagePullPolicy Never or IfNotPresent. The test fails if
-// the cluster has no node or an import fails.
-func (c *Cluster) ImportImages(t testing.TB, archives ...string) {
-	t.Helper()
-	if c.node == nil {
-		t.Fatal("framework: ImportImages needs a cluster started with Options.Node")
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	for _, archive := range archives {
-		began := time.Now()
-		if err := c.node.importImage(ctx, archive); err != nil {
-			t.Fatalf("framework: %v", err)
-		}
-		t.Logf("framework: imported %s in %s", filepath.Base(archive), time.Since(began).Round(time.Millisecond))
-	}
-}
-
-// Images lists the names of the images in the node's containerd (namespace k8s.io), the
-// digest-only names included.
-func (c *Cluster) Images(ctx context.Context) ([]string, error) {
-	if c.node == nil {
-		return nil, fmt.Errorf("listing images: the cluster has no node (Options.Node)")
-	}
-	return c.node.images(ctx)
-}
-
-// NodeLogs are the paths of the node's process logs, by process name (containerd, kubelet,
-// kube-proxy); Pods' container logs are under NodePodLogsDir.
-func (c *Cluster) NodeLogs() map[string]string {
-	logs := map[string]string{}
-	if c.node == nil {
-		return logs
-	}
-	for _, p := range []*process{c.node.containerd, c.node.kubelet, c.node.proxy} {
-		if p != nil {
-			logs[p.name] = p.logPath
-		}
-	}
-	return logs
-}
-
 // NodePodLogsDir is kubelet's podLogsDir: NAMESPACE_POD_UID/CONTAINER/N.log. It is in the
 // cluster's folder, so OSM_E2E_KEEP keeps it.
 func (c *Cluster) NodePodLogsDir() string {

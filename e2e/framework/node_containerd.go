@@ -132,15 +132,6 @@ func (n *node) importImage(ctx context.Context, archive string) error {
 	return nil
 }
 
-// images lists the image names of the CRI namespace.
-func (n *node) images(ctx context.Context) ([]string, error) {
-	out, err := n.ctr(ctx, "images", "list", "--quiet")
-	if err != nil {
-		return nil, fmt.Errorf("when listing the node's images: %w", err)
-	}
-	return strings.Fields(out), nil
-}
-
 // stopContainers kills and deletes every task and container of the CRI namespace. containerd
 // does not stop them when it exits, and kubelet, stopped first, can no longer restart them.
 // A task that is already gone (killing a Pod's sandbox ends its other containers) is not an

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // nodeLockPath is the lock one node per machine holds. The empty file stays after the run:
@@ -110,14 +112,10 @@ func lockNode(t testing.TB) *nodeLock {
 	}
 	began := time.Now()
 	logged := false
-	for {
+	err = wait.PollUntilContextCancel(t.Context(), 500*time.Millisecond, true, func(context.Context) (bool, error) {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			break
-		}
 		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			_ = f.Close()
-			t.Fatalf("framework: when locking %s: %v", nodeLockPath, err)
+			return err == nil, err
 		}
 		if !logged {
 			holder, _ := os.ReadFile(nodeLockPath)
@@ -125,12 +123,16 @@ func lockNode(t testing.TB) *nodeLock {
 				strings.TrimSpace(string(holder)), nodeLockPath)
 			logged = true
 		}
-		select {
-		case <-t.Context().Done():
-			_ = f.Close()
-			t.Fatalf("framework: gave up waiting for the node lock %s after %s", nodeLockPath, time.Since(began).Round(time.Second))
-		case <-time.After(500 * time.Millisecond):
-		}
+		return false, nil
+	})
+	switch {
+	case err == nil:
+	case t.Context().Err() != nil:
+		_ = f.Close()
+		t.Fatalf("framework: gave up waiting for the node lock %s after %s", nodeLockPath, time.Since(began).Round(time.Second))
+	default:
+		_ = f.Close()
+		t.Fatalf("framework: when locking %s: %v", nodeLockPath, err)
 	}
 	if logged {
 		t.Logf("framework: got the node lock after %s", time.Since(began).Round(time.Millisecond))

@@ -82,11 +82,11 @@ func (n *node) startKubelet(c *Cluster) error {
 	if err := serving.WriteFiles(n.path("certs", "kubelet.crt"), n.path("certs", "kubelet.key")); err != nil {
 		return err
 	}
-	if err := writeFile(n.path("certs", "ca.crt"), string(c.CA.CertPEM)); err != nil {
+	if err := writeFile(n.path("certs", "ca.crt"), string(c.CA.PEM)); err != nil {
 		return err
 	}
 	kubeconfig := n.path("kubelet.kubeconfig")
-	if err := writeKubeconfig(kubeconfig, c.APIServerURL, c.CA.CertPEM, n.kubeletUser); err != nil {
+	if err := writeKubeconfig(kubeconfig, c.APIServerURL, c.CA.PEM, n.kubeletUser); err != nil {
 		return err
 	}
 	podLogs := c.NodePodLogsDir()

@@ -56,7 +56,7 @@ func (n *node) startKubeProxy(c *Cluster) error {
 		return err
 	}
 	kubeconfig := n.path("kube-proxy.kubeconfig")
-	if err := writeKubeconfig(kubeconfig, c.APIServerURL, c.CA.CertPEM, n.proxyUser); err != nil {
+	if err := writeKubeconfig(kubeconfig, c.APIServerURL, c.CA.PEM, n.proxyUser); err != nil {
 		return err
 	}
 	config := n.path("kube-proxy.yaml")

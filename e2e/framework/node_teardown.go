@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // nodeTeardownTimeout bounds the teardown's commands (ctr, nft, ip).
@@ -148,10 +150,9 @@ func killNodeProcesses() []string {
 		procs = append(procs, describeProcess(pid))
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) && len(nodeProcesses()) > 0 {
-		time.Sleep(50 * time.Millisecond)
-	}
+	// Gone or not after 5 s, the caller reports what it killed; the poll's timeout is no error here.
+	_ = wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, 5*time.Second, true,
+		func(context.Context) (bool, error) { return len(nodeProcesses()) == 0, nil })
 	return procs
 }
 
@@ -290,22 +291,19 @@ func unmountAll(paths ...string) []string {
 func removeNodeCgroups() (int, error) {
 	removed := 0
 	var lastErr error
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		dirs := nodeCgroupDirs()
+	// After 5 s the caller gets the last error; the poll's timeout adds nothing to it.
+	_ = wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 5*time.Second, true, func(context.Context) (bool, error) {
 		lastErr = nil
-		for _, d := range dirs {
+		for _, d := range nodeCgroupDirs() {
 			if err := syscall.Rmdir(d); err != nil && !errors.Is(err, syscall.ENOENT) {
 				lastErr = fmt.Errorf("when removing the cgroup %s: %w", d, err)
 				continue
 			}
 			removed++
 		}
-		if len(nodeCgroupDirs()) == 0 || time.Now().After(deadline) {
-			return removed, lastErr
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return len(nodeCgroupDirs()) == 0, nil
+	})
+	return removed, lastErr
 }
 
 // nodeCgroupDirs lists nodeCgroup and its descendants in every hierarchy, deepest first.

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // tailLines is how many log lines of each process a failed test prints.
@@ -89,29 +91,26 @@ func (r *runner) checkAlive() error {
 func (r *runner) waitFor(ctx context.Context, what string, cond func(context.Context) (bool, error)) error {
 	const interval = 100 * time.Millisecond
 	var last error
-	for {
+	err := wait.PollUntilContextCancel(ctx, interval, true, func(ctx context.Context) (bool, error) {
 		if err := r.checkAlive(); err != nil {
-			return fmt.Errorf("when waiting for %s: %w", what, err)
+			return false, err
 		}
 		ok, err := cond(ctx)
 		switch {
 		case err != nil && errors.Is(err, errPermanent):
-			return fmt.Errorf("when waiting for %s: %w", what, err)
+			return false, err
 		case err != nil:
 			last = err
-		case ok:
-			return nil
 		}
-		select {
-		case <-ctx.Done():
-			if last != nil {
-				return fmt.Errorf("when waiting for %s: %w (last error: %s)", what, ctx.Err(),
-					strings.TrimSpace(last.Error()))
-			}
-			return fmt.Errorf("when waiting for %s: %w", what, ctx.Err())
-		case <-time.After(interval):
-		}
+		return ok && err == nil, nil
+	})
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() == nil || last == nil: // a process ended, a permanent error, or no error seen
+		return fmt.Errorf("when waiting for %s: %w", what, err)
 	}
+	return fmt.Errorf("when waiting for %s: %w (last error: %s)", what, err, strings.TrimSpace(last.Error()))
 }
 
 // errPermanent marks an error that ends a wait at once.

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // ShellCommandTimeout bounds one command a Shell runs.
@@ -127,19 +129,16 @@ func (s *Shell) Eventually(ctx context.Context, t testing.TB, script string, pat
 	t.Helper()
 	var out, errOut string
 	var code int
-	for {
+	err := wait.PollUntilContextCancel(ctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		out, errOut, code = s.Run(ctx, script)
-		if code == 0 && AllMatch(out, patterns) {
-			t.Logf("$ %s\n%s%s", script, out, errOut)
-			return out
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for `%s` to succeed with %q: %v; last exit status %d\nstdout:\n%s\nstderr:\n%s",
-				script, patterns, ctx.Err(), code, out, errOut)
-		case <-time.After(500 * time.Millisecond):
-		}
+		return code == 0 && AllMatch(out, patterns), nil
+	})
+	if err != nil {
+		t.Fatalf("waiting for `%s` to succeed with %q: %v; last exit status %d\nstdout:\n%s\nstderr:\n%s",
+			script, patterns, err, code, out, errOut)
 	}
+	t.Logf("$ %s\n%s%s", script, out, errOut)
+	return out
 }
 
 // AllMatch reports whether s matches every regular expression.

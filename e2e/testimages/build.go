@@ -16,6 +16,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/osm-tracing/osm-tracing/hack/ociarchive"
 )
@@ -143,22 +144,22 @@ func lockDir(ctx context.Context, dir string) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	for {
+	err = wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(context.Context) (bool, error) {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() { _ = f.Close() }, nil // closing the file releases the lock
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return false, nil
 		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			_ = f.Close()
-			return nil, fmt.Errorf("testimages: locking %s: %w", dir, err)
-		}
-		select {
-		case <-ctx.Done():
-			_ = f.Close()
-			return nil, fmt.Errorf("testimages: waiting for another build in %s: %w", dir, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
+		return err == nil, err
+	})
+	switch {
+	case err == nil:
+		return func() { _ = f.Close() }, nil // closing the file releases the lock
+	case ctx.Err() != nil:
+		_ = f.Close()
+		return nil, fmt.Errorf("testimages: waiting for another build in %s: %w", dir, err)
 	}
+	_ = f.Close()
+	return nil, fmt.Errorf("testimages: locking %s: %w", dir, err)
 }
 
 func (o Options) selected() ([]image, error) {

@@ -27,14 +27,15 @@ const pauseBetweenRuns = 3 * time.Second
 
 // bench runs the load tool and measures around it.
 type bench struct {
-	o        options
-	c        *framework.Cluster
-	inj      *injector
-	loadtest string
-	caPath   string
+	o   options
+	c   *framework.Cluster
+	inj *injector
+	// self is this binary, whose load subcommand generates the load.
+	self   string
+	caPath string
 }
 
-// ltSummary is the part of hack/loadtest's -json summary used here.
+// ltSummary is the part of the load subcommand's -json summary used here.
 type ltSummary struct {
 	Concurrency int     `json:"concurrency"`
 	Protocol    string  `json:"protocol"`
@@ -235,10 +236,10 @@ func (b *bench) measure(ctx context.Context, label string, c int) (*row, error) 
 	return &row{label: label, lt: lt, d: diff(before, after), peakRSS: peak, clientC: clientCPU}, nil
 }
 
-// load runs hack/loadtest -json and returns its summary and its CPU time. A run with failed
+// load runs `loadbench load -json` and returns its summary and its CPU time. A run with failed
 // requests is not an error here (the summary counts them); a run that could not be done is.
 func (b *bench) load(ctx context.Context, c, n int, d time.Duration) (ltSummary, time.Duration, error) {
-	args := []string{"-url", b.inj.webhookURL, "-ca", b.caPath, "-namespace", benchNamespace,
+	args := []string{loadCommand, "-url", b.inj.webhookURL, "-ca", b.caPath, "-namespace", benchNamespace,
 		"-c", strconv.Itoa(c), "-n", strconv.Itoa(n), "-json"}
 	if d > 0 {
 		args = append(args, "-d", d.String())
@@ -246,17 +247,17 @@ func (b *bench) load(ctx context.Context, c, n int, d time.Duration) (ltSummary,
 	if b.o.http1 {
 		args = append(args, "-http1")
 	}
-	cmd := exec.CommandContext(ctx, b.loadtest, args...) //nolint:gosec // G204: the load tool built here, with flags made here.
+	cmd := exec.CommandContext(ctx, b.self, args...) //nolint:gosec // G204: this binary, with flags made here.
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
 	var exitErr *exec.ExitError
 	if err != nil && !(errors.As(err, &exitErr) && exitErr.ExitCode() == 1) {
-		return ltSummary{}, 0, fmt.Errorf("loadtest %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errOut.String()))
+		return ltSummary{}, 0, fmt.Errorf("loadbench %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errOut.String()))
 	}
 	var s ltSummary
 	if err := json.Unmarshal(out.Bytes(), &s); err != nil {
-		return ltSummary{}, 0, fmt.Errorf("when reading loadtest's summary: %w: %s", err, strings.TrimSpace(out.String()))
+		return ltSummary{}, 0, fmt.Errorf("when reading the load's summary: %w: %s", err, strings.TrimSpace(out.String()))
 	}
 	var cpu time.Duration
 	if cmd.ProcessState != nil {
@@ -278,7 +279,11 @@ func (b *bench) snapshot(ctx context.Context) (snapshot, error) {
 	if err != nil {
 		return s, fmt.Errorf("when scraping the injector's metrics: %w", err)
 	}
-	for _, m := range parseMetrics(body) {
+	samples, err := parseMetrics(body)
+	if err != nil {
+		return s, fmt.Errorf("the injector's metrics: %w", err)
+	}
+	for _, m := range samples {
 		switch m.name {
 		case "osm_injector_bootstrap_configmaps_created_total":
 			s.created += m.value
@@ -292,8 +297,11 @@ func (b *bench) snapshot(ctx context.Context) (snapshot, error) {
 	if err != nil {
 		return s, fmt.Errorf("when scraping kube-apiserver's metrics: %w", err)
 	}
+	if samples, err = parseMetrics(body); err != nil {
+		return s, fmt.Errorf("kube-apiserver's metrics: %w", err)
+	}
 	s.writes = map[string]float64{}
-	for _, m := range parseMetrics(body) {
+	for _, m := range samples {
 		if m.name != "apiserver_request_total" || !writeVerbs[m.labels["verb"]] {
 			continue
 		}

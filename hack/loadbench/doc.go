@@ -1,15 +1,21 @@
-// Command loadbench measures osm-injector's admission webhook end to end, reproducibly, and
-// prints the numbers as a markdown table:
+// Command loadbench load-tests osm-injector's admission webhook:
 //
 //	go run ./hack/loadbench                      # or: make loadbench
 //	go run ./hack/loadbench -levels 1,8,32 -n 5000 -d 20s -repeat 3 -max-load 4 -max-wait 25m
 //	make loadbench LOADBENCH_FLAGS="-max-load 4 -keep"
+//	go run ./hack/loadbench load -url https://127.0.0.1:9443/mutate-v1-pod -ca /tmp/ca.crt -c 16 -n 5000
+//
+// It has two modes. `loadbench [flags]` measures the webhook end to end, reproducibly, on a
+// local control plane it starts, and prints the numbers as a markdown table (below).
+// `loadbench load -url URL [flags]` only generates the load, against a webhook already
+// running on loopback, and prints latencies and throughput (package load says how); the
+// benchmark runs it as a child process of its own binary.
 //
 // What it does, all on 127.0.0.1:
 //
 //  1. optionally waits until the machine is quiet (-max-load, -max-wait: the 1-minute load
 //     average, from /proc/loadavg);
-//  2. builds osm-injector and hack/loadtest with `go build` into a temporary folder;
+//  2. builds osm-injector with `go build` into a temporary folder;
 //  3. starts a control plane with e2e/framework's Launch: etcd and kube-apiserver only, no
 //     controllers (from .cache/testbin, built by `make testbin`);
 //  4. installs the MeshConfig CRD from manifests/crds, the MeshConfig osm-mesh-config in
@@ -20,12 +26,12 @@
 //     osm-injector-tls (key ca.crt);
 //  6. warms up with -warmup requests at c=1, which create the one bootstrap ConfigMap the
 //     bookbuyer pods share, then waits -settle;
-//  7. for each concurrency of -levels (each -repeat times) runs hack/loadtest -json and, around
+//  7. for each concurrency of -levels (each -repeat times) runs `loadbench load -json` and, around
 //     it, scrapes the injector's /metrics (osm_injector_bootstrap_configmaps_created_total,
 //     osm_injector_admissions_total) and kube-apiserver's /metrics (apiserver_request_total
 //     with a write verb: POST, PUT, PATCH, DELETE, DELETECOLLECTION, APPLY), reads the
 //     injector's CPU time from /proc/PID/stat and the load average;
-//  8. prints the table: latency percentiles and throughput as hack/loadtest measured them,
+//  8. prints the table: latency percentiles and throughput as the load measured them,
 //     ConfigMaps the admission path created, API writes during the run (every writer of the
 //     cluster: the injector's controllers and kube-apiserver's own lease renewals are
 //     included, so the breakdown by resource follows the table) and per 1000 admissions, the

@@ -16,7 +16,12 @@ import (
 	"time"
 
 	"github.com/osm-tracing/osm-tracing/e2e/framework"
+	"github.com/osm-tracing/osm-tracing/hack/loadbench/load"
 )
+
+// loadCommand is the subcommand that generates the load (package load); the benchmark runs
+// it as a child process of this binary, so that its CPU is not the injector's.
+const loadCommand = "load"
 
 // Bounds that keep a benchmark from going on by mistake.
 const (
@@ -62,6 +67,9 @@ func main() {
 }
 
 func mainStatus(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == loadCommand {
+		return load.Main(args[1:], stdout, stderr)
+	}
 	o, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -93,6 +101,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	o := options{}
 	fs := flag.NewFlagSet("loadbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		_, _ = fmt.Fprintf(fs.Output(), "usage:\n"+
+			"  loadbench [flags]        benchmark osm-injector on a local control plane it starts (below)\n"+
+			"  loadbench load -url URL  load a running webhook and report latencies (loadbench load -h)\n\nflags:\n")
+		fs.PrintDefaults()
+	}
 	levels := fs.String("levels", "1,8,32", "comma-separated concurrencies to run, in order")
 	fs.IntVar(&o.requests, "n", 5000, "requests per run (0: no limit, then -d is required)")
 	fs.DurationVar(&o.duration, "d", 20*time.Second, "longest time per run (0: no limit, then -n is required; at most 5m)")
@@ -173,7 +187,7 @@ func run(ctx context.Context, o options) (*report, error) {
 		}
 	}
 
-	log.Printf("building osm-injector and the load tool into %s", filepath.Join(workDir, "bin")) //nolint:gosec // G706: the work folder.
+	log.Printf("building osm-injector into %s", filepath.Join(workDir, "bin")) //nolint:gosec // G706: the work folder.
 	bins, err := buildBinaries(ctx, root, filepath.Join(workDir, "bin"))
 	if err != nil {
 		return nil, err
@@ -231,7 +245,7 @@ func run(ctx context.Context, o options) (*report, error) {
 	if err := writeWebhookCA(startCtx, c, caPath); err != nil {
 		return nil, err
 	}
-	b := &bench{o: o, c: c, inj: inj, loadtest: bins.loadtest, caPath: caPath}
+	b := &bench{o: o, c: c, inj: inj, self: bins.self, caPath: caPath}
 	rep := newReport(o)
 	err = b.runAll(ctx, rep)
 	rep.peakRSS, rep.rss = inj.memory()

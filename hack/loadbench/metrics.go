@@ -1,104 +1,54 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"strconv"
-	"strings"
+	"fmt"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
-// sample is one line of the Prometheus text format.
+// sample is one counter, gauge or untyped value of a Prometheus text exposition.
 type sample struct {
 	name   string
 	labels map[string]string
 	value  float64
 }
 
-// parseMetrics reads the samples of a Prometheus text exposition; comments and lines it cannot
-// read are skipped.
-func parseMetrics(data []byte) []sample {
+// parseMetrics reads the counter, gauge and untyped samples of a Prometheus text exposition
+// (summaries and histograms are not read here).
+func parseMetrics(data []byte) ([]sample, error) {
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := p.TextToMetricFamilies(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("when parsing metrics: %w", err)
+	}
 	var out []sample
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for sc.Scan() {
-		if s, ok := parseSample(sc.Text()); ok {
+	for name, f := range families {
+		for _, m := range f.GetMetric() {
+			v, ok := value(f.GetType(), m)
+			if !ok {
+				continue
+			}
+			s := sample{name: name, labels: make(map[string]string, len(m.GetLabel())), value: v}
+			for _, l := range m.GetLabel() {
+				s.labels[l.GetName()] = l.GetValue()
+			}
 			out = append(out, s)
 		}
 	}
-	return out
+	return out, nil
 }
 
-// parseSample reads `name{a="x",b="y"} value [timestamp]`.
-func parseSample(line string) (sample, bool) {
-	line = strings.TrimSpace(line)
-	if line == "" || line[0] == '#' {
-		return sample{}, false
+func value(t dto.MetricType, m *dto.Metric) (float64, bool) {
+	switch t {
+	case dto.MetricType_COUNTER:
+		return m.GetCounter().GetValue(), true
+	case dto.MetricType_GAUGE:
+		return m.GetGauge().GetValue(), true
+	case dto.MetricType_UNTYPED:
+		return m.GetUntyped().GetValue(), true
 	}
-	s := sample{labels: map[string]string{}}
-	end := strings.IndexAny(line, "{ \t")
-	if end <= 0 {
-		return sample{}, false
-	}
-	s.name, line = line[:end], line[end:]
-	if line[0] == '{' {
-		rest, ok := parseLabels(line[1:], s.labels)
-		if !ok {
-			return sample{}, false
-		}
-		line = rest
-	}
-	f := strings.Fields(line)
-	if len(f) == 0 {
-		return sample{}, false
-	}
-	v, err := strconv.ParseFloat(f[0], 64)
-	if err != nil {
-		return sample{}, false
-	}
-	s.value = v
-	return s, true
-}
-
-// parseLabels reads `a="x",b="y"}` into labels and returns what follows the brace.
-func parseLabels(in string, labels map[string]string) (string, bool) {
-	for {
-		in = strings.TrimLeft(in, " ,")
-		if in == "" {
-			return "", false
-		}
-		if in[0] == '}' {
-			return in[1:], true
-		}
-		eq := strings.IndexByte(in, '=')
-		if eq <= 0 || len(in) < eq+2 || in[eq+1] != '"' {
-			return "", false
-		}
-		name := strings.TrimSpace(in[:eq])
-		in = in[eq+2:]
-		var val strings.Builder
-		closed := false
-		for i := 0; i < len(in); i++ {
-			c := in[i]
-			if c == '\\' && i+1 < len(in) {
-				i++
-				switch in[i] {
-				case 'n':
-					val.WriteByte('\n')
-				default:
-					val.WriteByte(in[i])
-				}
-				continue
-			}
-			if c == '"' {
-				in = in[i+1:]
-				closed = true
-				break
-			}
-			val.WriteByte(c)
-		}
-		if !closed {
-			return "", false
-		}
-		labels[name] = val.String()
-	}
+	return 0, false
 }

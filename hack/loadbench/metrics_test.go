@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestParseMetrics(t *testing.T) {
@@ -13,10 +15,15 @@ apiserver_request_total{code="201",component="apiserver",dry_run="",group="",res
 apiserver_request_total{code="200",resource="leases",verb="PUT"} 1.5e+01
 osm_injector_bootstrap_configmaps_created_total 1
 odd{msg="a \"quoted\" value, with a comma}"} 2 1712345678
-broken{a="x" 1
-not_a_number NaNx
+# TYPE latency histogram
+latency_bucket{le="+Inf"} 1
+latency_sum 0.5
+latency_count 1
 `
-	got := parseMetrics([]byte(in))
+	got, err := parseMetrics([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := []sample{
 		{name: "apiserver_request_total", value: 3, labels: map[string]string{"code": "201", "component": "apiserver",
 			"dry_run": "", "group": "", "resource": "configmaps", "scope": "resource", "subresource": "", "verb": "POST", "version": "v1"}},
@@ -24,8 +31,12 @@ not_a_number NaNx
 		{name: "osm_injector_bootstrap_configmaps_created_total", value: 1, labels: map[string]string{}},
 		{name: "odd", value: 2, labels: map[string]string{"msg": `a "quoted" value, with a comma}`}},
 	}
-	if diff := cmp.Diff(want, got, cmp.AllowUnexported(sample{})); diff != "" {
+	byName := cmpopts.SortSlices(func(a, b sample) bool { return fmt.Sprint(a) < fmt.Sprint(b) })
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(sample{}), byName); diff != "" {
 		t.Errorf("parseMetrics (-want +got):\n%s", diff)
+	}
+	if _, err := parseMetrics([]byte("broken{a=\"x\" 1\n")); err == nil {
+		t.Error("a malformed exposition parsed")
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
+
 	"github.com/osm-tracing/osm-tracing/e2e/framework"
 )
 
@@ -67,7 +69,7 @@ func runRestart(ctx context.Context, o options, c *framework.Cluster, bins binar
 		return nil, err
 	}
 	front := &injector{webhookURL: lb.base + "/mutate-v1-pod", done: make(chan struct{})}
-	b := &bench{o: o, c: c, inj: front, loadtest: bins.loadtest, caPath: caPath}
+	b := &bench{o: o, c: c, inj: front, self: bins.self, caPath: caPath}
 	log.Printf("warming up through the balancer %s", lb.base)
 	if _, _, err := b.load(ctx, 1, o.warmup, 0); err != nil {
 		return nil, err
@@ -148,12 +150,7 @@ func (lb *balancer) add(in *injector) {
 
 // pollReady marks each backend ready or not from its /readyz, every readyPoll.
 func (lb *balancer) pollReady(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(readyPoll):
-		}
+	wait.UntilWithContext(ctx, func(ctx context.Context) {
 		lb.mu.Lock()
 		back := append([]*backend(nil), lb.back...)
 		lb.mu.Unlock()
@@ -165,7 +162,7 @@ func (lb *balancer) pollReady(ctx context.Context) {
 				log.Printf("balancer: %s is now ready=%v", b.addr, ok)
 			}
 		}
-	}
+	}, readyPoll)
 }
 
 // pick is a ready backend, round robin, or nil.

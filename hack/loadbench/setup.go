@@ -21,6 +21,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/bootstrap/api/v1alpha2"
@@ -35,9 +36,10 @@ var (
 	meshConfigResource = v1alpha2.GroupVersion.WithResource("meshconfigs")
 )
 
-type binaries struct{ injector, loadtest string }
+// binaries are the injector and the load tool: this binary itself (its load subcommand).
+type binaries struct{ injector, self string }
 
-// buildBinaries builds osm-injector and hack/loadtest into dir.
+// buildBinaries builds osm-injector into dir.
 func buildBinaries(ctx context.Context, root, dir string) (binaries, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil { //nolint:gosec // G703: the work folder.
 		return binaries{}, fmt.Errorf("when making %s: %w", dir, err)
@@ -47,14 +49,18 @@ func buildBinaries(ctx context.Context, root, dir string) (binaries, error) {
 		goBin = "go"
 	}
 	cmd := exec.CommandContext(ctx, goBin, "build", //nolint:gosec // G204: $GO or go, building this repository.
-		"-o", dir+string(filepath.Separator), "./cmd/osm-injector", "./hack/loadtest")
+		"-o", dir+string(filepath.Separator), "./cmd/osm-injector")
 	cmd.Dir = root
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
 		return binaries{}, fmt.Errorf("go build: %w: %s", err, strings.TrimSpace(out.String()))
 	}
-	return binaries{injector: filepath.Join(dir, "osm-injector"), loadtest: filepath.Join(dir, "loadtest")}, nil
+	self, err := os.Executable()
+	if err != nil {
+		return binaries{}, fmt.Errorf("when finding this binary (it runs the load): %w", err)
+	}
+	return binaries{injector: filepath.Join(dir, "osm-injector"), self: self}, nil
 }
 
 // setupCluster installs the MeshConfig CRD, the MeshConfig with tracing on, and the labelled
@@ -98,17 +104,15 @@ func setupCluster(ctx context.Context, c *framework.Cluster, root string) error 
 
 // retry calls f every 200ms until it succeeds or ctx ends.
 func retry(ctx context.Context, what string, f func() error) error {
-	for {
-		err := f()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: %w (last error: %w)", what, ctx.Err(), err)
-		case <-time.After(200 * time.Millisecond):
-		}
+	var last error
+	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(context.Context) (bool, error) {
+		last = f()
+		return last == nil, nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w (last error: %w)", what, err, last)
 	}
+	return nil
 }
 
 // injector is osm-injector: a child process, or app.Run in this process (-cpuprofile).

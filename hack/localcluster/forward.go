@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/e2e/envoystandin"
@@ -85,16 +86,8 @@ func portOf(rawURL string) (int32, error) {
 
 // run looks at the pods every poll interval until ctx ends.
 func (f *forwarder) run(ctx context.Context) error {
-	t := time.NewTicker(f.o.poll)
-	defer t.Stop()
-	for {
-		f.sync(ctx)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	wait.UntilWithContext(ctx, f.sync, f.o.poll)
+	return nil
 }
 
 // sync adds what new pods need and removes what gone pods had. Errors are logged and retried

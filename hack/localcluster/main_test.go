@@ -17,6 +17,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -54,7 +55,7 @@ func TestLocalCluster(t *testing.T) {
 	go func() { done <- run(ctx, o) }()
 
 	var st state
-	wait(t, done, "the state file", func() error {
+	waitFor(t, done, "the state file", func() error {
 		data, err := os.ReadFile(o.state)
 		if err != nil {
 			return err
@@ -91,14 +92,14 @@ func TestLocalCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	wait(t, done, "Jaeger's query API through the Jaeger pod's port 16686", func() error {
+	waitFor(t, done, "Jaeger's query API through the Jaeger pod's port 16686", func() error {
 		body, err := getThroughPod(ctx, cfg, cs, "jaeger", 16686, "/api/services")
 		if err == nil && !strings.Contains(body, `"data"`) {
 			err = fmt.Errorf("answer %q", body)
 		}
 		return err
 	})
-	wait(t, done, "the Envoy admin stand-in through the injected pod's port 15000", func() error {
+	waitFor(t, done, "the Envoy admin stand-in through the injected pod's port 15000", func() error {
 		body, err := getThroughPod(ctx, cfg, cs, "bookbuyer", bootstrap.AdminPort, "/config_dump")
 		if err == nil && !strings.Contains(body, `"name": "envoy-tracing-cluster"`) {
 			err = fmt.Errorf("answer %.200q", body)
@@ -132,25 +133,30 @@ func pod(name string, labels map[string]string) *corev1.Pod {
 	}
 }
 
-// wait polls f until it returns nil; it fails the test when run ends or a minute passes.
-func wait(t *testing.T, done chan error, what string, f func() error) {
+// waitFor polls f until it returns nil; it fails the test when run ends or 3 minutes pass.
+func waitFor(t *testing.T, done chan error, what string, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		err := f()
-		if err == nil {
-			return
+	var last, runErr error
+	ended := false
+	err := wait.PollUntilContextTimeout(t.Context(), 200*time.Millisecond, 3*time.Minute, true, func(context.Context) (bool, error) {
+		if last = f(); last == nil {
+			return true, nil
 		}
 		select {
-		case runErr := <-done:
+		case runErr = <-done:
 			done <- runErr
-			t.Fatalf("waiting for %s: run ended: %v", what, runErr)
+			ended = true
+			return false, runErr
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waiting for %s: %v", what, err)
-		}
-		time.Sleep(200 * time.Millisecond)
+		return false, nil
+	})
+	switch {
+	case err == nil:
+	case ended:
+		t.Fatalf("waiting for %s: run ended: %v", what, runErr)
+	default:
+		t.Fatalf("waiting for %s: %v", what, last)
 	}
 }
 

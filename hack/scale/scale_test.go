@@ -21,6 +21,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
@@ -490,14 +491,11 @@ func readStatus(ctx context.Context, c *framework.Cluster) (status, error) {
 }
 
 func statusAppears(ctx context.Context, c *framework.Cluster, d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if _, err := readStatus(ctx, c); err == nil {
-			return true
-		}
-		time.Sleep(time.Second)
-	}
-	return false
+	err := wait.PollUntilContextTimeout(ctx, time.Second, d, true, func(ctx context.Context) (bool, error) {
+		_, err := readStatus(ctx, c)
+		return err == nil, nil
+	})
+	return err == nil
 }
 
 func waitStatus(ctx context.Context, t *testing.T, c *framework.Cluster, what string, ok func(status) bool) {
@@ -519,16 +517,13 @@ func waitStatus(ctx context.Context, t *testing.T, c *framework.Cluster, what st
 func watchPeak(ctx context.Context, c *framework.Cluster) func() int {
 	var mu sync.Mutex
 	peak := 0
-	go func() {
-		for ctx.Err() == nil {
-			if s, err := readStatus(ctx, c); err == nil {
-				mu.Lock()
-				peak = max(peak, s.Rolling)
-				mu.Unlock()
-			}
-			time.Sleep(time.Second)
+	go wait.UntilWithContext(ctx, func(ctx context.Context) {
+		if s, err := readStatus(ctx, c); err == nil {
+			mu.Lock()
+			peak = max(peak, s.Rolling)
+			mu.Unlock()
 		}
-	}()
+	}, time.Second)
 	return func() int {
 		mu.Lock()
 		defer mu.Unlock()
@@ -539,15 +534,12 @@ func watchPeak(ctx context.Context, c *framework.Cluster) func() int {
 func poll(ctx context.Context, t *testing.T, what string, every time.Duration, f func() error) {
 	t.Helper()
 	var last error
-	for {
-		if last = f(); last == nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %s: %v (last: %v)", what, ctx.Err(), last)
-		case <-time.After(every):
-		}
+	err := wait.PollUntilContextCancel(ctx, every, true, func(context.Context) (bool, error) {
+		last = f()
+		return last == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("waiting for %s: %v (last: %v)", what, err, last)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/go-logr/logr"
+	"k8s.io/utils/clock"
 )
 
 // This file is what FileProvider and SecretProvider share: the serving certificate of an
@@ -27,7 +28,7 @@ import (
 
 // externalCert is the state of an outside issuer's serving certificate.
 type externalCert struct {
-	clock  Clock
+	clock  clock.PassiveClock
 	source string // what the pair is read from, for messages: "directory /x", "Secret ns/name"
 	log    logr.Logger
 	// never is Changed's channel; nothing is ever sent on it.
@@ -39,12 +40,12 @@ type externalCert struct {
 	problem error
 }
 
-func newExternalCert(source string, clock Clock, log logr.Logger) externalCert {
-	if clock == nil {
-		clock = realClock{}
+func newExternalCert(source string, clk clock.PassiveClock, log logr.Logger) externalCert {
+	if clk == nil {
+		clk = clock.RealClock{}
 	}
 	return externalCert{
-		clock:   clock,
+		clock:   clk,
 		source:  source,
 		log:     log,
 		never:   make(chan struct{}),

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 )
@@ -30,8 +32,9 @@ type FileOptions struct {
 	// PollInterval is how often the files are read again even without a file event, and how
 	// often Ready learns whether they are still usable; default DefaultPollInterval.
 	PollInterval time.Duration
-	// Clock is the time source; default the system clock.
-	Clock Clock
+	// Clock tells the time that the certificate's validity is checked against; default the
+	// system clock.
+	Clock clock.PassiveClock
 }
 
 // FileProvider is a Provider that serves the certificate an outside issuer (cert-manager)
@@ -94,23 +97,22 @@ func (f *FileProvider) Start(ctx context.Context) error {
 	if !f.started.CompareAndSwap(false, true) {
 		return errStartedTwice
 	}
-	poll := time.NewTicker(f.opts.PollInterval)
-	defer poll.Stop()
 	certFile, keyFile := filepath.Join(f.opts.Dir, KeyServingCert), filepath.Join(f.opts.Dir, KeyServingKey)
 	var watcher *certwatcher.CertWatcher
-	for watcher == nil {
+	_ = wait.PollUntilContextCancel(ctx, f.opts.PollInterval, true, func(context.Context) (bool, error) {
 		w, err := certwatcher.New(certFile, keyFile)
-		if err == nil {
-			watcher = w.WithWatchInterval(f.opts.PollInterval)
-			break
+		if err != nil {
+			f.fail(loadError(err))
+			return false, nil
 		}
-		f.fail(loadError(err))
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-poll.C:
-		}
+		watcher = w.WithWatchInterval(f.opts.PollInterval)
+		return true, nil
+	})
+	if watcher == nil { // ctx ended first
+		return nil
 	}
+	poll := time.NewTicker(f.opts.PollInterval)
+	defer poll.Stop()
 	// The callback runs with the watcher's lock held (at once, for the pair New read) or on a
 	// goroutine of its own per change: it only signals, and this loop loads the watcher's
 	// current pair, so loads never race and never reorder.

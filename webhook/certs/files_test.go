@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr/testr"
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // pairPEM is a serving certificate and its key, PEM encoded, as cert-manager writes them.
@@ -116,16 +117,13 @@ func startProvider(t *testing.T, start func(context.Context) error) {
 // waitUntil polls cond for up to 10 s.
 func waitUntil(t *testing.T, what string, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waiting for %s: %v", what, err)
-		}
-		time.Sleep(10 * time.Millisecond)
+	var last error
+	err := wait.PollUntilContextTimeout(t.Context(), 10*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+		last = cond()
+		return last == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("waiting for %s: %v", what, last)
 	}
 }
 
@@ -254,7 +252,7 @@ func TestFileProviderPollsADirectoryThatAppearsLater(t *testing.T) {
 func TestFileProviderRefusesOutOfValidityCertificates(t *testing.T) {
 	now := time.Now()
 	clock := newFakeClock()
-	clock.Set(now)
+	clock.SetTime(now)
 	w := &atomicWriter{t: t, dir: t.TempDir()}
 	expired := newPairPEM(t, now.Add(-3*time.Hour), time.Hour)
 	w.writePair(expired)
@@ -273,7 +271,7 @@ func TestFileProviderRefusesOutOfValidityCertificates(t *testing.T) {
 	w.writePair(valid)
 	waitUntil(t, "the valid certificate", serves(p, valid.serial))
 	// Time passes beyond its expiry with no renewal: not ready, and not served.
-	clock.Set(now.Add(2 * time.Hour))
+	clock.SetTime(now.Add(2 * time.Hour))
 	if err := notReady(p, "expired")(); err != nil {
 		t.Error(err)
 	}

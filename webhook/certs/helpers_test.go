@@ -2,36 +2,21 @@ package certs
 
 import (
 	"net"
-	"sync"
 	"testing"
 	"time"
+
+	"k8s.io/utils/clock"
+	testingclock "k8s.io/utils/clock/testing"
 )
 
 // t0 is the start of every test's fake time.
 var t0 = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// fakeClock is a Clock tests move by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: t0} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
+// newFakeClock is a clock at t0 that tests step by hand.
+func newFakeClock() *testingclock.FakeClock { return testingclock.NewFakeClock(t0) }
 
 // testOptions are complete options with short, round lifetimes.
-func testOptions(t *testing.T, clock Clock) Options {
+func testOptions(t *testing.T, clk clock.Clock) Options {
 	t.Helper()
 	o, err := Options{
 		Namespace:         "osm-system",
@@ -39,7 +24,7 @@ func testOptions(t *testing.T, clock Clock) Options {
 		CAValidity:        300 * time.Hour,
 		CertValidity:      30 * time.Hour,
 		BundlePropagation: time.Hour,
-		Clock:             clock,
+		Clock:             clk,
 	}.withDefaults()
 	if err != nil {
 		t.Fatalf("withDefaults: %v", err)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"time"
+
+	"k8s.io/utils/clock"
 )
 
 // Defaults of Options.
@@ -27,15 +29,6 @@ const (
 	// DefaultResync bounds how long the provider sleeps between two checks of the Secret.
 	DefaultResync = 10 * time.Minute
 )
-
-// Clock tells the time. Tests inject a fake one; the default is the system clock.
-type Clock interface {
-	Now() time.Time
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
 
 // Options configure a SelfSigned provider.
 type Options struct {
@@ -61,8 +54,9 @@ type Options struct {
 	BundlePropagation time.Duration
 	// Resync bounds the time between two checks of the Secret; default DefaultResync.
 	Resync time.Duration
-	// Clock is the time source; default the system clock.
-	Clock Clock
+	// Clock tells the time that expiry, renewal and rotation are checked against, and times
+	// the loop's waits; default the system clock. Tests inject a fake one and step it.
+	Clock clock.Clock
 }
 
 // ServiceDNSNames are the names a Service is reached by from inside the cluster:
@@ -99,7 +93,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.Resync = DefaultResync
 	}
 	if o.Clock == nil {
-		o.Clock = realClock{}
+		o.Clock = clock.RealClock{}
 	}
 	switch {
 	case o.CertValidity < 0 || o.CAValidity < 0 || o.BundlePropagation < 0 || o.Resync < 0:

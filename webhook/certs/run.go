@@ -61,13 +61,13 @@ func (s *SelfSigned) Start(ctx context.Context) error {
 			backoff = minBackoff
 			wait = s.waitFor(m)
 		}
-		timer := time.NewTimer(wait)
+		timer := s.opts.Clock.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
 			return nil
 		case <-s.kick:
-		case <-timer.C:
+		case <-timer.C():
 		}
 		timer.Stop()
 	}

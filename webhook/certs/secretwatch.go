@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/utils/clock"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
@@ -38,8 +39,8 @@ type SecretProvider struct {
 var _ Provider = (*SecretProvider)(nil)
 
 // NewSecretProvider makes a provider of the Secret namespace/name. Nothing is read before
-// Start. clock may be nil (the system clock).
-func NewSecretProvider(client kubernetes.Interface, namespace, name string, clock Clock) (*SecretProvider, error) {
+// Start. clk may be nil (the system clock).
+func NewSecretProvider(client kubernetes.Interface, namespace, name string, clk clock.PassiveClock) (*SecretProvider, error) {
 	switch {
 	case client == nil:
 		return nil, errors.New("certs: NewSecretProvider needs a client")
@@ -48,7 +49,7 @@ func NewSecretProvider(client kubernetes.Interface, namespace, name string, cloc
 	}
 	ref := namespace + "/" + name
 	return &SecretProvider{
-		externalCert: newExternalCert("Secret "+ref, clock, logf.Log.WithName("webhook-certs").WithValues("secret", ref)),
+		externalCert: newExternalCert("Secret "+ref, clk, logf.Log.WithName("webhook-certs").WithValues("secret", ref)),
 		client:       client,
 		namespace:    namespace,
 		name:         name,

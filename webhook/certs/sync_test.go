@@ -14,15 +14,17 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/utils/clock"
 )
 
 var secretsResource = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
 
-func newProvider(t *testing.T, client *fake.Clientset, clock Clock) *SelfSigned {
+func newProvider(t *testing.T, client *fake.Clientset, clk clock.Clock) *SelfSigned {
 	t.Helper()
-	o := testOptions(t, clock)
+	o := testOptions(t, clk)
 	p, err := NewSelfSigned(client, o)
 	if err != nil {
 		t.Fatalf("NewSelfSigned: %v", err)
@@ -91,7 +93,7 @@ func TestSyncCreatesSecret(t *testing.T) {
 	default:
 		t.Error("no Changed signal after the first load")
 	}
-	clock.Set(p.ServingCertificate().NotAfter)
+	clock.SetTime(p.ServingCertificate().NotAfter)
 	if p.Ready() == nil {
 		t.Error("Ready with an expired certificate")
 	}
@@ -150,7 +152,7 @@ func TestUpdateConflictRereads(t *testing.T) {
 	if _, err := p.sync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	clock.Set(renewAt(p.ServingCertificate(), p.opts.RenewBefore))
+	clock.SetTime(renewAt(p.ServingCertificate(), p.opts.RenewBefore))
 
 	// What the other replica writes: the Secret renewed.
 	renewed := getSecret(t, client)
@@ -229,7 +231,7 @@ func TestDeletedSecretKeepsTheCA(t *testing.T) {
 	if err := client.CoreV1().Secrets("osm-system").Delete(context.Background(), DefaultSecretName, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	clock.Set(t0.Add(time.Minute))
+	clock.SetTime(t0.Add(time.Minute))
 	if _, err := p.sync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -265,13 +267,14 @@ func TestLoadIgnoresOlderVersions(t *testing.T) {
 	}
 }
 
-// TestStartFollowsRotations runs two providers on the fake clientset with real time and a
-// three-second serving certificate: both load one Secret and both follow its renewals, and
-// the bundle never changes.
+// TestStartFollowsRotations runs two providers on the fake clientset and one fake clock: both
+// load one Secret, and when the clock reaches the serving certificate's renewal time the
+// loops' timers fire and both follow the renewal, with the bundle unchanged. No test time
+// passes for the certificate's lifetime: the test steps the clock.
 func TestStartFollowsRotations(t *testing.T) {
 	client := fake.NewClientset()
-	opts := Options{Namespace: "osm-system", CAValidity: time.Hour, CertValidity: 3 * time.Second,
-		BundlePropagation: time.Second}
+	clk := newFakeClock()
+	opts := testOptions(t, clk)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var providers []*SelfSigned
@@ -287,12 +290,11 @@ func TestStartFollowsRotations(t *testing.T) {
 	}
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(15 * time.Second)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s", what)
-			}
-			time.Sleep(20 * time.Millisecond)
+		err := wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 15*time.Second, true, func(context.Context) (bool, error) {
+			return cond(), nil
+		})
+		if err != nil {
+			t.Fatalf("timed out waiting for %s", what)
 		}
 	}
 	serial := func(p *SelfSigned) string {
@@ -308,9 +310,15 @@ func TestStartFollowsRotations(t *testing.T) {
 		t.Error("a second Start succeeded")
 	}
 	first, bundle := serial(providers[0]), providers[0].CABundle()
+	clk.SetTime(renewAt(providers[0].ServingCertificate(), opts.RenewBefore))
 	waitFor("both replicas to serve a renewed certificate", func() bool {
 		s := serial(providers[0])
-		return s != first && s == serial(providers[1])
+		if s != first && s == serial(providers[1]) {
+			return true
+		}
+		// A loop that armed its timer after the jump waits minWait more, on the fake clock.
+		clk.Step(minWait)
+		return false
 	})
 	if !bytes.Equal(providers[0].CABundle(), bundle) || !bytes.Equal(providers[1].CABundle(), bundle) {
 		t.Error("the CA bundle changed on a serving certificate renewal")

@@ -2,7 +2,6 @@ package rebootstrap
 
 import (
 	"encoding/json"
-	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -276,21 +275,5 @@ func TestTrimMetaSharesStrings(t *testing.T) {
 	same("annotation key", key(a.Annotations, "team"), key(b.Annotations, "team"))
 	if a.Labels[bootstrap.BootstrapHashKey] != "h-a" || b.Labels[bootstrap.BootstrapHashKey] != "h-b" || len(a.Annotations) != 1 {
 		t.Errorf("trimmed metadata: %+v / %+v", a.ObjectMeta, b.ObjectMeta)
-	}
-}
-
-// TestInternTableIsBounded: past its bound the table hands strings back unshared, and keeps
-// sharing the ones it holds.
-func TestInternTableIsBounded(t *testing.T) {
-	tab := &internTable{max: 2}
-	first := strings.Clone("key-1")
-	tab.get(first)
-	tab.get("key-2")
-	if got := tab.get(strings.Clone("key-1")); unsafe.StringData(got) != unsafe.StringData(first) {
-		t.Error("a held string is not shared")
-	}
-	third := strings.Clone("key-3")
-	if got := tab.get(third); unsafe.StringData(got) != unsafe.StringData(third) || len(tab.m) != 2 {
-		t.Errorf("past the bound: the table holds %d strings, want 2", len(tab.m))
 	}
 }

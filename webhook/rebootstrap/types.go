@@ -192,9 +192,6 @@ const (
 	StateUninjected State = "uninjected"
 )
 
-// States lists every state, in the order reports show them.
-var States = []State{StateUpdated, StateRolling, StatePending, StateFailed, StateOptedOut, StateStale, StateOutdated, StateInvalid, StateUninjected}
-
 // Decision is the planner's verdict on one workload or bare pod.
 type Decision struct {
 	Ref Ref

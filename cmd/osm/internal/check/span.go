@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 	"github.com/osm-tracing/osm-tracing/cmd/osm/internal/kube"
@@ -134,23 +135,16 @@ func (k *checker) findTrace(ctx context.Context, pod *corev1.Pod, port int32, tr
 		return err
 	}
 	defer fw.Close()
-	deadline := time.Now().Add(k.o.SpanTimeout)
 	var last error
-	for {
+	err = wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, k.o.SpanTimeout, true, func(ctx context.Context) (bool, error) {
 		found, err := queryTrace(ctx, "http://"+fw.Addr+"/api/traces/"+traceID, traceID)
-		if found {
-			return nil
-		}
 		last = withProblems(err, fw)
-		if time.Now().After(deadline) {
-			return fmt.Errorf("after %s: %w", k.o.SpanTimeout, last)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
+		return found, nil
+	})
+	if err != nil && ctx.Err() == nil { // the timeout, not the caller's context
+		return fmt.Errorf("after %s: %w", k.o.SpanTimeout, last)
 	}
+	return err
 }
 
 func queryTrace(ctx context.Context, url, traceID string) (bool, error) {

@@ -13,6 +13,7 @@ import (
 	"helm.sh/helm/v3/pkg/storage/driver"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/osm-tracing/osm-tracing/cmd/osm/internal/kube"
 	"github.com/osm-tracing/osm-tracing/webhook/certs"
@@ -176,33 +177,34 @@ func keepWebhooksGone(ctx context.Context, c *kube.Clients, o UninstallOptions) 
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var quietSince time.Time
-	for {
+	pods := 0
+	err := wait.PollUntilContextCancel(ctx, webhookPoll, true, func(ctx context.Context) (bool, error) {
 		n, err := deleteWebhooksCount(ctx, c, o, "The webhook configuration came back (an injector still runs); deleted")
 		if err != nil {
-			return err
+			return false, err
 		}
-		pods, err := c.Kube.CoreV1().Pods(o.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=osm-injector"})
+		list, err := c.Kube.CoreV1().Pods(o.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=osm-injector"})
 		if err != nil {
-			return fmt.Errorf("when listing the injector's pods in %s: %w", o.Namespace, err)
+			return false, fmt.Errorf("when listing the injector's pods in %s: %w", o.Namespace, err)
 		}
-		if n > 0 || len(pods.Items) > 0 || quietSince.IsZero() {
+		pods = len(list.Items)
+		if n > 0 || pods > 0 || quietSince.IsZero() {
 			quietSince = time.Now()
 		}
-		if len(pods.Items) == 0 && time.Since(quietSince) >= webhookSettle {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			if len(pods.Items) > 0 {
-				return fmt.Errorf("%d osm-injector pods in %s are still there after %s; the webhook configuration is "+
-					"deleted, run 'osm uninstall mesh' again once they are gone to check it stays so", len(pods.Items), o.Namespace, timeout)
-			}
-			return fmt.Errorf("MutatingWebhookConfiguration %s keeps coming back after %s: an osm-injector still runs "+
-				"(outside the cluster, or of another release); stop it and run 'osm uninstall mesh' again",
-				kube.InjectorWebhookName, timeout)
-		case <-time.After(webhookPoll):
-		}
+		return pods == 0 && time.Since(quietSince) >= webhookSettle, nil
+	})
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() == nil:
+		return err
+	case pods > 0:
+		return fmt.Errorf("%d osm-injector pods in %s are still there after %s; the webhook configuration is "+
+			"deleted, run 'osm uninstall mesh' again once they are gone to check it stays so", pods, o.Namespace, timeout)
 	}
+	return fmt.Errorf("MutatingWebhookConfiguration %s keeps coming back after %s: an osm-injector still runs "+
+		"(outside the cluster, or of another release); stop it and run 'osm uninstall mesh' again",
+		kube.InjectorWebhookName, timeout)
 }
 
 // webhookPoll is how often keepWebhooksGone looks.

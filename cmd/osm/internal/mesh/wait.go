@@ -10,6 +10,7 @@ import (
 
 	"helm.sh/helm/v3/pkg/kube"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/cli-runtime/pkg/resource"
 	"k8s.io/client-go/kubernetes"
 
@@ -37,23 +38,23 @@ func (w waiter) wait(ctx context.Context, resources []*resource.Info) error {
 	began := time.Now()
 	var lastLine string
 	var lastPrint time.Time
-	for {
+	err := wait.PollUntilContextCancel(ctx, pollInterval, true, func(ctx context.Context) (bool, error) {
 		pending := w.notReady(ctx, checker, resources)
 		if len(pending) == 0 {
-			fmt.Fprintf(w.out, "All %d objects are ready (%s).\n", len(resources), time.Since(began).Round(time.Second))
-			return nil
+			return true, nil
 		}
 		line := WaitingLine(pending, len(resources))
 		if line != lastLine || time.Since(lastPrint) >= every {
 			fmt.Fprintf(w.out, "[%s] %s\n", time.Since(began).Round(time.Second), line)
 			lastLine, lastPrint = line, time.Now()
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w; %s", ctx.Err(), line)
-		case <-time.After(pollInterval):
-		}
+		return false, nil
+	})
+	if err != nil {
+		return fmt.Errorf("%w; %s", err, lastLine)
 	}
+	fmt.Fprintf(w.out, "All %d objects are ready (%s).\n", len(resources), time.Since(began).Round(time.Second))
+	return nil
 }
 
 // notReady describes each resource that is not ready, e.g. "Deployment osm-system/jaeger (0/1 ready)".

@@ -1,4 +1,4 @@
-package main
+package load
 
 import (
 	"bytes"
@@ -76,7 +76,7 @@ func startWebhook(t *testing.T, f *fakeWebhook) (url, caFile string) {
 func runJSON(t *testing.T, args ...string) (summary, int, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := run(append(args, "-json"), &stdout, &stderr)
+	code := Main(append(args, "-json"), &stdout, &stderr)
 	var s summary
 	if code != 2 {
 		if err := json.Unmarshal(stdout.Bytes(), &s); err != nil {
@@ -153,7 +153,7 @@ func TestRunRefusesBadUsage(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			if code := run(tc.args, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), tc.want) {
+			if code := Main(tc.args, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), tc.want) {
 				t.Errorf("exit %d, stderr %q, want 2 and %q", code, stderr.String(), tc.want)
 			}
 		})

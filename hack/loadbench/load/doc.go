@@ -1,9 +1,10 @@
-// Command loadtest measures the osm-injector admission webhook the way kube-apiserver calls
-// it: it POSTs AdmissionReview v1 requests for Pod CREATEs, like those the ReplicaSet
-// controller causes for the bookstore demo's bookbuyer Deployment (generateName, the
-// pod-template-hash label, an owner reference to the ReplicaSet, a service account and the
-// projected token volume the ServiceAccount admission plugin adds), over a keep-alive HTTPS
-// client (HTTP/2 by default, as kube-apiserver's webhook client; -http1 for HTTP/1.1).
+// Package load is `loadbench load`: it measures the osm-injector admission webhook the way
+// kube-apiserver calls it. It POSTs AdmissionReview v1 requests for Pod CREATEs, like those
+// the ReplicaSet controller causes for the bookstore demo's bookbuyer Deployment
+// (generateName, the pod-template-hash label, an owner reference to the ReplicaSet, a
+// service account and the projected token volume the ServiceAccount admission plugin adds),
+// over a keep-alive HTTPS client (HTTP/2 by default, as kube-apiserver's webhook client;
+// -http1 for HTTP/1.1).
 //
 // Every response must be an AdmissionReview for the request's UID that allows the Pod and
 // carries a JSONPatch; anything else is counted as an error, a denial or a missing patch.
@@ -18,8 +19,8 @@
 // Usage, against an injector run on the host (its CA from the webhook Secret):
 //
 //	kubectl -n osm-system get secret osm-injector-tls -o jsonpath='{.data.ca\.crt}' | base64 -d > /tmp/ca.crt
-//	go run ./hack/loadtest -url https://127.0.0.1:9443/mutate-v1-pod -ca /tmp/ca.crt -c 16 -n 5000
-//	go run ./hack/loadtest -url https://127.0.0.1:9443/mutate-v1-pod -insecure -c 32 -d 30s -dry-run -json
+//	go run ./hack/loadbench load -url https://127.0.0.1:9443/mutate-v1-pod -ca /tmp/ca.crt -c 16 -n 5000
+//	go run ./hack/loadbench load -url https://127.0.0.1:9443/mutate-v1-pod -insecure -c 32 -d 30s -dry-run -json
 //
 // Flags:
 //
@@ -37,4 +38,4 @@
 //
 // Without -dry-run, the injector creates the bootstrap ConfigMap on the first request and
 // finds it on every later one, which is the steady state this tool is meant to measure.
-package main
+package load

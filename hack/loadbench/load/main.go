@@ -1,4 +1,4 @@
-package main
+package load
 
 import (
 	"context"
@@ -27,35 +27,31 @@ type options struct {
 	duration, timeout       time.Duration
 }
 
-func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-}
-
-// run is the command: it returns the exit status (0 all allowed with a patch, 1 some
-// failure, 2 bad usage or set-up).
-func run(args []string, stdout, stderr io.Writer) int {
+// Main is `loadbench load`: args are its flags; it returns the exit status (0 all allowed
+// with a patch, 1 some failure, 2 bad usage or set-up).
+func Main(args []string, stdout, stderr io.Writer) int {
 	opts, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
 	if err != nil {
-		_, _ = fmt.Fprintln(stderr, "loadtest:", err)
+		_, _ = fmt.Fprintln(stderr, "loadbench load:", err)
 		return 2
 	}
 	target, err := checkURL(opts.url)
 	if err != nil {
-		_, _ = fmt.Fprintln(stderr, "loadtest:", err)
+		_, _ = fmt.Fprintln(stderr, "loadbench load:", err)
 		return 2
 	}
 	client, err := newClient(clientConfig{caFile: opts.caFile, insecure: opts.insecure, http1: opts.http1,
 		concurrency: opts.concurrency, timeout: opts.timeout})
 	if err != nil {
-		_, _ = fmt.Fprintln(stderr, "loadtest:", err)
+		_, _ = fmt.Fprintln(stderr, "loadbench load:", err)
 		return 2
 	}
 	factory, err := newRequestFactory(opts.namespace, opts.dryRun)
 	if err != nil {
-		_, _ = fmt.Fprintln(stderr, "loadtest:", err)
+		_, _ = fmt.Fprintln(stderr, "loadbench load:", err)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -70,7 +66,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = s.printTable(stdout)
 	}
 	if err != nil {
-		_, _ = fmt.Fprintln(stderr, "loadtest:", err)
+		_, _ = fmt.Fprintln(stderr, "loadbench load:", err)
 		return 2
 	}
 	if s.Failures > 0 || s.Requests == 0 {
@@ -82,7 +78,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // parseFlags reads and checks the command line.
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
-	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs := flag.NewFlagSet("loadbench load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.url, "url", "", "webhook URL, https on a loopback host (e.g. https://127.0.0.1:9443/mutate-v1-pod)")
 	fs.IntVar(&o.concurrency, "c", 8, "concurrent workers")
