@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"regexp"
@@ -95,6 +96,14 @@ func findSpan(ctx context.Context, t *testing.T, ui, service, what string, match
 	return found
 }
 
+// allTags are a span's tags and its process's.
+func allTags(s jaegerSpan) map[string]string {
+	m := map[string]string{}
+	maps.Copy(m, s.Process)
+	maps.Copy(m, s.Tags)
+	return m
+}
+
 // wantTags says which of want the tags lack or have otherwise.
 func wantTags(tags, want map[string]string) error {
 	for k, v := range want {
@@ -108,8 +117,11 @@ func wantTags(tags, want map[string]string) error {
 // traces reads back from Jaeger the spans of the redirect step (Zipkin): their names are the
 // bootstrap's defaults rendered by the sidecar (outbound: the method and the authority the
 // app asked for; inbound: the method and the port it serves), and their tags carry the pod
-// and its namespace (the environment custom tags). The stand-in renders the names and tags
-// from the bootstrap as Envoy would; Envoy's own rendering is config checked.
+// and its namespace (the environment custom tags). Jaeger v2's Zipkin receiver (the
+// OpenTelemetry collector's Zipkin translator) moves tags named like resource attributes,
+// k8s.pod.name among them, to the resource, so they are looked for among the span's tags
+// and its process's. The stand-in renders the names and tags from the bootstrap as Envoy
+// would; Envoy's own rendering is config checked.
 func (m *mesh) traces(ctx context.Context, t *testing.T) {
 	ui := m.forwardJaeger(ctx, t)
 	buyer := m.podOf(ctx, t, buyerNS, "bookbuyer")
@@ -119,17 +131,17 @@ func (m *mesh) traces(ctx context.Context, t *testing.T) {
 		if s.Name != out {
 			return errNotYet
 		}
-		return wantTags(s.Tags, map[string]string{bootstrap.TagPodName: buyer.Name, bootstrap.TagNamespaceName: buyerNS})
+		return wantTags(allTags(s), map[string]string{bootstrap.TagPodName: buyer.Name, bootstrap.TagNamespaceName: buyerNS})
 	})
-	t.Logf("bookbuyer's span %q tags %v", s.Name, s.Tags)
+	t.Logf("bookbuyer's span %q tags %v process %v", s.Name, s.Tags, s.Process)
 	in := "GET :" + portApp
 	s = findSpan(ctx, t, ui, "bookstore", "bookstore's inbound span "+in, func(s jaegerSpan) error {
 		if s.Name != in {
 			return errNotYet
 		}
-		return wantTags(s.Tags, map[string]string{bootstrap.TagPodName: store.Name, bootstrap.TagNamespaceName: storeNS})
+		return wantTags(allTags(s), map[string]string{bootstrap.TagPodName: store.Name, bootstrap.TagNamespaceName: storeNS})
 	})
-	t.Logf("bookstore's span %q tags %v", s.Name, s.Tags)
+	t.Logf("bookstore's span %q tags %v process %v", s.Name, s.Tags, s.Process)
 }
 
 // bookreaderYAML is a workload whose pod asks for the OpenTelemetry protocol on Jaeger's
