@@ -72,26 +72,32 @@ func jaegerTraces(ctx context.Context, ui, service string) ([]jaegerSpan, error)
 	return out, nil
 }
 
+// jaegerWait bounds a wait for spans in Jaeger: they are there within a second or two of
+// their export, and a wrong name must not hold the scenario until its own time out.
+const jaegerWait = 45 * time.Second
+
 // findSpan waits until Jaeger has a span of service for which match returns nil, and returns
 // it; on time out, the test fails with the last reason and the names seen.
 func findSpan(ctx context.Context, t *testing.T, ui, service, what string, match func(jaegerSpan) error) jaegerSpan {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, jaegerWait)
+	defer cancel()
 	var found jaegerSpan
 	framework.Eventually(ctx, t, what, func() error {
 		spans, err := jaegerTraces(ctx, ui, service)
 		if err != nil {
 			return err
 		}
-		last := fmt.Errorf("%w: no span of %s", errNotYet, service)
+		var seen []string
 		for _, s := range spans {
 			if err := match(s); err != nil {
-				last = fmt.Errorf("%w: %s %q: %v", errNotYet, s.Service, s.Name, err)
+				seen = append(seen, fmt.Sprintf("%q (%v)", s.Name, err))
 				continue
 			}
 			found = s
 			return nil
 		}
-		return last
+		return fmt.Errorf("%w: %d spans of %s, none fits: %s", errNotYet, len(spans), service, strings.Join(seen, "; "))
 	})
 	return found
 }
@@ -188,8 +194,10 @@ func (m *mesh) otlp(ctx context.Context, t *testing.T) {
 		t.Fatalf("GET %s from bookreader: %v\n%s%s", target, err, out, errOut)
 	}
 	var sent event
-	framework.Eventually(ctx, t, "bookreader's stand-in to export its span", func() error {
-		for _, e := range m.events(ctx, t, buyerNS, reader.Name, inject.EnvoyContainerName) {
+	wctx, cancel := context.WithTimeout(ctx, jaegerWait)
+	defer cancel()
+	framework.Eventually(wctx, t, "bookreader's stand-in to export its span", func() error {
+		for _, e := range m.events(wctx, t, buyerNS, reader.Name, inject.EnvoyContainerName) {
 			switch e.Event {
 			case "span_sent":
 				sent = e
