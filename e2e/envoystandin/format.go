@@ -67,15 +67,15 @@ func ParseFormat(s string, allowed []string) (*Format, error) {
 			return nil, fmt.Errorf("format %q: the stand-in does not know the command %s", s, m[1])
 		}
 		p := formatPart{command: m[1]}
-		if m[1] == "REQ" {
-			if m[2] == "" {
-				return nil, fmt.Errorf("format %q: REQ needs a header", s)
-			}
+		switch {
+		case m[1] == "REQ" && m[2] == "":
+			return nil, fmt.Errorf("format %q: REQ needs a header", s)
+		case m[1] == "REQ":
 			p.header, p.alt, _ = strings.Cut(strings.ToLower(m[2]), "?")
-		} else if m[2] != "" && m[1] != "START_TIME" {
-			return nil, fmt.Errorf("format %q: %s takes no argument", s, m[1])
-		} else if m[2] != "" {
+		case m[2] != "" && m[1] == "START_TIME":
 			return nil, fmt.Errorf("format %q: the stand-in renders START_TIME in its default format only", s)
+		case m[2] != "":
+			return nil, fmt.Errorf("format %q: %s takes no argument", s, m[1])
 		}
 		if m[3] != "" {
 			n, err := strconv.Atoi(m[3])

@@ -72,8 +72,8 @@ func NewOTLPSpan(nodeID string, x Exchange, name string, tags map[string]string)
 		ParentSpanId:      mustHex(parent),
 		Name:              name,
 		Kind:              kind,
-		StartTimeUnixNano: uint64(x.Start.UnixNano()), //nolint:gosec // G115: a time after 1970
-		EndTimeUnixNano:   uint64(x.End.UnixNano()),   //nolint:gosec // G115: a time after 1970
+		StartTimeUnixNano: uint64(x.Start.UnixNano()),
+		EndTimeUnixNano:   uint64(x.End.UnixNano()),
 		Attributes:        keyValues(attrs),
 	}
 	if x.Status >= 500 {

@@ -66,7 +66,7 @@ func startCollector(t *testing.T) (*collector, int) {
 func TestOTLPExchange(t *testing.T) {
 	t.Setenv(bootstrap.EnvResourceAttributes, "k8s.pod.name=bookstore-1,k8s.namespace.name=bookstore,k8s.node.name=node-1")
 	col, port := startCollector(t)
-	cfg, err := ReadConfig(contractBootstrap(t, otelTracer(t), "127.0.0.1", uint32(port), //nolint:gosec // G115: a port
+	cfg, err := ReadConfig(contractBootstrap(t, otelTracer(t), "127.0.0.1", uint32(port),
 		[]*typev3tag.CustomTag{literalTag("team", "payments"), headerTag("tenant", "x-tenant")}))
 	if err != nil {
 		t.Fatal(err)

@@ -182,7 +182,9 @@ spec:
 func (m *mesh) otlp(ctx context.Context, t *testing.T) {
 	began := time.Now()
 	m.sh.OK(t, "kubectl apply -f - <<'EOF'\n"+bookreaderYAML+"\nEOF")
-	t.Cleanup(func() { _, _, _ = m.c.KubectlContext(context.Background(), "delete", "deployment", "bookreader", "-n", buyerNS, "--wait=false") })
+	t.Cleanup(func() {
+		_, _, _ = m.c.KubectlContext(context.Background(), "delete", "deployment", "bookreader", "-n", buyerNS, "--wait=false")
+	})
 	m.sh.OK(t, "kubectl wait --for=condition=Available deployment/bookreader -n "+buyerNS+" --timeout=2m")
 	reader := m.podOf(ctx, t, buyerNS, "bookreader")
 	ready, err := firstEvent(m.events(ctx, t, buyerNS, reader.Name, inject.EnvoyContainerName), "ready")
