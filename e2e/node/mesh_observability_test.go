@@ -80,10 +80,12 @@ const jaegerWait = 45 * time.Second
 // it; on time out, the test fails with the last reason and the names seen.
 func findSpan(ctx context.Context, t *testing.T, ui, service, what string, match func(jaegerSpan) error) jaegerSpan {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, jaegerWait)
+	// The queries run under the scenario's ctx: one cut short by the wait's deadline would
+	// replace the last mismatch, which says what Jaeger has, with a context error.
+	wait, cancel := context.WithTimeout(ctx, jaegerWait)
 	defer cancel()
 	var found jaegerSpan
-	framework.Eventually(ctx, t, what, func() error {
+	framework.Eventually(wait, t, what, func() error {
 		spans, err := jaegerTraces(ctx, ui, service)
 		if err != nil {
 			return err
