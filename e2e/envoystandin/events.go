@@ -3,6 +3,7 @@ package envoystandin
 import (
 	"encoding/json"
 	"io"
+	"strings"
 	"sync"
 	"time"
 )
@@ -35,4 +36,16 @@ func (e *Events) Emit(event string, fields map[string]any) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	_, _ = e.w.Write(append(data, '\n'))
+}
+
+// Line writes one line of text as it is (an access log line), with a newline when it lacks
+// one. The access log formats start with '[': a reader of events skips such lines, since they
+// are not JSON objects.
+func (e *Events) Line(text string) {
+	if !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, _ = io.WriteString(e.w, text)
 }

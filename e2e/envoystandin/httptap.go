@@ -23,12 +23,19 @@ type tap struct {
 	dead        atomic.Bool
 	stopOnce    sync.Once
 	pending     chan pendingRequest
-	report      func(req *http.Request, status int, start, end time.Time)
+	report      reportFunc
+	done        chan struct{} // closed when the response reader has returned
 }
+
+// reportFunc is told of one exchange: the request, the final status, when the request came
+// and the response ended, and the lengths of the request and response bodies.
+type reportFunc func(req *http.Request, status int, start, end time.Time, reqBytes, respBytes int64)
 
 type pendingRequest struct {
 	req   *http.Request
 	start time.Time
+	// body is the request body's length, set once it is read (the response may come first).
+	body *atomic.Int64
 }
 
 // maxPipelined bounds the requests sent ahead of their responses; beyond it the tap stops
@@ -42,8 +49,8 @@ var errTapStopped = errors.New("not HTTP/1.x any more")
 
 // newTap starts a tap that calls report for every complete exchange (a request and its
 // final response, read to the end).
-func newTap(report func(req *http.Request, status int, start, end time.Time)) *tap {
-	t := &tap{pending: make(chan pendingRequest, maxPipelined), report: report}
+func newTap(report reportFunc) *tap {
+	t := &tap{pending: make(chan pendingRequest, maxPipelined), report: report, done: make(chan struct{})}
 	t.reqR, t.reqW = io.Pipe()
 	t.respR, t.respW = io.Pipe()
 	go t.readRequests()
@@ -68,6 +75,15 @@ func (t *tap) feed(w *io.PipeWriter, p []byte) {
 // upstreamDone and downstreamDone end a direction: the peer half-closed it.
 func (t *tap) upstreamDone()   { _ = t.reqW.Close() }
 func (t *tap) downstreamDone() { _ = t.respW.Close() }
+
+// finish ends both directions, once the relay is over, and waits until every exchange the
+// tap saw whole has been reported: the relay hands bytes over synchronously, so nothing is
+// left to parse but what the pipes hold.
+func (t *tap) finish() {
+	t.upstreamDone()
+	t.downstreamDone()
+	<-t.done
+}
 
 // stop gives up on the connection: writers return at once from then on.
 func (t *tap) stop() {
@@ -95,8 +111,9 @@ func (t *tap) readRequests() {
 			t.stop()
 			return
 		}
+		body := &atomic.Int64{}
 		select {
-		case t.pending <- pendingRequest{req: req, start: time.Now()}:
+		case t.pending <- pendingRequest{req: req, start: time.Now(), body: body}:
 		default:
 			t.stop()
 			return
@@ -106,7 +123,9 @@ func (t *tap) readRequests() {
 			_, _ = io.Copy(io.Discard, br)
 			return
 		}
-		if _, err := io.Copy(io.Discard, req.Body); err != nil {
+		n, err := io.Copy(io.Discard, req.Body)
+		body.Store(n)
+		if err != nil {
 			t.stop()
 			return
 		}
@@ -114,6 +133,7 @@ func (t *tap) readRequests() {
 }
 
 func (t *tap) readResponses() {
+	defer close(t.done)
 	br := bufio.NewReaderSize(t.respR, 8192)
 	for p := range t.pending {
 		resp, err := http.ReadResponse(br, p.req)
@@ -126,17 +146,17 @@ func (t *tap) readResponses() {
 			return
 		}
 		if resp.StatusCode == http.StatusSwitchingProtocols || p.req.Method == http.MethodConnect {
-			t.report(p.req, resp.StatusCode, p.start, time.Now())
+			t.report(p.req, resp.StatusCode, p.start, time.Now(), p.body.Load(), 0)
 			t.stop()
 			return
 		}
-		_, err = io.Copy(io.Discard, resp.Body)
+		n, err := io.Copy(io.Discard, resp.Body)
 		_ = resp.Body.Close()
 		if err != nil {
 			t.stop()
 			return
 		}
-		t.report(p.req, resp.StatusCode, p.start, time.Now())
+		t.report(p.req, resp.StatusCode, p.start, time.Now(), p.body.Load(), n)
 	}
 	_, _ = io.Copy(io.Discard, br)
 }

@@ -15,7 +15,7 @@ type seen struct {
 	got []string
 }
 
-func (s *seen) report(req *http.Request, status int, _, _ time.Time) {
+func (s *seen) report(req *http.Request, status int, _, _ time.Time, _, _ int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.got = append(s.got, req.Method+" "+req.Host+req.RequestURI+" "+http.StatusText(status))

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,6 +27,11 @@ type capture struct {
 	dialer   *net.Dialer
 	// exchange, when set, is told of every HTTP/1.x exchange seen on a relayed connection.
 	exchange func(Exchange)
+	// tcpLog, when set, renders the access log line of a connection that carried no HTTP
+	// exchange (tcp_proxy's), written with accessLog.
+	tcpLog    *Format
+	accessLog func(string)
+	metrics   *Metrics
 }
 
 // dialTimeout is the passthrough clusters' connect timeout, Envoy's default (5 s).
@@ -62,27 +68,51 @@ func (c *capture) handle(ctx context.Context, down *net.TCPConn) {
 		return
 	}
 	c.events.Emit("connection", fields)
+	c.metrics.Inc("envoystandin_connections_total", c.name)
 	began := time.Now()
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	upConn, err := c.dialer.DialContext(dctx, "tcp", dst.String())
 	cancel()
 	if err != nil {
 		c.events.Emit("connection_error", map[string]any{"listener": c.name, "peer": peer.String(), "original_dst": dst.String(), "error": err.Error()})
+		c.metrics.Inc("envoystandin_upstream_connect_failures_total", c.name)
+		// The stand-in dials before it reads a byte, so it cannot tell an HTTP client here:
+		// the line is tcp_proxy's, with Envoy's flag for an upstream connection failure.
+		c.logTCP(Facts{Start: began, Duration: time.Since(began), ResponseFlags: "UF", DownstreamRemote: peer,
+			DownstreamLocal: dst, UpstreamHost: dst})
 		return
 	}
 	up := upConn.(*net.TCPConn)
 	defer up.Close()
 	var t *tap
+	var exchanges atomic.Int64
 	if c.exchange != nil {
-		t = newTap(func(req *http.Request, status int, start, end time.Time) {
+		t = newTap(func(req *http.Request, status int, start, end time.Time, reqBytes, respBytes int64) {
+			exchanges.Add(1)
 			c.exchange(Exchange{Listener: c.name, Method: req.Method, Host: req.Host, Path: req.RequestURI,
-				Status: status, Start: start, End: end, Local: local, Peer: peer, Upstream: dst, Header: req.Header})
+				Status: status, Start: start, End: end, Local: local, Peer: peer, Upstream: dst, Header: req.Header,
+				Proto: req.Proto, RequestBytes: reqBytes, ResponseBytes: respBytes})
 		})
 		defer t.stop()
 	}
 	toUp, toDown := relay(down, up, t)
+	if t != nil {
+		t.finish()
+	}
+	if exchanges.Load() == 0 {
+		// Envoy's HTTP inspector would have sent it to tcp_proxy: not HTTP/1.x to the tap.
+		c.logTCP(Facts{Start: began, Duration: time.Since(began), BytesReceived: toUp, BytesSent: toDown,
+			DownstreamRemote: peer, DownstreamLocal: dst, UpstreamHost: dst})
+	}
 	c.events.Emit("connection_closed", map[string]any{"listener": c.name, "peer": peer.String(), "original_dst": dst.String(),
 		"bytes_to_upstream": toUp, "bytes_to_downstream": toDown, "duration_ms": float64(time.Since(began).Microseconds()) / 1000})
+}
+
+// logTCP writes tcp_proxy's access log line of a connection, when it has one.
+func (c *capture) logTCP(f Facts) {
+	if c.tcpLog != nil && c.accessLog != nil {
+		c.accessLog(c.tcpLog.Render(f, "-"))
+	}
 }
 
 // relay copies bytes both ways until both directions are done. A direction ends with the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
@@ -76,7 +77,15 @@ func Run(ctx context.Context, args []string, out io.Writer) error {
 		runtime.GOMAXPROCS(flags.Concurrency)
 	}
 
-	s := &server{events: events, cfg: cfg}
+	s := &server{events: events, cfg: cfg, metrics: NewMetrics(), byName: map[string]Listener{}}
+	for _, l := range cfg.Listeners {
+		s.byName[l.Name] = l
+	}
+	if t := cfg.Tracer; t != nil && t.OTLP != nil {
+		if s.otlp, err = NewOTLPExporter(t.Collector, t.OTLP.Authority, t.OTLP.Resource); err != nil {
+			return fail(err)
+		}
+	}
 	if err := s.bind(ctx); err != nil {
 		s.closeAll()
 		return fail(err)
@@ -113,6 +122,9 @@ type server struct {
 	failed    atomic.Bool // POST /healthcheck/fail was called
 	spans     sync.WaitGroup
 	client    *http.Client
+	otlp      *OTLPExporter // the OpenTelemetry tracer's, nil for Zipkin
+	metrics   *Metrics
+	byName    map[string]Listener
 }
 
 type boundListener struct {
@@ -163,17 +175,24 @@ func (s *server) serve(ctx context.Context, admin http.Handler) {
 	adminMux := http.NewServeMux()
 	adminMux.HandleFunc("GET /listeners", s.listenersPage)
 	adminMux.HandleFunc(healthcheckFailPath, s.healthcheckFail)
+	adminMux.Handle("GET "+bootstrap.PrometheusPath, s.metrics)
 	adminMux.Handle("/", admin)
 	health := http.NewServeMux()
 	health.HandleFunc(bootstrap.HealthReadyPath, s.healthReady)
+	// The prometheus listener's HCM routes the path to the admin interface and nothing else.
+	prom := http.NewServeMux()
+	prom.Handle("GET "+bootstrap.PrometheusPath, s.metrics)
 	for _, l := range s.listeners {
 		switch l.name {
 		case AdminListenerName:
 			s.serveHTTP(l.ln, adminMux)
 		case bootstrap.HealthListenerName:
 			s.serveHTTP(l.ln, health)
+		case bootstrap.PrometheusListenerName:
+			s.serveHTTP(l.ln, prom)
 		default:
-			c := &capture{name: l.name, ownPorts: ownPorts, events: s.events, dialer: &net.Dialer{}, exchange: s.exchange}
+			c := &capture{name: l.name, ownPorts: ownPorts, events: s.events, dialer: &net.Dialer{}, exchange: s.exchange,
+				tcpLog: s.byName[l.name].TCPLog, accessLog: s.events.Line, metrics: s.metrics}
 			go c.serve(ctx, l.ln)
 		}
 	}
@@ -236,51 +255,98 @@ func (s *server) listenersPage(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte(b.String()))
 }
 
-// exchange reports one HTTP exchange: an http_request event, then the span's fate.
+// exchange reports one HTTP exchange: an http_request event, the span's fate, and the
+// access log line.
 func (s *server) exchange(x Exchange) {
+	s.metrics.Inc("envoystandin_http_requests_total", x.Listener)
+	l := s.byName[x.Listener]
 	fields := map[string]any{"listener": x.Listener, "method": x.Method, "host": x.Host, "path": x.Path,
 		"status": x.Status, "peer": x.Peer.String(), "original_dst": x.Upstream.String(),
 		"duration_ms": float64(x.End.Sub(x.Start).Microseconds()) / 1000}
+	defer func() {
+		if l.HTTPLog != nil {
+			s.events.Line(l.HTTPLog.Render(x.Facts(), "-"))
+		}
+	}()
 	t := s.cfg.Tracer
 	if t == nil {
 		s.events.Emit("http_request", fields)
 		return
 	}
-	if x.Listener == bootstrap.InboundListenerName && strings.HasPrefix(x.Header.Get("User-Agent"), bootstrap.ProbeUserAgentPrefix) {
-		// The bootstrap's inbound route for the kubelet's probes samples 0%: no span.
+	// Envoy's span exists, sampled or not, so its trace id is in the access log either way:
+	// the caller's, or a new one.
+	x.TraceID = callerTraceID(t, x.Header)
+	skip := func(reason string) {
 		s.events.Emit("http_request", fields)
-		s.events.Emit("span_skipped", map[string]any{"listener": x.Listener, "reason": "kubelet probe (the kube-probe route samples 0%)"})
+		s.events.Emit("span_skipped", map[string]any{"listener": x.Listener, "tracer": t.Name, "reason": reason})
+	}
+	sampled := Sampled(x.Header, t.Sampling)
+	if t.OTLP != nil {
+		sampled = SampledW3C(x.Header, t.Sampling)
+	}
+	switch {
+	case x.Listener == bootstrap.InboundListenerName && strings.HasPrefix(x.Header.Get("User-Agent"), bootstrap.ProbeUserAgentPrefix):
+		skip("kubelet probe (the kube-probe route samples 0%)")
+		return
+	case !sampled:
+		skip("not sampled")
 		return
 	}
-	if !Sampled(x.Header, t.Sampling) {
-		s.events.Emit("http_request", fields)
-		s.events.Emit("span_skipped", map[string]any{"listener": x.Listener, "reason": "not sampled"})
-		return
+	name := SpanName(l.Operation, x)
+	tags := map[string]string{}
+	applyTags(tags, l.Tags, x)
+	sent := map[string]any{"listener": x.Listener, "tracer": t.Name, "service": s.cfg.ServiceName, "name": name}
+	var send func() (map[string]any, error)
+	if t.OTLP != nil {
+		span, traceID, spanID := NewOTLPSpan(s.cfg.NodeID, x, name, tags)
+		x.TraceID, sent["trace_id"], sent["span_id"] = traceID, traceID, spanID
+		sent["service"], sent["kind"], sent["collector"] = t.OTLP.Resource[bootstrap.AttributeServiceName], span.GetKind().String(), s.otlp.Target
+		send = func() (map[string]any, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return map[string]any{"grpc_status": "OK"}, s.otlp.Export(ctx, span)
+		}
+	} else {
+		span := NewSpan(s.cfg.ServiceName, s.cfg.NodeID, x, name, tags)
+		url := "http://" + t.Collector + t.Endpoint
+		x.TraceID, sent["trace_id"], sent["span_id"] = span.TraceID, span.TraceID, span.ID
+		sent["kind"], sent["collector"] = span.Kind, url
+		send = func() (map[string]any, error) {
+			status, err := PostSpans(context.Background(), s.client, url, t.Hostname, []Span{span})
+			return map[string]any{"status": status}, err
+		}
 	}
-	if t.Name != bootstrap.ZipkinTracerName {
-		s.events.Emit("http_request", fields)
-		s.events.Emit("span_skipped", map[string]any{"listener": x.Listener, "tracer": t.Name,
-			"reason": "the stand-in posts Zipkin spans only; it does not speak OTLP"})
-		return
-	}
-	span := NewSpan(s.cfg.ServiceName, s.cfg.NodeID, x)
-	fields["trace_id"], fields["span_id"] = span.TraceID, span.ID
+	fields["trace_id"], fields["span_id"] = sent["trace_id"], sent["span_id"]
 	s.events.Emit("http_request", fields)
-	url := "http://" + t.Collector + t.Endpoint
 	s.spans.Add(1)
 	go func() {
 		defer s.spans.Done()
-		status, err := PostSpans(context.Background(), s.client, url, t.Hostname, []Span{span})
-		f := map[string]any{"listener": x.Listener, "trace_id": span.TraceID, "span_id": span.ID, "service": span.LocalEndpoint.ServiceName,
-			"kind": span.Kind, "collector": url}
+		result, err := send()
 		if err != nil {
-			f["error"] = err.Error()
-			s.events.Emit("span_error", f)
+			sent["error"] = err.Error()
+			s.metrics.Inc("envoystandin_span_errors_total", t.Name)
+			s.events.Emit("span_error", sent)
 			return
 		}
-		f["status"] = status
-		s.events.Emit("span_sent", f)
+		maps.Copy(sent, result)
+		s.metrics.Inc("envoystandin_spans_sent_total", t.Name)
+		s.events.Emit("span_sent", sent)
 	}()
+}
+
+// callerTraceID is the trace id the request carries for the tracer (B3 for Zipkin,
+// traceparent for OpenTelemetry), else a new one.
+func callerTraceID(t *Tracer, h http.Header) string {
+	if t.OTLP != nil {
+		if tp, ok := ParseTraceParent(h.Get("Traceparent")); ok {
+			return tp.TraceID
+		}
+		return randomHex(16)
+	}
+	if id := strings.ToLower(h.Get("X-B3-Traceid")); isHexID(id, 8) || isHexID(id, 16) {
+		return id
+	}
+	return randomHex(16)
 }
 
 // stop closes every listener and server, then waits a little for span POSTs in flight.
@@ -291,6 +357,9 @@ func (s *server) stop() {
 	select {
 	case <-done:
 	case <-time.After(spanFlushTimeout):
+	}
+	if s.otlp != nil {
+		_ = s.otlp.Close()
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -58,18 +59,32 @@ type Exchange struct {
 	Local, Peer  netip.AddrPort // the stand-in's side and the downstream peer
 	Upstream     netip.AddrPort // the original destination
 	Header       http.Header    // the request's headers
+	Proto        string         // HTTP/1.1
+	// RequestBytes and ResponseBytes are the bodies' lengths, as Envoy counts
+	// BYTES_RECEIVED and BYTES_SENT of an HTTP exchange.
+	RequestBytes, ResponseBytes int64
+	// TraceID is the trace the exchange is in (its span's, or the caller's when there is no
+	// span), for the access log; empty when unknown.
+	TraceID string
+}
+
+// Facts are the exchange's facts for a Format.
+func (x Exchange) Facts() Facts {
+	return Facts{Request: &x, Start: x.Start, Duration: x.End.Sub(x.Start), ResponseCode: x.Status,
+		BytesReceived: x.RequestBytes, BytesSent: x.ResponseBytes, DownstreamRemote: x.Peer,
+		DownstreamLocal: x.Upstream, UpstreamHost: x.Upstream, TraceID: x.TraceID}
 }
 
 // TracerComponent is the "component" tag of the stand-in's spans. Envoy's own spans say
 // "proxy"; these must never be taken for them.
 const TracerComponent = "envoy-standin"
 
-// NewSpan is the span of an exchange: a CLIENT span on the outbound listener, SERVER on the
-// inbound one, in the trace of the request's B3 headers (x-b3-traceid, x-b3-spanid as the
-// parent) when it carries them, else in a new trace with a random 128-bit id. It names the
-// span as Envoy does by default (host and path) and tags it with the HTTP facts, the node id
-// and component=envoy-standin.
-func NewSpan(service, nodeID string, x Exchange) Span {
+// NewSpan is the Zipkin span of an exchange: a CLIENT span on the outbound listener, SERVER
+// on the inbound one, in the trace of the request's B3 headers (x-b3-traceid, x-b3-spanid as
+// the parent) when it carries them, else in a new trace with a random 128-bit id. It is named
+// name (SpanName) and tagged with the HTTP facts, the node id, component=envoy-standin and
+// tags (the HCM's custom tags, ApplyTags).
+func NewSpan(service, nodeID string, x Exchange, name string, tags map[string]string) Span {
 	kind := "CLIENT"
 	if x.Listener != "outbound" {
 		kind = "SERVER"
@@ -83,32 +98,53 @@ func NewSpan(service, nodeID string, x Exchange) Span {
 	} else {
 		traceID = randomHex(16)
 	}
-	path, _, _ := strings.Cut(x.Path, "?")
 	remote := endpointOf("", x.Upstream)
 	if kind == "SERVER" {
 		remote = endpointOf("", x.Peer)
 	}
+	all := httpTags(nodeID, x)
+	maps.Copy(all, tags)
 	return Span{
 		TraceID:        traceID,
 		ID:             randomHex(8),
 		ParentID:       parent,
 		Kind:           kind,
-		Name:           x.Host + path,
+		Name:           name,
 		Timestamp:      x.Start.UnixMicro(),
 		Duration:       max(x.End.Sub(x.Start).Microseconds(), 1),
 		LocalEndpoint:  endpointOf(service, x.Local),
 		RemoteEndpoint: &remote,
-		Tags: map[string]string{
-			"component":        TracerComponent,
-			"node_id":          nodeID,
-			"http.method":      x.Method,
-			"http.url":         "http://" + x.Host + x.Path,
-			"http.status_code": fmt.Sprint(x.Status),
-			"upstream_address": x.Upstream.String(),
-			"peer.address":     x.Peer.Addr().String(),
-			"listener":         x.Listener,
-		},
+		Tags:           all,
 	}
+}
+
+// httpTags are the tags of every span of the stand-in: the HTTP facts, the node id and
+// component=envoy-standin (Envoy's own spans say "proxy").
+func httpTags(nodeID string, x Exchange) map[string]string {
+	return map[string]string{
+		"component":        TracerComponent,
+		"node_id":          nodeID,
+		"http.method":      x.Method,
+		"http.url":         "http://" + x.Host + x.Path,
+		"http.status_code": fmt.Sprint(x.Status),
+		"http.protocol":    x.Proto,
+		"upstream_address": x.Upstream.String(),
+		"peer.address":     x.Peer.Addr().String(),
+		"listener":         x.Listener,
+	}
+}
+
+// SpanName is the name Envoy gives the span of an exchange: the HCM's tracing.operation
+// rendered for it (a value that is not there renders empty), else Envoy's default, "ingress"
+// on an inbound listener and "egress HOST" on an outbound one (Tracing::TracerImpl::startSpan).
+func SpanName(operation *Format, x Exchange) string {
+	if operation != nil {
+		return operation.Render(x.Facts(), "")
+	}
+	if x.Listener == "outbound" {
+		return "egress " + x.Host
+	}
+	return "ingress"
 }
 
 // Sampled says whether the exchange is reported: the request's B3 decision when it has one

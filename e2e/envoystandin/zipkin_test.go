@@ -19,7 +19,7 @@ func exchange(h http.Header) Exchange {
 	return Exchange{Listener: "outbound", Method: "GET", Host: "bookstore.bookstore:14001", Path: "/books-bought?x=1",
 		Status: 200, Start: start, End: start.Add(1500 * time.Microsecond),
 		Local: netip.MustParseAddrPort("10.1.0.5:15001"), Peer: netip.MustParseAddrPort("10.1.0.5:40000"),
-		Upstream: netip.MustParseAddrPort("10.96.0.20:14001"), Header: h}
+		Upstream: netip.MustParseAddrPort("10.96.0.20:14001"), Header: h, Proto: "HTTP/1.1"}
 }
 
 // TestNewSpanJoinsTheB3Trace: a request carrying B3 headers gets a span in that trace, as a
@@ -28,7 +28,7 @@ func TestNewSpanJoinsTheB3Trace(t *testing.T) {
 	h := http.Header{}
 	h.Set("X-B3-TraceId", "463ac35c9f6413ad48485a3953bb6124")
 	h.Set("X-B3-SpanId", "a2fb4a1d1a96d312")
-	s := NewSpan("bookbuyer", "bookbuyer-1.bookbuyer", exchange(h))
+	s := NewSpan("bookbuyer", "bookbuyer-1.bookbuyer", exchange(h), "GET bookstore.bookstore:14001", map[string]string{"team": "payments"})
 	if !regexp.MustCompile(`^[0-9a-f]{16}$`).MatchString(s.ID) {
 		t.Errorf("span id %q", s.ID)
 	}
@@ -43,7 +43,7 @@ func TestNewSpanJoinsTheB3Trace(t *testing.T) {
 	}
 	want := []map[string]any{{
 		"traceId": "463ac35c9f6413ad48485a3953bb6124", "id": "x", "parentId": "a2fb4a1d1a96d312",
-		"kind": "CLIENT", "name": "bookstore.bookstore:14001/books-bought",
+		"kind": "CLIENT", "name": "GET bookstore.bookstore:14001",
 		"timestamp": float64(1767323045000000), "duration": float64(1500),
 		"localEndpoint":  map[string]any{"serviceName": "bookbuyer", "ipv4": "10.1.0.5", "port": float64(15001)},
 		"remoteEndpoint": map[string]any{"ipv4": "10.96.0.20", "port": float64(14001)},
@@ -51,6 +51,7 @@ func TestNewSpanJoinsTheB3Trace(t *testing.T) {
 			"component": "envoy-standin", "node_id": "bookbuyer-1.bookbuyer", "http.method": "GET",
 			"http.url": "http://bookstore.bookstore:14001/books-bought?x=1", "http.status_code": "200",
 			"upstream_address": "10.96.0.20:14001", "peer.address": "10.1.0.5", "listener": "outbound",
+			"http.protocol": "HTTP/1.1", "team": "payments",
 		},
 	}}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -65,14 +66,14 @@ func TestNewSpanStartsATrace(t *testing.T) {
 	h.Set("X-B3-TraceId", "not-hex")
 	x := exchange(h)
 	x.Listener = "inbound"
-	s := NewSpan("bookstore", "n", x)
+	s := NewSpan("bookstore", "n", x, "ingress", nil)
 	if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(s.TraceID) || s.ParentID != "" {
 		t.Errorf("trace %q parent %q, want a new 128-bit trace without parent", s.TraceID, s.ParentID)
 	}
 	if s.Kind != "SERVER" || s.RemoteEndpoint.IPv4 != "10.1.0.5" || s.RemoteEndpoint.Port != 40000 {
 		t.Errorf("inbound span: kind %s, remote %+v", s.Kind, s.RemoteEndpoint)
 	}
-	if other := NewSpan("bookstore", "n", x); other.TraceID == s.TraceID {
+	if other := NewSpan("bookstore", "n", x, "ingress", nil); other.TraceID == s.TraceID {
 		t.Error("two new traces have the same id")
 	}
 }
@@ -122,7 +123,7 @@ func TestPostSpans(t *testing.T) {
 		w.WriteHeader(http.StatusAccepted)
 	}))
 	defer srv.Close()
-	span := NewSpan("bookbuyer", "n", exchange(http.Header{}))
+	span := NewSpan("bookbuyer", "n", exchange(http.Header{}), "egress bookstore.bookstore:14001", nil)
 	status, err := PostSpans(context.Background(), srv.Client(), srv.URL+"/api/v2/spans", "jaeger.osm-system.svc.cluster.local", []Span{span})
 	if err != nil || status != http.StatusAccepted {
 		t.Fatalf("PostSpans = %d, %v", status, err)

@@ -2,6 +2,7 @@ package node
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -54,6 +55,8 @@ type event struct {
 	LocalAddr   string    `json:"local_addr"`
 	Reason      string    `json:"reason"`
 	Tracer      string    `json:"tracer"`
+	GRPCStatus  string    `json:"grpc_status"`
+	Name        string    `json:"name"`
 }
 
 func (e event) String() string {
@@ -61,7 +64,8 @@ func (e event) String() string {
 	return string(b)
 }
 
-// events reads the JSON lines of a container's log (kubectl logs), skipping other lines.
+// events reads the JSON lines of a container's log (kubectl logs), skipping other lines: the
+// stand-in's access log lines (plain text, "[START_TIME] ...") among them.
 func (m *mesh) events(ctx context.Context, t *testing.T, ns, pod, container string) []event {
 	t.Helper()
 	out, errOut, err := m.c.KubectlContext(ctx, "logs", "--namespace="+ns, pod, "--container="+container)
@@ -76,6 +80,9 @@ func parseEvents(log string) []event {
 	sc := bufio.NewScanner(strings.NewReader(log))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
+		if !bytes.HasPrefix(sc.Bytes(), []byte("{")) {
+			continue
+		}
 		var e event
 		if json.Unmarshal(sc.Bytes(), &e) == nil && e.Event != "" {
 			evs = append(evs, e)
