@@ -140,6 +140,9 @@ func TestCLI(t *testing.T) {
 			t.Errorf("osm proxy bootstrap printed\n%s\nwant the ConfigMap's\n%s", res.stdout, bootstrapYAML)
 		}
 		cliContains(t, "bootstrap", res.stdout, bootstrap.TracingClusterName, "jaeger.osm-system.svc.cluster.local")
+		sum := osm.ok("proxy", "bootstrap", "--summary", "-n", "bookbuyer", pod.Name)
+		cliContains(t, "osm proxy bootstrap --summary", sum.stdout, "tracing:    "+bootstrap.TracingClusterName+" -> jaeger.osm-system.svc.cluster.local:9411",
+			`outbound spans named "`+bootstrap.DefaultOutboundSpanName+`"`, "access log off", "Prometheus stats on :15090/stats/prometheus", "resources:  requests cpu=")
 		osm.fails([]string{"proxy", "bootstrap", "-n", cp, jaegerPod.Name}, "is not injected")
 		osm.fails([]string{"proxy", "bootstrap", "-n", "bookbuyer", "nope"}, "pod nope not found in namespace bookbuyer")
 	})

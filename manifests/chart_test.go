@@ -945,3 +945,27 @@ func TestChartGracefulShutdown(t *testing.T) {
 		t.Errorf("gracefulShutdownTimeout 0s was accepted")
 	}
 }
+
+// TestChartSeedsAccessLog: osm.accessLog.enable seeds the MeshConfig's
+// spec.observability.accessLog, off by default, and the injector's core reads it.
+func TestChartSeedsAccessLog(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		vals := map[string]any{}
+		if on {
+			vals = map[string]any{"osm": map[string]any{"accessLog": map[string]any{"enable": true}}}
+		}
+		r, err := renderInstall(t, testNamespace, vals)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mc v1alpha2.MeshConfig
+		r.get("MeshConfig/"+bootstrap.DefaultMeshConfigName, &mc)
+		if e := mc.Spec.Observability.AccessLog.Enable; e == nil || *e != on {
+			t.Errorf("osm.accessLog.enable=%v: the MeshConfig's accessLog.enable is %v", on, e)
+		}
+		tr, err := bootstrap.MeshTracing(bootstrap.Defaults(testNamespace), &mc.Spec.Observability)
+		if err != nil || tr.AccessLog != on {
+			t.Errorf("osm.accessLog.enable=%v: MeshTracing gives access log %v, %v", on, tr.AccessLog, err)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
+	"github.com/osm-tracing/osm-tracing/cmd/osm/internal/check"
 	"github.com/osm-tracing/osm-tracing/cmd/osm/internal/mesh"
 	"github.com/osm-tracing/osm-tracing/cmd/osm/internal/proxy"
 	"github.com/osm-tracing/osm-tracing/cmd/osm/internal/rollout"
@@ -64,12 +65,14 @@ server_info, ...`,
 
 func newProxyBootstrapCmd() *cobra.Command {
 	var ns string
+	var summary bool
 	cmd := &cobra.Command{
 		Use:   "bootstrap POD",
 		Short: "Print the generated Envoy bootstrap a pod uses (from its ConfigMap; Envoy need not run)",
 		Long: `Print the Envoy bootstrap of POD: the bootstrap.yaml of the envoy-bootstrap-* ConfigMap the pod
 mounts at /etc/envoy. It is read from the API server, so it works when Envoy is not running.`,
-		Example:           `  osm proxy bootstrap -n bookbuyer bookbuyer-7d9c9c6c5d-8xq2z`,
+		Example: `  osm proxy bootstrap -n bookbuyer bookbuyer-7d9c9c6c5d-8xq2z
+  osm proxy bootstrap --summary -n bookbuyer bookbuyer-7d9c9c6c5d-8xq2z`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completePods(&ns, 0),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -81,11 +84,20 @@ mounts at /etc/envoy. It is read from the API server, so it works when Envoy is 
 			if err != nil {
 				return err
 			}
+			if summary {
+				facts, err := check.ReadFacts(b.YAML)
+				if err != nil {
+					return fmt.Errorf("when reading the bootstrap of ConfigMap %s/%s: %w", b.ConfigMap.Namespace, b.ConfigMap.Name, err)
+				}
+				_, err = fmt.Fprint(cmd.OutOrStdout(), proxy.Summary(b, facts))
+				return err
+			}
 			_, err = cmd.OutOrStdout().Write(b.YAML)
 			return err
 		},
 	}
 	cmd.Flags().StringVarP(&ns, "namespace", "n", "", "namespace of the pod (default: the kubeconfig context's)")
+	cmd.Flags().BoolVar(&summary, "summary", false, "print what the bootstrap sets (collector, span names, access log, Prometheus port) and the envoy container's resources instead of the YAML")
 	registerNamespaceCompletion(cmd)
 	return cmd
 }
