@@ -168,13 +168,7 @@ func (bl *builder) tracingCluster(t Tracing) (*clusterv3.Cluster, error) {
 		UpstreamConnectionOptions: keepaliveOptions(),
 	}
 	if net.ParseIP(t.Address) == nil {
-		c.DnsRefreshRate = durationpb.New(TracingDNSRefresh)
-		c.RespectDnsTtl = true
-		c.DnsJitter = durationpb.New(time.Second)
-		c.DnsFailureRefreshRate = &clusterv3.Cluster_RefreshRate{
-			BaseInterval: durationpb.New(time.Second),
-			MaxInterval:  durationpb.New(30 * time.Second),
-		}
+		sparingDNS(c)
 		if IsServiceFQDN(t.Address) {
 			resolver, err := bl.tracingResolver()
 			if err != nil {
@@ -195,6 +189,20 @@ func (bl *builder) tracingCluster(t Tracing) (*clusterv3.Cluster, error) {
 		c.TypedExtensionProtocolOptions = map[string]*anypb.Any{httpProtocolOptionsName: packed}
 	}
 	return c, nil
+}
+
+// sparingDNS sets the resolution options of a LOGICAL_DNS cluster (see tracingCluster for
+// each one, and why these deprecated fields rather than the envoy.clusters.dns extension).
+//
+//nolint:staticcheck // SA1019: deprecated in favour of cluster_type, which would hide type LOGICAL_DNS from the guide's config_dump; supported through v3.
+func sparingDNS(c *clusterv3.Cluster) {
+	c.DnsRefreshRate = durationpb.New(TracingDNSRefresh)
+	c.RespectDnsTtl = true
+	c.DnsJitter = durationpb.New(time.Second)
+	c.DnsFailureRefreshRate = &clusterv3.Cluster_RefreshRate{
+		BaseInterval: durationpb.New(time.Second),
+		MaxInterval:  durationpb.New(30 * time.Second),
+	}
 }
 
 // TracingDNSRefresh is how often the collector's name is resolved when its answer has no TTL

@@ -11,6 +11,7 @@ import (
 
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	tracev3 "github.com/envoyproxy/go-control-plane/envoy/config/trace/v3"
 	streamv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/stream/v3"
@@ -174,12 +175,8 @@ func checkCollectorDNS(b *bootstrapv3.Bootstrap, s Settings) error {
 	if c == nil {
 		return fmt.Errorf("no cluster %s", TracingClusterName)
 	}
-	if !c.GetRespectDnsTtl() || c.GetDnsRefreshRate().AsDuration() != TracingDNSRefresh || c.GetDnsJitter() == nil {
-		return fmt.Errorf("%s: respect_dns_ttl %v, dns_refresh_rate %v, dns_jitter %v; want true, %v and a jitter",
-			TracingClusterName, c.GetRespectDnsTtl(), c.GetDnsRefreshRate().AsDuration(), c.GetDnsJitter(), TracingDNSRefresh)
-	}
-	if f := c.GetDnsFailureRefreshRate(); f.GetBaseInterval().AsDuration() <= 0 || f.GetMaxInterval().AsDuration() > TracingDNSRefresh {
-		return fmt.Errorf("%s: dns_failure_refresh_rate %v: a failed resolution must be retried sooner than a refresh", TracingClusterName, f)
+	if err := checkSparingDNS(c); err != nil {
+		return err
 	}
 	r := c.GetTypedDnsResolverConfig()
 	if !IsServiceFQDN(s.Tracing.Address) {
@@ -299,4 +296,18 @@ func TestObservabilityRulesCatchMutations(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkSparingDNS checks the resolution options sparingDNS sets.
+//
+//nolint:staticcheck // SA1019: the deprecated fields sparingDNS sets on purpose.
+func checkSparingDNS(c *clusterv3.Cluster) error {
+	if !c.GetRespectDnsTtl() || c.GetDnsRefreshRate().AsDuration() != TracingDNSRefresh || c.GetDnsJitter() == nil {
+		return fmt.Errorf("%s: respect_dns_ttl %v, dns_refresh_rate %v, dns_jitter %v; want true, %v and a jitter",
+			TracingClusterName, c.GetRespectDnsTtl(), c.GetDnsRefreshRate().AsDuration(), c.GetDnsJitter(), TracingDNSRefresh)
+	}
+	if f := c.GetDnsFailureRefreshRate(); f.GetBaseInterval().AsDuration() <= 0 || f.GetMaxInterval().AsDuration() > TracingDNSRefresh {
+		return fmt.Errorf("%s: dns_failure_refresh_rate %v: a failed resolution must be retried sooner than a refresh", TracingClusterName, f)
+	}
+	return nil
 }

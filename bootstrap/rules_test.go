@@ -287,13 +287,13 @@ func TestRulesCatchMutations(t *testing.T) {
 		},
 		"the collector's name is resolved sparingly: TTLs respected, no search list for a Service's full name": {
 			{"TTLs are ignored", func(t *testing.T, b *bootstrapv3.Bootstrap) {
-				mustCluster(t, b, TracingClusterName).RespectDnsTtl = false
+				mustCluster(t, b, TracingClusterName).RespectDnsTtl = false //nolint:staticcheck // SA1019: see sparingDNS
 			}},
 			{"a Service's full name goes through the search list", func(t *testing.T, b *bootstrapv3.Bootstrap) {
 				mustCluster(t, b, TracingClusterName).TypedDnsResolverConfig = nil
 			}},
 			{"a failed resolution waits for the next refresh", func(t *testing.T, b *bootstrapv3.Bootstrap) {
-				mustCluster(t, b, TracingClusterName).DnsFailureRefreshRate = nil
+				mustCluster(t, b, TracingClusterName).DnsFailureRefreshRate = nil //nolint:staticcheck // SA1019: see sparingDNS
 			}},
 		},
 		"ORIGINAL_DST clusters have no circuit breaking": {
