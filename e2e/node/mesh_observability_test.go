@@ -167,6 +167,7 @@ spec:
       annotations:
         tracing.openservicemesh.io/protocol: opentelemetry
         tracing.openservicemesh.io/port: "4317"
+        openservicemesh.io/access-log: "true"
     spec:
       terminationGracePeriodSeconds: 1
       containers:
@@ -215,6 +216,7 @@ func (m *mesh) otlp(ctx context.Context, t *testing.T) {
 	if sent.GRPCStatus != "OK" || sent.Collector != "grpc://jaeger.osm-system.svc.cluster.local:4317" {
 		t.Errorf("span exported to %s with gRPC status %q, want OK from grpc://jaeger.osm-system.svc.cluster.local:4317", sent.Collector, sent.GRPCStatus)
 	}
+	m.accessLog(ctx, t, reader.Name, sent.TraceID)
 	ui := m.forwardJaeger(ctx, t)
 	name := "GET " + net.JoinHostPort("bookstore.bookstore.svc.cluster.local", portApp)
 	workload := bootstrap.WorkloadTag(bootstrap.Workload{Kind: bootstrap.KindDeployment, Name: "bookreader"})
@@ -265,4 +267,21 @@ func (m *mesh) prometheus(ctx context.Context, t *testing.T) {
 		t.Errorf("GET %s: no TYPE line for the request counter:\n%s", target, body)
 	}
 	t.Logf("bookstore's sidecar at %s: %d metric families, %v inbound requests", target, len(families), inbound)
+}
+
+// accessLog reads bookreader's envoy log (its pod annotated openservicemesh.io/access-log:
+// "true") and finds the access log line of its request: the format of
+// bootstrap.AccessLogHTTPFormat, no response flag, the trace id of the span it exported.
+func (m *mesh) accessLog(ctx context.Context, t *testing.T, pod, traceID string) {
+	out, errOut, err := m.c.KubectlContext(ctx, "logs", "--namespace="+buyerNS, pod, "--container="+inject.EnvoyContainerName)
+	if err != nil {
+		t.Fatalf("kubectl logs %s/%s -c envoy: %v: %s", buyerNS, pod, err, errOut)
+	}
+	want := regexp.MustCompile(`(?m)^\[[0-9T:.Z-]+\] outbound "GET / HTTP/1\.1" 200 - \d+ \d+ \d+ms "bookstore\.bookstore\.svc\.cluster\.local:` +
+		portApp + `" \S+ -> \S+:` + portApp + ` trace=` + regexp.QuoteMeta(traceID) + ` req=\S+$`)
+	line := want.FindString(out)
+	if line == "" {
+		t.Fatalf("bookreader's envoy log has no access log line of its GET with trace=%s (want %s):\n%s", traceID, want, out)
+	}
+	t.Logf("access log: %s", line)
 }

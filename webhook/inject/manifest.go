@@ -8,9 +8,11 @@ import (
 	"io"
 	"maps"
 	"reflect"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -108,6 +110,7 @@ func Manifests(sources []ManifestSource, opts ManifestOptions) ([]byte, []Object
 		}
 		d.changed = changed
 	}
+	errs = append(errs, m.checkIdleNamespaces()...)
 	if len(errs) > 0 {
 		return nil, m.reports, errors.Join(errs...)
 	}
@@ -253,11 +256,16 @@ type manifest struct {
 	reports    []ObjectReport
 	configMaps map[string]bool // namespace/name already listed
 	cms        []*corev1.ConfigMap
+	used       map[string]bool // namespaces an injected object was resolved in
 }
 
 // namespace is what Decide and Resolve see of namespace name: labelled for injection (osm
 // inject is the opt-in), annotated as the stream's Namespace object and the options say.
 func (m *manifest) namespace(name string) Namespace {
+	if m.used == nil {
+		m.used = map[string]bool{}
+	}
+	m.used[name] = true
 	ann := maps.Clone(m.namespaces[name])
 	if len(m.opts.NamespaceAnnotations) > 0 {
 		if ann == nil {
@@ -270,6 +278,27 @@ func (m *manifest) namespace(name string) Namespace {
 		Labels:      MeshNamespaceLabels(),
 		Annotations: ann,
 	}
+}
+
+// checkIdleNamespaces validates the annotations of each Namespace object of the input that
+// no pod or pod template of the input lives in, as the webhook validates them for a pod:
+// by resolving a pod of one container there. A namespace with pods has been checked with
+// them, and its errors are not repeated. Errors are sorted by namespace.
+func (m *manifest) checkIdleNamespaces() []error {
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(m.namespaces)) {
+		if m.used[name] {
+			continue
+		}
+		probe := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "probe", Namespace: name},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app"}}},
+		}
+		if _, err := Mutate(probe, m.namespace(name), m.opts.Env); err != nil {
+			errs = append(errs, fmt.Errorf("Namespace %s: %w", name, err))
+		}
+	}
+	return errs
 }
 
 // addConfigMap lists cm once per namespace and name. Its namespace is the one written in the

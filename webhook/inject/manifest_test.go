@@ -555,3 +555,43 @@ func TestParseMeshConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestInjectManifestChecksNamespacesWithoutPods: a Namespace of the input is validated as on
+// a pod even when no pod of the input lives in it, once; one with pods is validated with
+// them and its error is not repeated.
+func TestInjectManifestChecksNamespacesWithoutPods(t *testing.T) {
+	in := `apiVersion: v1
+kind: Namespace
+metadata:
+  name: idle
+  annotations: {tracing.openservicemesh.io/sampling: "150", openservicemesh.io/proxy-cpu-limit: "lots"}
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  annotations: {tracing.openservicemesh.io/port: "0"}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop}
+spec: {containers: [{name: web, image: "web:1"}]}
+`
+	_, _, err := injectString(t, in, manifestOpts())
+	if err == nil {
+		t.Fatal("osm inject accepted namespaces with malformed annotations")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		`Namespace idle: `, `namespace "idle" annotation tracing.openservicemesh.io/sampling: invalid value "150"`,
+		`namespace "idle" annotation openservicemesh.io/proxy-cpu-limit: invalid value "lots"`,
+		`namespace "shop" annotation tracing.openservicemesh.io/port: invalid value "0"`,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the error lacks %q:\n%s", want, msg)
+		}
+	}
+	if n := strings.Count(msg, `namespace "shop" annotation tracing.openservicemesh.io/port`); n != 1 {
+		t.Errorf("the shop namespace's error is reported %d times, want once:\n%s", n, msg)
+	}
+}
