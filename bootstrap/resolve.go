@@ -190,18 +190,16 @@ func meshTracing(defaults Tracing, obs *v1alpha2.ObservabilitySpec, errs []error
 		}
 	}
 	if n := spec.SpanNames; n != nil {
-		if n.Inbound != "" {
-			if validSpanName(n.Inbound) {
-				t.InboundSpanName = n.Inbound
-			} else {
-				errs = append(errs, meshError("spanNames.inbound", n.Inbound, acceptedSpanName))
-			}
-		}
-		if n.Outbound != "" {
-			if validSpanName(n.Outbound) {
-				t.OutboundSpanName = n.Outbound
-			} else {
-				errs = append(errs, meshError("spanNames.outbound", n.Outbound, acceptedSpanName))
+		for _, side := range []struct {
+			field, value string
+			to           *string
+		}{{"inbound", n.Inbound, &t.InboundSpanName}, {"outbound", n.Outbound, &t.OutboundSpanName}} {
+			switch {
+			case side.value == "":
+			case validSpanName(side.value):
+				*side.to = side.value
+			default:
+				errs = append(errs, meshError("spanNames."+side.field, side.value, acceptedSpanName))
 			}
 		}
 	}

@@ -56,14 +56,7 @@ func ResolveResources(pod *corev1.Pod, ns Namespace, proxy ProxyConfig) (corev1.
 	out := *proxy.Resources.DeepCopy()
 	by := map[resourceAnnotation]setBy{}
 	var errs []error
-	layers := []struct {
-		source string
-		ann    map[string]string
-	}{
-		{bootstrap.NamespaceSource(namespaceOf(pod, ns)), ns.Annotations},
-		{bootstrap.SourcePod, pod.Annotations},
-	}
-	for _, l := range layers {
+	for _, l := range annotationLayers(pod, ns) {
 		for _, ra := range resourceAnnotations {
 			v, ok := l.ann[ra.key]
 			if !ok {

@@ -91,14 +91,7 @@ func ResolveTraffic(pod *corev1.Pod, ns Namespace, proxy ProxyConfig) (Traffic, 
 		Concurrency:            proxy.Concurrency,
 	}
 	var errs []error
-	layers := []struct {
-		source string
-		ann    map[string]string
-	}{
-		{bootstrap.NamespaceSource(namespaceOf(pod, ns)), ns.Annotations},
-		{bootstrap.SourcePod, pod.Annotations},
-	}
-	for _, l := range layers {
+	for _, l := range annotationLayers(pod, ns) {
 		errs = t.overlay(l.source, l.ann, errs)
 	}
 	if len(errs) > 0 {
@@ -296,4 +289,19 @@ func containerPort(c *corev1.Container, number int, name string) uint16 {
 		}
 	}
 	return 0
+}
+
+// annotationLayer is the annotations of one layer over the chart's defaults, and the
+// FieldError source of its errors.
+type annotationLayer struct {
+	source string
+	ann    map[string]string
+}
+
+// annotationLayers are the namespace's annotations, then the pod's, which win.
+func annotationLayers(pod *corev1.Pod, ns Namespace) []annotationLayer {
+	return []annotationLayer{
+		{bootstrap.NamespaceSource(namespaceOf(pod, ns)), ns.Annotations},
+		{bootstrap.SourcePod, pod.Annotations},
+	}
 }
