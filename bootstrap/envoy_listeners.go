@@ -83,10 +83,14 @@ func (bl *builder) captureListener(name string, port uint32, direction corev3.Tr
 	}
 	var httpLog, tcpLog []*accesslogv3.AccessLog
 	if accessLog {
-		if httpLog, err = bl.stdoutAccessLog(accessLogFormat(AccessLogHTTPFormat, name)); err != nil {
+		var probes *accesslogv3.AccessLogFilter
+		if inbound {
+			probes = notProbes()
+		}
+		if httpLog, err = bl.stdoutAccessLog(accessLogFormat(AccessLogHTTPFormat, name), probes); err != nil {
 			return nil, err
 		}
-		if tcpLog, err = bl.stdoutAccessLog(accessLogFormat(AccessLogTCPFormat, name)); err != nil {
+		if tcpLog, err = bl.stdoutAccessLog(accessLogFormat(AccessLogTCPFormat, name), nil); err != nil {
 			return nil, err
 		}
 	}

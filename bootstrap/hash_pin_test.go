@@ -23,7 +23,7 @@ var pinnedHashes = map[string]string{
 	"bookwarehouse-server-first": "412025d9be",
 	"bookbuyer-otlp":             "455692d549",
 	"bookbuyer-tags":             "b8136fa58a",
-	"bookbuyer-observability":    "fa84c968f3",
+	"bookbuyer-observability":    "bcdcd95e90",
 }
 
 // TestPinnedHashes holds every demo bootstrap's hash to the table above.

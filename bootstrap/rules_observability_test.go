@@ -153,6 +153,13 @@ func checkAccessLog(b *bootstrapv3.Bootstrap, s Settings) error {
 			if format != want || !strings.Contains(format, "%RESPONSE_FLAGS%") || kind == "HTTP" && !strings.Contains(format, "%TRACE_ID%") {
 				return fmt.Errorf("listener %s: the %s chain logs %q, want %q", c.listener, kind, format, want)
 			}
+			var wantFilter *accesslogv3.AccessLogFilter
+			if kind == "HTTP" && c.listener == InboundListenerName {
+				wantFilter = notProbes()
+			}
+			if !proto.Equal(l[0].GetFilter(), wantFilter) {
+				return fmt.Errorf("listener %s: the %s chain's log filter is %v, want %v (the kubelet's probes, and only they, left out inbound)", c.listener, kind, l[0].GetFilter(), wantFilter)
+			}
 		}
 	}
 	for _, l := range b.GetStaticResources().GetListeners() {
@@ -264,6 +271,9 @@ func TestObservabilityRulesCatchMutations(t *testing.T) {
 	}{
 		{"the inbound side has the default span name", checkSpanNames, func(t *testing.T, b *bootstrapv3.Bootstrap) {
 			editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) { h.Tracing.Operation = DefaultInboundSpanName })
+		}},
+		{"the kubelet's probes are logged", checkAccessLog, func(t *testing.T, b *bootstrapv3.Bootstrap) {
+			editHCM(t, b, InboundListenerName, func(h *hcmv3.HttpConnectionManager) { h.AccessLog[0].Filter = nil })
 		}},
 		{"the TCP chain logs nothing", checkAccessLog, func(t *testing.T, b *bootstrapv3.Bootstrap) {
 			editTCPProxy(t, b, OutboundListenerName, func(p *tcp_proxyv3.TcpProxy) { p.AccessLog = nil })

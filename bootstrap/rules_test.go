@@ -278,7 +278,7 @@ func TestRulesCatchMutations(t *testing.T) {
 		"the access log is on exactly when asked, on stdout, with the response flags and the trace id": {
 			{"the inbound side logs though the access log is off", func(t *testing.T, b *bootstrapv3.Bootstrap) {
 				var bl builder
-				logs, err := bl.stdoutAccessLog(AccessLogHTTPFormat)
+				logs, err := bl.stdoutAccessLog(AccessLogHTTPFormat, nil)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strconv"
+	"strings"
 
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
@@ -48,6 +50,8 @@ type Listener struct {
 	// HTTPLog is the HCM's stdout access log format, TCPLog the default filter chain's
 	// tcp_proxy's; nil: none.
 	HTTPLog, TCPLog *Format
+	// HTTPLogSkips is the HTTP access log's filter: requests it keeps out; nil keeps none.
+	HTTPLogSkips func(http.Header) bool
 }
 
 // Tracer is the tracer of the capture listeners' HTTP connection managers.
@@ -179,41 +183,68 @@ func readCapture(spec *Listener, hcm *hcmv3.HttpConnectionManager, tcp *tcp_prox
 	if spec.Tags, err = readCustomTags(hcm.GetTracing().GetCustomTags(), osLookupEnv); err != nil {
 		return err
 	}
-	if spec.HTTPLog, err = stdoutLog(hcm.GetAccessLog()); err != nil {
+	if spec.HTTPLog, spec.HTTPLogSkips, err = stdoutLog(hcm.GetAccessLog()); err != nil {
 		return fmt.Errorf("the HTTP connection manager's access log: %w", err)
 	}
-	if spec.TCPLog, err = stdoutLog(tcp.GetAccessLog()); err != nil {
+	var skips func(http.Header) bool
+	if spec.TCPLog, skips, err = stdoutLog(tcp.GetAccessLog()); err != nil {
 		return fmt.Errorf("tcp_proxy's access log: %w", err)
+	}
+	if skips != nil {
+		return errors.New("tcp_proxy's access log: the stand-in filters HTTP requests only")
 	}
 	return nil
 }
 
-// stdoutLog is the format of the one stdout access log among logs, or nil. Other loggers,
-// filters and formats are errors: the stand-in would not write what Envoy writes.
-func stdoutLog(logs []*accesslogv3.AccessLog) (*Format, error) {
+// stdoutLog is the format of the one stdout access log among logs, or nil, and its filter
+// (nil: none). Other loggers, filters and formats are errors: the stand-in would not write
+// what Envoy writes.
+func stdoutLog(logs []*accesslogv3.AccessLog) (*Format, func(http.Header) bool, error) {
 	var out *Format
+	var skips func(http.Header) bool
 	for _, l := range logs {
 		var so streamv3.StdoutAccessLog
 		if !l.GetTypedConfig().MessageIs(&so) || out != nil {
-			return nil, fmt.Errorf("%q: the stand-in writes one stdout access log only", l.GetName())
+			return nil, nil, fmt.Errorf("%q: the stand-in writes one stdout access log only", l.GetName())
 		}
-		if l.GetFilter() != nil {
-			return nil, fmt.Errorf("%q: the stand-in applies no access log filter", l.GetName())
+		if f := l.GetFilter(); f != nil {
+			var err error
+			if skips, err = headerPrefixFilter(f); err != nil {
+				return nil, nil, fmt.Errorf("%q: %w", l.GetName(), err)
+			}
 		}
 		if err := l.GetTypedConfig().UnmarshalTo(&so); err != nil {
-			return nil, fmt.Errorf("%q: %w", l.GetName(), err)
+			return nil, nil, fmt.Errorf("%q: %w", l.GetName(), err)
 		}
 		src := so.GetLogFormat().GetTextFormatSource()
 		if _, ok := src.GetSpecifier().(*corev3.DataSource_InlineString); !ok {
-			return nil, fmt.Errorf("%q: the stand-in takes a text_format_source inline_string only", l.GetName())
+			return nil, nil, fmt.Errorf("%q: the stand-in takes a text_format_source inline_string only", l.GetName())
 		}
 		f, err := ParseFormat(src.GetInlineString(), nil)
 		if err != nil {
-			return nil, fmt.Errorf("%q: %w", l.GetName(), err)
+			return nil, nil, fmt.Errorf("%q: %w", l.GetName(), err)
 		}
 		out = f
 	}
-	return out, nil
+	return out, skips, nil
+}
+
+// headerPrefixFilter reads the one access log filter the stand-in applies, a header_filter
+// whose matcher is a string prefix, maybe inverted, and returns the requests it keeps out of
+// the log. Envoy logs a request when the matcher matches (after inversion); a request
+// without the header does not match the prefix.
+func headerPrefixFilter(f *accesslogv3.AccessLogFilter) (func(http.Header) bool, error) {
+	m := f.GetHeaderFilter().GetHeader()
+	prefix := m.GetStringMatch().GetPrefix()
+	if m == nil || prefix == "" || m.GetStringMatch().GetIgnoreCase() {
+		return nil, fmt.Errorf("the stand-in applies only a header_filter with a string prefix, not %v", f)
+	}
+	name, invert := m.GetName(), m.GetInvertMatch()
+	return func(h http.Header) bool {
+		v, ok := h[http.CanonicalHeaderKey(name)]
+		matches := ok && len(v) > 0 && strings.HasPrefix(v[0], prefix)
+		return matches == invert // logged when matches != invert
+	}, nil
 }
 
 // readTracer reads the tracer of a tracing block and the collector address of its cluster.

@@ -264,7 +264,7 @@ func (s *server) exchange(x Exchange) {
 		"status": x.Status, "peer": x.Peer.String(), "original_dst": x.Upstream.String(),
 		"duration_ms": float64(x.End.Sub(x.Start).Microseconds()) / 1000}
 	defer func() {
-		if l.HTTPLog != nil {
+		if l.HTTPLog != nil && (l.HTTPLogSkips == nil || !l.HTTPLogSkips(x.Header)) {
 			s.events.Line(l.HTTPLog.Render(x.Facts(), "-"))
 		}
 	}()
