@@ -40,6 +40,8 @@ var resourceAnnotations = []resourceAnnotation{
 // nothing for the proxy config's.
 type setBy struct {
 	source, key, value string
+	// layer orders the setters: 1 the namespace, 2 the pod (0, unset, is the chart).
+	layer int
 }
 
 // ResolveResources returns the envoy container's resources for pod in namespace ns: the proxy
@@ -56,7 +58,7 @@ func ResolveResources(pod *corev1.Pod, ns Namespace, proxy ProxyConfig) (corev1.
 	out := *proxy.Resources.DeepCopy()
 	by := map[resourceAnnotation]setBy{}
 	var errs []error
-	for _, l := range annotationLayers(pod, ns) {
+	for i, l := range annotationLayers(pod, ns) {
 		for _, ra := range resourceAnnotations {
 			v, ok := l.ann[ra.key]
 			if !ok {
@@ -75,7 +77,7 @@ func ResolveResources(pod *corev1.Pod, ns Namespace, proxy ProxyConfig) (corev1.
 				*list = corev1.ResourceList{}
 			}
 			(*list)[ra.name] = q
-			by[ra] = setBy{source: l.source, key: ra.key, value: v}
+			by[ra] = setBy{source: l.source, key: ra.key, value: v, layer: i + 1}
 		}
 	}
 	if len(errs) > 0 {
@@ -89,7 +91,24 @@ func ResolveResources(pod *corev1.Pod, ns Namespace, proxy ProxyConfig) (corev1.
 	if len(errs) > 0 {
 		return corev1.ResourceRequirements{}, errors.Join(errs...)
 	}
+	if PodQOS(pod) == corev1.PodQOSGuaranteed && !podLevelResources(pod) {
+		preferSpecificRequests(&out, by)
+	}
 	return out, nil
+}
+
+// preferSpecificRequests drops, in a Guaranteed pod, each CPU or memory limit that a request
+// annotation set more specifically than it (the pod's request over the chart's or the
+// namespace's limit; the namespace's over the chart's): guaranteedResources then sets the
+// container to that request, the value its author chose for this pod, rather than to a
+// limit chosen for every pod. Without it the annotation would be silently overridden.
+func preferSpecificRequests(r *corev1.ResourceRequirements, by map[resourceAnnotation]setBy) {
+	for i := 0; i < len(resourceAnnotations); i += 2 {
+		request, limit := resourceAnnotations[i], resourceAnnotations[i+1]
+		if by[request].layer > by[limit].layer {
+			delete(r.Limits, request.name)
+		}
+	}
 }
 
 // parseProxyQuantity reads a proxy resource annotation's value: a positive quantity, in whole

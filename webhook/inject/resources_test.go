@@ -251,10 +251,17 @@ func TestGuaranteedPodsStayGuaranteed(t *testing.T) {
 			wantEnvoy: requirements([]string{"cpu=50m", "memory=512Mi"}, []string{"cpu=50m", "memory=512Mi"}),
 			wantInit:  requirements([]string{"cpu=100m", "memory=64Mi"}, []string{"cpu=100m", "memory=64Mi"}),
 		},
-		"the annotations' CPU limit and memory request": {
+		"the annotations' CPU limit and the pod's memory request, over the chart's memory limit": {
 			pod:       appPod("shop", guaranteed("1", "1Gi"), annotated(inject.AnnotationProxyMemoryRequest, "128Mi")),
 			ns:        map[string]string{inject.AnnotationProxyCPULimit: "750m"},
-			wantEnvoy: requirements([]string{"cpu=750m", "memory=512Mi"}, []string{"cpu=750m", "memory=512Mi"}),
+			wantEnvoy: requirements([]string{"cpu=750m", "memory=128Mi"}, []string{"cpu=750m", "memory=128Mi"}),
+			wantInit:  requirements([]string{"cpu=100m", "memory=64Mi"}, []string{"cpu=100m", "memory=64Mi"}),
+		},
+		"the pod's memory limit over the namespace's request; the namespace's CPU request over the chart's nothing": {
+			pod: appPod("shop", guaranteed("1", "1Gi"), annotated(inject.AnnotationProxyMemoryLimit, "300Mi")),
+			ns: map[string]string{inject.AnnotationProxyMemoryRequest: "200Mi", inject.AnnotationProxyCPURequest: "150m",
+				inject.AnnotationProxyCPULimit: "1"},
+			wantEnvoy: requirements([]string{"cpu=1", "memory=300Mi"}, []string{"cpu=1", "memory=300Mi"}),
 			wantInit:  requirements([]string{"cpu=100m", "memory=64Mi"}, []string{"cpu=100m", "memory=64Mi"}),
 		},
 		"limits alone, as osm inject sees a pod before the API server's defaulting": {
