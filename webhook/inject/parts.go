@@ -37,7 +37,8 @@ type Additions struct {
 // envoy and osm-init get for CPU and memory a request equal to their limit, each the
 // container's limit if it has one, else its request, else the built-in default's (see
 // guaranteedResources). A pod with pod-level resources (spec.resources) has the class of
-// those, which injection does not change, and its containers are left as they are. Any other
+// those, which injection does not change; our containers share its budget (withinPodBudget,
+// sharedBudget). Any other
 // pod keeps its class too: a Burstable pod stays Burstable
 // whatever our containers set, and a BestEffort one becomes Burstable, since the sidecar
 // requests resources.
@@ -53,6 +54,9 @@ func Parts(pod *corev1.Pod, g bootstrap.Generated, proxy ProxyConfig, t Traffic)
 	if PodQOS(pod) == corev1.PodQOSGuaranteed && !podLevelResources(pod) {
 		proxy.Resources = guaranteedResources(proxy.Resources, guaranteedEnvoyDefaults)
 		proxy.InitResources = guaranteedResources(proxy.InitResources, guaranteedInitDefaults)
+	}
+	if podLevelResources(pod) {
+		proxy.InitResources = sharedBudget(proxy.InitResources, pod.Spec.Resources)
 	}
 	add := Additions{
 		InitContainers: []corev1.Container{initContainer(proxy, t), envoyContainer(proxy, t)},

@@ -2,6 +2,7 @@ package inject
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -94,7 +95,52 @@ func ResolveResources(pod *corev1.Pod, ns Namespace, proxy ProxyConfig) (corev1.
 	if PodQOS(pod) == corev1.PodQOSGuaranteed && !podLevelResources(pod) {
 		preferSpecificRequests(&out, by)
 	}
+	if podLevelResources(pod) {
+		if err := withinPodBudget(&out, pod.Spec.Resources, by); err != nil {
+			return corev1.ResourceRequirements{}, err
+		}
+	}
 	return out, nil
+}
+
+// withinPodBudget fits the sidecar into a pod with pod-level resources (spec.resources),
+// which the API server holds its containers to: no container's limit above the pod's, and
+// the containers' requests together within the pod's. For each of CPU and memory the pod
+// sets, a value of the chart's (osm.sidecar.resources) is dropped: the sidecar then shares
+// the pod's budget, which is what pod-level resources are for, instead of a chart-wide value
+// that could exceed what this pod declares and get it refused. A value a proxy annotation
+// set is kept, and refused here by name when it exceeds the pod's own value for it.
+func withinPodBudget(r *corev1.ResourceRequirements, pod *corev1.ResourceRequirements, by map[resourceAnnotation]setBy) error {
+	var errs []error
+	for _, ra := range resourceAnnotations {
+		podList, list := pod.Requests, r.Requests
+		if ra.limit {
+			podList, list = pod.Limits, r.Limits
+		}
+		_, podSetsLimit := pod.Limits[ra.name]
+		_, podSetsRequest := pod.Requests[ra.name]
+		if !podSetsLimit && !podSetsRequest {
+			continue
+		}
+		q, ok := list[ra.name]
+		if !ok {
+			continue
+		}
+		b, annotated := by[ra]
+		if !annotated {
+			delete(list, ra.name)
+			continue
+		}
+		bound, ok := podList[ra.name]
+		if !ok && !ra.limit {
+			bound, ok = pod.Limits[ra.name] // a pod-level limit alone is also its request
+		}
+		if ok && q.Cmp(bound) > 0 {
+			errs = append(errs, &bootstrap.FieldError{Source: b.source, Field: b.key, Value: b.value,
+				Accepted: fmt.Sprintf("must not exceed the pod-level %s %s (spec.resources), which every container shares", ra.name, bound.String())})
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // preferSpecificRequests drops, in a Guaranteed pod, each CPU or memory limit that a request
@@ -294,4 +340,19 @@ func requirementsQOS(r *corev1.ResourceRequirements) corev1.PodQOSClass {
 		}
 	}
 	return qos
+}
+
+// sharedBudget is r without the CPU and memory values a pod's pod-level resources set: the
+// container then takes from the pod's budget (see withinPodBudget).
+func sharedBudget(r corev1.ResourceRequirements, pod *corev1.ResourceRequirements) corev1.ResourceRequirements {
+	out := *r.DeepCopy()
+	for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+		_, limit := pod.Limits[name]
+		_, request := pod.Requests[name]
+		if limit || request {
+			delete(out.Requests, name)
+			delete(out.Limits, name)
+		}
+	}
+	return out
 }

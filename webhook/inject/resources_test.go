@@ -328,14 +328,6 @@ func TestOtherPodsKeepTheirClass(t *testing.T) {
 			want: corev1.PodQOSBurstable,
 		},
 		"BestEffort": {pod: appPod("shop"), want: corev1.PodQOSBurstable},
-		"pod-level Guaranteed": {
-			pod: appPod("shop", func(p *corev1.Pod) {
-				p.Spec.Resources = &corev1.ResourceRequirements{Limits: corev1.ResourceList{
-					corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("2Gi"),
-				}}
-			}),
-			want: corev1.PodQOSGuaranteed,
-		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -384,5 +376,35 @@ func TestCPULimitQuota(t *testing.T) {
 	}
 	if q := inject.PodQOS(got); q != corev1.PodQOSBurstable {
 		t.Errorf("the injected pod is %s, want Burstable", q)
+	}
+}
+
+// TestPodLevelResourcesShareTheBudget: in a pod with pod-level resources the sidecar and
+// osm-init take from the pod's budget (the chart's CPU and memory are dropped), so a small
+// pod-level limit never gets the pod refused by the API server; the class is the pod's; a
+// proxy annotation is kept when it fits, and refused by name when it exceeds the pod's value.
+func TestPodLevelResourcesShareTheBudget(t *testing.T) {
+	podLevel := func(p *corev1.Pod) {
+		p.Spec.Resources = &corev1.ResourceRequirements{Limits: corev1.ResourceList{
+			corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("256Mi"),
+		}}
+	}
+	got := mutated(t, appPod("shop", podLevel), injectionNamespace(nil))
+	if q := inject.PodQOS(got); q != corev1.PodQOSGuaranteed {
+		t.Errorf("the injected pod is %s, want Guaranteed (its pod-level class)", q)
+	}
+	for _, name := range []string{inject.EnvoyContainerName, inject.InitContainerName} {
+		if r := injected(t, got, name).Resources; len(r.Requests)+len(r.Limits) != 0 {
+			t.Errorf("%s has resources of its own in a pod with pod-level resources: %v", name, r)
+		}
+	}
+	got = mutated(t, appPod("shop", podLevel, annotated(inject.AnnotationProxyMemoryLimit, "128Mi")), injectionNamespace(nil))
+	if q := injected(t, got, inject.EnvoyContainerName).Resources.Limits[corev1.ResourceMemory]; q.String() != "128Mi" {
+		t.Errorf("envoy's memory limit is %s, want the annotation's 128Mi", q.String())
+	}
+	_, err := inject.Mutate(appPod("shop", podLevel, annotated(inject.AnnotationProxyCPURequest, "1")), injectionNamespace(nil),
+		inject.Env{Proxy: inject.DefaultProxyConfig()})
+	if err == nil || !strings.Contains(err.Error(), `pod annotation openservicemesh.io/proxy-cpu-request: invalid value "1": must not exceed the pod-level cpu 500m`) {
+		t.Errorf("a CPU request above the pod-level limit: %v", err)
 	}
 }
