@@ -446,6 +446,9 @@ func (f Facts) Observability() string {
 			parts = append(parts, fmt.Sprintf("%s spans named %q", l, n))
 		}
 	}
+	if len(f.Tracers) > 0 && len(f.Tracers[0].Resource) > 0 {
+		parts = append(parts, "resource attributes from "+strings.Join(f.Tracers[0].Resource, ", "))
+	}
 	parts = append(parts, "access log "+onOff(f.AccessLogs > 0))
 	if f.PrometheusPort != 0 {
 		parts = append(parts, fmt.Sprintf("Prometheus stats on :%d%s", f.PrometheusPort, bootstrap.PrometheusPath))

@@ -83,6 +83,10 @@ func TestEvaluatePod(t *testing.T) {
 			in:     PodInput{Pod: pod, Mesh: observability(otlp), BootstrapYAML: current(t, otlp, pod, nil)},
 			status: Pass, msg: "envoy-tracing-cluster -> jaeger.osm-system.svc.cluster.local:4317, OTLP/gRPC, service name bookbuyer",
 		},
+		"a current OpenTelemetry bootstrap shows its resource attributes": {
+			in:     PodInput{Pod: pod, Mesh: observability(otlp), BootstrapYAML: current(t, otlp, pod, nil)},
+			status: Pass, msg: "resource attributes from env:OTEL_RESOURCE_ATTRIBUTES",
+		},
 		"a Zipkin bootstrap where the MeshConfig now says opentelemetry": {
 			in:     PodInput{Pod: pod, Mesh: observability(otlp), BootstrapYAML: current(t, mesh, pod, nil)},
 			status: Fail, stale: true, msg: "is Zipkin (protocol zipkin), not OpenTelemetry (protocol opentelemetry, OTLP/gRPC)",
