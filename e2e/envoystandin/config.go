@@ -107,7 +107,7 @@ func ReadConfig(b *bootstrapv3.Bootstrap) (Config, error) {
 			}
 			spec.Addresses = append(spec.Addresses, hp)
 		}
-		if l.GetName() == bootstrap.HealthListenerName || l.GetName() == bootstrap.PrometheusListenerName {
+		if !bootstrap.IsCaptureListener(l.GetName()) {
 			c.Listeners = append(c.Listeners, spec)
 			continue
 		}

@@ -54,8 +54,8 @@ func otelTracer(t *testing.T) *tracev3.Tracing_Http {
 				ClusterName: bootstrap.TracingClusterName, Authority: "jaeger.osm-system.svc.cluster.local"}}},
 			ServiceName: "bookbuyer",
 			ResourceDetectors: []*corev3.TypedExtensionConfig{
-				{Name: EnvironmentDetectorName, TypedConfig: mustAny(t, &detectorsv3.EnvironmentResourceDetectorConfig{})},
-				{Name: StaticConfigDetectorName, TypedConfig: mustAny(t, &detectorsv3.StaticConfigResourceDetectorConfig{
+				{Name: bootstrap.EnvironmentDetectorName, TypedConfig: mustAny(t, &detectorsv3.EnvironmentResourceDetectorConfig{})},
+				{Name: bootstrap.StaticConfigDetectorName, TypedConfig: mustAny(t, &detectorsv3.StaticConfigResourceDetectorConfig{
 					Attributes: map[string]string{"k8s.deployment.name": "bookbuyer"}})},
 			},
 		})}}

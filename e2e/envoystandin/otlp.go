@@ -15,6 +15,8 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap"
 )
 
 // TraceParent is a W3C traceparent header's ids and sampled flag.
@@ -56,7 +58,7 @@ func SampledW3C(h http.Header, percent float64) bool {
 // returned with its trace and span ids in hex.
 func NewOTLPSpan(nodeID string, x Exchange, name string, tags map[string]string) (span *tracepb.Span, traceID, spanID string) {
 	kind := tracepb.Span_SPAN_KIND_CLIENT
-	if x.Listener != "outbound" {
+	if x.Listener != bootstrap.OutboundListenerName {
 		kind = tracepb.Span_SPAN_KIND_SERVER
 	}
 	traceID, parent := randomHex(16), ""

@@ -11,13 +11,6 @@ import (
 	"github.com/osm-tracing/osm-tracing/bootstrap"
 )
 
-// Resource detector names (the bootstrap's TypedExtensionConfig names; the stand-in tells them
-// apart by their typed_config).
-const (
-	EnvironmentDetectorName  = "envoy.tracers.opentelemetry.resource_detectors.environment"
-	StaticConfigDetectorName = "envoy.tracers.opentelemetry.resource_detectors.static_config"
-)
-
 // defaultServiceName is Envoy's service.name when the tracer has no service_name.
 const defaultServiceName = "unknown_service:envoy"
 

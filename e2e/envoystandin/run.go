@@ -168,7 +168,7 @@ func (s *server) serve(ctx context.Context, admin http.Handler) {
 	s.client = &http.Client{Timeout: 5 * time.Second}
 	var ownPorts []uint16
 	for _, l := range s.listeners {
-		if l.name == bootstrap.OutboundListenerName || l.name == bootstrap.InboundListenerName {
+		if bootstrap.IsCaptureListener(l.name) {
 			ownPorts = append(ownPorts, addrPort(l.ln.Addr()).Port())
 		}
 	}

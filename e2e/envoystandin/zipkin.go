@@ -13,6 +13,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/osm-tracing/osm-tracing/bootstrap"
 )
 
 // Span is a Zipkin v2 span, as POSTed in a JSON array to /api/v2/spans (zipkin2 JSON v2, the
@@ -86,7 +88,7 @@ const TracerComponent = "envoy-standin"
 // tags (the HCM's custom tags, ApplyTags).
 func NewSpan(service, nodeID string, x Exchange, name string, tags map[string]string) Span {
 	kind := "CLIENT"
-	if x.Listener != "outbound" {
+	if x.Listener != bootstrap.OutboundListenerName {
 		kind = "SERVER"
 	}
 	traceID := strings.ToLower(x.Header.Get("X-B3-Traceid"))
@@ -141,7 +143,7 @@ func SpanName(operation *Format, x Exchange) string {
 	if operation != nil {
 		return operation.Render(x.Facts(), "")
 	}
-	if x.Listener == "outbound" {
+	if x.Listener == bootstrap.OutboundListenerName {
 		return "egress " + x.Host
 	}
 	return "ingress"
