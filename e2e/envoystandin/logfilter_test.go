@@ -13,15 +13,7 @@ import (
 func TestAccessLogLeavesOutProbes(t *testing.T) {
 	tr := bootstrap.Defaults("osm-system")
 	tr.AccessLog = true
-	b, err := bootstrap.Build(bootstrap.Settings{Tracing: tr, ServiceName: "bookstore"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := ReadConfig(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range cfg.Listeners {
+	for _, l := range generated(t, tr).Listeners {
 		switch l.Name {
 		case bootstrap.OutboundListenerName:
 			if l.HTTPLog == nil || l.HTTPLogSkips != nil {
@@ -31,7 +23,7 @@ func TestAccessLogLeavesOutProbes(t *testing.T) {
 			if l.HTTPLog == nil || l.HTTPLogSkips == nil {
 				t.Fatalf("inbound: log %v, filter set %v; want a log with a filter", l.HTTPLog, l.HTTPLogSkips != nil)
 			}
-			for ua, skipped := range map[string]bool{"kube-probe/1.37": true, "curl/8.5": false, "": false} {
+			for ua, skipped := range map[string]bool{bootstrap.ProbeUserAgentPrefix + "1.37": true, "curl/8.5": false, "": false} {
 				h := http.Header{}
 				if ua != "" {
 					h.Set("User-Agent", ua)
