@@ -333,22 +333,3 @@ func probeRoute(cluster string) *routev3.Route {
 		},
 	}
 }
-
-// healthRoutes answers the readiness probe: GET /healthz/ready on the health port becomes
-// GET /ready on the admin interface, which listens on loopback only.
-func healthRoutes() *routev3.RouteConfiguration {
-	return &routev3.RouteConfiguration{
-		Name: HealthListenerName,
-		VirtualHosts: []*routev3.VirtualHost{{
-			Name:    HealthListenerName,
-			Domains: []string{"*"},
-			Routes: []*routev3.Route{{
-				Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Path{Path: HealthReadyPath}},
-				Action: &routev3.Route_Route{Route: &routev3.RouteAction{
-					ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: adminClusterName},
-					PrefixRewrite:    "/ready",
-				}},
-			}},
-		}},
-	}
-}

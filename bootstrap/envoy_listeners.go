@@ -6,6 +6,7 @@ import (
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	http_inspectorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/http_inspector/v3"
 	original_dstv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/original_dst/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -297,9 +298,10 @@ func (bl *builder) tcpChain(listener, cluster string, accessLog []*accesslogv3.A
 // once.
 const TCPIdleTimeout = 24 * time.Hour
 
-// healthListener serves HealthReadyPath on every interface for the kubelet. It carries no
-// tracer on purpose: a span per readiness probe would bury the application's traces. Nor
-// keepalive: the kubelet opens a connection per probe and closes it after the answer.
+// healthListener serves HealthReadyPath on every interface for the kubelet, as the admin
+// interface's /ready (see adminPathListener). It carries no tracer on purpose: a span per
+// readiness probe would bury the application's traces. Nor keepalive: the kubelet opens a
+// connection per probe and closes it after the answer.
 //
 // Its drain_type is DEFAULT. Once the health check is failed (see drainType), the probe's
 // answer is 503 "DRAINING": the admin interface's /ready answers 200 only in the state LIVE,
@@ -309,14 +311,37 @@ const TCPIdleTimeout = 24 * time.Hour
 // EndpointSlice entries turn serving false, and kube-proxy does not fall back on them even
 // when no endpoint of the Service is ready any more.
 func (bl *builder) healthListener() (*listenerv3.Listener, error) {
-	hcm, err := bl.hcmFilter(HealthListenerName, healthRoutes(), nil, false, nil, nil)
+	return bl.adminPathListener(HealthListenerName, HealthPort, HealthReadyPath, "/ready")
+}
+
+// adminPathListener listens on port on every address of the pod and routes GET path, and
+// nothing else, to the admin interface on loopback (path rewritten to rewrite, when set):
+// the one piece of the admin interface the network may reach. No tracer, no access log, no
+// keepalive: its callers (the kubelet, Prometheus) come every few seconds, and a span or a
+// log line each would bury the application's.
+func (bl *builder) adminPathListener(name string, port uint32, path, rewrite string) (*listenerv3.Listener, error) {
+	routes := &routev3.RouteConfiguration{
+		Name: name,
+		VirtualHosts: []*routev3.VirtualHost{{
+			Name:    name,
+			Domains: []string{"*"},
+			Routes: []*routev3.Route{{
+				Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Path{Path: path}},
+				Action: &routev3.Route_Route{Route: &routev3.RouteAction{
+					ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: adminClusterName},
+					PrefixRewrite:    rewrite,
+				}},
+			}},
+		}},
+	}
+	hcm, err := bl.hcmFilter(name, routes, nil, false, nil, nil)
 	if err != nil {
 		return nil, err
 	}
 	return &listenerv3.Listener{
-		Name:                HealthListenerName,
-		Address:             socketAddress(anyIPv4, HealthPort),
-		AdditionalAddresses: dualStack(HealthPort),
+		Name:                name,
+		Address:             socketAddress(anyIPv4, port),
+		AdditionalAddresses: dualStack(port),
 		FilterChains:        []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{hcm}}},
 	}, nil
 }

@@ -50,27 +50,5 @@ func notProbes() *accesslogv3.AccessLogFilter {
 // sidecar does the same on 15090). No tracer and no access log: a scrape every few seconds
 // would bury both.
 func (bl *builder) prometheusListener() (*listenerv3.Listener, error) {
-	routes := &routev3.RouteConfiguration{
-		Name: PrometheusListenerName,
-		VirtualHosts: []*routev3.VirtualHost{{
-			Name:    PrometheusListenerName,
-			Domains: []string{"*"},
-			Routes: []*routev3.Route{{
-				Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Path{Path: PrometheusPath}},
-				Action: &routev3.Route_Route{Route: &routev3.RouteAction{
-					ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: adminClusterName},
-				}},
-			}},
-		}},
-	}
-	hcm, err := bl.hcmFilter(PrometheusListenerName, routes, nil, false, nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &listenerv3.Listener{
-		Name:                PrometheusListenerName,
-		Address:             socketAddress(anyIPv4, PrometheusPort),
-		AdditionalAddresses: dualStack(PrometheusPort),
-		FilterChains:        []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{hcm}}},
-	}, nil
+	return bl.adminPathListener(PrometheusListenerName, PrometheusPort, PrometheusPath, "")
 }
