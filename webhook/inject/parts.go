@@ -37,11 +37,9 @@ type Additions struct {
 // envoy and osm-init get for CPU and memory a request equal to their limit, each the
 // container's limit if it has one, else its request, else the built-in default's (see
 // guaranteedResources). A pod with pod-level resources (spec.resources) has the class of
-// those, which injection does not change; our containers share its budget (withinPodBudget,
-// sharedBudget). Any other
-// pod keeps its class too: a Burstable pod stays Burstable
-// whatever our containers set, and a BestEffort one becomes Burstable, since the sidecar
-// requests resources.
+// those, which injection does not change; our containers share its budget (withinPodBudget).
+// Any other pod keeps its class too: a Burstable pod stays Burstable whatever our containers
+// set, and a BestEffort one becomes Burstable, since the sidecar requests resources.
 //
 // The pod gets Prometheus' scrape annotations (PrometheusAnnotations) unless it has a
 // prometheus.io/ annotation already: the app's own scrape settings are never replaced, nor
@@ -51,12 +49,14 @@ func Parts(pod *corev1.Pod, g bootstrap.Generated, proxy ProxyConfig, t Traffic)
 		return Additions{}
 	}
 	proxy = proxy.withDefaults()
-	if PodQOS(pod) == corev1.PodQOSGuaranteed && !podLevelResources(pod) {
+	switch {
+	case podLevelResources(pod):
+		init := *proxy.InitResources.DeepCopy()
+		_ = withinPodBudget(&init, pod.Spec.Resources, nil) // nil: drops the chart's values, refuses none
+		proxy.InitResources = init
+	case PodQOS(pod) == corev1.PodQOSGuaranteed:
 		proxy.Resources = guaranteedResources(proxy.Resources, guaranteedEnvoyDefaults)
 		proxy.InitResources = guaranteedResources(proxy.InitResources, guaranteedInitDefaults)
-	}
-	if podLevelResources(pod) {
-		proxy.InitResources = sharedBudget(proxy.InitResources, pod.Spec.Resources)
 	}
 	add := Additions{
 		InitContainers: []corev1.Container{initContainer(proxy, t), envoyContainer(proxy, t)},

@@ -92,13 +92,13 @@ func ResolveResources(pod *corev1.Pod, ns Namespace, proxy ProxyConfig) (corev1.
 	if len(errs) > 0 {
 		return corev1.ResourceRequirements{}, errors.Join(errs...)
 	}
-	if PodQOS(pod) == corev1.PodQOSGuaranteed && !podLevelResources(pod) {
-		preferSpecificRequests(&out, by)
-	}
-	if podLevelResources(pod) {
+	switch {
+	case podLevelResources(pod):
 		if err := withinPodBudget(&out, pod.Spec.Resources, by); err != nil {
 			return corev1.ResourceRequirements{}, err
 		}
+	case PodQOS(pod) == corev1.PodQOSGuaranteed:
+		preferSpecificRequests(&out, by)
 	}
 	return out, nil
 }
@@ -109,7 +109,8 @@ func ResolveResources(pod *corev1.Pod, ns Namespace, proxy ProxyConfig) (corev1.
 // sets, a value of the chart's (osm.sidecar.resources) is dropped: the sidecar then shares
 // the pod's budget, which is what pod-level resources are for, instead of a chart-wide value
 // that could exceed what this pod declares and get it refused. A value a proxy annotation
-// set is kept, and refused here by name when it exceeds the pod's own value for it.
+// set is kept, and refused here by name when it exceeds the pod's own value for it. With by
+// nil (osm-init, which no annotation sizes) every such value is dropped and nothing refused.
 func withinPodBudget(r *corev1.ResourceRequirements, pod *corev1.ResourceRequirements, by map[resourceAnnotation]setBy) error {
 	var errs []error
 	for _, ra := range resourceAnnotations {
@@ -340,19 +341,4 @@ func requirementsQOS(r *corev1.ResourceRequirements) corev1.PodQOSClass {
 		}
 	}
 	return qos
-}
-
-// sharedBudget is r without the CPU and memory values a pod's pod-level resources set: the
-// container then takes from the pod's budget (see withinPodBudget).
-func sharedBudget(r corev1.ResourceRequirements, pod *corev1.ResourceRequirements) corev1.ResourceRequirements {
-	out := *r.DeepCopy()
-	for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
-		_, limit := pod.Limits[name]
-		_, request := pod.Requests[name]
-		if limit || request {
-			delete(out.Requests, name)
-			delete(out.Limits, name)
-		}
-	}
-	return out
 }
