@@ -3,6 +3,11 @@
 // around the sidecar (the injected command line, the bootstrap file, the iptables redirect,
 // the probes, the Service and network path to the collector), not Envoy's behaviour.
 //
+// Where this package says it does something "as Envoy does", that is what it imitates, from
+// Envoy's documentation and source; no test here runs Envoy. That Envoy itself does so with
+// the generated bootstrap is config checked only: held to Envoy's docs by the rules table
+// (bootstrap/rules*_test.go).
+//
 // # Admin paths (Handler)
 //
 // A test that port-forwards to an injected pod's admin port (15000) on kwok reaches Handler
@@ -47,13 +52,13 @@
 //   - with envoy.tracers.opentelemetry, it exports an OTLP ExportTraceServiceRequest over
 //     gRPC (plaintext HTTP/2, the :authority of envoy_grpc.authority, else the cluster's
 //     name), in the trace of the request's W3C traceparent (the only context that tracer
-//     reads), sampled by its flag, else by random_sampling. The resource is what Envoy's
-//     resource provider builds: service.name (service_name), then the environment detector's
-//     OTEL_RESOURCE_ATTRIBUTES (key=value, comma-separated, percent-decoded) and the
-//     static_config detector's attributes, merged in order; telemetry.sdk.name says
+//     reads), sampled by its flag, else by random_sampling. The resource imitates the one
+//     Envoy's resource provider builds: service.name (service_name), then the environment
+//     detector's OTEL_RESOURCE_ATTRIBUTES (key=value, comma-separated, percent-decoded) and
+//     the static_config detector's attributes, merged in order; telemetry.sdk.name says
 //     envoy-standin, not envoy;
-//   - either way the span is CLIENT on outbound and SERVER on inbound, named as Envoy names
-//     it: the HCM's tracing.operation rendered for the request (REQ(h?alt):N, PROTOCOL,
+//   - either way the span is CLIENT on outbound and SERVER on inbound, named from the
+//     bootstrap: the HCM's tracing.operation rendered for the request (REQ(h?alt):N, PROTOCOL,
 //     DOWNSTREAM_LOCAL_PORT = the original destination's port, HOSTNAME; a missing value
 //     renders empty), else Envoy's default "ingress" / "egress HOST"; tagged with the HTTP
 //     facts, component=envoy-standin and the HCM's custom_tags (literal; environment, read

@@ -14,11 +14,11 @@ import (
 // defaultServiceName is Envoy's service.name when the tracer has no service_name.
 const defaultServiceName = "unknown_service:envoy"
 
-// readOTLP reads the OpenTelemetry tracer's export settings and resolves its resource as
-// Envoy's ResourceProviderImpl does, once, when the bootstrap is loaded: service.name and the
-// SDK's attributes first, then each detector's attributes merged over them in order. The SDK
-// attributes name the stand-in, not Envoy (telemetry.sdk.name=envoy-standin), so a backend
-// never takes these spans for Envoy's.
+// readOTLP reads the OpenTelemetry tracer's export settings and resolves its resource in
+// imitation of Envoy's ResourceProviderImpl (never run against it), once, when the bootstrap
+// is loaded: service.name and the SDK's attributes first, then each detector's attributes
+// merged over them in order. The SDK attributes name the stand-in, not Envoy
+// (telemetry.sdk.name=envoy-standin), so a backend never takes these spans for Envoy's.
 func readOTLP(o *tracev3.OpenTelemetryConfig) (*OTLPExport, error) {
 	g := o.GetGrpcService().GetEnvoyGrpc()
 	if g == nil {

@@ -8,9 +8,10 @@ import (
 	typev3tag "github.com/envoyproxy/go-control-plane/envoy/type/tracing/v3"
 )
 
-// CustomTag is one of the HCM tracing block's custom_tags, as Envoy applies it: a literal; an
-// environment variable, read once when the bootstrap is loaded; or a request header. A tag
-// whose value comes out empty is not set (Envoy's CustomTagBase::apply).
+// CustomTag is one of the HCM tracing block's custom_tags, applied in imitation of Envoy: a
+// literal; an environment variable, read once when the bootstrap is loaded; or a request
+// header. A tag whose value comes out empty is not set (as Envoy's CustomTagBase::apply
+// reads).
 type CustomTag struct {
 	Name string
 	// Value is the literal's value, or the environment variable's (or its default_value),

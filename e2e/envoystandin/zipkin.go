@@ -136,7 +136,8 @@ func httpTags(nodeID string, x Exchange) map[string]string {
 	}
 }
 
-// SpanName is the name Envoy gives the span of an exchange: the HCM's tracing.operation
+// SpanName names the span of an exchange as the stand-in imitates Envoy (that Envoy names it
+// so is config checked only, bootstrap/rules*_test.go): the HCM's tracing.operation
 // rendered for it (a value that is not there renders empty), else Envoy's default, "ingress"
 // on an inbound listener and "egress HOST" on an outbound one (Tracing::TracerImpl::startSpan).
 func SpanName(operation *Format, x Exchange) string {
