@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -274,7 +275,7 @@ func arrayForms(t *testing.T, crd crdTracing, name string, p apiextensionsv1.JSO
 			if slices.Contains(item.Required, k) {
 				continue
 			}
-			try := clone(base)
+			try := maps.Clone(base)
 			try[k] = "x"
 			if accepted(try) {
 				base = try
@@ -295,12 +296,12 @@ func arrayForms(t *testing.T, crd crdTracing, name string, p apiextensionsv1.JSO
 			alone[r] = base[r]
 		}
 		vals := scalarForms(kp, func(v any) bool {
-			a, b := clone(base), clone(alone)
+			a, b := maps.Clone(base), maps.Clone(alone)
 			a[k], b[k] = v, v
 			return accepted(a) || accepted(b)
 		})
 		for _, v := range vals {
-			a, b := clone(base), clone(alone)
+			a, b := maps.Clone(base), maps.Clone(alone)
 			a[k], b[k] = v, v
 			out = append(out, listOf(a), listOf(b))
 		}
@@ -311,7 +312,7 @@ func arrayForms(t *testing.T, crd crdTracing, name string, p apiextensionsv1.JSO
 		for _, n := range []int64{*p.MaxItems, *p.MaxItems + 1} {
 			items := make([]map[string]any, n)
 			for i := range items {
-				items[i] = clone(base)
+				items[i] = maps.Clone(base)
 				items[i][key[0]] = fmt.Sprintf("t%d", i)
 			}
 			out = append(out, listOf(items...))
@@ -338,12 +339,24 @@ func objectForms(crd crdTracing, name string, p apiextensionsv1.JSONSchemaProps)
 	return out
 }
 
-func clone(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
+// cappedErrors is a walk's t.Errorf that reports the first 20 failures and counts the
+// rest, which done reports in one line at the end.
+func cappedErrors(t *testing.T) (fail func(format string, args ...any), done func()) {
+	const most = 20
+	n := 0
+	fail = func(format string, args ...any) {
+		t.Helper()
+		if n++; n <= most {
+			t.Errorf(format, args...)
+		}
 	}
-	return out
+	done = func() {
+		t.Helper()
+		if n > most {
+			t.Errorf("... and %d more", n-most)
+		}
+	}
+	return fail, done
 }
 
 // TestCRDAcceptedFormsRender: every tracing value the MeshConfig CRD accepts is accepted by
@@ -356,13 +369,8 @@ func TestCRDAcceptedFormsRender(t *testing.T) {
 	forms := tracingForms(t, crd)
 	defaults := bootstrap.Defaults("osm-system")
 	generated := map[bootstrap.Settings]bool{}
-	accepted, failures := 0, 0
-	fail := func(format string, args ...any) {
-		t.Helper()
-		if failures++; failures <= 20 {
-			t.Errorf(format, args...)
-		}
-	}
+	accepted := 0
+	fail, failed := cappedErrors(t)
 	for _, tr := range forms {
 		if crd.validate(tr) != nil {
 			continue
@@ -393,9 +401,7 @@ func TestCRDAcceptedFormsRender(t *testing.T) {
 			fail("the CRD accepts %s; Generate refuses its settings: %v", raw, err)
 		}
 	}
-	if failures > 20 {
-		t.Errorf("... and %d more", failures-20)
-	}
+	failed()
 	if accepted < 100 {
 		t.Errorf("only %d of %d forms accepted by the CRD: the walk is not reaching the fields", accepted, len(forms))
 	}
@@ -413,13 +419,7 @@ func TestAnnotationFormsRender(t *testing.T) {
 		return err == nil
 	}
 	generated := map[bootstrap.Settings]bool{}
-	failures := 0
-	fail := func(format string, args ...any) {
-		t.Helper()
-		if failures++; failures <= 20 {
-			t.Errorf(format, args...)
-		}
-	}
+	fail, failed := cappedErrors(t)
 	for _, key := range bootstrap.KnownAnnotations {
 		maxLen := int64(256)
 		values := stringForms(apiextensionsv1.JSONSchemaProps{MaxLength: &maxLen}, func(v string) bool { return resolves(key, v) })
@@ -455,8 +455,6 @@ func TestAnnotationFormsRender(t *testing.T) {
 			}
 		}
 	}
-	if failures > 20 {
-		t.Errorf("... and %d more", failures-20)
-	}
+	failed()
 	t.Logf("%d distinct settings generated", len(generated))
 }
