@@ -280,15 +280,15 @@ func (s *server) exchange(x Exchange) {
 		s.events.Emit("http_request", fields)
 		s.events.Emit("span_skipped", map[string]any{"listener": x.Listener, "tracer": t.Name, "reason": reason})
 	}
-	sampled := Sampled(x.Header, t.Sampling)
+	sampled := Sampled
 	if t.OTLP != nil {
-		sampled = SampledW3C(x.Header, t.Sampling)
+		sampled = SampledW3C
 	}
 	switch {
 	case x.Listener == bootstrap.InboundListenerName && strings.HasPrefix(x.Header.Get("User-Agent"), bootstrap.ProbeUserAgentPrefix):
 		skip("kubelet probe (the kube-probe route samples 0%)")
 		return
-	case !sampled:
+	case !sampled(x.Header, t.Sampling):
 		skip("not sampled")
 		return
 	}
@@ -343,7 +343,7 @@ func callerTraceID(t *Tracer, h http.Header) string {
 		}
 		return randomHex(16)
 	}
-	if id := strings.ToLower(h.Get("X-B3-Traceid")); isHexID(id, 8) || isHexID(id, 16) {
+	if id := b3TraceID(h); id != "" {
 		return id
 	}
 	return randomHex(16)

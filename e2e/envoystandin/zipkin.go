@@ -91,9 +91,8 @@ func NewSpan(service, nodeID string, x Exchange, name string, tags map[string]st
 	if x.Listener != bootstrap.OutboundListenerName {
 		kind = "SERVER"
 	}
-	traceID := strings.ToLower(x.Header.Get("X-B3-Traceid"))
-	parent := ""
-	if isHexID(traceID, 8) || isHexID(traceID, 16) {
+	traceID, parent := b3TraceID(x.Header), ""
+	if traceID != "" {
 		if p := strings.ToLower(x.Header.Get("X-B3-Spanid")); isHexID(p, 8) {
 			parent = p
 		}
@@ -148,6 +147,15 @@ func SpanName(operation *Format, x Exchange) string {
 		return "egress " + x.Host
 	}
 	return "ingress"
+}
+
+// b3TraceID is the request's x-b3-traceid (64 or 128 bits), lower-case, or "" when it has
+// none that is valid.
+func b3TraceID(h http.Header) string {
+	if id := strings.ToLower(h.Get("X-B3-Traceid")); isHexID(id, 8) || isHexID(id, 16) {
+		return id
+	}
+	return ""
 }
 
 // Sampled says whether the exchange is reported: the request's B3 decision when it has one
