@@ -222,14 +222,7 @@ func modeBits(mode int64) os.FileMode {
 // programs run as their image's non-root users).
 func rootfs(t *testing.T, img v1.Image) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "testimages-rootfs-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir := shareableDir(t)
 	unpack(t, img, dir)
 	return dir
 }
