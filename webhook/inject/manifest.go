@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"reflect"
 	"slices"
 	"strings"
 
@@ -230,13 +229,10 @@ func collectNamespaces(obj map[string]any, where string, out map[string]map[stri
 	if kindOf(obj) != "Namespace" || groupOf(obj) != "" {
 		return nil
 	}
-	var ns corev1.Namespace
-	meta, _ := obj["metadata"].(map[string]any)
-	name, _ := meta["name"].(string)
-	if err := checkTypes(obj, reflect.TypeFor[corev1.Namespace](), ""); err != nil {
-		return []error{fmt.Errorf("%sNamespace %s: %w", where, name, err)}
-	}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, &ns); err != nil {
+	ns, err := decodeChecked[corev1.Namespace](obj, "")
+	if err != nil {
+		meta, _ := obj["metadata"].(map[string]any)
+		name, _ := meta["name"].(string)
 		return []error{fmt.Errorf("%sNamespace %s: %w", where, name, err)}
 	}
 	if ns.Name == "" {

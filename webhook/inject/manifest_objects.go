@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"reflect"
 	"strings"
 
 	evanphx "gopkg.in/evanphx/json-patch.v4"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 
 	"github.com/osm-tracing/osm-tracing/bootstrap"
@@ -68,18 +66,15 @@ func (m *manifest) list(items []any) (bool, error) {
 // pod injects a bare Pod.
 func (m *manifest) pod(obj map[string]any) (bool, error) {
 	where := "Pod " + objectName(obj, m.opts.DefaultNamespace)
-	var pod corev1.Pod
-	if err := checkTypes(obj, reflect.TypeFor[corev1.Pod](), ""); err != nil {
-		return false, fmt.Errorf("%s: %w", where, err)
-	}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, &pod); err != nil {
+	pod, err := decodeChecked[corev1.Pod](obj, "")
+	if err != nil {
 		return false, fmt.Errorf("%s: %w", where, err)
 	}
 	ns := pod.Namespace
 	if ns == "" {
 		ns = m.opts.DefaultNamespace
 	}
-	report := ObjectReport{Kind: "Pod", Namespace: ns, Name: podNameOf(&pod)}
+	report := ObjectReport{Kind: "Pod", Namespace: ns, Name: podNameOf(pod)}
 	in := pod.DeepCopy()
 	in.Namespace = ns
 	res, err := mutate(in, m.namespace(ns), m.opts.Env, bootstrap.OwnerOf(in))
@@ -91,7 +86,7 @@ func (m *manifest) pod(obj map[string]any) (bool, error) {
 		m.reports = append(m.reports, report)
 		return false, nil
 	}
-	if err := applyPatch(obj, &pod, res.Added); err != nil {
+	if err := applyPatch(obj, pod, res.Added); err != nil {
 		return false, fmt.Errorf("%s: %w", where, err)
 	}
 	report.Injected = true
@@ -114,12 +109,9 @@ func (m *manifest) template(obj map[string]any, kind string, path []string) (boo
 	if !ok {
 		return false, fmt.Errorf("%s: no pod template at %s", where, strings.Join(path, "."))
 	}
-	var spec corev1.PodTemplateSpec
-	if err := checkTypes(tmpl, reflect.TypeFor[corev1.PodTemplateSpec](), strings.Join(path, ".")); err != nil {
+	spec, err := decodeChecked[corev1.PodTemplateSpec](tmpl, strings.Join(path, "."))
+	if err != nil {
 		return false, fmt.Errorf("%s: %w", where, err)
-	}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(tmpl, &spec); err != nil {
-		return false, fmt.Errorf("%s: %s: %w", where, strings.Join(path, "."), err)
 	}
 	pod := &corev1.Pod{ObjectMeta: *spec.ObjectMeta.DeepCopy(), Spec: *spec.Spec.DeepCopy()}
 	pod.Namespace = ns

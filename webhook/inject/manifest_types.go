@@ -10,8 +10,26 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
+
+// decodeChecked decodes obj, found at path (empty for a whole object), into a T as the API
+// server would: a value of the wrong JSON type is refused first by its path (checkTypes),
+// then the decoder's own errors, prefixed with path.
+func decodeChecked[T any](obj map[string]any, path string) (*T, error) {
+	if err := checkTypes(obj, reflect.TypeFor[T](), path); err != nil {
+		return nil, err
+	}
+	out := new(T)
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, out); err != nil {
+		if path != "" {
+			err = fmt.Errorf("%s: %w", path, err)
+		}
+		return nil, err
+	}
+	return out, nil
+}
 
 // checkTypes walks v, an object as decoded from YAML or JSON (map[string]any, []any,
 // string, bool, int64, float64 or nil), against the Go type t it is to be decoded into and
