@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -81,35 +80,7 @@ func checkSpanNames(b *bootstrapv3.Bootstrap, s Settings) error {
 }
 
 func checkPrometheus(b *bootstrapv3.Bootstrap, _ Settings) error {
-	l := findListener(b, PrometheusListenerName)
-	if l == nil {
-		return fmt.Errorf("no listener %s", PrometheusListenerName)
-	}
-	if got := l.GetAddress().GetSocketAddress(); got.GetPortValue() != PrometheusPort || got.GetAddress() != anyIPv4 {
-		return fmt.Errorf("listener %s binds %s:%d, want %s:%d", PrometheusListenerName, got.GetAddress(), got.GetPortValue(), anyIPv4, PrometheusPort)
-	}
-	h, err := theHCM(b, PrometheusListenerName)
-	if err != nil {
-		return err
-	}
-	if h.GetTracing() != nil || len(h.GetAccessLog()) > 0 {
-		return fmt.Errorf("listener %s traces or logs its scrapes", PrometheusListenerName)
-	}
-	var routes []string
-	for _, vh := range h.GetRouteConfig().GetVirtualHosts() {
-		for _, r := range vh.GetRoutes() {
-			a := r.GetRoute()
-			routes = append(routes, fmt.Sprintf("path %q prefix %q -> %s rewrite %q", r.GetMatch().GetPath(), r.GetMatch().GetPrefix(), a.GetCluster(), a.GetPrefixRewrite()))
-		}
-	}
-	want := fmt.Sprintf("path %q prefix %q -> %s rewrite %q", PrometheusPath, "", adminClusterName, "")
-	if !slices.Equal(routes, []string{want}) {
-		return fmt.Errorf("listener %s routes %v, want only %s", PrometheusListenerName, routes, want)
-	}
-	if a := findCluster(b, adminClusterName).GetLoadAssignment().GetEndpoints()[0].GetLbEndpoints()[0].GetEndpoint().GetAddress().GetSocketAddress(); a.GetAddress() != AdminAddress || a.GetPortValue() != AdminPort {
-		return fmt.Errorf("cluster %s dials %s:%d, not the admin interface", adminClusterName, a.GetAddress(), a.GetPortValue())
-	}
-	return nil
+	return checkAdminPathListener(b, PrometheusListenerName, PrometheusPort, PrometheusPath, "")
 }
 
 // stdoutFormat is the text format of a stdout access log, or why it is not one.

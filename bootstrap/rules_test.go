@@ -1405,25 +1405,37 @@ func checkDrainTypes(b *bootstrapv3.Bootstrap, _ Settings) error {
 const readyPath = "/ready"
 
 func checkReadiness(b *bootstrapv3.Bootstrap, _ Settings) error {
-	l := findListener(b, HealthListenerName)
-	if got := l.GetAddress().GetSocketAddress().GetPortValue(); got != HealthPort {
-		return fmt.Errorf("listener %s on port %d, want %d", HealthListenerName, got, HealthPort)
+	return checkAdminPathListener(b, HealthListenerName, HealthPort, HealthReadyPath, readyPath)
+}
+
+// checkAdminPathListener checks a listener adminPathListener builds: on anyIPv4:port, one
+// route, for exactly path, to the admin interface (its one endpoint AdminAddress:AdminPort)
+// with the path rewritten to rewrite ("" for none), and nothing else: no other route, no
+// tracer, no access log, no rewriting of its local replies (the readiness probe's 503
+// among them).
+func checkAdminPathListener(b *bootstrapv3.Bootstrap, name string, port uint32, path, rewrite string) error {
+	l := findListener(b, name)
+	if l == nil {
+		return fmt.Errorf("no listener %s", name)
 	}
-	h, err := theHCM(b, HealthListenerName)
+	if got := l.GetAddress().GetSocketAddress(); got.GetPortValue() != port || got.GetAddress() != anyIPv4 {
+		return fmt.Errorf("listener %s binds %s:%d, want %s:%d", name, got.GetAddress(), got.GetPortValue(), anyIPv4, port)
+	}
+	h, err := theHCM(b, name)
 	if err != nil {
 		return err
 	}
 	vhs := h.GetRouteConfig().GetVirtualHosts()
 	if len(vhs) != 1 || len(vhs[0].GetRoutes()) != 1 {
-		return fmt.Errorf("listener %s: the route config is not one virtual host with one route", HealthListenerName)
+		return fmt.Errorf("listener %s: the route config is not one virtual host with one route", name)
 	}
 	r := vhs[0].GetRoutes()[0]
-	if r.GetMatch().GetPath() != HealthReadyPath || len(r.GetMatch().GetHeaders()) > 0 {
-		return fmt.Errorf("listener %s: the route matches %v, want exactly the path %s", HealthListenerName, r.GetMatch(), HealthReadyPath)
+	if r.GetMatch().GetPath() != path || len(r.GetMatch().GetHeaders()) > 0 {
+		return fmt.Errorf("listener %s: the route matches %v, want exactly the path %s", name, r.GetMatch(), path)
 	}
 	a := r.GetRoute()
-	if a.GetCluster() != adminClusterName || a.GetPrefixRewrite() != readyPath || a.GetRegexRewrite() != nil || a.GetPathRewritePolicy() != nil {
-		return fmt.Errorf("%s goes to cluster %q as %q, want %s as %s: only /ready answers 503 once the health check is failed", HealthReadyPath, a.GetCluster(), a.GetPrefixRewrite(), adminClusterName, readyPath)
+	if a.GetCluster() != adminClusterName || a.GetPrefixRewrite() != rewrite || a.GetRegexRewrite() != nil || a.GetPathRewritePolicy() != nil {
+		return fmt.Errorf("listener %s: %s goes to cluster %q as %q, want %s as %q", name, path, a.GetCluster(), a.GetPrefixRewrite(), adminClusterName, rewrite)
 	}
 	c := findCluster(b, adminClusterName)
 	eps := c.GetLoadAssignment().GetEndpoints()
@@ -1434,8 +1446,11 @@ func checkReadiness(b *bootstrapv3.Bootstrap, _ Settings) error {
 	if sa.GetAddress() != AdminAddress || sa.GetPortValue() != AdminPort {
 		return fmt.Errorf("cluster %s dials %s:%d, not the admin interface %s:%d", adminClusterName, sa.GetAddress(), sa.GetPortValue(), AdminAddress, AdminPort)
 	}
+	if h.GetTracing() != nil || len(h.GetAccessLog()) > 0 {
+		return fmt.Errorf("listener %s traces or logs its requests", name)
+	}
 	if h.GetLocalReplyConfig() != nil {
-		return fmt.Errorf("listener %s rewrites its local replies, the probe's 503 among them", HealthListenerName)
+		return fmt.Errorf("listener %s rewrites its local replies", name)
 	}
 	return nil
 }
