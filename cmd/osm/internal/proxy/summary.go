@@ -29,20 +29,8 @@ func Summary(b *PodBootstrap, facts Describer) string {
 	line("bootstrap", fmt.Sprintf("ConfigMap %s (hash %s)", b.ConfigMap.Name, b.Pod.Labels[bootstrap.BootstrapHashKey]))
 	line("tracing", facts.Describe())
 	line("observed", facts.Observability())
-	line("resources", resourcesText(envoyContainer(b.Pod)))
+	line("resources", resourcesText(inject.Sidecar(&b.Pod.Spec)))
 	return out.String()
-}
-
-// envoyContainer is the pod's envoy container, a native sidecar or a plain container.
-func envoyContainer(p *corev1.Pod) *corev1.Container {
-	for _, list := range [][]corev1.Container{p.Spec.InitContainers, p.Spec.Containers} {
-		for i := range list {
-			if list[i].Name == inject.EnvoyContainerName {
-				return &list[i]
-			}
-		}
-	}
-	return nil
 }
 
 // resourcesText writes a container's requests and limits as kubectl's describe does.
