@@ -239,18 +239,16 @@ spec:
     image: busybox
 `
 
-// cliNativeAndGenerateName injects cliJobAndBarePod with osm inject, creates it, and checks
-// that osm proxy bootstrap and osm tracing check take the Job's pod (whose envoy is an init
-// container) as injected, and that neither pod is reported stale: the bare pod's service name
-// comes from its generateName, as at admission.
-func cliNativeAndGenerateName(ctx context.Context, t *testing.T, c *framework.Cluster, osm cliRunner) {
-	osm.t = t
+// cliInjectAndCreate runs osm inject on manifest with the MeshConfig as it is in the
+// cluster, as a user would from files, and creates its output with kubectl.
+func cliInjectAndCreate(t *testing.T, c *framework.Cluster, osm cliRunner, manifest string) {
+	t.Helper()
 	dir := t.TempDir()
 	mesh, _, err := c.Kubectl("get", "meshconfig", "osm-mesh-config", "-n", "osm-system", "-o", "yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, data := range map[string]string{"mesh.yaml": mesh, "workloads.yaml": cliJobAndBarePod} {
+	for name, data := range map[string]string{"mesh.yaml": mesh, "workloads.yaml": manifest} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -263,6 +261,15 @@ func cliNativeAndGenerateName(ctx context.Context, t *testing.T, c *framework.Cl
 	if out, _, err := c.Kubectl("create", "-f", injected); err != nil {
 		t.Fatalf("kubectl create of osm inject's output: %v\n%s", err, out)
 	}
+}
+
+// cliNativeAndGenerateName injects cliJobAndBarePod with osm inject, creates it, and checks
+// that osm proxy bootstrap and osm tracing check take the Job's pod (whose envoy is an init
+// container) as injected, and that neither pod is reported stale: the bare pod's service name
+// comes from its generateName, as at admission.
+func cliNativeAndGenerateName(ctx context.Context, t *testing.T, c *framework.Cluster, osm cliRunner) {
+	osm.t = t
+	cliInjectAndCreate(t, c, osm, cliJobAndBarePod)
 	// kwok completes a Job's pod as soon as it runs: any phase will do, the bootstrap is read
 	// from its ConfigMap.
 	var job *corev1.Pod
@@ -280,7 +287,7 @@ func cliNativeAndGenerateName(ctx context.Context, t *testing.T, c *framework.Cl
 	}
 	bare := cliRunningPod(ctx, t, c, "bookbuyer", "role=adhoc")
 
-	res = osm.ok("proxy", "bootstrap", "-n", "bookbuyer", job.Name)
+	res := osm.ok("proxy", "bootstrap", "-n", "bookbuyer", job.Name)
 	cliContains(t, "osm proxy bootstrap of the Job's pod", res.stdout, bootstrap.TracingClusterName, "cluster: nightly-report")
 	for _, p := range []*corev1.Pod{job, bare} {
 		res = osm.ok("tracing", "check", "-n", "bookbuyer", p.Name)
@@ -516,27 +523,10 @@ spec:
 // (opentelemetry to 4317), creates it, and checks that osm tracing check finds its OTLP
 // bootstrap current.
 func cliOpenTelemetryPod(ctx context.Context, t *testing.T, c *framework.Cluster, osm cliRunner) {
-	dir := t.TempDir()
-	mesh, _, err := c.Kubectl("get", "meshconfig", "osm-mesh-config", "-n", "osm-system", "-o", "yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, data := range map[string]string{"mesh.yaml": mesh, "pod.yaml": cliOTLPPod} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	res := osm.ok("inject", "-f", filepath.Join(dir, "pod.yaml"), "--mesh-config", filepath.Join(dir, "mesh.yaml"))
-	injected := filepath.Join(dir, "injected.yaml")
-	if err := os.WriteFile(injected, []byte(res.stdout), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if out, _, err := c.Kubectl("create", "-f", injected); err != nil {
-		t.Fatalf("kubectl create of osm inject's output: %v\n%s", err, out)
-	}
+	cliInjectAndCreate(t, c, osm, cliOTLPPod)
 	p := cliRunningPod(ctx, t, c, "bookbuyer", "role=otlp")
 	defer func() { _, _, _ = c.Kubectl("delete", "pod", p.Name, "-n", "bookbuyer", "--wait=false") }()
-	res = osm.ok("tracing", "check", "-n", "bookbuyer", p.Name)
+	res := osm.ok("tracing", "check", "-n", "bookbuyer", p.Name)
 	cliContains(t, "tracing check of the OpenTelemetry pod", res.stdout,
 		"[PASS] 3. pod bootstrap: pod bookbuyer/"+p.Name+": current bootstrap",
 		"envoy-tracing-cluster -> jaeger.osm-system.svc.cluster.local:4317, OTLP/gRPC, service name otlp")
