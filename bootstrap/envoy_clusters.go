@@ -134,7 +134,8 @@ func adminCluster() *clusterv3.Cluster {
 // pod that vanished behind its Service would otherwise hold the tracer's pooled connection,
 // and the spans posted on it, for the kernel's two hours.
 //
-// The collector's name is resolved sparingly, as Istio resolves its DNS clusters:
+// The collector's name is resolved sparingly, as Istio resolves its DNS clusters (config
+// checked against Envoy's docs, checkCollectorDNS; no test here runs Envoy's resolver):
 //   - respect_dns_ttl: the record's TTL sets the next resolution, so a name that does not
 //     change is asked for only as often as its server says it may change; dns_refresh_rate
 //     (TracingDNSRefresh) applies when the answer carries no TTL.

@@ -314,11 +314,12 @@ func (bl *builder) healthListener() (*listenerv3.Listener, error) {
 	return bl.adminPathListener(HealthListenerName, HealthPort, HealthReadyPath, "/ready")
 }
 
-// adminPathListener listens on port on every address of the pod and routes GET path, and
-// nothing else, to the admin interface on loopback (path rewritten to rewrite, when set):
-// the one piece of the admin interface the network may reach. No tracer, no access log, no
-// keepalive: its callers (the kubelet, Prometheus) come every few seconds, and a span or a
-// log line each would bury the application's.
+// adminPathListener listens on port on every address of the pod and routes requests for
+// path, and nothing else, to the admin interface on loopback (the path rewritten to rewrite,
+// when set): the one piece of the admin interface the network may reach (config checked,
+// checkAdminPathListener in the rules table). No tracer, no access log, no keepalive: its
+// callers (the kubelet, Prometheus) come every few seconds, and a span or a log line each
+// would bury the application's.
 func (bl *builder) adminPathListener(name string, port uint32, path, rewrite string) (*listenerv3.Listener, error) {
 	routes := &routev3.RouteConfiguration{
 		Name: name,

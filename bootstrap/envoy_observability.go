@@ -46,8 +46,8 @@ func notProbes() *accesslogv3.AccessLogFilter {
 // prometheusListener serves Envoy's statistics in Prometheus' text format on PrometheusPort,
 // on every address of the pod, for a Prometheus that scrapes pods: GET PrometheusPath goes to
 // the admin interface's own /stats/prometheus, on loopback; nothing else of the admin
-// interface is reachable, so nothing on the network can change Envoy through it (Istio's
-// sidecar does the same on 15090). No tracer and no access log: a scrape every few seconds
+// interface is routed, so nothing on the network can change Envoy through it (Istio's
+// sidecar does the same on 15090; config checked, checkPrometheus). No tracer and no access log: a scrape every few seconds
 // would bury both.
 func (bl *builder) prometheusListener() (*listenerv3.Listener, error) {
 	return bl.adminPathListener(PrometheusListenerName, PrometheusPort, PrometheusPath, "")

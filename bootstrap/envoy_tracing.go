@@ -115,7 +115,8 @@ func kubernetesTags(w Workload) []*typev3tag.CustomTag {
 // The Kubernetes facts are the resource's attributes (see EnvResourceAttributes): the
 // environment detector reads the pod's, namespace's and node's from OTEL_RESOURCE_ATTRIBUTES,
 // which the injector sets on the envoy container, and the static_config detector adds the
-// workload's name, the same in every pod of the workload.
+// workload's name, the same in every pod of the workload (config checked,
+// checkResourceAttributes; no test here runs Envoy's tracer).
 //
 // Propagation: the OpenTelemetry tracer reads and writes W3C traceparent and tracestate
 // only, whatever Tracing.Propagation says (it has no B3 option), so b3 and b3+w3c give the

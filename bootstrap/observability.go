@@ -25,7 +25,8 @@ func IsCaptureListener(name string) bool {
 //     decorator names it ("host:port/*"), without the path.
 //
 // MeshConfig's spec.observability.tracing.spanNames overrides either, within
-// SpanNameCommands.
+// SpanNameCommands. That Envoy names spans so is config checked (checkSpanNames in the rules
+// table, against Envoy's docs), not run: no test here runs Envoy.
 const (
 	DefaultInboundSpanName  = "%REQ(:METHOD)% :%DOWNSTREAM_LOCAL_PORT%"
 	DefaultOutboundSpanName = "%REQ(:METHOD)% %REQ(:AUTHORITY)%"
@@ -49,7 +50,9 @@ var SpanNameCommands = []string{"REQ", "PROTOCOL", "DOWNSTREAM_LOCAL_PORT", "HOS
 // After the status come the response flags ("-" when none): UF (upstream connection
 // failure), UC (upstream connection closed), UO (overflow), NR (no route), URX (retries
 // exhausted), DC (downstream closed) and the rest of Envoy's list. The trace id is the
-// request's, sampled or not, so a log line leads to its trace.
+// request's, sampled or not, so a log line leads to its trace. These lines are what the
+// formats say, config checked (checkAccessLog): no test here runs Envoy; e2e's stand-in
+// writes lines of the same formats.
 const (
 	AccessLogHTTPFormat = `[%START_TIME%] %DIRECTION% "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" ` +
 		`%RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION%ms "%REQ(:AUTHORITY)%" ` +
@@ -71,7 +74,7 @@ func accessLogFormat(format, listener string) string {
 // the injector sets on the envoy container from the downward API (ResourceAttributesValue),
 // so one bootstrap still serves every pod of a workload; the workload's name, the same in
 // every pod, is a static attribute in the bootstrap; service.name is the tracer's
-// service_name.
+// service_name. Config checked (checkResourceAttributes), not run.
 const (
 	EnvResourceAttributes = "OTEL_RESOURCE_ATTRIBUTES"
 	// AttributeServiceName is OpenTelemetry's service.name.
