@@ -279,7 +279,7 @@ func (m *mesh) termination(ctx context.Context, t *testing.T) {
 		t.Errorf("the sidecar got SIGTERM at %s, before the app exited at %s", envoyTerm.Time, appExit.Time)
 	}
 	if !drain.Time.Before(appTerm.Time) {
-		t.Errorf("the drain reached Envoy at %s, not before the app's SIGTERM at %s", drain.Time, appTerm.Time)
+		t.Errorf("the drain reached the sidecar at %s, not before the app's SIGTERM at %s", drain.Time, appTerm.Time)
 	}
 	if held := envoyTerm.Time.Sub(drain.Time); held < redirect.DrainHold-500*time.Millisecond {
 		t.Errorf("the sidecar got SIGTERM %s after the drain, want at least the hold, %s", held, redirect.DrainHold)
