@@ -170,7 +170,7 @@ func (bl *builder) tracingCluster(t Tracing) (*clusterv3.Cluster, error) {
 	}
 	if net.ParseIP(t.Address) == nil {
 		sparingDNS(c)
-		if IsServiceFQDN(t.Address) {
+		if isServiceFQDN(t.Address) {
 			resolver, err := bl.tracingResolver()
 			if err != nil {
 				return nil, err
@@ -225,11 +225,11 @@ func (bl *builder) tracingResolver() (*corev3.TypedExtensionConfig, error) {
 	return &corev3.TypedExtensionConfig{Name: caresResolverName, TypedConfig: typed}, nil
 }
 
-// IsServiceFQDN says whether name is a Kubernetes Service's fully qualified name,
+// isServiceFQDN says whether name is a Kubernetes Service's fully qualified name,
 // NAME.NAMESPACE.svc.DOMAIN (DOMAIN being the cluster's, cluster.local by default): its
 // third label is "svc" and at least one label follows. Such a name is resolved without the
 // pod's search list.
-func IsServiceFQDN(name string) bool {
+func isServiceFQDN(name string) bool {
 	labels := strings.Split(name, ".")
 	return len(labels) >= 4 && labels[2] == "svc" && labels[0] != "" && labels[1] != "" && labels[3] != ""
 }

@@ -157,7 +157,7 @@ func checkCollectorDNS(b *bootstrapv3.Bootstrap, s Settings) error {
 		return err
 	}
 	r := c.GetTypedDnsResolverConfig()
-	if !IsServiceFQDN(s.Tracing.Address) {
+	if !isServiceFQDN(s.Tracing.Address) {
 		if r != nil {
 			return fmt.Errorf("%s: %q is not a Service's full name, yet the search list is off", TracingClusterName, s.Tracing.Address)
 		}
@@ -227,7 +227,7 @@ func checkResourceAttributes(b *bootstrapv3.Bootstrap, s Settings) error {
 func TestObservabilityRulesCatchMutations(t *testing.T) {
 	golden := mustParse(t, mustRead(t, filepath.Join("testdata", "bookbuyer-observability.yaml")))
 	s := demoCases()["bookbuyer-observability"]
-	if !s.Tracing.AccessLog || s.Tracing.InboundSpanName == "" || IsServiceFQDN(s.Tracing.Address) {
+	if !s.Tracing.AccessLog || s.Tracing.InboundSpanName == "" || isServiceFQDN(s.Tracing.Address) {
 		t.Fatalf("the observability case resolved to %+v", s.Tracing)
 	}
 	for _, r := range rules {
