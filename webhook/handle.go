@@ -139,7 +139,8 @@ func decodePod(raw []byte, pod *corev1.Pod) error {
 // namespace reads the pod's namespace metadata from the cache. The API server only calls the
 // webhook for namespaces its namespaceSelector matches, so a namespace the cache does not know
 // yet, or knows without the injection label (osm namespace add an instant ago), is stale
-// here: it is read once from the API server rather than letting the pod start untraced.
+// here: it is read once from the API server rather than letting the pod start untraced. A
+// never-injected namespace (inject.NeverInjectedNamespace) is never stale.
 func (h *Handler) namespace(ctx context.Context, name string) (inject.Namespace, error) {
 	if name == "" {
 		return inject.Namespace{}, fmt.Errorf("when reading the pod's namespace: the request names no namespace")
@@ -149,8 +150,11 @@ func (h *Handler) namespace(ctx context.Context, name string) (inject.Namespace,
 	err := h.opts.Cache.Get(ctx, client.ObjectKey{Name: name}, meta)
 	stale := apierrors.IsNotFound(err)
 	if err == nil {
+		// A never-injected namespace is so by its name, which no read can change: Decide
+		// skips its pods without a read from the API server.
 		in, _ := inject.NamespaceInMesh(inject.Namespace{Name: name, Labels: meta.Labels}, h.opts.ControlPlaneNamespace)
-		stale = !in
+		never, _ := inject.NeverInjectedNamespace(name, h.opts.ControlPlaneNamespace)
+		stale = !in && !never
 	}
 	if stale && h.opts.APIReader != nil {
 		err = h.opts.APIReader.Get(ctx, client.ObjectKey{Name: name}, meta)
