@@ -30,7 +30,8 @@ const (
 // DrainHold is how long the drain keeps Envoy running, at least, once the pod starts
 // terminating: Envoy's SIGTERM comes only after the hook returns (and after the app's
 // containers exited). By then every caller connection to the pod was either closed by
-// Envoy after a response (the drain answers with Connection: close, or GOAWAY), or stayed
+// Envoy after a response (the drain answers with Connection: close, or GOAWAY: config
+// checked by bootstrap's rules table, Envoy's reaction is not run here), or stayed
 // idle the whole time and was closed by the caller's own sidecar, whose upstream idle timeout
 // (bootstrap.UpstreamIdleTimeout) is shorter: Envoy exits with no caller connection left to
 // lose a request on.
