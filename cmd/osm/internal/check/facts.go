@@ -57,8 +57,8 @@ type Tracer struct {
 	Endpoint string
 	// Host is the Host header (Zipkin) or :authority (OpenTelemetry) spans are sent with.
 	Host string
-	// ServiceName is the OpenTelemetry resource's service.name ("" with Zipkin, which takes
-	// node.cluster).
+	// ServiceName is the service spans are reported under: the OpenTelemetry resource's
+	// service.name, or with Zipkin the bootstrap's node.cluster, which that tracer takes.
 	ServiceName string
 	// Propagation is the trace context the tracer reads and writes.
 	Propagation string
@@ -116,6 +116,11 @@ func factsOf(b *bootstrapv3.Bootstrap) (Facts, error) {
 			if err := f.addHCMs(l.GetName(), fc); err != nil {
 				return Facts{}, err
 			}
+		}
+	}
+	for i := range f.Tracers {
+		if f.Tracers[i].Kind == bootstrap.ProtocolZipkin {
+			f.Tracers[i].ServiceName = b.GetNode().GetCluster()
 		}
 	}
 	return f, nil
@@ -426,7 +431,7 @@ func (f Facts) Describe() string {
 	case bootstrap.ProtocolOpenTelemetry:
 		return fmt.Sprintf("%s -> %s:%d, OTLP/gRPC, service name %s", bootstrap.TracingClusterName, f.Address, f.Port, t.ServiceName)
 	case bootstrap.ProtocolZipkin:
-		return fmt.Sprintf("%s -> %s:%d, endpoint %s", bootstrap.TracingClusterName, f.Address, f.Port, t.Endpoint)
+		return fmt.Sprintf("%s -> %s:%d, endpoint %s, service name %s", bootstrap.TracingClusterName, f.Address, f.Port, t.Endpoint, t.ServiceName)
 	}
 	return fmt.Sprintf("%s -> %s:%d, tracer %s", bootstrap.TracingClusterName, f.Address, f.Port, t.Kind)
 }

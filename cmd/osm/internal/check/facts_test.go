@@ -46,7 +46,7 @@ func TestReadFactsOfGeneratedBootstraps(t *testing.T) {
 	}{
 		"a Zipkin bootstrap": {
 			tracing: tracingOn(), kind: bootstrap.ProtocolZipkin, port: 9411,
-			describe: "envoy-tracing-cluster -> jaeger.osm-system.svc.cluster.local:9411, endpoint /api/v2/spans",
+			describe: "envoy-tracing-cluster -> jaeger.osm-system.svc.cluster.local:9411, endpoint /api/v2/spans, service name bookbuyer",
 		},
 		"an OpenTelemetry bootstrap": {
 			tracing: otlpOn(), kind: bootstrap.ProtocolOpenTelemetry, port: 4317,
@@ -118,6 +118,10 @@ func TestDiff(t *testing.T) {
 			base: otlpOn,
 			now:  func(tr *bootstrap.Tracing) { *tr = tracingOn() },
 			want: []string{"is OpenTelemetry (protocol opentelemetry, OTLP/gRPC), not Zipkin (protocol zipkin)"},
+		},
+		"another service name with Zipkin": {
+			podSvc: "bookstore",
+			want:   []string{"the tracer of listeners outbound and inbound reports service name bookstore, not bookbuyer"},
 		},
 		"another service name with OpenTelemetry": {
 			base: otlpOn, podSvc: "bookstore",

@@ -110,11 +110,7 @@ func EvaluatePod(in PodInput) PodVerdict {
 		v.Status, v.Message = Pass, "current bootstrap (hash "+have+"), tracing disabled; "+facts.Observability()
 	default:
 		v.Status = Pass
-		v.Message = fmt.Sprintf("current bootstrap (hash %s) with %s", have, facts.Describe())
-		if len(facts.Tracers) > 0 && facts.Tracers[0].Kind == bootstrap.ProtocolZipkin {
-			v.Message += ", service name " + settings.ServiceName
-		}
-		v.Message += "; " + facts.Observability()
+		v.Message = fmt.Sprintf("current bootstrap (hash %s) with %s; %s", have, facts.Describe(), facts.Observability())
 	}
 	return v
 }

@@ -43,7 +43,7 @@ func TestSummary(t *testing.T) {
 	for _, want := range []string{
 		"pod:        " + pod.Namespace + "/" + pod.Name + "\n",
 		"bootstrap:  ConfigMap envoy-bootstrap-bookbuyer-" + g.Hash + " (hash " + g.Hash + ")\n",
-		"tracing:    envoy-tracing-cluster -> jaeger.osm-system.svc.cluster.local:9411, endpoint /api/v2/spans\n",
+		"tracing:    envoy-tracing-cluster -> jaeger.osm-system.svc.cluster.local:9411, endpoint /api/v2/spans, service name bookbuyer\n",
 		`observed:   inbound spans named "` + bootstrap.DefaultInboundSpanName + `", outbound spans named "` + bootstrap.DefaultOutboundSpanName +
 			`", access log on, Prometheus stats on :15090/stats/prometheus` + "\n",
 		"resources:  requests cpu=50m; limits memory=512Mi\n",
