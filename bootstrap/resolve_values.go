@@ -242,7 +242,7 @@ const maxSpanName = 256
 
 // validSpanName accepts an Envoy format string of at most maxSpanName visible ASCII
 // characters and spaces whose commands are SpanNameCommands: the CRD's CEL rule on
-// spec.observability.tracing.spanNames, written out (TestSpanNameRuleMatchesCRD holds the
+// spec.observability.tracing.spanNames, written out (manifests.TestSpanNamesAgreeWithCRD holds the
 // two equal).
 func validSpanName(v string) bool {
 	if v == "" || len(v) > maxSpanName {
