@@ -11,10 +11,6 @@ import (
 	"github.com/osm-tracing/osm-tracing/webhook"
 )
 
-// InjectorWebhookName is the injector's MutatingWebhookConfiguration (the chart creates it
-// and the injector keeps it current).
-const InjectorWebhookName = webhook.ConfigurationName
-
 // InjectorWebhooks lists the MutatingWebhookConfigurations of osm injectors, as the injector
 // itself tells them (webhook.IsInjectorConfiguration).
 func InjectorWebhooks(ctx context.Context, cs kubernetes.Interface) ([]admissionregistrationv1.MutatingWebhookConfiguration, error) {

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/osm-tracing/osm-tracing/cmd/osm/internal/kube"
+	"github.com/osm-tracing/osm-tracing/webhook"
 	"github.com/osm-tracing/osm-tracing/webhook/certs"
 )
 
@@ -204,7 +205,7 @@ func keepWebhooksGone(ctx context.Context, c *kube.Clients, o UninstallOptions) 
 	}
 	return fmt.Errorf("MutatingWebhookConfiguration %s keeps coming back after %s: an osm-injector still runs "+
 		"(outside the cluster, or of another release); stop it and run 'osm uninstall mesh' again",
-		kube.InjectorWebhookName, timeout)
+		webhook.ConfigurationName, timeout)
 }
 
 // webhookPoll is how often keepWebhooksGone looks.
