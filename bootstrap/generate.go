@@ -14,7 +14,9 @@ type Generated struct {
 	YAML []byte
 	// IPv4YAML is YAML without the listeners' [::] additional addresses, and byte for byte
 	// the same otherwise: for nodes whose kernel has no IPv6 (booted with ipv6.disable=1),
-	// where Envoy cannot bind [::] and exits. The ConfigMap holds it under BootstrapIPv4Key.
+	// where binding [::] fails, and Envoy fails to start on a listener address it cannot bind
+	// (not run here: no Envoy and no such node on the test machines; the IPv4 rendering is
+	// checked to differ only by those addresses). The ConfigMap holds it under BootstrapIPv4Key.
 	// Which node a pod lands on is unknown at admission, so both go to every pod; osm-init,
 	// which runs on the node before Envoy, points Envoy at the one the kernel can serve.
 	IPv4YAML []byte

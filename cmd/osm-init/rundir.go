@@ -13,8 +13,8 @@ import (
 // prepareRunDir leaves in dir (the run volume, see redirect.RunDirFlag) what the envoy
 // container needs of osm-init: a copy of the binary self, which its preStop hook runs
 // (`osm-init drain`), and the bootstrap link, pointing into bootstrapDir at the ConfigMap's
-// dual-stack rendering, or at its IPv4 one when the kernel has no IPv6 (Envoy exits when a
-// listener cannot bind [::]). Both are written under a temporary name and renamed into
+// dual-stack rendering, or at its IPv4 one when the kernel has no IPv6 (where a listener on
+// [::] cannot bind; see bootstrap.Generated.IPv4YAML). Both are written under a temporary name and renamed into
 // place, so a second run (the kubelet re-runs init containers when it recreates the pod's
 // sandbox; the volume survives) replaces them whole. It returns the rendering chosen.
 func prepareRunDir(dir, bootstrapDir, self string, kernelIPv6 bool) (string, error) {
